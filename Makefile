@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is set up on demand.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup sysdeps run test bench lint models clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@bash tools/find-python.sh >/dev/null || { bash tools/find-python.sh; exit 2; }
+	@test -x $(PY) || $$(bash tools/find-python.sh) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+sysdeps:
+	@bash tools/sysdeps.sh
+
+run: setup sysdeps
+	@bash tools/run-demo.sh
+
+test: setup sysdeps
+	$(VENV)/bin/pytest
+
+bench: setup sysdeps
+	$(PY) bench/bench_scene.py
+
+lint: setup
+	$(VENV)/bin/ruff check twin tests bench models app.py
+	$(VENV)/bin/lint-imports
+
+models: setup
+	$(PY) models/make_models.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache build *.egg-info

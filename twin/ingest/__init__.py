@@ -1,0 +1,1 @@
+"""Reading the world: GIS files, CityJSON, device lists -> scene entities (numpy geometry)."""

@@ -1,0 +1,226 @@
+"""Rules that turn feature attributes (OSM-style tags) into scene entity kinds.
+
+Shared by every GIS reader: OSM tags, attribute columns of GeoJSON / GeoPackage / Shapefile
+layers (same key names, or an explicit ``kind`` column), and CityJSON object types.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+# Defaults, documented in the README ("Buildings and roads").
+METRES_PER_LEVEL = 3.0
+DEFAULT_BUILDING_HEIGHT = 9.0  # three storeys, when the data says nothing
+MAX_BUILDING_HEIGHT = 830.0  # the tallest building on earth; more is a data error
+MIN_BUILDING_HEIGHT = 2.0
+
+ROAD_CLASS = {
+    **dict.fromkeys(
+        ["motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
+         "primary_link", "secondary_link", "tertiary_link"], "main"),
+    **dict.fromkeys(
+        ["residential", "unclassified", "service", "living_street", "road", "busway", "minor"], "minor"),
+    **dict.fromkeys(
+        ["footway", "path", "cycleway", "pedestrian", "steps", "track", "bridleway", "trail",
+         "sidewalk", "crossing"], "path"),
+}
+"""OSM highway=* -> road class. Other highway values (platform, construction, proposed,
+elevator, corridor, bus_stop, ...) are not road surfaces."""
+
+DEFAULT_ROAD_WIDTH = {
+    "motorway": 14.0, "trunk": 12.0, "primary": 10.0, "secondary": 9.0, "tertiary": 7.0,
+    "motorway_link": 6.0, "trunk_link": 6.0, "primary_link": 6.0, "secondary_link": 6.0,
+    "tertiary_link": 5.0, "residential": 6.0, "unclassified": 5.5, "living_street": 5.0,
+    "road": 5.5, "busway": 7.0, "minor": 5.5, "service": 4.0, "pedestrian": 5.0, "track": 3.0,
+    "cycleway": 2.0, "footway": 2.0, "sidewalk": 2.0, "crossing": 3.0, "path": 1.5, "trail": 1.5,
+    "bridleway": 2.0, "steps": 2.0,
+}
+CLASS_DEFAULT_WIDTH = {"main": 9.0, "minor": 5.5, "path": 2.0}
+LANE_WIDTH = 3.25  # metres per lane, when only lanes=* is known
+
+GREEN = {
+    "landuse": {"grass", "meadow", "forest", "village_green", "recreation_ground", "orchard",
+                "allotments", "cemetery", "flowerbed", "plant_nursery", "greenfield"},
+    "leisure": {"park", "garden", "playground", "pitch", "dog_park", "nature_reserve", "golf_course"},
+    "natural": {"wood", "scrub", "grassland", "heath", "tree_row", "wetland"},
+}
+WATER = {
+    "natural": {"water", "bay"},
+    "waterway": {"riverbank", "dock", "canal"},
+    "landuse": {"reservoir", "basin"},
+    "leisure": {"swimming_pool", "fountain"},
+    "amenity": {"fountain"},
+}
+NOT_SURFACE_PARKING = {"underground", "multi-storey", "rooftop", "garage_boxes", "carports"}
+
+_NUM = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+def parse_length(value: Any) -> float | None:
+    """Metres from '12', '12.5 m', '12,5', "40'" (feet) or '3 ft'; None when unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    s = str(value).strip().lower()
+    m = _NUM.search(s)
+    if not m:
+        return None
+    v = float(m.group().replace(",", "."))
+    if "ft" in s or "'" in s or "feet" in s:
+        v *= 0.3048
+    return v
+
+
+def parse_number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value) if math.isfinite(value) else None
+    m = _NUM.search(str(value))
+    return float(m.group().replace(",", ".")) if m else None
+
+
+def truthy(value: Any) -> bool:
+    return str(value).strip().lower() in {"yes", "true", "1", "y"}
+
+
+def surface_kind(tags: dict[str, Any]) -> str | None:
+    """green / water / parking_lot / ground for an area, or None."""
+    kind = str(tags.get("kind", "")).strip().lower()
+    if kind in {"green", "water", "parking_lot", "ground"}:
+        return kind
+    for key, values in WATER.items():
+        if tags.get(key) in values:
+            return "water"
+    if tags.get("water") and tags.get("natural") in (None, "water"):
+        return "water"
+    if tags.get("amenity") == "parking" and tags.get("parking") not in NOT_SURFACE_PARKING:
+        return "parking_lot"
+    for key, values in GREEN.items():
+        if tags.get(key) in values:
+            return "green"
+    return None
+
+
+def is_building(tags: dict[str, Any]) -> bool:
+    if str(tags.get("kind", "")).strip().lower() == "building":
+        return True
+    b = tags.get("building")
+    return b not in (None, "", "no") or tags.get("building:part") not in (None, "", "no")
+
+
+def is_building_part(tags: dict[str, Any]) -> bool:
+    return tags.get("building:part") not in (None, "", "no")
+
+
+def building_height(tags: dict[str, Any]) -> tuple[float | None, float, str, float | None]:
+    """(height, min_height, source, levels) from tags; height None means 'use a default'."""
+    levels = parse_number(tags.get("building:levels") or tags.get("levels"))
+    roof_levels = parse_number(tags.get("roof:levels")) or 0.0
+    min_h = parse_length(tags.get("min_height"))
+    if min_h is None:
+        min_level = parse_number(tags.get("building:min_level"))
+        min_h = min_level * METRES_PER_LEVEL if min_level is not None else 0.0
+    h = parse_length(tags.get("height") or tags.get("building:height"))
+    if h is not None:
+        return h, min_h, "height", levels
+    if levels is not None:
+        return (levels + roof_levels) * METRES_PER_LEVEL, min_h, "levels", levels
+    return None, min_h, "default", None
+
+
+def road_class(tags: dict[str, Any]) -> tuple[str, str] | None:
+    """(class, highway) for a road line, or None when it is not a drawn road surface."""
+    hw = tags.get("highway")
+    if hw is None:
+        rc = str(tags.get("road_class", tags.get("class", ""))).strip().lower()
+        if str(tags.get("kind", "")).strip().lower() == "road" or rc in CLASS_DEFAULT_WIDTH:
+            return (rc if rc in CLASS_DEFAULT_WIDTH else "minor"), (rc or "road")
+        return None
+    hw = str(hw)
+    if hw not in ROAD_CLASS:
+        return None
+    if truthy(tags.get("tunnel")) or tags.get("tunnel") in {"building_passage", "culvert"}:
+        return None  # underground: not part of the surface scene
+    if tags.get("area") == "yes":
+        return None
+    return ROAD_CLASS[hw], hw
+
+
+def road_width(tags: dict[str, Any], cls: str, highway: str) -> tuple[float, str]:
+    """(width in metres, source) from width=*, lanes=*, else the highway class default."""
+    w = parse_length(tags.get("width") or tags.get("est_width"))
+    if w is not None and 0.5 <= w <= 100:
+        return w, "width"
+    lanes = parse_number(tags.get("lanes"))
+    if lanes is not None and 1 <= lanes <= 16:
+        return lanes * LANE_WIDTH, "lanes"
+    return DEFAULT_ROAD_WIDTH.get(highway, CLASS_DEFAULT_WIDTH[cls]), "class"
+
+
+_CARDINAL = {
+    "N": 0, "NNE": 22.5, "NE": 45, "ENE": 67.5, "E": 90, "ESE": 112.5, "SE": 135, "SSE": 157.5,
+    "S": 180, "SSW": 202.5, "SW": 225, "WSW": 247.5, "W": 270, "WNW": 292.5, "NW": 315, "NNW": 337.5,
+}
+
+
+def parse_direction(value: Any) -> float | None:
+    """Degrees clockwise from north from '135', 'SE', or a range '90-180' (its middle)."""
+    if value is None:
+        return None
+    s = str(value).strip().upper()
+    if s in _CARDINAL:
+        return float(_CARDINAL[s])
+    nums = [float(x.replace(",", ".")) for x in _NUM.findall(s)]
+    if not nums:
+        return None
+    if len(nums) == 2 and "-" in s[1:]:
+        a, b = nums[0], abs(nums[1])
+        return ((a + ((b - a) % 360) / 2) % 360)
+    return nums[0] % 360
+
+
+def device_from_tags(tags: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """(kind, properties) for an OSM-tagged device, or None.
+
+    highway=street_lamp -> pole, man_made=surveillance -> camera, manhole=* -> manhole,
+    emergency=fire_hydrant -> hydrant, amenity=waste_basket -> trash_bin,
+    amenity=charging_station -> charger.
+    """
+    if tags.get("highway") == "street_lamp":
+        return "pole", {"mount_height": parse_length(tags.get("height"))}
+    if tags.get("man_made") == "surveillance":
+        stype = str(tags.get("surveillance:type", "camera")).lower()
+        if stype not in {"camera", "alpr", "anpr"}:
+            return None  # guards and other non-camera surveillance are not devices
+        ctype = str(tags.get("camera:type", "")).lower()
+        zone = str(tags.get("surveillance:zone", "")).lower()
+        direction = parse_direction(tags.get("camera:direction") or tags.get("direction"))
+        if stype in {"alpr", "anpr"}:
+            sub = "ai"
+        elif zone == "perimeter":
+            sub = "perimeter"
+        elif ctype in {"panning", "dome"} and direction is None:
+            sub = "panorama"
+        else:
+            sub = "hd"
+        return "camera", {
+            "subkind": sub,
+            "heading": direction,
+            "tilt": parse_number(tags.get("camera:angle")),
+            "mount_height": parse_length(tags.get("height")),
+            "camera_type": ctype or None,
+            "mount": tags.get("camera:mount"),
+        }
+    if tags.get("manhole") not in (None, "", "no"):
+        return "manhole", {"manhole": tags.get("manhole")}
+    if tags.get("emergency") == "fire_hydrant":
+        return "hydrant", {"fire_hydrant:type": tags.get("fire_hydrant:type")}
+    if tags.get("amenity") == "waste_basket":
+        return "trash_bin", {}
+    if tags.get("amenity") == "charging_station":
+        return "charger", {"capacity": parse_number(tags.get("capacity"))}
+    return None

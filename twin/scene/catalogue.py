@@ -1,0 +1,220 @@
+"""The device catalogue: every device kind of the domain brief that has a place in the scene.
+
+Each kind has its display names (Chinese and English), its 3D model in ``models/``, where it is
+mounted, the readings and statuses it reports, its heartbeat (three missed heartbeats mean
+offline) and its deployment rule. Adding a device kind means one entry here and one model file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUSES = ("online", "offline", "fault", "alarm", "unknown")
+
+
+@dataclass(frozen=True)
+class Reading:
+    name: str
+    unit: str
+    type: str = "float"  # float / int / bool / enum
+    low: float | None = None
+    """Smallest physically possible value (lower ones are rejected, not clamped)."""
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeviceKind:
+    kind: str
+    name_en: str
+    name_zh: str
+    group: str  # security / municipal / property
+    model: str  # file name in models/
+    mount_height: float  # metres above ground of the device's working part
+    colour: str  # kind colour (hex), used until live state colours devices
+    readings: tuple[Reading, ...]
+    heartbeat_s: int
+    rule: str
+    rule_params: dict[str, float] = field(default_factory=dict)
+    subkinds: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Sub-kind -> (English name, Chinese name)."""
+    statuses: tuple[str, ...] = STATUSES
+    aliases: tuple[str, ...] = ()
+    """Other names accepted in device lists (English and Chinese)."""
+
+    def display_name(self, lang: str = "en") -> str:
+        return self.name_zh if lang.startswith("zh") else self.name_en
+
+
+def _b(name: str) -> Reading:
+    return Reading(name, "", "bool")
+
+
+def _f(name: str, unit: str, low: float | None = None, high: float | None = None) -> Reading:
+    return Reading(name, unit, "float", low, high)
+
+
+_WEATHER = (
+    _f("wind_mps", "m/s", 0, 100),
+    _f("wind_dir_deg", "deg", 0, 360),
+    _f("temp_c", "degC", -60, 70),
+    _f("humidity_pct", "%", 0, 100),
+    _f("pressure_hpa", "hPa", 800, 1100),
+    _f("pm25", "ug/m3", 0, 2000),
+    _f("pm10", "ug/m3", 0, 3000),
+)
+
+_KINDS: tuple[DeviceKind, ...] = (
+    # Security and fire
+    DeviceKind(
+        "camera", "Camera", "摄像头", "security", "camera.ply", 6.0, "#4fc3f7",
+        (_b("recording"), _b("intrusion")), 60,
+        "HD cameras cover important roads continuously; an AI camera at every entrance sees "
+        "vehicles' fronts; one panorama camera on the tallest roof; perimeter AI cameras along "
+        "an open community's perimeter without occlusion.",
+        subkinds={
+            "hd": ("HD camera", "高清摄像头"),
+            "ai": ("AI camera", "AI摄像头"),
+            "perimeter": ("Perimeter AI camera", "周界AI摄像头"),
+            "panorama": ("High-altitude panorama camera", "高空瞭望摄像头"),
+        },
+        aliases=("cctv", "surveillance", "监控", "摄像机", "高清摄像头", "ai摄像头", "摄像头"),
+    ),
+    DeviceKind(
+        "fence_segment", "Electronic fence segment", "电子围栏", "security", "fence_segment.ply",
+        1.8, "#ba68c8", (_b("touch"), _b("cut"), _f("pulse_kv", "kV", 0, 20)), 60,
+        "Continuous along a closed community's perimeter.", aliases=("fence", "围栏"),
+    ),
+    DeviceKind(
+        "patrol_checkpoint", "Patrol checkpoint", "电子巡更点", "security", "patrol_checkpoint.ply",
+        1.4, "#9575cd", (_b("visited"),), 3600,
+        "Tags at the checkpoints of each patrol route.", aliases=("巡更点", "巡更"),
+    ),
+    DeviceKind(
+        "fire_door", "Fire door monitor", "防火门监控", "security", "fire_door.ply", 2.1, "#ff7043",
+        (_b("open"), _b("fault")), 300,
+        "One on each fire door; the door closes within 30 s of a fire alarm.",
+        aliases=("防火门",),
+    ),
+    DeviceKind(
+        "smoke_detector", "Smart smoke detector", "智能烟感", "security", "smoke_detector.ply",
+        2.8, "#e0e0e0", (_b("smoke"), _b("gas"), _f("battery_pct", "%", 0, 100)), 3600,
+        "One per indoor public area, on the ceiling 50 cm from the corner.",
+        aliases=("smoke", "烟感", "烟雾探测器"),
+    ),
+    DeviceKind(
+        "hydrant", "Hydrant monitor", "智能消防栓", "security", "hydrant.ply", 0.8, "#f06292",
+        (_f("pressure_mpa", "MPa", 0, 5), _b("tamper")), 3600,
+        "One on each hydrant, behind it, below the outlet.", aliases=("fire_hydrant", "消防栓"),
+    ),
+    DeviceKind(
+        "electrical_fire_monitor", "Electrical fire monitor", "用电监测", "security",
+        "electrical_fire_monitor.ply", 1.5, "#ffab40",
+        (_f("leakage_ma", "mA", 0, 10000), _f("temp_c", "degC", -40, 200)), 300,
+        "One in each building unit's distribution box.", aliases=("电气火灾监测",),
+    ),
+    # Municipal
+    DeviceKind(
+        "pole", "Smart pole", "智慧杆", "municipal", "pole.ply", 8.0, "#ffd54f",
+        (_b("light_on"), _f("power_w", "W", 0, 5000), *_WEATHER), 300,
+        "Along main roads, 30-50 m apart.", {"spacing_min_m": 30, "spacing_max_m": 50},
+        aliases=("street_lamp", "lamp", "smart_pole", "路灯", "灯杆", "智慧灯杆"),
+    ),
+    DeviceKind(
+        "manhole", "Smart manhole cover", "智能井盖", "municipal", "manhole.ply", 0.0, "#ff8a65",
+        (_b("lid_open"), _f("tilt_deg", "deg", 0, 180), _f("water_level_cm", "cm", 0, 1000),
+         _f("battery_pct", "%", 0, 100)), 3600,
+        "Every cover on main roads is a smart one.", aliases=("manhole_cover", "井盖"),
+    ),
+    DeviceKind(
+        "meter", "Water / power / gas meter", "三表合一", "municipal", "meter.ply", 1.2, "#aed581",
+        (_f("kwh", "kWh", 0, None), _f("water_m3", "m3", 0, None), _f("gas_m3", "m3", 0, None)),
+        900, "One set per household, shop and property office.", aliases=("三表", "电表", "水表"),
+    ),
+    DeviceKind(
+        "trash_bin", "Smart trash bin", "智能垃圾桶", "municipal", "trash_bin.ply", 0.0, "#81c784",
+        (_f("fill_pct", "%", 0, 100), _b("fire")), 900,
+        "Along main roads and at junctions, one per 100 m.", {"spacing_m": 100},
+        aliases=("waste_basket", "bin", "垃圾桶"),
+    ),
+    DeviceKind(
+        "env_monitor", "Environment monitor", "环境监测", "municipal", "env_monitor.ply", 3.0,
+        "#4db6ac",
+        (_f("pm25", "ug/m3", 0, 2000), _f("pm10", "ug/m3", 0, 3000), _f("noise_db", "dB(A)", 0, 150),
+         _f("temp_c", "degC", -60, 70), _f("humidity_pct", "%", 0, 100), _f("wind_mps", "m/s", 0, 100),
+         _f("solar_wm2", "W/m2", 0, 2000)), 60,
+        "Along main roads (the brief gives no spacing; we lay one per 250 m of main road).",
+        {"spacing_m": 250}, aliases=("environment_monitor", "环境监测站", "环境监测"),
+    ),
+    DeviceKind(
+        "water_tank_monitor", "Water tank monitor", "水箱监测", "municipal", "water_tank_monitor.ply",
+        1.0, "#64b5f6", (_f("turbidity_ntu", "NTU", 0, 1000), _f("pressure_mpa", "MPa", 0, 5)), 300,
+        "One on each water tank (optional).", aliases=("水箱",),
+    ),
+    DeviceKind(
+        "irrigation", "Smart irrigation outlet", "智能灌溉", "municipal", "irrigation.ply", 0.3,
+        "#9ccc65", (_f("soil_moisture_pct", "%", 0, 100), _b("valve_open")), 900,
+        "An outlet every 30-50 m in main green areas (optional).",
+        {"spacing_min_m": 30, "spacing_max_m": 50}, aliases=("灌溉",),
+    ),
+    # Property management
+    DeviceKind(
+        "info_display", "Information display", "信息发布屏", "property", "info_display.ply", 2.5,
+        "#7986cb", (_b("screen_on"),), 300, "One per main entrance (>= 3 m2 full-colour LED).",
+        aliases=("display", "信息屏", "信息发布屏"),
+    ),
+    DeviceKind(
+        "gate", "Pedestrian gate", "智能闸机", "property", "gate.ply", 1.0, "#90a4ae",
+        (Reading("entries", "", "int", 0), Reading("exits", "", "int", 0)), 60,
+        "One at the community's main pedestrian entrance.", aliases=("闸机", "人行闸机"),
+    ),
+    DeviceKind(
+        "thermometer", "Entrance thermometer", "测温门", "property", "thermometer.ply", 1.6,
+        "#b0bec5", (_f("body_temp_c", "degC", 25, 45),), 60,
+        "One at the community's main entrance.", aliases=("测温",),
+    ),
+    DeviceKind(
+        "barrier", "Vehicle barrier", "车辆道闸", "property", "barrier.ply", 1.0, "#a1887f",
+        (Reading("entries", "", "int", 0), Reading("exits", "", "int", 0), _b("open")), 60,
+        "One per community and car-park vehicle entrance.", aliases=("道闸", "boom_barrier"),
+    ),
+    DeviceKind(
+        "parking_space", "Parking-space sensor", "车位", "property", "parking_space.ply", 0.0,
+        "#5c6bc0", (_b("occupied"), _b("booked")), 600, "One per shared parking space.",
+        aliases=("parking", "车位", "停车位"),
+    ),
+    DeviceKind(
+        "charger", "EV charger", "充电桩", "property", "charger.ply", 1.5, "#26c6da",
+        (Reading("state", "", "enum", choices=("idle", "charging", "fault", "offline")),
+         _f("power_kw", "kW", 0, 400), _f("energy_kwh", "kWh", 0, None)), 30,
+        "At least 50 % of parking spaces have a charger.", {"ratio_min": 0.5},
+        aliases=("charging_station", "ev_charger", "充电桩"),
+    ),
+    DeviceKind(
+        "lift", "Lift monitor", "电梯监测", "property", "lift.ply", 0.0, "#ce93d8",
+        (_b("fault"), _b("running"), Reading("floor", "", "int")), 60,
+        "One per lift; no duplicate alarms; the alarm clears itself when the fault ends.",
+        aliases=("elevator", "电梯"),
+    ),
+)
+
+CATALOGUE: dict[str, DeviceKind] = {k.kind: k for k in _KINDS}
+
+_ALIASES: dict[str, str] = {}
+for _k in _KINDS:
+    _ALIASES[_k.kind] = _k.kind
+    _ALIASES[_k.name_en.lower()] = _k.kind
+    _ALIASES[_k.name_zh] = _k.kind
+    for _a in _k.aliases:
+        _ALIASES[_a.lower()] = _k.kind
+
+
+def device_kind(kind: str) -> DeviceKind:
+    """The catalogue entry of ``kind`` (a kind name as the CLI prints it)."""
+    return CATALOGUE[kind]
+
+
+def resolve_kind(name: str) -> str | None:
+    """The kind a device list means by ``name`` (kind name, English or Chinese alias)."""
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    return _ALIASES.get(key) or _ALIASES.get(str(name).strip())

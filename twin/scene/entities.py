@@ -1,0 +1,137 @@
+"""Entity kinds of a scene: buildings, ground surfaces, devices, and merged meshes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+SURFACE_KINDS = ("road", "green", "water", "parking_lot", "ground")
+"""Kinds of ground surface, drawn flat just above the ground."""
+
+ROAD_CLASSES = ("main", "minor", "path")
+
+
+@dataclass
+class Mesh:
+    """Triangles of many entities of one kind, merged.
+
+    ``entity[i]`` is the index (in the scene's list for that kind) of the entity that
+    triangle ``i`` belongs to, for picking and for colouring per entity.
+    """
+
+    points: np.ndarray  # (N, 3) float64, local metres
+    faces: np.ndarray  # (M, 3) int64
+    entity: np.ndarray  # (M,) int64
+
+    @classmethod
+    def empty(cls) -> Mesh:
+        return cls(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+    @classmethod
+    def merge(cls, parts: list[tuple[np.ndarray, np.ndarray, int]]) -> Mesh:
+        """Merge ``(points, faces, entity_index)`` parts into one mesh."""
+        if not parts:
+            return cls.empty()
+        offsets = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
+        points = np.concatenate([p[0] for p in parts]).astype(np.float64, copy=False)
+        faces = np.concatenate([p[1] + off for p, off in zip(parts, offsets, strict=True)])
+        entity = np.concatenate([np.full(len(p[1]), p[2], dtype=np.int64) for p in parts])
+        return cls(points, faces.astype(np.int64, copy=False), entity)
+
+    @property
+    def n_faces(self) -> int:
+        return len(self.faces)
+
+
+@dataclass
+class Building:
+    id: str
+    name: str
+    height: float
+    """Top of the building above ground, metres."""
+    height_source: str
+    """Where ``height`` came from: ``height``, ``levels``, ``geometry`` or ``default``."""
+    source: str
+    min_height: float = 0.0
+    levels: float | None = None
+    footprint_wkb: bytes = b""
+    """Footprint polygon(s) in local metres, as WKB."""
+    cityobject_type: str | None = None
+
+
+@dataclass
+class Surface:
+    id: str
+    kind: str  # one of SURFACE_KINDS
+    name: str
+    source: str
+    road_class: str | None = None  # main / minor / path, roads only
+    highway: str | None = None  # the source's road type (OSM highway=*), roads only
+    width: float | None = None  # metres, roads only
+    width_source: str | None = None  # width / lanes / class, roads only
+    shape_wkb: bytes = b""
+    """The surface polygon, or for roads the centreline, in local metres, as WKB."""
+
+
+@dataclass
+class Device:
+    id: str
+    kind: str
+    name: str
+    x: float
+    y: float
+    z: float
+    """Ground elevation at the device's foot, metres (0 without terrain data)."""
+    lon: float
+    lat: float
+    mount_height: float
+    heading: float = 0.0
+    """Degrees clockwise from north."""
+    fov: float | None = None
+    tilt: float | None = None
+    """Degrees below horizontal (cameras)."""
+    subkind: str | None = None
+    synthetic: bool = False
+    source: str = ""
+    props: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name,
+            "x": round(self.x, 3),
+            "y": round(self.y, 3),
+            "z": round(self.z, 3),
+            "lon": round(self.lon, 9),
+            "lat": round(self.lat, 9),
+            "mount_height": round(self.mount_height, 2),
+            "heading": round(self.heading, 1),
+            "synthetic": self.synthetic,
+            "source": self.source,
+        }
+        if self.subkind is not None:
+            d["subkind"] = self.subkind
+        if self.fov is not None:
+            d["fov"] = self.fov
+        if self.tilt is not None:
+            d["tilt"] = self.tilt
+        return d
+
+
+@dataclass
+class Warning:  # noqa: A001 - a scene warning, shadowing the builtin only in this module
+    """A feature that was skipped, repaired or clamped while building the scene."""
+
+    source: str
+    feature: str
+    reason: str
+    action: str  # skipped / repaired / clamped / placed / ignored
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "feature": self.feature, "reason": self.reason, "action": self.action}
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.feature}: {self.reason} ({self.action})"
