@@ -240,16 +240,16 @@ def charger() -> trimesh.Trimesh:
 
 
 def parking_space() -> trimesh.Trimesh:
-    """Painted parking-space outline 2.5 m x 5.3 m (long along Y) with a sensor puck."""
+    """Parking space 2.5 m x 5.3 m (long along Y): a filled pad, so the space's colour (free /
+    occupied / booked) reads from afar, with raised end lines and a sensor puck."""
     w, ln, lw, t = 2.5, 5.3, 0.12, 0.02
     hx, hy = w / 2, ln / 2
     return _join(
-        _block((-hx, -hx + lw), (-hy, hy), (0.0, t)),                   # side lines
-        _block((hx - lw, hx), (-hy, hy), (0.0, t)),
-        _block((-hx + lw, hx - lw), (-hy, -hy + lw), (0.0, t)),        # end lines
-        _block((-hx + lw, hx - lw), (hy - lw, hy), (0.0, t)),
-        _cyl(0.08, 0.0, 0.025, sections=12),                            # sensor puck
-        _cyl(0.05, 0.025, 0.04, sections=12),                           # puck dome
+        _block((-hx + 0.1, hx - 0.1), (-hy + 0.1, hy - 0.1), (0.0, t)),   # filled pad
+        _block((-hx + lw, hx - lw), (-hy, -hy + lw), (0.0, 2 * t)),        # end lines
+        _block((-hx + lw, hx - lw), (hy - lw, hy), (0.0, 2 * t)),
+        _cyl(0.08, 0.0, 0.045, sections=12),                               # sensor puck
+        _cyl(0.05, 0.045, 0.06, sections=12),                              # puck dome
     )
 
 

@@ -183,15 +183,29 @@ def parse_direction(value: Any) -> float | None:
     return nums[0] % 360
 
 
-def device_from_tags(tags: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """(kind, properties) for an OSM-tagged device, or None.
+def devices_from_tags(tags: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(kind, properties) of each OSM-tagged device on one feature (a lamp post may carry a
+    camera too).
 
     highway=street_lamp -> pole, man_made=surveillance -> camera, manhole=* -> manhole,
     emergency=fire_hydrant -> hydrant, amenity=waste_basket -> trash_bin,
     amenity=charging_station -> charger.
     """
+    out = []
+    for rule in (_pole, _camera, _other):
+        d = rule(tags)
+        if d is not None:
+            out.append(d)
+    return out
+
+
+def _pole(tags: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if tags.get("highway") == "street_lamp":
         return "pole", {"mount_height": parse_length(tags.get("height"))}
+    return None
+
+
+def _camera(tags: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if tags.get("man_made") == "surveillance":
         stype = str(tags.get("surveillance:type", "camera")).lower()
         if stype not in {"camera", "alpr", "anpr"}:
@@ -215,6 +229,10 @@ def device_from_tags(tags: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
             "camera_type": ctype or None,
             "mount": tags.get("camera:mount"),
         }
+    return None
+
+
+def _other(tags: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if tags.get("manhole") not in (None, "", "no"):
         return "manhole", {"manhole": tags.get("manhole")}
     if tags.get("emergency") == "fire_hydrant":

@@ -41,6 +41,8 @@ class DeviceKind:
     statuses: tuple[str, ...] = STATUSES
     aliases: tuple[str, ...] = ()
     """Other names accepted in device lists (English and Chinese)."""
+    anchor: str = "ground"
+    """Where the model's origin goes: ``ground`` (its foot) or ``mount`` (at mount height)."""
 
     def display_name(self, lang: str = "en") -> str:
         return self.name_zh if lang.startswith("zh") else self.name_en
@@ -79,6 +81,7 @@ _KINDS: tuple[DeviceKind, ...] = (
             "panorama": ("High-altitude panorama camera", "高空瞭望摄像头"),
         },
         aliases=("cctv", "surveillance", "监控", "摄像机", "高清摄像头", "ai摄像头", "摄像头"),
+        anchor="mount",
     ),
     DeviceKind(
         "fence_segment", "Electronic fence segment", "电子围栏", "security", "fence_segment.ply",
@@ -100,7 +103,7 @@ _KINDS: tuple[DeviceKind, ...] = (
         "smoke_detector", "Smart smoke detector", "智能烟感", "security", "smoke_detector.ply",
         2.8, "#e0e0e0", (_b("smoke"), _b("gas"), _f("battery_pct", "%", 0, 100)), 3600,
         "One per indoor public area, on the ceiling 50 cm from the corner.",
-        aliases=("smoke", "烟感", "烟雾探测器"),
+        aliases=("smoke", "烟感", "烟雾探测器"), anchor="mount",
     ),
     DeviceKind(
         "hydrant", "Hydrant monitor", "智能消防栓", "security", "hydrant.ply", 0.8, "#f06292",
@@ -197,6 +200,18 @@ _KINDS: tuple[DeviceKind, ...] = (
         aliases=("elevator", "电梯"),
     ),
 )
+
+CAMERA_DEFAULTS: dict[str, dict[str, float]] = {
+    "hd": {"fov": 90.0, "tilt": 15.0, "mount_height": 6.0},
+    "ai": {"fov": 60.0, "tilt": 20.0, "mount_height": 4.5},
+    "perimeter": {"fov": 60.0, "tilt": 10.0, "mount_height": 5.0},
+    "panorama": {"fov": 360.0, "tilt": 30.0, "mount_height": 6.0},
+}
+"""Field of view, tilt below horizontal and mount height of each camera sub-kind when the
+data does not say."""
+
+MAX_MOUNT_HEIGHT = 150.0
+"""Device mount heights above this are data errors (clamped with a warning)."""
 
 CATALOGUE: dict[str, DeviceKind] = {k.kind: k for k in _KINDS}
 

@@ -27,6 +27,8 @@ class Scene:
     """``building`` and each surface kind -> merged mesh (``entity`` indexes the kind's list)."""
     warnings: list[Warning] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    view_targets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Bookmark name -> the local (x, y) it looks at."""
 
     def counts(self) -> dict[str, int]:
         """Kind name -> number, for every kind present."""

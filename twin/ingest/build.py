@@ -1,0 +1,595 @@
+"""Build a Scene from a scene file: read every source, choose the frame, reproject, clip,
+classify features into entities, mesh them, place and fill devices.
+
+``build_scene`` is the one entry point the CLI and the shell use.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from time import perf_counter
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import ProjError
+from shapely import STRtree
+
+from twin.core.errors import InputError
+from twin.ingest import fill
+from twin.ingest.cityjson import CityModel, building_height, read_cityjson
+from twin.ingest.crs import WGS84, FrameTransform, frame_crs
+from twin.ingest.devicelist import DeviceRows, read_device_list
+from twin.ingest.meshing import extrude, flat
+from twin.ingest.sources import Layer, check_readable, detect_format, read_osm, read_vector
+from twin.ingest.tags import (
+    DEFAULT_BUILDING_HEIGHT,
+    MAX_BUILDING_HEIGHT,
+    METRES_PER_LEVEL,
+    building_height as tag_height,
+    devices_from_tags,
+    is_building,
+    is_building_part,
+    road_class,
+    road_width,
+    surface_kind,
+)
+from twin.scene.catalogue import CAMERA_DEFAULTS, CATALOGUE, MAX_MOUNT_HEIGHT, resolve_kind
+from twin.scene.entities import Building, Device, Mesh, Surface, Warning
+from twin.scene.scene import Scene
+from twin.scene.scenefile import SceneSpec
+
+Progress = Callable[[str, float], None]
+
+SURFACE_Z = {"ground": 0.02, "water": 0.04, "green": 0.06, "parking_lot": 0.08}
+ROAD_Z = {"path": 0.10, "minor": 0.13, "main": 0.16}
+OUTSIDE_MARGIN_M = 500.0
+"""Devices from device lists farther than this outside the GIS data are not in the scene."""
+FORBIDDEN_ID_CHARS = set("/+#")
+
+
+class _Builder:
+    def __init__(self, spec: SceneSpec, progress: Progress | None) -> None:
+        self.spec = spec
+        self.where = str(spec.path) if spec.path else spec.name
+        self.progress = progress or (lambda stage, f: None)
+        self.warnings: list[Warning] = []
+        self.timings: dict[str, float] = {}
+        self._t = perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self._t
+        self._t = now
+
+    # -- reading -------------------------------------------------------------------------
+    def read(self) -> tuple[list[Layer], list[CityModel], list[DeviceRows]]:
+        if not self.spec.sources and not self.spec.devices:
+            raise InputError(self.where, "has no sources.", "Add [[sources]] with a GIS file (see README).")
+        layers: list[Layer] = []
+        models: list[CityModel] = []
+        n = len(self.spec.sources) + len(self.spec.devices)
+        for i, src in enumerate(self.spec.sources):
+            self.progress(f"reading {src.path.name}", i / max(n, 1))
+            check_readable(src.path)
+            fmt = detect_format(src.path)
+            if fmt == "osm":
+                if src.crs and CRS.from_user_input(src.crs) != WGS84:
+                    self.warnings.append(Warning(src.path.name, "crs", "OpenStreetMap data is always WGS84; "
+                                                 "the declared CRS was not used", "ignored"))
+                layers.append(read_osm(src.path))
+            elif fmt == "cityjson":
+                models.append(read_cityjson(src.path, src.crs))
+            else:
+                layers.extend(read_vector(src.path, src.crs, src.layer))
+        rows = []
+        for j, d in enumerate(self.spec.devices):
+            self.progress(f"reading {d.path.name}", (len(self.spec.sources) + j) / max(n, 1))
+            rows.append(read_device_list(d.path, d.crs, d.sheet, d.kind))
+        for item in [*layers, *models, *rows]:
+            self.warnings.extend(item.warnings)
+            if isinstance(item, CityModel) and item.surfaces is not None:
+                layers.append(item.surfaces)
+        self.lap("read")
+        return layers, models, rows
+
+    # -- frame ---------------------------------------------------------------------------
+    def frame(self, layers: list[Layer], models: list[CityModel], rows: list[DeviceRows]) -> FrameTransform:
+        if self.spec.origin:
+            lon, lat = self.spec.origin
+        elif self.spec.clip.bbox:
+            w, s, e, n = self.spec.clip.bbox
+            lon, lat = (w + e) / 2, (s + n) / 2
+        else:
+            boxes = []
+            for layer in layers:
+                boxes.append(_lonlat_bounds(layer.frame.total_bounds, layer.crs))
+            for m in models:
+                if m.buildings:
+                    pts = np.concatenate([b.points[:, :2] for b in m.buildings])
+                    boxes.append(_lonlat_bounds(np.r_[pts.min(axis=0), pts.max(axis=0)], m.crs))
+            if not boxes:
+                for r in rows:
+                    boxes.append(_lonlat_bounds(r.frame.total_bounds, r.crs))
+            b = np.array(boxes)
+            lon, lat = (b[:, 0].min() + b[:, 2].max()) / 2, (b[:, 1].min() + b[:, 3].max()) / 2
+        if not (-180 <= lon <= 180 and -85 <= lat <= 85):
+            raise InputError(self.where, f"the data's centre ({lon:.4f}, {lat:.4f}) is not a place on earth.",
+                             "Check the sources' CRS.")
+        crs = frame_crs(self.spec.crs, lon, lat, self.where)
+        ft = FrameTransform.create(crs, lon, lat)
+        self.lap("frame")
+        return ft
+
+    def clip_area(self, ft: FrameTransform) -> shapely.Geometry | None:
+        clip = self.spec.clip
+        if not clip.active:
+            return None
+        area = None
+        if clip.bbox:
+            w, s, e, n = clip.bbox
+            if not (w < e and s < n):
+                raise InputError(self.where, f"clip bbox {clip.bbox} must be W,S,E,N with W < E and S < N.")
+            area = shapely.segmentize(shapely.box(w, s, e, n), 0.0005)
+        elif clip.polygon:
+            area = shapely.Polygon(clip.polygon)
+        if area is not None:
+            c = shapely.get_coordinates(area)
+            x, y = ft.to_local(c[:, 0], c[:, 1])
+            area = shapely.set_coordinates(area, np.column_stack([x, y]))
+        elif clip.polygon_file:
+            polys = []
+            for layer in read_vector(clip.polygon_file):
+                polys.extend(_to_local(layer.frame, layer.crs, ft).geometry.values)
+            area = shapely.union_all([p for p in polys if p is not None and p.geom_type in ("Polygon", "MultiPolygon")])
+        if area is None or area.is_empty or not area.is_valid:
+            raise InputError(self.where, "the clip polygon is empty or invalid.", "Give at least 3 distinct vertices.")
+        return area
+
+
+def _lonlat_bounds(bounds: np.ndarray, crs: CRS) -> tuple[float, float, float, float]:
+    from pyproj import Transformer
+
+    if crs.is_geographic and crs.equals(WGS84, ignore_axis_order=True):
+        return tuple(float(v) for v in bounds)  # type: ignore[return-value]
+    try:
+        t = Transformer.from_crs(crs, WGS84, always_xy=True)
+        return tuple(float(v) for v in t.transform_bounds(*bounds, densify_pts=11))  # type: ignore[return-value]
+    except ProjError as exc:
+        raise InputError(crs.name, f"coordinates cannot be converted to lon / lat ({exc}).") from None
+
+
+def _to_local(gdf: gpd.GeoDataFrame, crs: CRS, ft: FrameTransform) -> gpd.GeoDataFrame:
+    try:
+        g = gdf.set_crs(crs, allow_override=True).to_crs(ft.crs)
+    except ProjError as exc:
+        raise InputError(crs.name, f"cannot be reprojected to the scene frame ({exc}).") from None
+    ox, oy = ft.frame.origin_x, ft.frame.origin_y
+    g["geometry"] = shapely.transform(g.geometry.values, lambda c: c - np.array([ox, oy]))
+    finite = np.isfinite(shapely.bounds(g.geometry.values)).all(axis=1) | g.geometry.isna().to_numpy()
+    return g[finite]
+
+
+def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
+    """Build the scene a scene file describes; raises :class:`InputError` for bad input."""
+    b = _Builder(spec, progress)
+    layers, models, rows = b.read()
+    ft = b.frame(layers, models, rows)
+    area = b.clip_area(ft)
+    scene = Scene(spec.name, ft.frame, spec)
+    col = _Collector(scene, ft, area, b.warnings)
+    b.progress("classifying", 0.4)
+    for layer in layers:
+        col.add_layer(layer)
+    for m in models:
+        col.add_city_model(m)
+    b.lap("classify")
+    b.progress("buildings", 0.5)
+    col.finish_buildings()
+    b.lap("buildings")
+    b.progress("roads and surfaces", 0.6)
+    col.finish_surfaces()
+    b.lap("surfaces")
+    b.progress("devices", 0.8)
+    for r in rows:
+        col.add_device_rows(r)
+    col.finish_devices()
+    b.lap("devices")
+    if spec.fill_devices:
+        col.fill_devices()
+    b.lap("fill")
+    for v in spec.views:
+        x, y = ft.to_local(v.lon, v.lat)
+        scene.view_targets[v.name] = (float(x), float(y))
+    scene.warnings = b.warnings
+    scene.timings = b.timings
+    scene.timings["total"] = sum(b.timings.values())
+    b.progress("ready", 1.0)
+    return scene
+
+
+class _Collector:
+    """Turns classified features into entities and merged meshes."""
+
+    def __init__(self, scene: Scene, ft: FrameTransform, area: shapely.Geometry | None,
+                 warnings: list[Warning]) -> None:
+        self.scene, self.ft, self.area, self.warnings = scene, ft, area, warnings
+        self.area_prep = area
+        if area is not None:
+            shapely.prepare(area)
+        self.outlines: list[dict[str, Any]] = []
+        self.parts: list[dict[str, Any]] = []
+        self.city: list[tuple[Building, np.ndarray, np.ndarray]] = []
+        self.surface_geoms: dict[str, list[tuple[Surface, shapely.Geometry]]] = {k: [] for k in scene.surfaces}
+        self.device_feats: list[dict[str, Any]] = []
+        self.road_lines: list[tuple[shapely.LineString, float, str]] = []
+
+    # -- features ------------------------------------------------------------------------
+    def add_layer(self, layer: Layer) -> None:
+        g = _to_local(layer.frame, layer.crs, self.ft)
+        unmatched = 0
+        for fid, tags, geom in zip(g["fid"], g["tags"], g.geometry.values, strict=True):
+            if geom is None or geom.is_empty:
+                continue
+            if layer.hint and not tags.get("kind"):
+                tags = {**tags, "kind": layer.hint} if not _any_known(tags) else tags
+            if not self._add_feature(layer.name, str(fid), tags, geom):
+                unmatched += 1
+        if unmatched and layer.hint is None and not layer.name.lower().endswith(("pbf", "osm", "xml")) \
+                and layer.frame.get("layer", None) is not None and "cityjson" not in set(layer.frame["layer"]):
+            self.warnings.append(Warning(layer.name, f"{unmatched} feature(s)",
+                                         "matched no scene kind (add a 'kind' column: building, road, green, "
+                                         "water, parking_lot or a device kind)", "ignored"))
+
+    def _inside(self, geom: shapely.Geometry) -> bool:
+        if self.area is None:
+            return True
+        return bool(shapely.intersects(self.area, geom))
+
+    def _add_feature(self, source: str, fid: str, tags: dict[str, Any], geom: shapely.Geometry) -> bool:
+        gtype = geom.geom_type
+        # Devices are points (or areas, at their centre); a line tagged manhole=* is a pipe.
+        devs = [] if "LineString" in gtype else devices_from_tags(tags)
+        if not devs and "LineString" not in gtype and (k := resolve_kind(str(tags.get("kind", "")))) is not None:
+            devs = [(k, {})]
+        if devs:
+            p = geom if gtype == "Point" else geom.representative_point()
+            if self._inside(p):
+                for n, (kind, props) in enumerate(devs):
+                    self.device_feats.append({"source": source, "fid": fid, "kind": kind, "props": props,
+                                              "tags": tags, "x": p.x, "y": p.y, "suffix": f"-{kind}" if n else ""})
+            return True
+        if gtype in ("Polygon", "MultiPolygon", "GeometryCollection"):
+            poly = _polygonal(geom)
+            if poly is None:
+                return False
+            if is_building(tags):
+                if self.area is not None and not shapely.contains_xy(self.area, *poly.representative_point().coords[0]):
+                    return True
+                rec = {"source": source, "fid": fid, "tags": tags, "geom": poly, "z": _z_range(geom)}
+                (self.parts if is_building_part(tags) else self.outlines).append(rec)
+                if is_building_part(tags) and tags.get("building") not in (None, "", "no"):
+                    self.outlines.append(rec)
+                return True
+            rc = road_class(tags) if str(tags.get("kind", "")).lower() == "road" else None
+            kind = "road" if rc else surface_kind(tags)
+            if kind is None:
+                return False
+            if self.area is not None:
+                poly = _polygonal(shapely.intersection(poly, self.area))
+                if poly is None:
+                    return True
+            surf = Surface(fid, kind, str(tags.get("name") or ""), source,
+                           road_class=rc[0] if rc else None, highway=rc[1] if rc else None)
+            self.surface_geoms[kind].append((surf, poly))
+            return True
+        if gtype in ("LineString", "MultiLineString"):
+            rc = road_class(tags)
+            if rc is None:
+                return False
+            line = geom if self.area is None else shapely.intersection(geom, self.area)
+            if line.is_empty or line.length <= 0:
+                return True
+            width, wsrc = road_width(tags, *rc)
+            surf = Surface(fid, "road", str(tags.get("name") or ""), source, rc[0], rc[1], round(width, 2), wsrc,
+                           shape_wkb=shapely.to_wkb(line))
+            self.surface_geoms["road"].append((surf, line))
+            return True
+        return False
+
+    def add_city_model(self, m: CityModel) -> None:
+        if not m.buildings:
+            return
+        t = self.ft.from_crs(m.crs)
+        ox, oy = self.ft.frame.origin_x, self.ft.frame.origin_y
+        for cb in m.buildings:
+            x, y = t.transform(cb.points[:, 0], cb.points[:, 1])
+            if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+                self.warnings.append(Warning(m.surfaces.name if m.surfaces else "cityjson", cb.id,
+                                             "coordinates cannot be reprojected", "skipped"))
+                continue
+            z0 = float(cb.points[:, 2].min())
+            pts = np.column_stack([np.asarray(x) - ox, np.asarray(y) - oy, cb.points[:, 2] - z0])
+            fc = shapely.get_coordinates(cb.footprint)
+            fx, fy = t.transform(fc[:, 0], fc[:, 1])
+            foot = shapely.set_coordinates(cb.footprint, np.column_stack([np.asarray(fx) - ox, np.asarray(fy) - oy]))
+            if self.area is not None and not shapely.contains_xy(self.area, *foot.representative_point().coords[0]):
+                continue
+            h = building_height(cb)
+            name = cb.name or str(cb.attributes.get("name", "") or "")
+            bld = Building(cb.id, name, h, "geometry", f"CityJSON LoD{cb.lod}",
+                           footprint_wkb=shapely.to_wkb(foot), cityobject_type=cb.type)
+            self.city.append((bld, pts, cb.faces))
+
+    # -- buildings -----------------------------------------------------------------------
+    def _height(self, rec: dict[str, Any]) -> tuple[float, float, str, float | None]:
+        h, min_h, src, levels = tag_height(rec["tags"])
+        where = rec["source"]
+        if h is None and rec["z"] is not None and rec["z"] > 2.0:
+            h, src = rec["z"], "geometry"
+        if h is None:
+            # a part that starts high (building:min_level) and says nothing more is one level tall
+            h, src = max(DEFAULT_BUILDING_HEIGHT, min_h + METRES_PER_LEVEL), "default"
+        if h > MAX_BUILDING_HEIGHT:
+            self.warnings.append(Warning(where, rec["fid"], f"height {h:g} m is absurd", f"clamped to {MAX_BUILDING_HEIGHT:g} m"))
+            h = MAX_BUILDING_HEIGHT
+        if h <= 0:
+            self.warnings.append(Warning(where, rec["fid"], f"height {h:g} m is not positive",
+                                         f"set to the default {DEFAULT_BUILDING_HEIGHT:g} m"))
+            h, src = DEFAULT_BUILDING_HEIGHT, "default"
+        if min_h < 0 or min_h >= h:
+            if min_h != 0:
+                self.warnings.append(Warning(where, rec["fid"], f"min_height {min_h:g} m is not below the top {h:g} m",
+                                             "set to 0"))
+            min_h = 0.0
+        return h, min_h, src, levels
+
+    def finish_buildings(self) -> None:
+        scene = self.scene
+        parts_by_outline: dict[int, list[dict[str, Any]]] = {}
+        orphan_parts = []
+        if self.parts and self.outlines:
+            tree = STRtree([o["geom"] for o in self.outlines])
+            for p in self.parts:
+                if p in self.outlines:
+                    continue
+                hits = tree.query(p["geom"].representative_point(), predicate="within")
+                if len(hits):
+                    parts_by_outline.setdefault(int(hits[0]), []).append(p)
+                else:
+                    orphan_parts.append(p)
+        else:
+            orphan_parts = [p for p in self.parts if p not in self.outlines]
+        mesh_parts: list[tuple[np.ndarray, np.ndarray, int]] = []
+        for i, rec in enumerate([*self.outlines, *orphan_parts]):
+            parts = parts_by_outline.get(i) if i < len(self.outlines) else None
+            h, min_h, src, levels = self._height(rec)
+            idx = len(scene.buildings)
+            if parts:
+                tops = []
+                for p in parts:
+                    ph, pmin, psrc, _ = self._height(p)
+                    pts, faces = extrude(p["geom"], pmin, ph)
+                    if len(faces):
+                        mesh_parts.append((pts, faces, idx))
+                    tops.append((ph, psrc))
+                top = max(tops)
+                if top[0] > h or src == "default":
+                    h, src = top
+            else:
+                pts, faces = extrude(rec["geom"], min_h, h)
+                if not len(faces):
+                    self.warnings.append(Warning(rec["source"], rec["fid"], "footprint has no area", "skipped"))
+                    continue
+                mesh_parts.append((pts, faces, idx))
+            t = rec["tags"]
+            scene.buildings.append(Building(
+                rec["fid"], str(t.get("name") or ""), round(h, 2), src, rec["source"], round(min_h, 2), levels,
+                shapely.to_wkb(rec["geom"]),
+            ))
+        for bld, pts, faces in self.city:
+            mesh_parts.append((pts, faces, len(scene.buildings)))
+            scene.buildings.append(bld)
+        scene.meshes["building"] = Mesh.merge(mesh_parts)
+
+    # -- surfaces ------------------------------------------------------------------------
+    def finish_surfaces(self) -> None:
+        scene = self.scene
+        roads = self.surface_geoms["road"]
+        is_line = [g.geom_type in ("LineString", "MultiLineString") for _, g in roads]
+        lines = [sg for sg, il in zip(roads, is_line, strict=True) if il]
+        road_polys = [sg for sg, il in zip(roads, is_line, strict=True) if not il]
+        if lines:
+            widths = np.array([s.width for s, _ in lines], dtype=float)
+            bufs = shapely.buffer(np.array([g for _, g in lines], dtype=object), widths / 2, quad_segs=2)
+            for (s, g), poly in zip(lines, bufs, strict=True):
+                self.road_lines.append((g, float(s.width or 0), s.road_class or "minor"))
+                road_polys.append((s, poly))
+        for kind in scene.surfaces:
+            items = road_polys if kind == "road" else self.surface_geoms[kind]
+            parts: list[tuple[np.ndarray, np.ndarray, int]] = []
+            for surf, poly in items:
+                z = ROAD_Z[surf.road_class or "minor"] if kind == "road" else SURFACE_Z[kind]
+                pts, faces = flat(poly, z)
+                if not len(faces):
+                    continue
+                if not surf.shape_wkb:
+                    surf.shape_wkb = shapely.to_wkb(poly)
+                parts.append((pts, faces, len(scene.surfaces[kind])))
+                scene.surfaces[kind].append(surf)
+            if parts:
+                scene.meshes[kind] = Mesh.merge(parts)
+
+    # -- devices -------------------------------------------------------------------------
+    def add_device_rows(self, rows: DeviceRows) -> None:
+        g = _to_local(rows.frame, rows.crs, self.ft)
+        data_area = self._data_area()
+        for rec, geom in zip(g.to_dict("records"), g.geometry.values, strict=True):
+            if geom is None:
+                continue
+            where = f"{rec['row']} (id {rec['fid']})"
+            inside = self.area is None or shapely.contains_xy(self.area, geom.x, geom.y)
+            if inside and data_area is not None:
+                d = shapely.distance(data_area, geom)
+                inside = d <= OUTSIDE_MARGIN_M
+                why = f"{d / 1000:.1f} km outside the scene's data" if not inside else ""
+            else:
+                why = "outside the clip area"
+            if not inside:
+                self.warnings.append(Warning(rows.source, where, why, "skipped"))
+                continue
+            props: dict[str, Any] = {"subkind": rec.get("subkind"), "mount_height": rec.get("height"),
+                                     "heading": rec.get("heading"), "fov": rec.get("fov"), "tilt": rec.get("tilt")}
+            self.device_feats.append({"source": rows.source, "fid": str(rec["fid"]), "kind": rec["kind"],
+                                      "props": props, "tags": {"name": rec.get("name")}, "x": geom.x, "y": geom.y,
+                                      "listed": True})
+
+    def _data_area(self) -> shapely.Geometry | None:
+        pts = [m.points[:, :2] for m in self.scene.meshes.values() if len(m.points)]
+        if not pts:
+            return None
+        allp = np.concatenate(pts)
+        return shapely.box(*allp.min(axis=0), *allp.max(axis=0))
+
+    def finish_devices(self) -> None:
+        feats = self.device_feats
+        ids: dict[str, int] = {}
+        dups: set[str] = set()
+        for f in feats:
+            f["id"] = f["fid"] if f.get("listed") else _osm_id(f["fid"]) + f.get("suffix", "")
+            if f.get("listed") and FORBIDDEN_ID_CHARS & set(f["id"]):
+                raise InputError(f["source"], f"device id {f['id']!r} contains '/', '+' or '#'.",
+                                 "Ids become MQTT topic levels; use letters, digits, '-', '_' or '.'.")
+            if f["id"] in ids:
+                dups.add(f["id"])
+            ids[f["id"]] = 1
+        if dups:
+            raise InputError(", ".join(sorted({f["source"] for f in feats if f["id"] in dups})),
+                             f"duplicate device ids: {', '.join(sorted(dups)[:20])}.",
+                             "Every device needs its own id across all device layers.")
+        if not feats:
+            return
+        xs = np.array([f["x"] for f in feats])
+        ys = np.array([f["y"] for f in feats])
+        lon, lat = self.ft.to_lonlat(xs, ys)
+        road_tree = STRtree([ln for ln, _, _ in self.road_lines]) if self.road_lines else None
+        for f, lo, la in zip(feats, lon, lat, strict=True):
+            self.scene.devices.append(self._device(f, float(lo), float(la), road_tree))
+
+    def _device(self, f: dict[str, Any], lon: float, lat: float, road_tree: STRtree | None) -> Device:
+        kind = f["kind"]
+        props = {k: v for k, v in f["props"].items() if v is not None}
+        spec = CATALOGUE[kind]
+        sub = props.pop("subkind", None)
+        if kind == "camera":
+            if sub not in CAMERA_DEFAULTS:
+                if sub is not None:
+                    self.warnings.append(Warning(f["source"], f["id"], f"unknown camera sub-kind {sub!r}", "set to hd"))
+                sub = "hd"
+            defaults = CAMERA_DEFAULTS[sub]
+        else:
+            sub, defaults = None, {"mount_height": spec.mount_height}
+        mh = props.pop("mount_height", None)
+        mh = defaults["mount_height"] if mh is None else float(mh)
+        if mh > MAX_MOUNT_HEIGHT or mh < 0:
+            clamped = min(max(mh, 0.0), MAX_MOUNT_HEIGHT)
+            self.warnings.append(Warning(f["source"], f["id"], f"mount height {mh:g} m is absurd", f"clamped to {clamped:g} m"))
+            mh = clamped
+        heading = props.pop("heading", None)
+        fov = props.pop("fov", None)
+        tilt = props.pop("tilt", None)
+        if kind == "camera":
+            if heading is None and sub != "panorama" and road_tree is not None:
+                heading = _face_nearest_road(f["x"], f["y"], road_tree, self.road_lines)
+                props["heading_source"] = "nearest_road"
+            if fov is not None and not (0 < fov <= 360):
+                self.warnings.append(Warning(f["source"], f["id"], f"field of view {fov:g} deg is impossible",
+                                             f"set to {defaults['fov']:g}"))
+                fov = None
+            if tilt is not None and not (-90 <= tilt <= 90):
+                self.warnings.append(Warning(f["source"], f["id"], f"tilt {tilt:g} deg is impossible",
+                                             f"set to {defaults['tilt']:g}"))
+                tilt = None
+            fov = defaults["fov"] if fov is None else fov
+            tilt = defaults["tilt"] if tilt is None else tilt
+        name = str(f["tags"].get("name") or "")
+        return Device(
+            f["id"], kind, name, round(float(f["x"]), 4), round(float(f["y"]), 4), 0.0, lon, lat, mh,
+            float(heading or 0.0) % 360.0, fov, tilt, sub, bool(f.get("synthetic", False)), f["source"], props,
+        )
+
+    def fill_devices(self) -> None:
+        scene = self.scene
+        placements: list[fill.Placement] = []
+        existing_chargers = np.array([[d.x, d.y] for d in scene.devices if d.kind == "charger"]).reshape(-1, 2)
+        lots = self.surface_geoms["parking_lot"]
+        for surf, poly in sorted(lots, key=lambda sg: sg[0].id):
+            spaces = fill.parking_spaces(poly)
+            inside = int(shapely.contains_xy(poly.buffer(5.0), existing_chargers[:, 0], existing_chargers[:, 1]).sum()) \
+                if len(existing_chargers) else 0
+            placements += spaces + fill.chargers_for(spaces, inside)
+        main = [(ln, w) for ln, w, c in self.road_lines if c == "main"]
+        blocked = shapely.union_all([shapely.from_wkb(b.footprint_wkb) for b in scene.buildings if b.footprint_wkb]) \
+            if scene.buildings else None
+        for kind, spacing, side in (("trash_bin", 100.0, 1.0), ("env_monitor", 250.0, -1.0)):
+            pts = np.array([[d.x, d.y] for d in scene.devices if d.kind == kind]).reshape(-1, 2)
+            placements += fill.along_roads(main, kind, spacing, pts, spacing / 2, blocked, self.area, side)
+        poles = np.array([[d.x, d.y] for d in scene.devices if d.kind == "pole"]).reshape(-1, 2)
+        placements += fill.along_roads(main, "pole", fill.POLE_SPACING, poles, 20.0, blocked, self.area, 1.0)
+        if not placements:
+            return
+        counters: dict[str, int] = {}
+        feats = []
+        for p in placements:
+            counters[p.kind] = counters.get(p.kind, 0) + 1
+            feats.append({"source": "fill-devices", "fid": f"syn-{p.kind}-{counters[p.kind]:04d}", "kind": p.kind,
+                          "props": {"heading": p.heading}, "tags": {}, "x": p.x, "y": p.y, "synthetic": True,
+                          "listed": True})
+        lon, lat = self.ft.to_lonlat(np.array([f["x"] for f in feats]), np.array([f["y"] for f in feats]))
+        for f, lo, la in zip(feats, lon, lat, strict=True):
+            f["id"] = f["fid"]
+            scene.devices.append(self._device(f, float(lo), float(la), None))
+
+
+def _osm_id(fid: str) -> str:
+    kind, _, num = fid.partition("/")
+    if num:
+        return f"osm-{kind[0]}{num}"
+    return fid
+
+
+def _any_known(tags: dict[str, Any]) -> bool:
+    return bool(is_building(tags) or surface_kind(tags) or road_class(tags) or devices_from_tags(tags))
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom if geom.area > 0.01 else None
+    polys = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not polys:
+        return None
+    u = shapely.union_all(polys)
+    return u if u.area > 0.01 else None
+
+
+def _z_range(geom: shapely.Geometry) -> float | None:
+    if not shapely.has_z(geom):
+        return None
+    z = shapely.get_coordinates(geom, include_z=True)[:, 2]
+    z = z[np.isfinite(z)]
+    return float(z.max() - z.min()) if len(z) else None
+
+
+def _face_nearest_road(x: float, y: float, tree: STRtree, lines: list[tuple[shapely.LineString, float, str]]) -> float:
+    p = shapely.Point(x, y)
+    i = int(tree.nearest(p))
+    q = shapely.line_interpolate_point(lines[i][0], shapely.line_locate_point(lines[i][0], p))
+    dx, dy = q.x - x, q.y - y
+    if math.hypot(dx, dy) < 0.5:
+        return 0.0
+    return math.degrees(math.atan2(dx, dy)) % 360.0

@@ -1,0 +1,1 @@
+"""pyvista / VTK visuals of a scene: merged meshes per kind, instanced device glyphs, views."""

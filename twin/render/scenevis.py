@@ -1,0 +1,158 @@
+"""The scene's visuals in a plotter: ground, surfaces, buildings and device glyphs.
+
+One actor per surface kind and one for all buildings (merged meshes with a cell array that maps
+back to entities), one glyph actor per device kind.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyvista as pv
+
+from twin.render import style
+from twin.render.glyphs import GlyphLayer, display_scale, glyph_layer
+from twin.scene.catalogue import CATALOGUE
+from twin.scene.entities import Mesh
+from twin.scene.scene import Scene
+
+# relative polygon offsets so flat layers never fight: later ones win
+_LAYER_ORDER = ("ground", "water", "green", "parking_lot", "road")
+
+
+def to_polydata(mesh: Mesh) -> pv.PolyData:
+    faces = np.column_stack([np.full(len(mesh.faces), 3, dtype=np.int64), mesh.faces]).ravel()
+    poly = pv.PolyData(mesh.points.astype(np.float64), faces)
+    poly.cell_data["entity"] = mesh.entity
+    return poly
+
+
+@dataclass
+class SceneVisual:
+    scene: Scene
+    actors: dict[str, object] = field(default_factory=dict)
+    glyphs: dict[str, GlyphLayer] = field(default_factory=dict)
+    markers: pv.PolyData | None = None
+
+    def add_to(self, plotter: pv.Plotter, metres_per_pixel: float = 1.0) -> None:
+        scene = self.scene
+        xmin, xmax, ymin, ymax, _, _ = scene.bounds()
+        pad = 0.08 * max(xmax - xmin, ymax - ymin, 100.0)
+        ground = pv.Plane(center=((xmin + xmax) / 2, (ymin + ymax) / 2, -0.02), direction=(0, 0, 1),
+                          i_size=xmax - xmin + 2 * pad, j_size=ymax - ymin + 2 * pad, i_resolution=1, j_resolution=1)
+        self.actors["ground_plane"] = plotter.add_mesh(ground, color=style.GROUND, lighting=False,
+                                                       pickable=False, name="ground_plane")
+        for order, kind in enumerate(_LAYER_ORDER):
+            mesh = scene.meshes.get(kind)
+            if mesh is None or not mesh.n_faces:
+                continue
+            poly = to_polydata(mesh)
+            if kind == "road":
+                classes = np.array([s.road_class or "minor" for s in scene.surfaces["road"]])
+                cols = np.array([style.rgb(style.ROAD[c]) for c in ("main", "minor", "path")], dtype=np.uint8)
+                cls_idx = np.searchsorted(np.array(["main", "minor", "path"]), classes[mesh.entity])
+                poly.cell_data["rgb"] = cols[cls_idx]
+                actor = plotter.add_mesh(poly, scalars="rgb", rgb=True, lighting=False, name=kind)
+            else:
+                actor = plotter.add_mesh(poly, color=style.SURFACE[kind], lighting=False, name=kind)
+            m = actor.GetMapper()
+            m.SetResolveCoincidentTopologyToPolygonOffset()
+            m.SetRelativeCoincidentTopologyPolygonOffsetParameters(-1.0 * (order + 1), -4.0 * (order + 1))
+            self.actors[kind] = actor
+        bmesh = scene.meshes.get("building")
+        if bmesh is not None and bmesh.n_faces:
+            poly = to_polydata(bmesh)
+            self.actors["building"] = plotter.add_mesh(
+                poly, color=style.BUILDING, ambient=0.25, diffuse=0.8, specular=0.05, name="building",
+            )
+        by_kind: dict[str, list] = {}
+        for d in scene.devices:
+            by_kind.setdefault(d.kind, []).append(d)
+        for kind in CATALOGUE:
+            devices = by_kind.get(kind)
+            if not devices:
+                continue
+            layer = glyph_layer(kind, devices, display_scale(kind, metres_per_pixel))
+            plotter.renderer.AddActor(layer.actor)
+            self.glyphs[kind] = layer
+
+    def add_markers(self, plotter: pv.Plotter, point_size: float) -> None:
+        """A constant-size coloured dot above every device, so each reads at any zoom."""
+        devs = self.scene.devices
+        if not devs:
+            return
+        lift = np.array([CATALOGUE[d.kind].mount_height for d in devs])
+        pts = np.column_stack([[d.x for d in devs], [d.y for d in devs],
+                               [d.z for d in devs] + np.maximum(lift, 1.0) + 1.5])
+        poly = pv.PolyData(pts)
+        poly.point_data["rgb"] = np.array([style.rgb(CATALOGUE[d.kind].colour) for d in devs], dtype=np.uint8)
+        self.markers = poly
+        self.actors["markers"] = plotter.add_mesh(
+            poly, scalars="rgb", rgb=True, render_points_as_spheres=True, point_size=point_size,
+            lighting=False, name="markers", reset_camera=False,
+        )
+
+    def rescale_glyphs(self, metres_per_pixel: float) -> None:
+        for kind, layer in self.glyphs.items():
+            layer.set_scale(display_scale(kind, metres_per_pixel))
+
+
+def _project(plotter: pv.Plotter, pts: np.ndarray) -> np.ndarray:
+    """Normalised view coordinates (-1..1) of world points for the current camera."""
+    ren = plotter.renderer
+    cam = ren.GetActiveCamera()
+    w, h = ren.GetSize()
+    m = cam.GetCompositeProjectionTransformMatrix(w / max(h, 1), -1, 1)
+    mat = np.array([[m.GetElement(i, j) for j in range(4)] for i in range(4)])
+    hom = np.column_stack([pts, np.ones(len(pts))]) @ mat.T
+    return hom[:, :2] / hom[:, 3:4]
+
+
+def frame_overview(plotter: pv.Plotter, scene: Scene, size: tuple[int, int], pitch: float = 52.0,
+                   heading: float = 0.0, fill: float = 0.92) -> float:
+    """Frame the whole scene obliquely (looking ``heading``, ``pitch`` degrees down) so that its
+    bounding box fills ``fill`` of the frame. Returns metres per pixel at the centre."""
+    xmin, xmax, ymin, ymax, zmin, zmax = scene.bounds()
+    corners = np.array([[x, y, z] for x in (xmin, xmax) for y in (ymin, ymax) for z in (zmin, zmax)])
+    p, hd = math.radians(pitch), math.radians(heading)
+    fwd = np.array([math.sin(hd) * math.cos(p), math.cos(hd) * math.cos(p), -math.sin(p)])
+    focal = corners.mean(axis=0)
+    dist = float(np.linalg.norm(corners.max(axis=0) - corners.min(axis=0))) or 100.0
+    cam = plotter.camera
+    cam.view_angle = 30.0
+    cam.up = (0.0, 0.0, 1.0)
+    for _ in range(6):  # perspective: re-centre and re-scale on the projected box
+        cam.focal_point = tuple(focal)
+        cam.position = tuple(focal - fwd * dist)
+        ndc = _project(plotter, corners)
+        lo, hi = ndc.min(axis=0), ndc.max(axis=0)
+        span = float(max(hi[0] - lo[0], hi[1] - lo[1])) / 2
+        if abs(span - fill) < 0.01 and np.all(np.abs((lo + hi) / 2) < 0.01):
+            break
+        # shift the focal point toward the projected centre, in the camera's right / up plane
+        right = np.cross(fwd, [0.0, 0.0, 1.0])
+        right /= np.linalg.norm(right)
+        up = np.cross(right, fwd)
+        half_h = dist * math.tan(math.radians(15.0))
+        half_w = half_h * size[0] / size[1]
+        c = (lo + hi) / 2
+        focal = focal + right * c[0] * half_w + up * c[1] * half_h
+        dist *= span / fill
+    plotter.renderer.ResetCameraClippingRange()
+    return 2 * dist * math.tan(math.radians(15.0)) / size[1]
+
+
+def frame_bookmark(plotter: pv.Plotter, x: float, y: float, distance: float, heading: float, pitch: float,
+                   size: tuple[int, int]) -> float:
+    p, hd = math.radians(pitch), math.radians(heading)
+    fwd = np.array([math.sin(hd) * math.cos(p), math.cos(hd) * math.cos(p), -math.sin(p)])
+    focal = np.array([x, y, 0.0])
+    cam = plotter.camera
+    cam.focal_point = tuple(focal)
+    cam.position = tuple(focal - fwd * distance)
+    cam.up = (0.0, 0.0, 1.0)
+    cam.view_angle = 30.0
+    plotter.renderer.ResetCameraClippingRange()
+    return 2 * distance * math.tan(math.radians(15.0)) / size[1]

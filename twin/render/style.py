@@ -1,0 +1,36 @@
+"""The wall-display palette: one place for every colour the twin draws."""
+
+from __future__ import annotations
+
+import numpy as np
+
+BACKGROUND_TOP = "#0a1424"
+BACKGROUND_BOTTOM = "#03070d"
+GROUND = "#131b28"
+TEXT = "#e8eef7"
+BUILDING = "#8396b0"
+SURFACE = {
+    "ground": "#1a2230",
+    "green": "#1e4a36",
+    "water": "#1b4466",
+    "parking_lot": "#2c3446",
+}
+ROAD = {"main": "#5d6a80", "minor": "#46536a", "path": "#343f52"}
+
+STATUS = {
+    "ok": "#2ecc71",
+    "warning": "#f5b041",
+    "alarm": "#ff3b30",
+    "offline": "#7f8c8d",
+    "unknown": "#5dade2",
+}
+"""Device status colours, the same everywhere (scene, lists, legends)."""
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    h = hex_colour.lstrip("#")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def rgb_array(hex_colours: list[str]) -> np.ndarray:
+    return np.array([rgb(c) for c in hex_colours], dtype=np.uint8).reshape(-1, 3)
