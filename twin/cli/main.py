@@ -1,0 +1,242 @@
+"""``twin``: build, inspect and render community scenes from the command line.
+
+Exit codes: 0 done, 2 bad input (one-line message on stderr), 1 a bug (traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from twin.core.errors import InputError
+from twin.core.paths import ASSETS_DIR
+from twin.scene.catalogue import CATALOGUE
+from twin.scene.scenefile import ClipSpec, DeviceLayerSpec, SceneSpec, SourceSpec, load_scene_spec, save_scene_spec
+
+_CRS_SUFFIX = re.compile(r"^(?P<path>.+)@(?P<crs>(?:EPSG|ESRI|IGNF|epsg|esri):\d+|\d{4,6}|[A-Za-z][\w .:-]*)$")
+
+
+def split_path_crs(value: str) -> tuple[Path, str | None]:
+    """'file.shp@EPSG:4547' -> (file.shp, 'EPSG:4547'); a plain path -> (path, None)."""
+    if "@" in value and not Path(value).exists():
+        m = _CRS_SUFFIX.match(value)
+        if m:
+            return Path(m.group("path")), m.group("crs")
+    return Path(value), None
+
+
+def parse_clip(value: str) -> ClipSpec:
+    parts = value.split(",")
+    if len(parts) == 4:
+        try:
+            w, s, e, n = (float(p) for p in parts)
+        except ValueError:
+            raise InputError("--clip", f"{value!r} is not W,S,E,N numbers.") from None
+        if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+            raise InputError("--clip", f"{value!r} is not a lon / lat box with W < E and S < N.")
+        return ClipSpec(bbox=(w, s, e, n))
+    path = Path(value)
+    if path.exists():
+        return ClipSpec(polygon_file=path.resolve())
+    raise InputError("--clip", f"{value!r} is neither W,S,E,N (degrees) nor a polygon file.")
+
+
+def parse_size(value: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)[xX*](\d+)", value.strip())
+    if not m or not (16 <= int(m.group(1)) <= 8192 and 16 <= int(m.group(2)) <= 8192):
+        raise InputError("--size", f"{value!r} is not WIDTHxHEIGHT (16-8192 pixels each), e.g. 1920x1080.")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _progress_printer() -> Any:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(stage: str, fraction: float) -> None:
+        bar = "#" * int(fraction * 30)
+        sys.stderr.write(f"\r[{bar:<30}] {stage[:40]:<40}")
+        if fraction >= 1.0:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+def _build(scene_path: str) -> Any:
+    from twin.ingest.build import build_scene
+
+    return build_scene(load_scene_spec(scene_path), _progress_printer())
+
+
+# -- commands ---------------------------------------------------------------------------------
+def cmd_new_scene(args: argparse.Namespace) -> int:
+    from twin.ingest.build import build_scene
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".toml":
+        raise InputError("--out", f"{out} should end in .toml (scene files are TOML).")
+    spec = SceneSpec(name=args.name, path=out.resolve(), crs=args.crs, fill_devices=args.fill_devices)
+    for g in args.gis or []:
+        path, crs = split_path_crs(g)
+        spec.sources.append(SourceSpec(path.resolve(), crs))
+    for d in args.devices or []:
+        path, crs = split_path_crs(d)
+        spec.devices.append(DeviceLayerSpec(path.resolve(), crs))
+    if not spec.sources and not spec.devices:
+        raise InputError("twin new-scene", "needs at least one --gis or --devices file.")
+    if args.clip:
+        spec.clip = parse_clip(args.clip)
+    scene = build_scene(spec, _progress_printer())
+    # pin the frame so the scene stays put when data is added later
+    spec.crs = scene.frame.crs
+    spec.origin = (scene.frame.origin_lon, scene.frame.origin_lat)
+    save_scene_spec(spec, out)
+    counts = ", ".join(f"{k} {v}" for k, v in scene.counts().items())
+    print(f"Wrote {out}: {counts}")
+    if scene.warnings:
+        print(f"{len(scene.warnings)} warning(s); see `twin info {out}`.", file=sys.stderr)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    scene = _build(args.scene)
+    info = scene.summary()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    b = info["bounds"]
+    print(f"Scene      {info['name']}")
+    print(f"Frame      {info['crs']}, origin {info['origin']['lon']:.6f}, {info['origin']['lat']:.6f}")
+    print(f"Extent     {b['xmax'] - b['xmin']:.0f} m x {b['ymax'] - b['ymin']:.0f} m, up to {b['zmax']:.0f} m")
+    print("Counts")
+    for k, v in info["counts"].items():
+        syn = info["synthetic_counts"].get(k)
+        print(f"  {k:<18}{v:>7}" + (f"   ({syn} synthetic)" if syn else ""))
+    if info["height_sources"]:
+        print("Building heights from " + ", ".join(f"{k} {v}" for k, v in info["height_sources"].items()))
+    print(f"Warnings   {len(info['warnings'])}")
+    for w in info["warnings"][: args.max_warnings]:
+        print(f"  {w['source']}: {w['feature']}: {w['reason']} ({w['action']})")
+    if len(info["warnings"]) > args.max_warnings:
+        print(f"  ... {len(info['warnings']) - args.max_warnings} more (twin info --json lists them all)")
+    print("Timings    " + ", ".join(f"{k} {v:.2f} s" for k, v in info["timings"].items()))
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    if args.kind and args.kind not in CATALOGUE:
+        raise InputError("--kind", f"unknown device kind {args.kind!r}.", f"Kinds: {', '.join(CATALOGUE)}.")
+    scene = _build(args.scene)
+    devices = [d.as_dict() for d in scene.devices_of(args.kind)]
+    if args.json:
+        print(json.dumps(devices, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{'id':<28}{'kind':<16}{'lon':>14}{'lat':>13}{'x':>10}{'y':>10}  name")
+    for d in devices:
+        syn = " (synthetic)" if d["synthetic"] else ""
+        print(f"{d['id']:<28}{d['kind']:<16}{d['lon']:>14.7f}{d['lat']:>13.7f}{d['x']:>10.2f}{d['y']:>10.2f}  "
+              f"{d['name']}{syn}")
+    print(f"{len(devices)} device(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    size = parse_size(args.size)
+    scene = _build(args.scene)
+    from twin.render.offscreen import render_scene
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise InputError("--out", f"{out} should end in .png or .jpg.")
+    timings = render_scene(scene, out, args.view, size, args.lang)
+    print(f"Wrote {out} ({size[0]}x{size[1]}, {timings['first_frame'] * 1000:.0f} ms to render)")
+    return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    scene = _build(args.scene)
+    from twin.render.interactive import show_scene
+
+    show_scene(scene, args.lang)
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    src = ASSETS_DIR / "templates" / ("devices_template.xlsx" if args.out.lower().endswith(".xlsx")
+                                      else "devices_template.csv")
+    shutil.copyfile(src, args.out)
+    print(f"Wrote {args.out} (columns are described in its first sheet's header and the README)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="twin", description="Community digital twin: scenes from GIS, BIM and device data.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("new-scene", help="write a scene file from GIS and device files")
+    s.add_argument("--gis", action="append", metavar="PATH[@CRS]",
+                   help="OSM (.osm.pbf/.osm), GeoJSON, GeoPackage, Shapefile or CityJSON; @CRS for files that declare none")
+    s.add_argument("--devices", action="append", metavar="PATH[@CRS]", help="device list: CSV, .xlsx, GeoJSON, GeoPackage")
+    s.add_argument("--crs", help="projected CRS of the scene frame (default: UTM zone of the data's centre)")
+    s.add_argument("--clip", metavar="W,S,E,N|POLYGON_FILE", help="clip to a lon/lat box or a polygon file")
+    s.add_argument("--fill-devices", action="store_true", help="lay out missing devices by the deployment rules")
+    s.add_argument("--name", required=True)
+    s.add_argument("--out", required=True, metavar="FILE.toml")
+    s.set_defaults(func=cmd_new_scene)
+
+    s = sub.add_parser("info", help="what a scene contains")
+    s.add_argument("scene")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--max-warnings", type=int, default=20)
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("devices", help="list a scene's devices")
+    s.add_argument("scene")
+    s.add_argument("--kind", help="only this kind (" + ", ".join(CATALOGUE) + ")")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_devices)
+
+    s = sub.add_parser("render", help="render a frame offscreen")
+    s.add_argument("scene")
+    s.add_argument("--view", default="overview", help="overview or a view bookmark of the scene")
+    s.add_argument("--out", required=True, metavar="FILE.png")
+    s.add_argument("--size", default="1920x1080", metavar="WxH")
+    s.add_argument("--lang", choices=("zh", "en"), help="label language (default: from the locale)")
+    s.set_defaults(func=cmd_render)
+
+    s = sub.add_parser("view", help="open a scene in an interactive 3D window")
+    s.add_argument("scene")
+    s.add_argument("--lang", choices=("zh", "en"))
+    s.set_defaults(func=cmd_view)
+
+    s = sub.add_parser("template", help="write the device-list template (.xlsx or .csv)")
+    s.add_argument("out", metavar="FILE.xlsx|FILE.csv")
+    s.set_defaults(func=cmd_template)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"twin: error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:  # a bug: show it so it can be reported
+        traceback.print_exc()
+        print("twin: internal error (a bug): please report it with the traceback above.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
