@@ -17,7 +17,14 @@ from typing import Any
 from twin.core.errors import InputError
 from twin.core.paths import ASSETS_DIR
 from twin.scene.catalogue import CATALOGUE
-from twin.scene.scenefile import ClipSpec, DeviceLayerSpec, SceneSpec, SourceSpec, load_scene_spec, save_scene_spec
+from twin.scene.scenefile import (
+    ClipSpec,
+    DeviceLayerSpec,
+    SceneSpec,
+    SourceSpec,
+    load_scene_spec,
+    save_scene_spec,
+)
 
 _CRS_SUFFIX = re.compile(r"^(?P<path>.+)@(?P<crs>(?:EPSG|ESRI|IGNF|epsg|esri):\d+|\d{4,6}|[A-Za-z][\w .:-]*)$")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 class InputError(Exception):
     """Bad input the user can fix (exit code 2)."""
 
-    def __init__(self, what: str, problem: str, fix: str = "") -> None:
+    def __init__(self, what: str | Path, problem: str, fix: str = "") -> None:
         self.what = str(what)
         self.problem = problem
         self.fix = fix

@@ -29,13 +29,16 @@ from twin.ingest.tags import (
     DEFAULT_BUILDING_HEIGHT,
     MAX_BUILDING_HEIGHT,
     METRES_PER_LEVEL,
-    building_height as tag_height,
     devices_from_tags,
     is_building,
     is_building_part,
+    parse_number,
     road_class,
     road_width,
     surface_kind,
+)
+from twin.ingest.tags import (
+    building_height as tag_height,
 )
 from twin.scene.catalogue import CAMERA_DEFAULTS, CATALOGUE, MAX_MOUNT_HEIGHT, resolve_kind
 from twin.scene.entities import Building, Device, Mesh, Surface, Warning
@@ -282,8 +285,10 @@ class _Collector:
                 poly = _polygonal(shapely.intersection(poly, self.area))
                 if poly is None:
                     return True
+            cap = parse_number(tags.get("capacity")) if kind == "parking_lot" else None
             surf = Surface(fid, kind, str(tags.get("name") or ""), source,
-                           road_class=rc[0] if rc else None, highway=rc[1] if rc else None)
+                           road_class=rc[0] if rc else None, highway=rc[1] if rc else None,
+                           capacity=int(cap) if cap is not None and 0 <= cap < 100000 else None)
             self.surface_geoms[kind].append((surf, poly))
             return True
         if gtype in ("LineString", "MultiLineString"):
@@ -527,7 +532,7 @@ class _Collector:
         existing_chargers = np.array([[d.x, d.y] for d in scene.devices if d.kind == "charger"]).reshape(-1, 2)
         lots = self.surface_geoms["parking_lot"]
         for surf, poly in sorted(lots, key=lambda sg: sg[0].id):
-            spaces = fill.parking_spaces(poly)
+            spaces = fill.parking_spaces(poly, surf.capacity)
             inside = int(shapely.contains_xy(poly.buffer(5.0), existing_chargers[:, 0], existing_chargers[:, 1]).sum()) \
                 if len(existing_chargers) else 0
             placements += spaces + fill.chargers_for(spaces, inside)

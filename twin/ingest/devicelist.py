@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from pyproj import CRS
 from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj import CRS
 
 from twin.core.errors import InputError
 from twin.ingest.crs import GCJ_MESSAGE, is_obfuscated, parse_crs

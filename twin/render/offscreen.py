@@ -63,19 +63,26 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
                          font_file=font)
 
 
+def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920, 1080),
+            lang: str | None = None, off_screen: bool = True) -> tuple[pv.Plotter, SceneVisual]:
+    """A plotter with the whole scene in it, framed for ``view``, with title and legend."""
+    lang = lang or default_lang()
+    plotter = make_plotter(size, off_screen)
+    vis = SceneVisual(scene)
+    vis.add_to(plotter)
+    vis.add_markers(plotter, point_size=max(4.0, 7.0 * size[1] / 1080))
+    vis.rescale_glyphs(setup_view(plotter, scene, view, size))
+    plotter.renderer.ResetCameraClippingRange()
+    add_overlays(plotter, scene, lang, size)
+    return plotter, vis
+
+
 def render_scene(scene: Scene, out: str | Path, view: str = "overview", size: tuple[int, int] = (1920, 1080),
                  lang: str | None = None) -> dict[str, float]:
     """Write one frame of ``scene`` to ``out`` (PNG); returns stage timings in seconds."""
-    lang = lang or default_lang()
     t0 = perf_counter()
-    plotter = make_plotter(size)
+    plotter, _ = compose(scene, view, size, lang)
     try:
-        vis = SceneVisual(scene)
-        vis.add_to(plotter)
-        vis.add_markers(plotter, point_size=max(4.0, 7.0 * size[1] / 1080))
-        vis.rescale_glyphs(setup_view(plotter, scene, view, size))
-        plotter.renderer.ResetCameraClippingRange()
-        add_overlays(plotter, scene, lang, size)
         plotter.enable_anti_aliasing("fxaa")
         t1 = perf_counter()
         out = Path(out)

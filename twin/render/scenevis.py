@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyvista as pv
+import vtk
 
 from twin.render import style
 from twin.render.glyphs import GlyphLayer, display_scale, glyph_layer
@@ -35,6 +36,7 @@ class SceneVisual:
     actors: dict[str, object] = field(default_factory=dict)
     glyphs: dict[str, GlyphLayer] = field(default_factory=dict)
     markers: pv.PolyData | None = None
+    overlay: vtk.vtkRenderer | None = None
 
     def add_to(self, plotter: pv.Plotter, metres_per_pixel: float = 1.0) -> None:
         scene = self.scene
@@ -89,10 +91,31 @@ class SceneVisual:
         poly = pv.PolyData(pts)
         poly.point_data["rgb"] = np.array([style.rgb(CATALOGUE[d.kind].colour) for d in devs], dtype=np.uint8)
         self.markers = poly
-        self.actors["markers"] = plotter.add_mesh(
-            poly, scalars="rgb", rgb=True, render_points_as_spheres=True, point_size=point_size,
-            lighting=False, name="markers", reset_camera=False,
-        )
+        # markers live in an overlay layer sharing the camera: like map pins, never hidden
+        # behind a building (an alarm must always be seen)
+        overlay = vtk.vtkRenderer()
+        overlay.SetLayer(1)
+        overlay.SetActiveCamera(plotter.renderer.GetActiveCamera())
+        overlay.InteractiveOff()
+        win = plotter.render_window
+        win.SetNumberOfLayers(max(2, win.GetNumberOfLayers()))
+        win.AddRenderer(overlay)
+        mapper = vtk.vtkPolyDataMapper()
+        mapper.SetInputData(poly)
+        mapper.SetColorModeToDirectScalars()
+        mapper.SetScalarModeToUsePointFieldData()
+        mapper.SelectColorArray("rgb")
+        mapper.ScalarVisibilityOn()
+        actor = vtk.vtkActor()
+        actor.SetMapper(mapper)
+        prop = actor.GetProperty()
+        prop.SetRepresentationToPoints()
+        prop.SetRenderPointsAsSpheres(True)
+        prop.SetPointSize(point_size)
+        prop.LightingOff()
+        overlay.AddActor(actor)
+        self.overlay = overlay
+        self.actors["markers"] = actor
 
     def rescale_glyphs(self, metres_per_pixel: float) -> None:
         for kind, layer in self.glyphs.items():

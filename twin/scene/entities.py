@@ -71,6 +71,7 @@ class Surface:
     highway: str | None = None  # the source's road type (OSM highway=*), roads only
     width: float | None = None  # metres, roads only
     width_source: str | None = None  # width / lanes / class, roads only
+    capacity: int | None = None  # parking lots: spaces the data says it has (capacity=*)
     shape_wkb: bytes = b""
     """The surface polygon, or for roads the centreline, in local metres, as WKB."""
 

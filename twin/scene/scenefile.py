@@ -5,6 +5,7 @@ Paths inside a scene file are relative to the file. See the README for the forma
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,8 +195,6 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
 
 
 def _relpath(p: Path, base: Path) -> str:
-    import os
-
     return os.path.relpath(p, base)
 
 

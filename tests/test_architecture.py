@@ -1,0 +1,39 @@
+"""The house rules, checked on every run: import layers (import-linter), ruff, mypy on models."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_import_layers():
+    r = _run(str(BIN / "lint-imports"), "--no-cache")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
+    assert "0 broken" in r.stdout
+
+
+def test_ruff():
+    r = _run(str(BIN / "ruff"), "check", "twin", "tests", "bench", "models", "tools", "app.py")
+    assert r.returncode == 0, r.stdout[-3000:]
+
+
+def test_mypy_on_models():
+    r = _run(str(BIN / "mypy"), "twin/core", "twin/scene")
+    assert r.returncode == 0, r.stdout[-3000:]
+
+
+def test_models_are_free_of_qt_vtk_and_gis_at_runtime():
+    """Importing the scene models pulls in none of the heavy libraries."""
+    code = ("import sys, twin.scene, twin.core.frame; "
+            "bad = [m for m in ('vtk', 'pyvista', 'PySide6', 'shapely', 'pyproj', 'geopandas') if m in sys.modules]; "
+            "print(bad); sys.exit(1 if bad else 0)")
+    r = _run(sys.executable, "-c", code)
+    assert r.returncode == 0, r.stdout
