@@ -88,7 +88,9 @@ def cmd_new_scene(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".toml":
         raise InputError("--out", f"{out} should end in .toml (scene files are TOML).")
-    spec = SceneSpec(name=args.name, path=out.resolve(), crs=args.crs, fill_devices=args.fill_devices)
+    if not args.name.strip():
+        raise InputError("--name", "is empty.", 'Give the scene a name, e.g. --name "My community".')
+    spec = SceneSpec(name=args.name.strip(), path=out.resolve(), crs=args.crs, fill_devices=args.fill_devices)
     for g in args.gis or []:
         path, crs = split_path_crs(g)
         spec.sources.append(SourceSpec(path.resolve(), crs))

@@ -14,6 +14,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+import trimesh
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 from shapely import STRtree
@@ -318,6 +319,7 @@ class _Collector:
                 continue
             z0 = float(cb.points[:, 2].min())
             pts = np.column_stack([np.asarray(x) - ox, np.asarray(y) - oy, cb.points[:, 2] - z0])
+            pts, faces = _outward(pts, cb.faces)
             fc = shapely.get_coordinates(cb.footprint)
             fx, fy = t.transform(fc[:, 0], fc[:, 1])
             foot = shapely.set_coordinates(cb.footprint, np.column_stack([np.asarray(fx) - ox, np.asarray(fy) - oy]))
@@ -327,7 +329,7 @@ class _Collector:
             name = cb.name or str(cb.attributes.get("name", "") or "")
             bld = Building(cb.id, name, h, "geometry", f"CityJSON LoD{cb.lod}",
                            footprint_wkb=shapely.to_wkb(foot), cityobject_type=cb.type)
-            self.city.append((bld, pts, cb.faces))
+            self.city.append((bld, pts, faces))
 
     # -- buildings -----------------------------------------------------------------------
     def _height(self, rec: dict[str, Any]) -> tuple[float, float, str, float | None]:
@@ -486,7 +488,8 @@ class _Collector:
 
     def _device(self, f: dict[str, Any], lon: float, lat: float, road_tree: STRtree | None) -> Device:
         kind = f["kind"]
-        props = {k: v for k, v in f["props"].items() if v is not None}
+        # a blank cell (None, or NaN from pandas) means the kind's default
+        props = {k: v for k, v in f["props"].items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
         spec = CATALOGUE[kind]
         sub = props.pop("subkind", None)
         if kind == "camera":
@@ -557,6 +560,13 @@ class _Collector:
         for f, lo, la in zip(feats, lon, lat, strict=True):
             f["id"] = f["fid"]
             scene.devices.append(self._device(f, float(lo), float(la), None))
+
+
+def _outward(points: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Consistent, outward winding (files often get it wrong; the renderer culls back faces)."""
+    mesh = trimesh.Trimesh(points, faces, process=True)
+    trimesh.repair.fix_normals(mesh)
+    return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
 
 
 def _osm_id(fid: str) -> str:

@@ -30,6 +30,29 @@ def load_model(kind: str) -> pv.PolyData:
     return mesh.triangulate().clean()
 
 
+@cache
+def load_far_model(kind: str) -> pv.PolyData:
+    """A coarse version of the model (quadric clustering) for views where it is a few pixels
+    across: the shape's silhouette with a tenth of the triangles."""
+    full = load_model(kind)
+    if full.n_cells <= 60:
+        return full
+    cluster = vtk.vtkQuadricClustering()
+    cluster.SetInputData(full)
+    b = full.bounds
+    ext = np.array([b[1] - b[0], b[3] - b[2], b[5] - b[4]])
+    div = np.clip(np.ceil(7 * ext / ext.max()), 2, 7).astype(int)
+    cluster.SetNumberOfDivisions(*div.tolist())
+    cluster.AutoAdjustNumberOfDivisionsOff()
+    cluster.Update()
+    far = pv.wrap(cluster.GetOutput())
+    return far if far.n_cells >= 4 else full
+
+
+FAR_SCALE = 1.5
+"""Above this magnification a device is a few pixels across: draw its coarse model."""
+
+
 def model_size(kind: str) -> float:
     b = load_model(kind).bounds
     return float(max(b[1] - b[0], b[3] - b[2], b[5] - b[4]))
@@ -54,11 +77,11 @@ class GlyphLayer:
     def set_colours(self, colours: np.ndarray) -> None:
         """Restyle: one array write, one Modified()."""
         self.points.point_data["rgb"][:] = colours
-        self.points.point_data["rgb"].Modified() if hasattr(self.points.point_data["rgb"], "Modified") else None
         self.points.Modified()
 
     def set_scale(self, scale: float) -> None:
         self.mapper.SetScaleFactor(scale)
+        self.mapper.SetSourceData(load_far_model(self.kind) if scale > FAR_SCALE else load_model(self.kind))
 
 
 def device_points(kind: str, devices: list[Device]) -> pv.PolyData:
@@ -80,7 +103,7 @@ def glyph_layer(kind: str, devices: list[Device], scale: float) -> GlyphLayer:
     pts = device_points(kind, devices)
     mapper = vtk.vtkGlyph3DMapper()
     mapper.SetInputData(pts)
-    mapper.SetSourceData(load_model(kind))
+    mapper.SetSourceData(load_far_model(kind) if scale > FAR_SCALE else load_model(kind))
     mapper.SetOrientationModeToRotation()
     mapper.SetOrientationArray("rot")
     mapper.OrientOn()
@@ -96,4 +119,5 @@ def glyph_layer(kind: str, devices: list[Device], scale: float) -> GlyphLayer:
     prop = actor.GetProperty()
     prop.SetAmbient(0.35)
     prop.SetDiffuse(0.75)
+    prop.BackfaceCullingOn()  # models are closed parts with outward normals
     return GlyphLayer(kind, devices, pts, mapper, actor)

@@ -68,6 +68,7 @@ class SceneVisual:
             poly = to_polydata(bmesh)
             self.actors["building"] = plotter.add_mesh(
                 poly, color=style.BUILDING, ambient=0.25, diffuse=0.8, specular=0.05, name="building",
+                culling="back",  # closed, outward-facing meshes (ingest guarantees the winding)
             )
         by_kind: dict[str, list] = {}
         for d in scene.devices:

@@ -1,0 +1,157 @@
+"""Scene benchmarks: build time, frame time and peak memory, each beside a naive baseline run in
+the same process (the machines are shared and noisy, so ratios matter more than seconds).
+
+Run: ``make bench`` (starts a virtual screen when there is no display).
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from twin.core.paths import DEMO_SCENE  # noqa: E402
+from twin.ingest.build import build_scene  # noqa: E402
+from twin.scene.scenefile import load_scene_spec  # noqa: E402
+
+SIZE = (1920, 1080)
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def naive_build(spec) -> int:
+    """Baseline: the same work feature by feature (a transformer call, an extrusion and a
+    buffer per feature), as a first implementation would do it."""
+    import geopandas as gpd
+    import shapely
+    import trimesh
+    from pyproj import Transformer
+
+    from twin.ingest.sources import read_osm
+    from twin.ingest.tags import building_height, is_building, road_class, road_width
+
+    layer = read_osm(spec.sources[0].path)
+    g: gpd.GeoDataFrame = layer.frame
+    t = Transformer.from_crs("EPSG:4326", "EPSG:32635", always_xy=True)
+    n = 0
+    for tags, geom in zip(g["tags"], g.geometry, strict=True):
+        if geom is None:
+            continue
+        local = shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
+        if is_building(tags) and local.geom_type in ("Polygon", "MultiPolygon"):
+            h = building_height(tags)[0] or 9.0
+            for poly in getattr(local, "geoms", [local]):
+                try:
+                    trimesh.creation.extrude_polygon(poly, h)
+                except Exception:  # noqa: BLE001 - the baseline only needs the time
+                    pass
+            n += 1
+        elif (rc := road_class(tags)) and "LineString" in local.geom_type:
+            local.buffer(road_width(tags, *rc)[0] / 2)
+            n += 1
+    return n
+
+
+def frame_times(plotter, n: int = 15) -> float:
+    win = plotter.render_window
+    win.Render()
+    times = []
+    for i in range(n):
+        plotter.camera.azimuth = 0.2 * (1 if i % 2 else -1)  # move a little so nothing is cached
+        t = time.perf_counter()
+        win.Render()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def naive_plotter(scene):
+    """Baseline renderer: one actor per building and one per device."""
+
+    from twin.render.glyphs import display_scale, load_model
+    from twin.render.offscreen import make_plotter
+    from twin.render.scenevis import frame_overview, to_polydata
+    from twin.render.style import BUILDING
+    from twin.scene.catalogue import CATALOGUE
+
+    plotter = make_plotter(SIZE)
+    for kind in ("ground", "water", "green", "parking_lot", "road"):
+        if kind in scene.meshes:
+            plotter.add_mesh(to_polydata(scene.meshes[kind]), color="#333333", lighting=False)
+    bmesh = to_polydata(scene.meshes["building"])
+    ids = bmesh.cell_data["entity"]
+    for i in range(len(scene.buildings)):
+        part = bmesh.extract_cells(np.nonzero(ids == i)[0])
+        if part.n_cells:
+            plotter.add_mesh(part, color=BUILDING)
+    mpp = frame_overview(plotter, scene, SIZE)
+    for d in scene.devices:
+        m = load_model(d.kind).copy()
+        m.scale(display_scale(d.kind, mpp), inplace=True)
+        m.rotate_z(-d.heading, inplace=True)
+        m.translate((d.x, d.y, d.z), inplace=True)
+        plotter.add_mesh(m, color=CATALOGUE[d.kind].colour)
+    frame_overview(plotter, scene, SIZE)
+    return plotter
+
+
+def main() -> None:
+    spec = load_scene_spec(DEMO_SCENE)
+    print(f"Benchmark: {spec.name}, {SIZE[0]}x{SIZE[1]}, software OpenGL (Mesa)\n")
+
+    build_scene(spec)  # warm imports and GDAL
+    t_build = median_time(lambda: build_scene(spec), 3)
+    scene = build_scene(spec)
+    t_naive_build = median_time(lambda: naive_build(spec), 1)
+    n_dev = len(scene.devices)
+    print(f"build from raw files      {t_build:7.2f} s   (target <= 3 s)")
+    print(f"  naive per-feature build {t_naive_build:7.2f} s   ratio {t_naive_build / t_build:5.1f}x  "
+          f"(the naive one does less: no surfaces, devices or fill)")
+    stages = ", ".join(f"{k} {v:.2f}" for k, v in scene.timings.items() if k != "total")
+    print(f"  stages: {stages}")
+
+    from twin.render.offscreen import compose
+
+    plotter, vis = compose(scene, "overview", SIZE, "en")
+    t0 = time.perf_counter()
+    plotter.render_window.Render()
+    t_first = time.perf_counter() - t0
+    t_frame = frame_times(plotter)
+    plotter.enable_anti_aliasing("fxaa")
+    t_frame_fxaa = frame_times(plotter)
+    n_actors = plotter.renderer.GetActors().GetNumberOfItems()
+    plotter.close()
+    peak_own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    naive = naive_plotter(scene)
+    t_naive = frame_times(naive, 5)
+    n_naive = naive.renderer.GetActors().GetNumberOfItems()
+    naive.close()
+
+    print(f"\nframe, whole demo, {n_dev} devices, {len(scene.buildings)} buildings")
+    print(f"  first frame             {t_first * 1000:7.0f} ms")
+    print(f"  frame (moving, no AA)   {t_frame * 1000:7.1f} ms   {n_actors} actors   (target <= 60 ms)")
+    print(f"  frame with FXAA (still) {t_frame_fxaa * 1000:7.1f} ms")
+    print(f"  naive, actor per thing  {t_naive * 1000:7.1f} ms   {n_naive} actors   ratio {t_naive / t_frame:5.1f}x "
+          "(target >= 5x)")
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak memory, build + render {peak_own:5.0f} MB   (target <= 1024 MB)")
+    print(f"  with the naive baseline   {peak_mb:5.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
