@@ -9,7 +9,7 @@ from PIL import Image
 from tests.conftest import DEMO, run_twin
 from twin.render.offscreen import compose
 from twin.render.scenevis import _project
-from twin.render.style import BACKGROUND_BOTTOM, rgb
+from twin.render.style import BACKGROUND, rgb
 from twin.scene.catalogue import CATALOGUE
 
 SIZE = (1280, 720)
@@ -70,7 +70,7 @@ def test_whole_scene_is_framed_on_a_dark_background(frame, demo_scene):
     assert np.max(np.abs(ndc)) > 0.8, "and the scene fills the frame"
     # top-right corner is background: dark
     assert img[5:40, -40:-5].mean() < 40
-    assert np.abs(img[-3, -3] - np.array(rgb(BACKGROUND_BOTTOM))).sum() < 60
+    assert np.abs(img[-3, -3] - np.array(rgb(BACKGROUND))).sum() < 60
 
 
 def test_buildings_are_drawn(frame, demo_scene):

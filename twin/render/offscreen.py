@@ -20,7 +20,7 @@ VIEWS = ("overview",)
 
 def make_plotter(size: tuple[int, int], off_screen: bool = True) -> pv.Plotter:
     plotter = pv.Plotter(off_screen=off_screen, window_size=list(size), lighting="light_kit")
-    plotter.set_background(style.BACKGROUND_BOTTOM, top=style.BACKGROUND_TOP)
+    plotter.set_background(style.BACKGROUND)
     plotter.render_window.SetMultiSamples(0)  # software GL: FXAA for stills, none while moving
     return plotter
 
@@ -49,7 +49,7 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
         if counts.get(kind):
             labels.append((f"{spec.display_name(lang)}  {counts[kind]}", spec.colour))
     if labels:
-        legend = plotter.add_legend(labels, bcolor=style.BACKGROUND_TOP, border=False, size=(0.17, 0.032 * len(labels)),
+        legend = plotter.add_legend(labels, bcolor="#0e1a2e", border=False, size=(0.17, 0.032 * len(labels)),
                                     loc="lower left", face="rectangle", font_family="arial")
         tp = legend.GetEntryTextProperty()
         tp.SetColor(*[c / 255 for c in style.rgb(style.TEXT)])

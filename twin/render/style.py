@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-BACKGROUND_TOP = "#0a1424"
-BACKGROUND_BOTTOM = "#03070d"
+BACKGROUND = "#070d18"
+"""One flat colour: a gradient costs a full-screen pass per frame on software GL (~6 ms)."""
 GROUND = "#131b28"
 TEXT = "#e8eef7"
 BUILDING = "#8396b0"
