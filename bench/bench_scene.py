@@ -178,7 +178,6 @@ def main() -> None:
     t_build = median_time(lambda: build_scene(spec), 3)
     scene = build_scene(spec)
     t_naive_build = median_time(lambda: naive_build(spec), 1)
-    n_dev = len(scene.devices)
     print(f"build from raw files      {t_build:7.2f} s   (target <= 3 s)")
     print(f"  naive per-feature build {t_naive_build:7.2f} s   ratio {t_naive_build / t_build:5.1f}x  "
           f"(the naive one does less: no surfaces, devices or fill)")

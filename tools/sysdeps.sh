@@ -3,7 +3,7 @@
 # libraries Qt's xcb platform and VTK's OpenGL load). As root it runs apt-get; otherwise it
 # prints the exact command and stops, because the tests cannot pass without them.
 set -u
-PKGS=(python3-venv xvfb xauth mosquitto mosquitto-clients fonts-noto-cjk
+PKGS=(python3-venv xvfb xauth x11-utils mosquitto mosquitto-clients fonts-noto-cjk
       libgl1 libegl1 libgl1-mesa-dri libglu1-mesa libosmesa6 libxrender1 libxext6 libxt6 libxcursor1
       libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
       libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libdbus-1-3)
