@@ -205,6 +205,10 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     if spec.fill_devices:
         col.fill_devices()
     b.lap("fill")
+    if not scene.buildings and not any(scene.surfaces.values()) and not scene.devices:
+        why = "inside the clip area" if spec.clip.active else "of a kind the scene draws"
+        raise InputError(b.where, f"has nothing to show: no feature of its sources is {why}.",
+                         "Check the clip box (W,S,E,N in degrees) and the sources (twin info lists what was read).")
     for v in spec.views:
         x, y = ft.to_local(v.lon, v.lat)
         scene.view_targets[v.name] = (float(x), float(y))

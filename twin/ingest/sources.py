@@ -211,8 +211,8 @@ def read_vector(path: Path, crs_override: str | None = None, layer: str | None =
         _check_crs_plausible(df, crs, where)
         cols = [c for c in df.columns if c != "geometry"]
         records = df[cols].to_dict("records") if cols else [{} for _ in range(len(df))]
-        tags = [{_COLUMN_ALIASES.get(str(k).lower(), str(k).lower() if str(k).lower() in _KNOWN else str(k)): v
-                 for k, v in r.items() if not _is_null(v)} for r in records]
+        tags = [{_COLUMN_ALIASES.get(str(k).lower(), str(k).lower() if str(k).lower() in _KNOWN else str(k)):
+                 _scalar(v) for k, v in r.items() if not _is_null(v)} for r in records]
         fid_col = next((c for c in cols if str(c).lower() in ("id", "fid", "osm_id", "gid", "objectid")), None)
         fids = (df[fid_col].astype(str).tolist() if fid_col else [f"feature {i}" for i in range(len(df))])
         gdf = gpd.GeoDataFrame({"fid": fids, "tags": tags, "layer": name}, geometry=df.geometry.values, crs=crs)
@@ -228,11 +228,23 @@ _KNOWN = {"height", "building", "name", "highway", "kind", "width", "lanes", "la
           "natural", "amenity", "parking", "waterway", "min_height", "building:levels", "road_class", "class"}
 
 
+def _scalar(v: Any) -> Any:
+    """Nested GeoJSON property values (lists, objects) as JSON text, so rules can compare them."""
+    if isinstance(v, list | dict | tuple | np.ndarray):
+        try:
+            return json.dumps(v if not isinstance(v, np.ndarray) else v.tolist(), ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            return str(v)
+    return v
+
+
 def _is_null(v: Any) -> bool:
     if v is None:
         return True
     if isinstance(v, float) and math.isnan(v):
         return True
+    if isinstance(v, list | dict | tuple | np.ndarray):
+        return False
     return v is pd.NA or v is pd.NaT
 
 

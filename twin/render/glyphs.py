@@ -37,16 +37,22 @@ def load_far_model(kind: str) -> pv.PolyData:
     full = load_model(kind)
     if full.n_cells <= 60:
         return full
-    cluster = vtk.vtkQuadricClustering()
-    cluster.SetInputData(full)
     b = full.bounds
     ext = np.array([b[1] - b[0], b[3] - b[2], b[5] - b[4]])
-    div = np.clip(np.ceil(7 * ext / ext.max()), 2, 7).astype(int)
-    cluster.SetNumberOfDivisions(*div.tolist())
-    cluster.AutoAdjustNumberOfDivisionsOff()
-    cluster.Update()
-    far = pv.wrap(cluster.GetOutput())
-    return far if far.n_cells >= 4 else full
+    far = full
+    for n in (7, 5, 4, 3):  # the finest grid that brings the model to about 40 triangles
+        cluster = vtk.vtkQuadricClustering()
+        cluster.SetInputData(full)
+        div = np.clip(np.ceil(n * ext / ext.max()), 2, n).astype(int)
+        cluster.SetNumberOfDivisions(*div.tolist())
+        cluster.AutoAdjustNumberOfDivisionsOff()
+        cluster.Update()
+        out = pv.wrap(cluster.GetOutput())
+        if out.n_cells >= 4:
+            far = out
+        if far.n_cells <= 48:
+            break
+    return far
 
 
 FAR_SCALE = 1.5

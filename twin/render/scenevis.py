@@ -139,6 +139,11 @@ def frame_overview(plotter: pv.Plotter, scene: Scene, size: tuple[int, int], pit
     """Frame the whole scene obliquely (looking ``heading``, ``pitch`` degrees down) so that its
     bounding box fills ``fill`` of the frame. Returns metres per pixel at the centre."""
     xmin, xmax, ymin, ymax, zmin, zmax = scene.bounds()
+    # a lone device or a tiny scene still gets a 60 m wide view
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    xmin, xmax = min(xmin, cx - 30), max(xmax, cx + 30)
+    ymin, ymax = min(ymin, cy - 30), max(ymax, cy + 30)
+    zmax = max(zmax, zmin + 5)
     corners = np.array([[x, y, z] for x in (xmin, xmax) for y in (ymin, ymax) for z in (zmin, zmax)])
     p, hd = math.radians(pitch), math.radians(heading)
     fwd = np.array([math.sin(hd) * math.cos(p), math.cos(hd) * math.cos(p), -math.sin(p)])

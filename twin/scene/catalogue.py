@@ -142,7 +142,7 @@ _KINDS: tuple[DeviceKind, ...] = (
     ),
     DeviceKind(
         "env_monitor", "Environment monitor", "环境监测", "municipal", "env_monitor.ply", 3.0,
-        "#4db6ac",
+        "#f5f5f5",
         (_f("pm25", "ug/m3", 0, 2000), _f("pm10", "ug/m3", 0, 3000), _f("noise_db", "dB(A)", 0, 150),
          _f("temp_c", "degC", -60, 70), _f("humidity_pct", "%", 0, 100), _f("wind_mps", "m/s", 0, 100),
          _f("solar_wm2", "W/m2", 0, 2000)), 60,
@@ -187,7 +187,7 @@ _KINDS: tuple[DeviceKind, ...] = (
         aliases=("parking", "车位", "停车位"),
     ),
     DeviceKind(
-        "charger", "EV charger", "充电桩", "property", "charger.ply", 1.5, "#26c6da",
+        "charger", "EV charger", "充电桩", "property", "charger.ply", 1.5, "#b388ff",
         (Reading("state", "", "enum", choices=("idle", "charging", "fault", "offline")),
          _f("power_kw", "kW", 0, 400), _f("energy_kwh", "kWh", 0, None)), 30,
         "At least 50 % of parking spaces have a charger.", {"ratio_min": 0.5},
