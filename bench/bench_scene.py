@@ -79,14 +79,15 @@ def frame_times(plotter, n: int = 15) -> float:
 
 
 def naive_plotter(scene, shared: bool):
-    """Baseline renderer: one actor per building and one per device. ``shared=False`` is the
-    naive pyvista way (``add_mesh`` of a transformed copy per device); ``shared=True`` is a
-    careful per-actor version (one mapper per kind, a transform per actor)."""
+    """Baseline renderer: the same picture (surfaces, markers, title, legend), but one actor per
+    building and one per device. ``shared=False`` is the naive pyvista way (``add_mesh`` of a
+    transformed copy per device); ``shared=True`` is a careful per-actor version (one mapper per
+    kind, a transform per actor)."""
     import vtk
 
     from twin.render.glyphs import display_scale, load_model
-    from twin.render.offscreen import make_plotter
-    from twin.render.scenevis import frame_overview, to_polydata
+    from twin.render.offscreen import add_overlays, make_plotter
+    from twin.render.scenevis import SceneVisual, frame_overview, to_polydata
     from twin.render.style import BUILDING, rgb
     from twin.scene.catalogue import CATALOGUE
 
@@ -121,6 +122,8 @@ def naive_plotter(scene, shared: bool):
         actor.SetOrientation(0, 0, -d.heading)
         actor.SetScale(display_scale(d.kind, mpp))
         plotter.renderer.AddActor(actor)
+    SceneVisual(scene).add_markers(plotter, point_size=7.0)
+    add_overlays(plotter, scene, "en", SIZE)
     frame_overview(plotter, scene, SIZE)
     return plotter
 
@@ -142,6 +145,22 @@ def with_more_devices(scene, factor: int):
     return big
 
 
+def interleaved(plotters: list, rounds: int = 4, per_round: int = 5) -> list[float]:
+    """Median frame time of each plotter, measured in alternating blocks so that the shared
+    machine's slow and fast moments fall on all of them alike."""
+    times: list[list[float]] = [[] for _ in plotters]
+    for p in plotters:
+        p.render_window.Render()
+    for _ in range(rounds):
+        for i, p in enumerate(plotters):
+            for k in range(per_round):
+                p.camera.azimuth = 0.2 * (1 if k % 2 else -1)
+                t = time.perf_counter()
+                p.render_window.Render()
+                times[i].append(time.perf_counter() - t)
+    return [statistics.median(t) for t in times]
+
+
 def compare_frames(scene, label: str) -> None:
     from twin.render.offscreen import compose
 
@@ -149,18 +168,16 @@ def compare_frames(scene, label: str) -> None:
     t0 = time.perf_counter()
     plotter.render_window.Render()
     t_first = time.perf_counter() - t0
-    t_frame = frame_times(plotter)
-    plotter.enable_anti_aliasing("fxaa")
-    t_frame_fxaa = frame_times(plotter)
-    n_actors = plotter.renderer.GetActors().GetNumberOfItems()
-    plotter.close()
     naive = naive_plotter(scene, shared=False)
-    t_naive = frame_times(naive, 5)
+    careful = naive_plotter(scene, shared=True)
+    t_frame, t_naive, t_careful = interleaved([plotter, naive, careful])
+    n_actors = plotter.renderer.GetActors().GetNumberOfItems()
     n_naive = naive.renderer.GetActors().GetNumberOfItems()
     naive.close()
-    careful = naive_plotter(scene, shared=True)
-    t_careful = frame_times(careful, 5)
     careful.close()
+    plotter.enable_anti_aliasing("fxaa")
+    t_frame_fxaa = frame_times(plotter)
+    plotter.close()
     print(f"\nframe, {label}: {len(scene.devices)} devices, {len(scene.buildings)} buildings")
     print(f"  first frame             {t_first * 1000:7.0f} ms")
     print(f"  frame (moving, no AA)   {t_frame * 1000:7.1f} ms   {n_actors} actors   (target <= 60 ms)")

@@ -50,6 +50,9 @@ Progress = Callable[[str, float], None]
 
 SURFACE_Z = {"ground": 0.02, "water": 0.04, "green": 0.06, "parking_lot": 0.08}
 ROAD_Z = {"path": 0.10, "minor": 0.13, "main": 0.16}
+MESH_TOLERANCE_M = 0.2
+"""Drawn meshes are simplified by this much (invisible at wall distances, about a third fewer
+triangles: software GL is triangle-bound); footprints and centrelines keep full precision."""
 OUTSIDE_MARGIN_M = 500.0
 """Devices from device lists farther than this outside the GIS data are not in the scene."""
 FORBIDDEN_ID_CHARS = set("/+#")
@@ -383,7 +386,7 @@ class _Collector:
                 tops = []
                 for p in parts:
                     ph, pmin, psrc, _ = self._height(p)
-                    pts, faces = extrude(p["geom"], pmin, ph)
+                    pts, faces = extrude(_simplified(p["geom"]), pmin, ph)
                     if len(faces):
                         mesh_parts.append((pts, faces, idx))
                     tops.append((ph, psrc))
@@ -391,7 +394,7 @@ class _Collector:
                 if top[0] > h or src == "default":
                     h, src = top
             else:
-                pts, faces = extrude(rec["geom"], min_h, h)
+                pts, faces = extrude(_simplified(rec["geom"]), min_h, h)
                 if not len(faces):
                     self.warnings.append(Warning(rec["source"], rec["fid"], "footprint has no area", "skipped"))
                     continue
@@ -415,7 +418,7 @@ class _Collector:
         road_polys = [sg for sg, il in zip(roads, is_line, strict=True) if not il]
         if lines:
             widths = np.array([s.width for s, _ in lines], dtype=float)
-            bufs = shapely.buffer(np.array([g for _, g in lines], dtype=object), widths / 2, quad_segs=2)
+            bufs = shapely.buffer(np.array([g for _, g in lines], dtype=object), widths / 2, quad_segs=1)
             for (s, g), poly in zip(lines, bufs, strict=True):
                 self.road_lines.append((g, float(s.width or 0), s.road_class or "minor"))
                 road_polys.append((s, poly))
@@ -424,7 +427,7 @@ class _Collector:
             parts: list[tuple[np.ndarray, np.ndarray, int]] = []
             for surf, poly in items:
                 z = ROAD_Z[surf.road_class or "minor"] if kind == "road" else SURFACE_Z[kind]
-                pts, faces = flat(poly, z)
+                pts, faces = flat(_simplified(poly), z)
                 if not len(faces):
                     continue
                 if not surf.shape_wkb:
@@ -564,6 +567,11 @@ class _Collector:
         for f, lo, la in zip(feats, lon, lat, strict=True):
             f["id"] = f["fid"]
             scene.devices.append(self._device(f, float(lo), float(la), None))
+
+
+def _simplified(geom: shapely.Geometry) -> shapely.Geometry:
+    g = shapely.simplify(geom, MESH_TOLERANCE_M, preserve_topology=True)
+    return g if not g.is_empty else geom
 
 
 def _outward(points: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -33,14 +33,14 @@ def load_model(kind: str) -> pv.PolyData:
 @cache
 def load_far_model(kind: str) -> pv.PolyData:
     """A coarse version of the model (quadric clustering) for views where it is a few pixels
-    across: the shape's silhouette with a tenth of the triangles."""
+    across: the shape's silhouette in about 30 triangles (software GL is triangle-bound)."""
     full = load_model(kind)
     if full.n_cells <= 60:
         return full
     b = full.bounds
     ext = np.array([b[1] - b[0], b[3] - b[2], b[5] - b[4]])
     far = full
-    for n in (7, 5, 4, 3):  # the finest grid that brings the model to about 40 triangles
+    for n in (7, 5, 4, 3, 2):  # the finest grid that brings the model to about 30 triangles
         cluster = vtk.vtkQuadricClustering()
         cluster.SetInputData(full)
         div = np.clip(np.ceil(n * ext / ext.max()), 2, n).astype(int)
@@ -50,7 +50,7 @@ def load_far_model(kind: str) -> pv.PolyData:
         out = pv.wrap(cluster.GetOutput())
         if out.n_cells >= 4:
             far = out
-        if far.n_cells <= 48:
+        if far.n_cells <= 32:
             break
     return far
 

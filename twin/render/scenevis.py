@@ -40,12 +40,8 @@ class SceneVisual:
 
     def add_to(self, plotter: pv.Plotter, metres_per_pixel: float = 1.0) -> None:
         scene = self.scene
-        xmin, xmax, ymin, ymax, _, _ = scene.bounds()
-        pad = 0.08 * max(xmax - xmin, ymax - ymin, 100.0)
-        ground = pv.Plane(center=((xmin + xmax) / 2, (ymin + ymax) / 2, -0.02), direction=(0, 0, 1),
-                          i_size=xmax - xmin + 2 * pad, j_size=ymax - ymin + 2 * pad, i_resolution=1, j_resolution=1)
-        self.actors["ground_plane"] = plotter.add_mesh(ground, color=style.GROUND, lighting=False,
-                                                       pickable=False, name="ground_plane")
+        # no ground plane under the scene: the background is the ground (a plane costs a
+        # half-screen fill per frame on software GL, about 4 ms)
         for order, kind in enumerate(_LAYER_ORDER):
             mesh = scene.meshes.get(kind)
             if mesh is None or not mesh.n_faces:
