@@ -40,10 +40,11 @@ def load_far_model(kind: str) -> pv.PolyData:
     b = full.bounds
     ext = np.array([b[1] - b[0], b[3] - b[2], b[5] - b[4]])
     far = full
+    flat = np.array([False, False, ext[2] < 0.12 * ext.max()])  # a manhole disc: one layer in z
     for n in (7, 5, 4, 3, 2):  # the finest grid that brings the model to about 30 triangles
         cluster = vtk.vtkQuadricClustering()
         cluster.SetInputData(full)
-        div = np.clip(np.ceil(n * ext / ext.max()), 2, n).astype(int)
+        div = np.where(flat, 1, np.clip(np.ceil(n * ext / ext.max()), 2, n)).astype(int)
         cluster.SetNumberOfDivisions(*div.tolist())
         cluster.AutoAdjustNumberOfDivisionsOff()
         cluster.Update()

@@ -6,6 +6,7 @@ from pathlib import Path
 from time import perf_counter
 
 import pyvista as pv
+import vtk
 
 from twin.core.errors import InputError
 from twin.core.i18n import default_lang, pick
@@ -20,13 +21,11 @@ VIEWS = ("overview",)
 
 def make_plotter(size: tuple[int, int], off_screen: bool = True) -> pv.Plotter:
     plotter = pv.Plotter(off_screen=off_screen, window_size=list(size), lighting="none")
-    # a fixed "sun" from the south-east and a soft fill from the north-west: two lights instead
-    # of pyvista's five-light kit (per-fragment lighting is the costliest part of a software
-    # frame), and shading that stays put while the camera orbits
-    plotter.add_light(pv.Light(position=(0.5, -0.8, 1.0), focal_point=(0, 0, 0), light_type="scene light",
-                               intensity=0.95))
-    plotter.add_light(pv.Light(position=(-0.6, 0.4, 0.6), focal_point=(0, 0, 0), light_type="scene light",
-                               intensity=0.35))
+    # two fixed scene lights instead of pyvista's five-light kit (per-fragment lighting is the
+    # costliest part of a software frame); shading stays put while the camera orbits
+    for direction, intensity in style.LIGHTS:
+        plotter.add_light(pv.Light(position=direction, focal_point=(0, 0, 0), light_type="scene light",
+                                   intensity=intensity))
     plotter.set_background(style.BACKGROUND)
     plotter.render_window.SetMultiSamples(0)  # software GL: FXAA for stills, none while moving
     return plotter
@@ -44,12 +43,18 @@ def setup_view(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, in
     raise InputError(f"view {view!r}", "is neither 'overview' nor a bookmark of this scene.", f"Views: {names}.")
 
 
-def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, int]) -> None:
+def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, int],
+                 top: vtk.vtkRenderer | None = None) -> None:
+    """Title, legend (kind, colour, count) and attribution; in the ``top`` layer when given, so
+    that device markers never cover them."""
     font = cjk_font() if lang == "zh" else None
     scale = size[1] / 1080
+    backing = [c / 255 for c in style.rgb(style.BACKGROUND)]
+    made = []
     title = plotter.add_text(scene.name, position="upper_left", font_size=max(10, int(22 * scale)),
                              color=style.TEXT, font_file=font)
     title.GetTextProperty().SetBold(True)
+    made.append(title)
     counts = scene.counts()
     labels = []
     for kind, spec in CATALOGUE.items():
@@ -63,11 +68,19 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
         if font:
             tp.SetFontFamily(4)  # VTK_FONT_FILE
             tp.SetFontFile(font)
-    foot = pick(lang, "Map data (c) OpenStreetMap contributors, ODbL 1.0",
-                "地图数据 (c) OpenStreetMap 贡献者, ODbL 1.0")
-    if any(s.path.name.endswith((".pbf", ".osm")) for s in scene.spec.sources):
-        plotter.add_text(foot, position="lower_right", font_size=max(7, int(9 * scale)), color="#8a96a8",
-                         font_file=font)
+        made.append(legend)
+    if any(s.path.name.lower().endswith((".pbf", ".osm", ".osm.xml")) for s in scene.spec.sources):
+        foot = pick(lang, "Map data (c) OpenStreetMap contributors, ODbL 1.0",
+                    "地图数据 (c) OpenStreetMap 贡献者, ODbL 1.0")
+        made.append(plotter.add_text(foot, position="lower_right", font_size=max(7, int(9 * scale)),
+                                     color="#9aa6b8", font_file=font))
+    for actor in made:
+        if isinstance(actor, vtk.vtkTextActor):
+            actor.GetTextProperty().SetBackgroundColor(*backing)
+            actor.GetTextProperty().SetBackgroundOpacity(0.7)
+        if top is not None:
+            plotter.renderer.RemoveViewProp(actor)
+            top.AddViewProp(actor)
 
 
 def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920, 1080),
@@ -80,7 +93,7 @@ def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920,
     vis.add_markers(plotter, point_size=max(4.0, 7.0 * size[1] / 1080))
     vis.rescale_glyphs(setup_view(plotter, scene, view, size))
     plotter.renderer.ResetCameraClippingRange()
-    add_overlays(plotter, scene, lang, size)
+    add_overlays(plotter, scene, lang, size, vis.overlay)
     return plotter, vis
 
 

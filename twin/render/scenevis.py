@@ -62,8 +62,17 @@ class SceneVisual:
         bmesh = scene.meshes.get("building")
         if bmesh is not None and bmesh.n_faces:
             poly = to_polydata(bmesh)
+            # the fixed lights are baked into face colours and the mesh is drawn unlit: the same
+            # picture for a third of the buildings' cost on software GL; "shade" stays on the
+            # mesh so a view that recolours buildings (energy) keeps their 3D look
+            tri = bmesh.points[bmesh.faces]
+            n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+            n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+            poly.cell_data["shade"] = style.face_shade(n)
+            base = np.array(style.rgb(style.BUILDING), dtype=float)
+            poly.cell_data["rgb"] = (poly.cell_data["shade"][:, None] * base).astype(np.uint8)
             self.actors["building"] = plotter.add_mesh(
-                poly, color=style.BUILDING, ambient=0.25, diffuse=0.8, specular=0.05, name="building",
+                poly, scalars="rgb", rgb=True, lighting=False, name="building",
                 culling="back",  # closed, outward-facing meshes (ingest guarantees the winding)
             )
         by_kind: dict[str, list] = {}
