@@ -104,3 +104,50 @@ def test_a_scene_of_one_device_renders(tmp_path):
     img = np.asarray(Image.open(out))[..., :3].astype(int)
     cam = np.array([0x4F, 0xC3, 0xF7])
     assert (np.abs(img - cam).sum(axis=2) < 60).sum() > 5  # the camera is visible
+
+
+def _box_cityjson(reference: str, x0: float, y0: float, w: float, d: float, h: float) -> dict:
+    """One LoD1 box Building, coordinates in file units, integer vertices with transform."""
+    verts = [[x0, y0, 0], [x0 + w, y0, 0], [x0 + w, y0 + d, 0], [x0, y0 + d, 0],
+             [x0, y0, h], [x0 + w, y0, h], [x0 + w, y0 + d, h], [x0, y0 + d, h]]
+    scale = 0.01
+    ints = [[round(c / scale) for c in v] for v in verts]
+    shell = [[[0, 3, 2, 1]], [[4, 5, 6, 7]], [[0, 1, 5, 4]], [[1, 2, 6, 5]], [[2, 3, 7, 6]], [[3, 0, 4, 7]]]
+    return {"type": "CityJSON", "version": "2.0", "metadata": {"referenceSystem": reference},
+            "transform": {"scale": [scale, scale, scale], "translate": [0, 0, 0]},
+            "CityObjects": {"b1": {"type": "Building", "geometry": [
+                {"type": "Solid", "lod": "1", "boundaries": [shell]}]}},
+            "vertices": ints}
+
+
+def test_cityjson_in_us_feet_gives_heights_in_metres(tmp_path):
+    """New York's CityJSON is in EPSG:2263 (US survey feet): a 30 ft box is 9.14 m tall."""
+    doc = _box_cityjson("https://www.opengis.net/def/crs/EPSG/0/2263", 987000.0, 211000.0, 50.0, 80.0, 30.0)
+    path = tmp_path / "nyc.city.json"
+    path.write_text(json.dumps(doc))
+    scene = _scene(tmp_path, {"name": "NYC", "sources": [{"path": str(path)}]})
+    b = scene.buildings[0]
+    assert abs(b.height - 30 * 0.3048006) < 0.01 and b.height_source == "geometry"
+    assert abs(scene.meshes["building"].points[:, 2].max() - 9.144) < 0.01
+    pts = scene.meshes["building"].points[:, :2]
+    diagonal = np.max(np.hypot(*(pts[:, None, :] - pts[None, :, :]).T))
+    assert abs(diagonal - np.hypot(50, 80) * 0.3048006) < 0.02  # footprint converted too (rotation-free)
+    assert scene.frame.crs == "EPSG:32618"  # UTM 18N for New York
+
+
+def test_malformed_cityjson_objects_are_skipped_not_fatal(tmp_path):
+    doc = _box_cityjson("https://www.opengis.net/def/crs/EPSG/0/28992", 85000.0, 446000.0, 10.0, 20.0, 12.0)
+    doc["CityObjects"]["bad1"] = {"type": "Building", "geometry": [{"type": "Solid", "lod": "1",
+                                                                   "boundaries": "not a list"}]}
+    doc["CityObjects"]["bad2"] = {"type": "Building", "geometry": "nonsense"}
+    doc["CityObjects"]["bad3"] = "not an object"
+    path = tmp_path / "bad.city.json"
+    path.write_text(json.dumps(doc))
+    scene = _scene(tmp_path, {"name": "bad", "sources": [{"path": str(path)}]})
+    assert scene.counts()["building"] == 1
+    skipped = {w.feature for w in scene.warnings if w.action == "skipped"}
+    assert {"bad1", "bad2"} <= skipped
+    doc["CityObjects"] = [1, 2]
+    path.write_text(json.dumps(doc))
+    r = run_twin("new-scene", "--gis", str(path), "--name", "x", "--out", str(tmp_path / "x.toml"))
+    assert r.returncode == 2 and "CityObjects" in r.stderr and "Traceback" not in r.stderr

@@ -325,14 +325,14 @@ class _Collector:
                                              "coordinates cannot be reprojected", "skipped"))
                 continue
             z0 = float(cb.points[:, 2].min())
-            pts = np.column_stack([np.asarray(x) - ox, np.asarray(y) - oy, cb.points[:, 2] - z0])
+            pts = np.column_stack([np.asarray(x) - ox, np.asarray(y) - oy, (cb.points[:, 2] - z0) * m.z_to_m])
             pts, faces = _outward(pts, cb.faces)
             fc = shapely.get_coordinates(cb.footprint)
             fx, fy = t.transform(fc[:, 0], fc[:, 1])
             foot = shapely.set_coordinates(cb.footprint, np.column_stack([np.asarray(fx) - ox, np.asarray(fy) - oy]))
             if self.area is not None and not shapely.contains_xy(self.area, *foot.representative_point().coords[0]):
                 continue
-            h = building_height(cb)
+            h = building_height(cb) * m.z_to_m
             name = cb.name or str(cb.attributes.get("name", "") or "")
             bld = Building(cb.id, name, h, "geometry", f"CityJSON LoD{cb.lod}",
                            footprint_wkb=shapely.to_wkb(foot), cityobject_type=cb.type)

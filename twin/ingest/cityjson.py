@@ -51,6 +51,8 @@ class CityBuilding:
 @dataclass
 class CityModel:
     crs: CRS
+    z_to_m: float = 1.0
+    """Metres per unit of the vertices' z (CRSs in feet, such as EPSG:2263, have z in feet)."""
     buildings: list[CityBuilding] = field(default_factory=list)
     surfaces: Layer | None = None
     warnings: list[Warning] = field(default_factory=list)
@@ -174,38 +176,23 @@ def read_cityjson(path: Path, crs_override: str | None = None) -> CityModel:
     else:
         raise InputError(path, "declares no CRS (metadata.referenceSystem).",
                          "Declare it: --gis PATH@EPSG:N, or crs = \"EPSG:N\" in the scene's [[sources]].")
+    z_to_m = _vertical_unit(crs)
     if crs.is_compound:
         crs = crs.sub_crs_list[0]
-    model = CityModel(crs)
+    model = CityModel(crs, z_to_m)
     objects: dict[str, Any] = doc.get("CityObjects") or {}
+    if not isinstance(objects, dict):
+        raise InputError(path, "has a malformed 'CityObjects' (must be an object of id -> object).")
     if not objects:
         raise InputError(path, "has no CityObjects (empty model).")
+    objects = {k: v for k, v in objects.items() if isinstance(v, dict)}
     ignored: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []
     for oid, obj in objects.items():
-        otype = str(obj.get("type", ""))
-        if otype in CHILD_TYPES or obj.get("parents"):
-            continue  # folded into their parent
-        if otype in BUILDING_TYPES:
-            _read_building(oid, obj, objects, verts, model, where)
-        elif otype in SURFACE_TYPES:
-            geoms = obj.get("geometry") or []
-            best = max(geoms, key=lambda g: _lod_rank(g.get("lod")), default=None)
-            if best is None:
-                model.warnings.append(Warning(where, oid, f"{otype} without geometry", "skipped"))
-                continue
-            try:
-                p, f = _mesh(_surfaces(best), verts)
-            except (IndexError, TypeError, ValueError):
-                model.warnings.append(Warning(where, oid, "geometry refers to missing vertices", "skipped"))
-                continue
-            if not len(f):
-                model.warnings.append(Warning(where, oid, f"{otype} geometry has no surfaces", "skipped"))
-                continue
-            rows.append({"fid": oid, "tags": {"kind": SURFACE_TYPES[otype], "cityjson:type": otype,
-                                              "name": _name(obj)}, "geometry": _outline(p, f, False)})
-        else:
-            ignored[otype] += 1
+        try:
+            _read_object(oid, obj, objects, verts, model, where, rows, ignored)
+        except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
+            model.warnings.append(Warning(where, oid, f"malformed object ({type(exc).__name__})", "skipped"))
     for otype, n in sorted(ignored.items()):
         model.warnings.append(Warning(where, f"{n} {otype} object(s)", "type not drawn in the scene", "ignored"))
     if rows:
@@ -213,6 +200,46 @@ def read_cityjson(path: Path, crs_override: str | None = None) -> CityModel:
         gdf["layer"] = "cityjson"
         model.surfaces = Layer(where, gdf, crs)
     return model
+
+
+def _vertical_unit(crs: CRS) -> float:
+    """Metres per unit of z: the vertical CRS's unit, else the horizontal one (projected)."""
+    parts = list(crs.sub_crs_list) if crs.is_compound else [crs]
+    vertical = [a for c in parts for a in c.axis_info if a.direction in ("up", "down")]
+    horizontal = [a for c in parts if c.is_projected for a in c.axis_info]
+    for axis in vertical or horizontal:
+        f = axis.unit_conversion_factor
+        if f and math.isfinite(f):
+            return float(f)
+    return 1.0
+
+
+def _read_object(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts: np.ndarray, model: CityModel,
+                 where: str, rows: list[dict[str, Any]], ignored: Counter[str]) -> None:
+    otype = str(obj.get("type", ""))
+    if otype in CHILD_TYPES or obj.get("parents"):
+        return  # folded into their parent
+    if otype in BUILDING_TYPES:
+        _read_building(oid, obj, objects, verts, model, where)
+        return
+    if otype not in SURFACE_TYPES:
+        ignored[otype] += 1
+        return
+    geoms = [g for g in obj.get("geometry") or [] if isinstance(g, dict)]
+    best = max(geoms, key=lambda g: _lod_rank(g.get("lod")), default=None)
+    if best is None:
+        model.warnings.append(Warning(where, oid, f"{otype} without geometry", "skipped"))
+        return
+    try:
+        p, f = _mesh(_surfaces(best), verts)
+    except (IndexError, TypeError, ValueError):
+        model.warnings.append(Warning(where, oid, "geometry refers to missing vertices", "skipped"))
+        return
+    if not len(f):
+        model.warnings.append(Warning(where, oid, f"{otype} geometry has no surfaces", "skipped"))
+        return
+    rows.append({"fid": oid, "tags": {"kind": SURFACE_TYPES[otype], "cityjson:type": otype, "name": _name(obj)},
+                 "geometry": _outline(p, f, False)})
 
 
 def _name(obj: dict[str, Any]) -> str:
