@@ -105,3 +105,27 @@ def test_bookmark_view(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run_twin("render", str(DEMO), "--view", "nowhere", "--out", str(out))
     assert r.returncode == 2 and "railway-square" in r.stderr
+
+
+def test_restyling_devices_changes_their_pixels(demo_scene):
+    """The live-state path: one colour array write per kind, and the frame shows it."""
+    plotter, vis = compose(demo_scene, "overview", SIZE, "en")
+    try:
+        hydrants = demo_scene.devices_of("hydrant")
+        red = np.array([255, 59, 48])  # the alarm colour
+        px = _pixels_of(plotter, hydrants)
+
+        def red_near(img):
+            n = 0
+            for c, r in px:
+                win = img[max(r - 3, 0): r + 4, max(c - 3, 0): c + 4].reshape(-1, 3)
+                n += bool(len(win) and np.min(np.abs(win - red).sum(axis=1)) <= 60)
+            return n
+
+        before = red_near(np.asarray(plotter.screenshot(return_img=True))[:, :, :3].astype(int))
+        vis.set_device_colours("hydrant", np.tile(red, (len(hydrants), 1)))
+        plotter.render()  # the live loop asks for one render per tick
+        after = red_near(np.asarray(plotter.screenshot(return_img=True))[:, :, :3].astype(int))
+        assert before <= 2 and after >= 0.9 * len(hydrants)
+    finally:
+        plotter.close()

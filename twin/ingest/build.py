@@ -249,8 +249,7 @@ class _Collector:
                 tags = {**tags, "kind": layer.hint} if not _any_known(tags) else tags
             if not self._add_feature(layer.name, str(fid), tags, geom):
                 unmatched += 1
-        if unmatched and layer.hint is None and not layer.name.lower().endswith(("pbf", "osm", "xml")) \
-                and layer.frame.get("layer", None) is not None and "cityjson" not in set(layer.frame["layer"]):
+        if unmatched and layer.report_unmatched and layer.hint is None:
             self.warnings.append(Warning(layer.name, f"{unmatched} feature(s)",
                                          "matched no scene kind (add a 'kind' column: building, road, green, "
                                          "water, parking_lot or a device kind)", "ignored"))

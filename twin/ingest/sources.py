@@ -40,6 +40,9 @@ class Layer:
     hint: str | None = None
     """Kind that untagged features of this layer are (from the file or layer name)."""
     warnings: list[Warning] = field(default_factory=list)
+    report_unmatched: bool = False
+    """Whether features that match no kind deserve a warning (a user's GIS layer: yes; an OSM
+    extract, where most features are of no concern to the scene: no)."""
 
 
 def detect_format(path: Path) -> str:
@@ -151,7 +154,7 @@ _COLUMN_ALIASES = {
     "levels": "building:levels", "num_floors": "building:levels", "nfloors": "building:levels",
     "层数": "building:levels", "楼层数": "building:levels",
     "bldg_height": "height", "building_height": "height", "高度": "height", "建筑高度": "height",
-    "measuredheight": "height", "名称": "name", "类型": "kind", "type": "type",
+    "measuredheight": "height", "名称": "name", "类型": "kind",
 }
 _HINTS = (
     ("building", ("building", "bldg", "house", "footprint", "建筑", "楼")),
@@ -218,7 +221,7 @@ def read_vector(path: Path, crs_override: str | None = None, layer: str | None =
         gdf = gpd.GeoDataFrame({"fid": fids, "tags": tags, "layer": name}, geometry=df.geometry.values, crs=crs)
         warnings: list[Warning] = []
         gdf = _repair(gdf, where, warnings)
-        out.append(Layer(where, gdf, crs, layer_hint(f"{path.stem} {name}"), warnings))
+        out.append(Layer(where, gdf, crs, layer_hint(f"{path.stem} {name}"), warnings, report_unmatched=True))
     if not out:
         raise InputError(path, "has no features (empty layer).", "Export the layer again with its features.")
     return out

@@ -84,6 +84,7 @@ class GlyphLayer:
     def set_colours(self, colours: np.ndarray) -> None:
         """Restyle: one array write, one Modified()."""
         self.points.point_data["rgb"][:] = colours
+        self.points.GetPointData().GetArray("rgb").Modified()  # the mapper watches the array
         self.points.Modified()
 
     def set_scale(self, scale: float) -> None:
@@ -106,6 +107,18 @@ def device_points(kind: str, devices: list[Device]) -> pv.PolyData:
     return poly
 
 
+def rgb_points_actor(mapper: vtk.vtkMapper) -> vtk.vtkActor:
+    """An actor whose points are coloured straight from their uint8 ``rgb`` array (restyling a
+    device is a write into that array)."""
+    mapper.SetColorModeToDirectScalars()
+    mapper.SetScalarModeToUsePointFieldData()
+    mapper.SelectColorArray("rgb")
+    mapper.ScalarVisibilityOn()
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    return actor
+
+
 def glyph_layer(kind: str, devices: list[Device], scale: float) -> GlyphLayer:
     pts = device_points(kind, devices)
     mapper = vtk.vtkGlyph3DMapper()
@@ -117,12 +130,7 @@ def glyph_layer(kind: str, devices: list[Device], scale: float) -> GlyphLayer:
     mapper.ScalingOn()
     mapper.SetScaleModeToNoDataScaling()
     mapper.SetScaleFactor(scale)
-    mapper.SetColorModeToDirectScalars()
-    mapper.SetScalarModeToUsePointFieldData()
-    mapper.SelectColorArray("rgb")
-    mapper.ScalarVisibilityOn()
-    actor = vtk.vtkActor()
-    actor.SetMapper(mapper)
+    actor = rgb_points_actor(mapper)
     prop = actor.GetProperty()
     prop.SetAmbient(0.35)
     prop.SetDiffuse(0.75)

@@ -16,8 +16,6 @@ from twin.render.scenevis import SceneVisual, frame_bookmark, frame_overview
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
 
-VIEWS = ("overview",)
-
 
 def make_plotter(size: tuple[int, int], off_screen: bool = True) -> pv.Plotter:
     plotter = pv.Plotter(off_screen=off_screen, window_size=list(size), lighting="none")

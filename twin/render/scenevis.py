@@ -14,7 +14,7 @@ import pyvista as pv
 import vtk
 
 from twin.render import style
-from twin.render.glyphs import GlyphLayer, display_scale, glyph_layer
+from twin.render.glyphs import GlyphLayer, display_scale, glyph_layer, rgb_points_actor
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.entities import Mesh
 from twin.scene.scene import Scene
@@ -37,6 +37,7 @@ class SceneVisual:
     glyphs: dict[str, GlyphLayer] = field(default_factory=dict)
     markers: pv.PolyData | None = None
     overlay: vtk.vtkRenderer | None = None
+    _marker_index: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add_to(self, plotter: pv.Plotter, metres_per_pixel: float = 1.0) -> None:
         scene = self.scene
@@ -97,6 +98,8 @@ class SceneVisual:
         poly = pv.PolyData(pts)
         poly.point_data["rgb"] = np.array([style.rgb(CATALOGUE[d.kind].colour) for d in devs], dtype=np.uint8)
         self.markers = poly
+        kinds = np.array([d.kind for d in devs])
+        self._marker_index = {k: np.nonzero(kinds == k)[0] for k in set(kinds.tolist())}
         # markers live in an overlay layer sharing the camera: like map pins, never hidden
         # behind a building (an alarm must always be seen)
         overlay = vtk.vtkRenderer()
@@ -108,12 +111,7 @@ class SceneVisual:
         win.AddRenderer(overlay)
         mapper = vtk.vtkPolyDataMapper()
         mapper.SetInputData(poly)
-        mapper.SetColorModeToDirectScalars()
-        mapper.SetScalarModeToUsePointFieldData()
-        mapper.SelectColorArray("rgb")
-        mapper.ScalarVisibilityOn()
-        actor = vtk.vtkActor()
-        actor.SetMapper(mapper)
+        actor = rgb_points_actor(mapper)
         prop = actor.GetProperty()
         prop.SetRepresentationToPoints()
         prop.SetRenderPointsAsSpheres(True)
@@ -122,6 +120,21 @@ class SceneVisual:
         overlay.AddActor(actor)
         self.overlay = overlay
         self.actors["markers"] = actor
+
+    def set_device_colours(self, kind: str, colours: np.ndarray) -> None:
+        """Restyle every device of ``kind`` (uint8 RGB per device, in scene order): one array
+        write for its glyphs and one for its markers; the next render shows it."""
+        layer = self.glyphs.get(kind)
+        if layer is None:
+            return
+        colours = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)
+        layer.set_colours(colours)
+        if self.markers is not None:
+            idx = self._marker_index.get(kind)
+            if idx is not None:
+                self.markers.point_data["rgb"][idx] = colours
+                self.markers.GetPointData().GetArray("rgb").Modified()
+                self.markers.Modified()
 
     def rescale_glyphs(self, metres_per_pixel: float) -> None:
         for kind, layer in self.glyphs.items():
