@@ -28,7 +28,7 @@ from trimesh import transformations as tf
 
 MAX_TRIANGLES = 1500
 SECTIONS = 14
-CENTRED_KINDS = frozenset({"smoke_detector"})
+CENTRED_KINDS = frozenset({"smoke_detector", "light"})
 
 Vec3 = Sequence[float]
 
@@ -418,7 +418,28 @@ def thermometer() -> trimesh.Trimesh:
     )
 
 
+def fire_alarm() -> trimesh.Trimesh:
+    """Fire alarm on a wall: a call-point box with its button facing +Y and a sounder dome above."""
+    return _join(
+        _block((-0.07, 0.07), (-0.03, 0.03), (0.0, 0.14)),             # call point box
+        _block((-0.035, 0.035), (0.03, 0.045), (0.035, 0.105)),        # push button
+        _cyl(0.05, 0.16, 0.2, (0.0, 0.0), sections=12),                # sounder base
+        _frustum(0.05, 0.02, 0.2, 0.24, sections=12),                  # sounder dome
+    )
+
+
+def light() -> trimesh.Trimesh:
+    """Ceiling panel light, 0.6 m square, centred on its mount point (hangs from the ceiling)."""
+    return _join(
+        _block((-0.3, 0.3), (-0.3, 0.3), (-0.03, 0.0)),                # panel
+        _block((-0.27, 0.27), (-0.27, 0.27), (-0.04, -0.03)),          # diffuser
+        _cyl(0.03, 0.0, 0.025, sections=8),                            # ceiling mount
+    )
+
+
 KINDS: dict[str, Callable[[], trimesh.Trimesh]] = {
+    "fire_alarm": fire_alarm,
+    "light": light,
     "pole": pole,
     "camera": camera,
     "manhole": manhole,

@@ -38,6 +38,24 @@ def split_path_crs(value: str) -> tuple[Path, str | None]:
     return Path(value), None
 
 
+def parse_ifc(value: str) -> IfcSpec:
+    """'house.ifc' or 'house.ifc@LON,LAT[,ROT[,ELEV]]' (degrees, degrees clockwise from north, metres)."""
+    if "@" not in value or Path(value).exists():
+        return IfcSpec(Path(value))
+    path, _, placement = value.rpartition("@")
+    fix = "Write it as PATH@LON,LAT[,ROTATION[,ELEVATION]], e.g. house.ifc@116.3912,39.9076,30,0."
+    try:
+        nums = [float(p) for p in placement.split(",")]
+    except ValueError:
+        raise InputError(f"--ifc placement {placement!r}", "does not parse.", fix) from None
+    if not 2 <= len(nums) <= 4:
+        raise InputError(f"--ifc placement {placement!r}", "needs 2 to 4 numbers.", fix)
+    lon, lat = nums[0], nums[1]
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError(f"--ifc placement {placement!r}", "is not a lon, lat in degrees.", fix)
+    return IfcSpec(Path(path), lon, lat, nums[2] if len(nums) > 2 else 0.0, nums[3] if len(nums) > 3 else 0.0)
+
+
 def parse_clip(value: str) -> ClipSpec:
     parts = value.split(",")
     if len(parts) == 4:
@@ -97,8 +115,12 @@ def cmd_new_scene(args: argparse.Namespace) -> int:
     for d in args.devices or []:
         path, crs = split_path_crs(d)
         spec.devices.append(DeviceLayerSpec(path.resolve(), crs))
-    if not spec.sources and not spec.devices:
-        raise InputError("twin new-scene", "needs at least one --gis or --devices file.")
+    for m in args.ifc or []:
+        ifc = parse_ifc(m)
+        ifc.path = ifc.path.resolve()
+        spec.ifc.append(ifc)
+    if not spec.sources and not spec.devices and not spec.ifc:
+        raise InputError("twin new-scene", "needs at least one --gis, --ifc or --devices file.")
     if args.clip:
         spec.clip = parse_clip(args.clip)
     scene = build_scene(spec, _progress_printer())
@@ -192,6 +214,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--gis", action="append", metavar="PATH[@CRS]",
                    help="OSM (.osm.pbf/.osm), GeoJSON, GeoPackage, Shapefile or CityJSON; @CRS for files that declare none")
     s.add_argument("--devices", action="append", metavar="PATH[@CRS]", help="device list: CSV, .xlsx, GeoJSON, GeoPackage")
+    s.add_argument("--ifc", action="append", metavar="PATH[@LON,LAT[,ROT[,ELEV]]]",
+                   help="IFC model, optionally placed by hand (rotation in degrees clockwise from north)")
     s.add_argument("--crs", help="projected CRS of the scene frame (default: UTM zone of the data's centre)")
     s.add_argument("--clip", metavar="W,S,E,N|POLYGON_FILE", help="clip to a lon/lat box or a polygon file")
     s.add_argument("--fill-devices", action="store_true", help="lay out missing devices by the deployment rules")

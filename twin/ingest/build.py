@@ -20,10 +20,11 @@ from pyproj.exceptions import ProjError
 from shapely import STRtree
 
 from twin.core.errors import InputError
-from twin.ingest import fill
+from twin.ingest import bim, fill
 from twin.ingest.cityjson import CityModel, building_height, read_cityjson
 from twin.ingest.crs import WGS84, FrameTransform, frame_crs
 from twin.ingest.devicelist import DeviceRows, read_device_list
+from twin.ingest.ifc import IfcModelData, read_ifc_model
 from twin.ingest.meshing import extrude, flat
 from twin.ingest.sources import Layer, check_readable, detect_format, read_osm, read_vector
 from twin.ingest.tags import (
@@ -44,7 +45,7 @@ from twin.ingest.tags import (
 from twin.scene.catalogue import CAMERA_DEFAULTS, CATALOGUE, MAX_MOUNT_HEIGHT, resolve_kind
 from twin.scene.entities import Building, Device, Mesh, Surface, Warning
 from twin.scene.scene import Scene
-from twin.scene.scenefile import SceneSpec
+from twin.scene.scenefile import IfcSpec, SceneSpec
 
 Progress = Callable[[str, float], None]
 
@@ -65,6 +66,7 @@ class _Builder:
         self.progress = progress or (lambda stage, f: None)
         self.warnings: list[Warning] = []
         self.timings: dict[str, float] = {}
+        self.ifc_models: list[tuple[IfcModelData, IfcSpec]] = []
         self._t = perf_counter()
 
     def lap(self, stage: str) -> None:
@@ -74,7 +76,7 @@ class _Builder:
 
     # -- reading -------------------------------------------------------------------------
     def read(self) -> tuple[list[Layer], list[CityModel], list[DeviceRows]]:
-        if not self.spec.sources and not self.spec.devices:
+        if not self.spec.sources and not self.spec.devices and not self.spec.ifc:
             raise InputError(self.where, "has no sources.", "Add [[sources]] with a GIS file (see README).")
         layers: list[Layer] = []
         models: list[CityModel] = []
@@ -92,6 +94,8 @@ class _Builder:
                 models.append(read_cityjson(src.path, src.crs))
             else:
                 layers.extend(read_vector(src.path, src.crs, src.layer))
+        for m in self.spec.ifc:
+            self.ifc_models.append((read_ifc_model(m.path, lambda stage, f: self.progress(stage, 0.05 + 0.3 * f)), m))
         rows = []
         for j, d in enumerate(self.spec.devices):
             self.progress(f"reading {d.path.name}", (len(self.spec.sources) + j) / max(n, 1))
@@ -119,8 +123,17 @@ class _Builder:
                     pts = np.concatenate([b.points[:, :2] for b in m.buildings])
                     boxes.append(_lonlat_bounds(np.r_[pts.min(axis=0), pts.max(axis=0)], m.crs))
             if not boxes:
+                for data, m in self.ifc_models:
+                    o = bim.origin_lonlat(data, m)
+                    if o is not None:
+                        boxes.append((o[0], o[1], o[0], o[1]))
+            if not boxes:
                 for r in rows:
                     boxes.append(_lonlat_bounds(r.frame.total_bounds, r.crs))
+            if not boxes:
+                raise InputError(self.where, "has nothing that says where on earth it is: its IFC models have no "
+                                 "georeference and there is no GIS data.",
+                                 "Place a model by hand: --ifc PATH@LON,LAT[,ROT] or lon / lat in [[ifc]].")
             b = np.array(boxes)
             lon, lat = (b[:, 0].min() + b[:, 2].max()) / 2, (b[:, 1].min() + b[:, 3].max()) / 2
         if not (-180 <= lon <= 180 and -85 <= lat <= 85):
@@ -200,6 +213,10 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     b.progress("roads and surfaces", 0.6)
     col.finish_surfaces()
     b.lap("surfaces")
+    if b.ifc_models:
+        b.progress("placing BIM models", 0.7)
+        col.device_feats += bim.add_models(scene, b.ifc_models, ft, b.warnings)
+        b.lap("bim")
     b.progress("devices", 0.8)
     for r in rows:
         col.add_device_rows(r)
@@ -208,7 +225,7 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     if spec.fill_devices:
         col.fill_devices()
     b.lap("fill")
-    if not scene.buildings and not any(scene.surfaces.values()) and not scene.devices:
+    if not scene.buildings and not any(scene.surfaces.values()) and not scene.devices and not scene.bim_elements:
         why = "inside the clip area" if spec.clip.active else "of a kind the scene draws"
         raise InputError(b.where, f"has nothing to show: no feature of its sources is {why}.",
                          "Check the clip box (W,S,E,N in degrees) and the sources (twin info lists what was read).")
@@ -531,7 +548,8 @@ class _Collector:
             tilt = defaults["tilt"] if tilt is None else tilt
         name = str(f["tags"].get("name") or "")
         return Device(
-            f["id"], kind, name, round(float(f["x"]), 4), round(float(f["y"]), 4), 0.0, lon, lat, mh,
+            f["id"], kind, name, round(float(f["x"]), 4), round(float(f["y"]), 4), round(float(f.get("z", 0.0)), 4),
+            lon, lat, mh,
             float(heading or 0.0) % 360.0, fov, tilt, sub, bool(f.get("synthetic", False)), f["source"], props,
         )
 

@@ -76,6 +76,17 @@ class SceneVisual:
                 poly, scalars="rgb", rgb=True, lighting=False, name="building",
                 culling="back",  # closed, outward-facing meshes (ingest guarantees the winding)
             )
+        bim = scene.meshes.get("bim")
+        if bim is not None and bim.n_faces:
+            poly = to_polydata(bim)
+            tri = bim.points[bim.faces]
+            n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+            n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+            # IFC faces are not reliably outward: shade both sides alike, draw both sides
+            shade = style.face_shade(np.abs(n) * np.sign(n[:, 2:3] + 1e-9))
+            poly.cell_data["shade"] = shade
+            poly.cell_data["rgb"] = (shade[:, None] * scene.bim_colours.astype(float)).clip(0, 255).astype(np.uint8)
+            self.actors["bim"] = plotter.add_mesh(poly, scalars="rgb", rgb=True, lighting=False, name="bim")
         by_kind: dict[str, list] = {}
         for d in scene.devices:
             by_kind.setdefault(d.kind, []).append(d)

@@ -106,6 +106,13 @@ _KINDS: tuple[DeviceKind, ...] = (
         aliases=("smoke", "烟感", "烟雾探测器"), anchor="mount",
     ),
     DeviceKind(
+        "fire_alarm", "Fire alarm (call point / sounder)", "火灾报警装置", "security", "fire_alarm.ply", 1.4,
+        "#ef5350", (_b("alarm"), _b("fault")), 3600,
+        "On every escape route and at exits, per the building's fire design (from IFC IfcAlarm).",
+        aliases=("fire_alarm_point", "manual_call_point", "手动报警按钮", "声光报警器", "火灾报警"),
+        anchor="mount",
+    ),
+    DeviceKind(
         "hydrant", "Hydrant monitor", "智能消防栓", "security", "hydrant.ply", 0.8, "#f06292",
         (_f("pressure_mpa", "MPa", 0, 5), _b("tamper")), 3600,
         "One on each hydrant, behind it, below the outlet.", aliases=("fire_hydrant", "消防栓"),
@@ -122,6 +129,12 @@ _KINDS: tuple[DeviceKind, ...] = (
         (_b("light_on"), _f("power_w", "W", 0, 5000), *_WEATHER), 300,
         "Along main roads, 30-50 m apart.", {"spacing_min_m": 30, "spacing_max_m": 50},
         aliases=("street_lamp", "lamp", "smart_pole", "路灯", "灯杆", "智慧灯杆"),
+    ),
+    DeviceKind(
+        "light", "Public light fixture", "公共照明灯具", "municipal", "light.ply", 2.8, "#fff59d",
+        (_b("light_on"), _f("power_w", "W", 0, 5000)), 300,
+        "Public lighting under the lighting control's day / night modes (from IFC light fixtures).",
+        aliases=("light_fixture", "lamp_fixture", "灯具", "照明"), anchor="mount",
     ),
     DeviceKind(
         "manhole", "Smart manhole cover", "智能井盖", "municipal", "manhole.ply", 0.0, "#ff8a65",

@@ -44,6 +44,16 @@ class Mesh:
     def n_faces(self) -> int:
         return len(self.faces)
 
+    def without(self, drop: set[int], n_entities: int) -> Mesh:
+        """This mesh without the faces of entities ``drop``, the others renumbered in order."""
+        if not drop:
+            return self
+        keep_entity = np.ones(n_entities, dtype=bool)
+        keep_entity[list(drop)] = False
+        renumber = np.cumsum(keep_entity) - 1
+        keep = keep_entity[self.entity]
+        return Mesh(self.points, self.faces[keep], renumber[self.entity[keep]])
+
 
 @dataclass
 class Building:
@@ -77,6 +87,30 @@ class Surface:
 
 
 @dataclass
+class BimElement:
+    """A drawn element of an IFC model (IfcWall, IfcDoor, ...)."""
+
+    global_id: str
+    ifc_class: str
+    name: str
+    storey: str
+    type_name: str
+    model: int
+    """Index of its model in ``Scene.bim_models``."""
+
+
+@dataclass
+class Space:
+    """An IfcSpace: not drawn, kept for the audit rules and the views (indoor areas)."""
+
+    global_id: str
+    name: str
+    storey: str
+    model: int
+    footprint_wkb: bytes = b""
+
+
+@dataclass
 class Device:
     id: str
     kind: str
@@ -84,7 +118,8 @@ class Device:
     x: float
     y: float
     z: float
-    """Ground elevation at the device's foot, metres (0 without terrain data)."""
+    """Elevation of the device's foot in the scene, metres: 0 on the ground (no terrain data),
+    the placement height for devices inside IFC buildings."""
     lon: float
     lat: float
     mount_height: float

@@ -9,7 +9,16 @@ from typing import Any
 import numpy as np
 
 from twin.core.frame import LocalFrame
-from twin.scene.entities import SURFACE_KINDS, Building, Device, Mesh, Surface, Warning
+from twin.scene.entities import (
+    SURFACE_KINDS,
+    BimElement,
+    Building,
+    Device,
+    Mesh,
+    Space,
+    Surface,
+    Warning,
+)
 from twin.scene.scenefile import SceneSpec
 
 
@@ -27,6 +36,13 @@ class Scene:
     """``building`` and each surface kind -> merged mesh (``entity`` indexes the kind's list)."""
     warnings: list[Warning] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    bim_elements: list[BimElement] = field(default_factory=list)
+    """Drawn IFC elements; ``meshes["bim"].entity`` indexes this list."""
+    bim_colours: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.uint8))
+    """The IFC models' own surface colour of each face of ``meshes["bim"]``."""
+    bim_models: list[dict[str, Any]] = field(default_factory=list)
+    """One summary per IFC model: file, schema, placement used, counts, replaced footprints."""
+    spaces: list[Space] = field(default_factory=list)
     view_targets: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Bookmark name -> the local (x, y) it looks at."""
 
@@ -39,6 +55,8 @@ class Scene:
             if items:
                 c[kind] = len(items)
         c.update(d.kind for d in self.devices)
+        if self.bim_elements:
+            c["bim_element"] = len(self.bim_elements)
         return dict(sorted(c.items()))
 
     def synthetic_counts(self) -> dict[str, int]:
@@ -81,6 +99,7 @@ class Scene:
             "synthetic_counts": self.synthetic_counts(),
             "height_sources": dict(sorted(Counter(x.height_source for x in self.buildings).items())),
             "road_classes": dict(sorted(Counter(s.road_class or "" for s in self.surfaces["road"]).items())),
+            "bim_models": self.bim_models,
             "warnings": [w.as_dict() for w in self.warnings],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }

@@ -39,6 +39,24 @@ class DeviceLayerSpec:
 
 
 @dataclass
+class IfcSpec:
+    """An IFC model and, optionally, where to put it (which always wins over its own
+    georeference)."""
+
+    path: Path
+    lon: float | None = None
+    lat: float | None = None
+    rotation: float = 0.0
+    """Degrees clockwise from north that the model's +Y axis points."""
+    elevation: float = 0.0
+    """Metres the model's z = 0 is lifted above the ground."""
+
+    @property
+    def placed(self) -> bool:
+        return self.lon is not None and self.lat is not None
+
+
+@dataclass
 class ClipSpec:
     bbox: tuple[float, float, float, float] | None = None
     """W, S, E, N in degrees (WGS84)."""
@@ -74,6 +92,7 @@ class SceneSpec:
     origin: tuple[float, float] | None = None
     sources: list[SourceSpec] = field(default_factory=list)
     devices: list[DeviceLayerSpec] = field(default_factory=list)
+    ifc: list[IfcSpec] = field(default_factory=list)
     clip: ClipSpec = field(default_factory=ClipSpec)
     fill_devices: bool = False
     views: list[ViewSpec] = field(default_factory=list)
@@ -138,6 +157,19 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
         spec.devices.append(
             DeviceLayerSpec(rel(d.get("path"), f"devices[{i}]"), d.get("crs"), d.get("sheet"), d.get("kind"))
         )
+    for i, m in enumerate(data.get("ifc", [])):
+        if not isinstance(m, dict):
+            raise InputError(where, f"ifc[{i}] must be a table with a 'path'.")
+        try:
+            lon = None if m.get("lon") is None else float(m["lon"])
+            lat = None if m.get("lat") is None else float(m["lat"])
+            ifc = IfcSpec(rel(m.get("path"), f"ifc[{i}]"), lon, lat, float(m.get("rotation", 0.0)),
+                          float(m.get("elevation", 0.0)))
+        except (TypeError, ValueError):
+            raise InputError(where, f"ifc[{i}]: lon, lat, rotation and elevation must be numbers.") from None
+        if (lon is None) != (lat is None) or (ifc.placed and not (-180 <= lon <= 180 and -90 <= lat <= 90)):  # type: ignore[operator]
+            raise InputError(where, f"ifc[{i}] needs both lon and lat, in degrees.")
+        spec.ifc.append(ifc)
     clip = data.get("clip") or {}
     if clip:
         bbox = clip.get("bbox")
@@ -188,6 +220,12 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
         out["devices"] = [
             {k: v for k, v in {"path": rel(d.path), "crs": d.crs, "sheet": d.sheet, "kind": d.kind}.items() if v}
             for d in spec.devices
+        ]
+    if spec.ifc:
+        out["ifc"] = [
+            {"path": rel(m.path), **({"lon": m.lon, "lat": m.lat, "rotation": m.rotation, "elevation": m.elevation}
+                                     if m.placed else {})}
+            for m in spec.ifc
         ]
     if spec.views:
         out["views"] = [vars(v).copy() for v in spec.views]
