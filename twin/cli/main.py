@@ -20,6 +20,7 @@ from twin.scene.catalogue import CATALOGUE
 from twin.scene.scenefile import (
     ClipSpec,
     DeviceLayerSpec,
+    IfcSpec,
     SceneSpec,
     SourceSpec,
     load_scene_spec,
