@@ -19,8 +19,13 @@ _xvfb: subprocess.Popen[bytes] | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Start Xvfb before any test imports VTK (a render window binds to DISPLAY once)."""
+    """Start Xvfb before any test imports VTK (a render window binds to DISPLAY once), and give
+    the run its own cache directory (IFC tessellation), so tests neither use nor fill the
+    user's ~/.cache/twin."""
     global _xvfb
+    import tempfile
+
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="twin-test-cache-")
     if os.environ.get("TWIN_TEST_KEEP_DISPLAY") and os.environ.get("DISPLAY"):
         return
     xvfb = shutil.which("Xvfb")

@@ -43,8 +43,13 @@ def test_buildings_roads_and_areas(demo_scene):
     counts = demo_scene.counts()
     # 494 buildings in the extract; 11 multipolygons cut at its edge cannot be read: each is a warning
     unreadable = [w for w in demo_scene.warnings if "could not be read" in w.reason]
-    assert counts["building"] + len(unreadable) == 494
-    assert counts["building"] >= 480
+    gis = [b for b in demo_scene.buildings if not b.source.startswith("IFC")]
+    assert len(gis) + len(unreadable) == 494
+    assert len(gis) >= 480
+    # plus the two BIM houses, placed on open plots (they replace nothing)
+    assert counts["building"] == len(gis) + 2
+    assert [m["placement"] for m in demo_scene.bim_models] == ["scene", "scene"]
+    assert all(m["replaced"] == [] for m in demo_scene.bim_models)
     assert counts["parking_lot"] >= 25
     assert counts["green"] > 100
     roads = demo_scene.surfaces["road"]
