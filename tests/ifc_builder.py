@@ -61,7 +61,7 @@ DEVICES: dict[str, tuple[str, str | None, str, tuple[float, float, float], str |
     "Gas sensor": ("IfcSensor", "GASSENSOR", "Ground floor", (10.0, 1.0, 2.5), "smoke_detector"),
     "Temperature sensor": ("IfcSensor", "TEMPERATURESENSOR", "Ground floor", (6.0, 4.0, 1.5),
                            "env_monitor"),
-    "Fire alarm": ("IfcAlarm", FIRE_ALARM_TYPE, "Ground floor", (1.0, 7.0, 1.4), "smoke_detector"),
+    "Fire alarm": ("IfcAlarm", FIRE_ALARM_TYPE, "Ground floor", (1.0, 7.0, 1.4), "fire_alarm"),
     "Light": ("IfcLightFixture", "POINTSOURCE", "Ground floor", (6.0, 2.0, 2.9), "light"),
     "Fire door": ("IfcDoor", "DOOR", "Ground floor", (4.0, 0.0, 0.0), "fire_door"),
     "Plain door": ("IfcDoor", "DOOR", "Ground floor", (8.0, 0.0, 0.0), None),

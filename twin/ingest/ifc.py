@@ -29,9 +29,9 @@ from twin.ingest.sources import check_readable
 
 SUPPORTED_SCHEMAS = {"IFC2X3": "IFC2X3", "IFC4": "IFC4", "IFC4X3": "IFC4X3", "IFC4X3_ADD2": "IFC4X3"}
 NOT_DRAWN = ("IfcOpeningElement", "IfcSpace", "IfcSite", "IfcVirtualElement", "IfcAnnotation", "IfcGrid",
-             "IfcAlignment", "IfcReferent")
+             "IfcAlignment")
 DEFAULT_RGB = (190, 190, 190)
-SETTINGS_VERSION = "ifc-1"  # bump when what is extracted changes: old cache entries are then unused
+SETTINGS_VERSION = "ifc-2"  # bump when what is extracted changes: old cache entries are then unused
 
 Progress = Callable[[str, float], None]
 
@@ -151,6 +151,7 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
     spaces: list[dict[str, Any]] = []
     n = 0
     shapes: dict[str, np.ndarray] = {}
+    found: dict[str, tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]] = {}
     if with_body or f.by_type("IfcSpace"):
         it = ifcopenshell.geom.iterator(settings, f, max(1, multiprocessing.cpu_count()), exclude=exclude or None)
         ok = it.initialize()
@@ -169,19 +170,27 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
                 ids = np.asarray(geo.material_ids, dtype=np.int64)
                 palette = np.array(mats + [DEFAULT_RGB], dtype=np.uint8)
                 ids = np.where((ids >= 0) & (ids < len(mats)), ids, len(mats))
-                index[el.GlobalId] = len(elements)
                 t = uel.get_type(el)
-                elements.append({"global_id": el.GlobalId, "ifc_class": el.is_a(), "name": el.Name or "",
-                                 "storey": _storey(el), "type_name": (t.Name or "") if t is not None else ""})
-                pts.append(v)
-                faces.append(tri + n)
-                face_el.append(np.full(len(tri), len(elements) - 1, dtype=np.int64))
-                face_rgb.append(palette[ids] if len(ids) == len(tri) else np.tile(palette[-1], (len(tri), 1)))
+                rgb = palette[ids] if len(ids) == len(tri) else np.tile(palette[-1], (len(tri), 1))
+                found[el.GlobalId] = ({"global_id": el.GlobalId, "ifc_class": el.is_a(), "name": el.Name or "",
+                                       "storey": _storey(el), "type_name": (t.Name or "") if t is not None else ""},
+                                      v, tri, rgb)
                 shapes[el.GlobalId] = v
-                n += len(v)
             if progress:
                 progress(f"tessellating {path.name}", it.progress() / 100.0)
             ok = it.next()
+    # the iterator works on several threads: order elements by GlobalId so that entity indices
+    # (picking, selections) are the same on every build
+    spaces.sort(key=lambda sp: sp["global_id"])
+    for guid in sorted(found):
+        meta, v, tri, rgb = found[guid]
+        index[guid] = len(elements)
+        elements.append(meta)
+        pts.append(v)
+        faces.append(tri + n)
+        face_el.append(np.full(len(tri), len(elements) - 1, dtype=np.int64))
+        face_rgb.append(rgb)
+        n += len(v)
     failed = [{"global_id": p.GlobalId, "ifc_class": p.is_a(), "name": p.Name or ""}
               for p in with_body if p.GlobalId not in index and _has_body(p)]
     points = np.concatenate(pts) if pts else np.zeros((0, 3))

@@ -19,6 +19,12 @@ from twin.scene.catalogue import CATALOGUE
 from twin.scene.entities import Mesh
 from twin.scene.scene import Scene
 
+BIM_SHELL = ("IfcWall", "IfcSlab", "IfcRoof", "IfcCovering", "IfcCurtainWall", "IfcPlate", "IfcColumn",
+             "IfcFooting", "IfcBeam")
+"""IFC classes that make a building's outer shape, drawn alone when it is far away."""
+BIM_FAR_MPP = 0.25
+"""Metres per pixel above which BIM buildings show their shell only."""
+
 # relative polygon offsets so flat layers never fight: later ones win
 _LAYER_ORDER = ("ground", "water", "green", "parking_lot", "road")
 
@@ -87,6 +93,13 @@ class SceneVisual:
             poly.cell_data["shade"] = shade
             poly.cell_data["rgb"] = (shade[:, None] * scene.bim_colours.astype(float)).clip(0, 255).astype(np.uint8)
             self.actors["bim"] = plotter.add_mesh(poly, scalars="rgb", rgb=True, lighting=False, name="bim")
+            # far away a BIM building is a few dozen pixels: its shell alone (a tenth of the
+            # triangles: no furniture, railings or window frames) looks the same
+            shell = np.array([e.ifc_class.startswith(BIM_SHELL) for e in scene.bim_elements])[bim.entity]
+            if shell.any() and not shell.all():
+                far = poly.extract_cells(np.nonzero(shell)[0]).extract_surface()
+                self.actors["bim_far"] = plotter.add_mesh(far, scalars="rgb", rgb=True, lighting=False,
+                                                          name="bim_far")
         by_kind: dict[str, list] = {}
         for d in scene.devices:
             by_kind.setdefault(d.kind, []).append(d)
@@ -148,8 +161,13 @@ class SceneVisual:
                 self.markers.Modified()
 
     def rescale_glyphs(self, metres_per_pixel: float) -> None:
+        """Adapt to the zoom: glyph magnification and level of detail, BIM detail."""
         for kind, layer in self.glyphs.items():
             layer.set_scale(display_scale(kind, metres_per_pixel))
+        if "bim_far" in self.actors:
+            far = metres_per_pixel > BIM_FAR_MPP
+            self.actors["bim"].SetVisibility(not far)
+            self.actors["bim_far"].SetVisibility(far)
 
 
 def _project(plotter: pv.Plotter, pts: np.ndarray) -> np.ndarray:
