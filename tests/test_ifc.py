@@ -426,3 +426,92 @@ def test_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: dict[str,
         data[max(mid - 32, 0): mid + 32] = b"\xa5" * len(data[max(mid - 32, 0): mid + 32])
         f.write_bytes(bytes(data))
     _assert_same(first, _snapshot(build_scene(spec)))
+
+
+def _write_ifc2x3_devices(path: Path) -> dict[str, tuple[str, tuple[float, float, float]]]:
+    """An IFC2X3 model whose devices are generic elements (IfcFlowTerminal,
+    IfcDistributionControlElement) known only by their type objects, as Revit exports them."""
+    import ifcopenshell.api.owner.settings as owner
+    from ifcopenshell.api import project
+
+    model = project.create_file(version="IFC2X3")
+    org = model.createIfcOrganization(Name="Twin tests")
+    user = model.createIfcPersonAndOrganization(model.createIfcPerson(FamilyName="Tester"), org)
+    app = model.createIfcApplication(org, "1", "twin tests", "twin-tests")
+    saved = owner.get_user, owner.get_application
+    owner.get_user, owner.get_application = (lambda f: user), (lambda f: app)
+    try:
+        return _fill_ifc2x3(model, path)
+    finally:
+        owner.get_user, owner.get_application = saved
+
+
+def _fill_ifc2x3(model: Any, path: Path) -> dict[str, tuple[str, tuple[float, float, float]]]:
+    import numpy as np
+    from ifcopenshell.api import aggregate, context, geometry, pset, root, spatial, unit
+    from ifcopenshell.api import type as ifctype
+
+    proj = root.create_entity(model, ifc_class="IfcProject", name="2x3 devices")
+    unit.assign_unit(model, units=[unit.add_si_unit(model, unit_type="LENGTHUNIT")])
+    context.add_context(model, context_type="Model")
+    site = root.create_entity(model, ifc_class="IfcSite", name="Site")
+    bldg = root.create_entity(model, ifc_class="IfcBuilding", name="B")
+    storey = root.create_entity(model, ifc_class="IfcBuildingStorey", name="Level 1")
+    aggregate.assign_object(model, products=[site], relating_object=proj)
+    aggregate.assign_object(model, products=[bldg], relating_object=site)
+    aggregate.assign_object(model, products=[storey], relating_object=bldg)
+    for p in (site, bldg, storey):
+        geometry.edit_object_placement(model, product=p)
+    expected = {}
+
+    def add(cls: str, type_cls: str, predefined: str | None, pos: tuple[float, float, float], kind: str | None):
+        el = root.create_entity(model, ifc_class=cls, name=f"{type_cls} {predefined}")
+        t = root.create_entity(model, ifc_class=type_cls, name=f"{type_cls} type",
+                               **({"predefined_type": predefined} if predefined else {}))
+        ifctype.assign_type(model, related_objects=[el], relating_type=t)
+        spatial.assign_container(model, products=[el], relating_structure=storey)
+        m = np.eye(4)
+        m[:3, 3] = pos
+        geometry.edit_object_placement(model, product=el, matrix=m)
+        if kind:
+            expected[el.GlobalId] = (kind, pos)
+        return el
+
+    add("IfcFlowTerminal", "IfcLightFixtureType", "POINTSOURCE", (1.0, 2.0, 2.7), "light")
+    add("IfcDistributionControlElement", "IfcSensorType", "SMOKESENSOR", (3.0, 2.0, 2.9), "smoke_detector")
+    add("IfcDistributionControlElement", "IfcAlarmType", "MANUALPULLBOX", (0.2, 4.0, 1.4), "fire_alarm")
+    add("IfcFlowTerminal", "IfcFireSuppressionTerminalType", "FIREHYDRANT", (5.0, 0.5, 0.0), "hydrant")
+    add("IfcDistributionControlElement", "IfcControllerType", "FLOATING", (6.0, 1.0, 1.2), None)
+    door = root.create_entity(model, ifc_class="IfcDoor", name="Stair door")
+    spatial.assign_container(model, products=[door], relating_structure=storey)
+    m = np.eye(4)
+    m[:3, 3] = (7.0, 0.0, 0.0)
+    geometry.edit_object_placement(model, product=door, matrix=m)
+    ps = pset.add_pset(model, product=door, name="Pset_DoorCommon")
+    pset.edit_pset(model, pset=ps, properties={"FireRating": "FD30"})
+    expected[door.GlobalId] = ("fire_door", (7.0, 0.0, 0.0))
+    model.write(str(path))
+    return expected
+
+
+def test_ifc2x3_devices_by_type_objects(tmp_path: Path) -> None:
+    path = tmp_path / "devices_2x3.ifc"
+    expected = _write_ifc2x3_devices(path)
+    scene = build_scene(spec_from_dict(
+        {"name": "2x3", "ifc": [{"path": str(path), "lon": 121.47, "lat": 31.23, "rotation": 0}]},
+        tmp_path / "s.toml"))
+    got = {d.props["global_id"]: d for d in scene.devices if d.source == "ifc"}
+    assert {g: d.kind for g, d in got.items()} == {g: k for g, (k, _) in expected.items()}
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    for guid, (_, pos) in expected.items():
+        d = got[guid]
+        assert d.props["storey"] == "Level 1"
+        # rotation 0: the model's +Y is true north, so each device is a geodesic walk away
+        lon, lat, _ = geod.fwd(121.47, 31.23, math.degrees(math.atan2(pos[0], pos[1])), math.hypot(pos[0], pos[1]))
+        assert geod.inv(lon, lat, d.lon, d.lat)[2] < 0.05
+        assert abs(d.z - pos[2]) < 0.05
+    model = scene.summary()["bim_models"][0]
+    assert model["schema"] == "IFC2X3"
+    assert model["unknown_devices"] == {"IfcController": 1}

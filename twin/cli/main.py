@@ -150,6 +150,15 @@ def cmd_info(args: argparse.Namespace) -> int:
     for k, v in info["counts"].items():
         syn = info["synthetic_counts"].get(k)
         print(f"  {k:<18}{v:>7}" + (f"   ({syn} synthetic)" if syn else ""))
+    for m in info["bim_models"]:
+        where = f"{m['placement']} ({m['lon']:.6f}, {m['lat']:.6f}"
+        where += f", {m['rotation']:g} deg)" if m["rotation"] is not None else ")"
+        print(f"BIM        {m['file']} ({m['schema']}): {m['elements']} elements, {m['devices']} devices, "
+              f"placed by {where}" + (", set aside" if m["set_aside"] else ""))
+        if m["replaced"]:
+            print(f"           replaced GIS footprints: {', '.join(m['replaced'])}")
+        if m["failed"]:
+            print(f"           {len(m['failed'])} element(s) failed to tessellate (see warnings)")
     if info["height_sources"]:
         print("Building heights from " + ", ".join(f"{k} {v}" for k, v in info["height_sources"].items()))
     print(f"Warnings   {len(info['warnings'])}")

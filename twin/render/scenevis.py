@@ -97,7 +97,7 @@ class SceneVisual:
             # triangles: no furniture, railings or window frames) looks the same
             shell = np.array([e.ifc_class.startswith(BIM_SHELL) for e in scene.bim_elements])[bim.entity]
             if shell.any() and not shell.all():
-                far = poly.extract_cells(np.nonzero(shell)[0]).extract_surface()
+                far = poly.extract_cells(np.nonzero(shell)[0]).extract_surface(algorithm="dataset_surface")
                 self.actors["bim_far"] = plotter.add_mesh(far, scalars="rgb", rgb=True, lighting=False,
                                                           name="bim_far")
         by_kind: dict[str, list] = {}
