@@ -31,7 +31,7 @@ SUPPORTED_SCHEMAS = {"IFC2X3": "IFC2X3", "IFC4": "IFC4", "IFC4X3": "IFC4X3", "IF
 NOT_DRAWN = ("IfcOpeningElement", "IfcSpace", "IfcSite", "IfcVirtualElement", "IfcAnnotation", "IfcGrid",
              "IfcAlignment")
 DEFAULT_RGB = (190, 190, 190)
-SETTINGS_VERSION = "ifc-2"  # bump when what is extracted changes: old cache entries are then unused
+SETTINGS_VERSION = "ifc-3"  # bump when what is extracted changes: old cache entries are then unused
 
 Progress = Callable[[str, float], None]
 
@@ -205,7 +205,7 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
     data.map_conversion = _map_conversion(f)
     data.site = _site(f)
     if len(all_faces):
-        data.footprint_wkb = shapely.to_wkb(_outline(points, all_faces))
+        data.footprint_wkb = shapely.to_wkb(_hull_outline(found))
     return data
 
 
@@ -225,16 +225,34 @@ def _storey(el: Any) -> str:
     import ifcopenshell.util.element as uel
 
     node = el
-    for _ in range(6):
-        c = uel.get_container(node)
-        if c is not None:
+    for _ in range(8):
+        c = uel.get_container(node) if not node.is_a("IfcSpatialStructureElement") else node
+        if c is None:
+            c = uel.get_aggregate(node)
+            if c is None:
+                return ""
+        if c.is_a("IfcBuildingStorey"):
             return c.Name or c.LongName or ""
-        node = uel.get_aggregate(node)
-        if node is None:
-            break
-        if node.is_a("IfcBuildingStorey"):
-            return node.Name or ""
+        if c.is_a("IfcSpace") or not c.is_a("IfcSpatialStructureElement"):
+            node = uel.get_aggregate(c) or c  # a space, or an element of an assembly: go up
+            if node is c:
+                return c.Name or ""
+            continue
+        return c.Name or c.LongName or ""  # contained directly in the building or the site
     return ""
+
+
+def _hull_outline(found: dict[str, tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]]) -> shapely.Geometry:
+    """The model's footprint as the union of its elements' 2D convex hulls: linear in the size
+    of the model (a union of every triangle takes minutes on a large one) and close enough for
+    deciding which GIS footprints a BIM building replaces."""
+    points = np.empty(len(found), dtype=object)
+    points[:] = [shapely.MultiPoint(v[:, :2]) for _, v, _, _ in found.values()]
+    hulls = shapely.convex_hull(points)
+    hulls = hulls[shapely.area(hulls) > 1e-4]
+    if not len(hulls):
+        return shapely.Polygon()
+    return shapely.make_valid(shapely.union_all(hulls, grid_size=0.001))
 
 
 def _outline(points: np.ndarray, faces: np.ndarray) -> shapely.Geometry:
