@@ -21,7 +21,14 @@ import numpy as np
 import pytest
 from pyproj import Geod, Transformer
 
-from tests.helpers_gis import distance_m, feature, rect_lonlat, run_twin_all, write_geojson
+from tests.helpers_gis import (
+    distance_m,
+    feature,
+    rect_lonlat,
+    run_twin,
+    run_twin_all,
+    write_geojson,
+)
 from tests.ifc_builder import NOT_DRAWN, tessellate, write_test_ifc
 from twin.ingest.build import build_scene
 from twin.scene.scene import Scene
@@ -515,3 +522,35 @@ def test_ifc2x3_devices_by_type_objects(tmp_path: Path) -> None:
     model = scene.summary()["bim_models"][0]
     assert model["schema"] == "IFC2X3"
     assert model["unknown_devices"] == {"IfcController": 1}
+
+
+def test_element_that_fails_to_tessellate_is_listed_and_the_rest_kept(tmp_path: Path) -> None:
+    """A proxy whose body is a degenerate extrusion (a two-point profile, zero depth)."""
+    import ifcopenshell
+    import ifcopenshell.api.geometry as geometry
+    import ifcopenshell.api.root as root
+    import ifcopenshell.api.spatial as spatial
+
+    write_test_ifc(tmp_path / "t.ifc")
+    f = ifcopenshell.open(str(tmp_path / "t.ifc"))
+    body = next(c for c in f.by_type("IfcGeometricRepresentationSubContext") if c.ContextIdentifier == "Body")
+    el = root.create_entity(f, ifc_class="IfcBuildingElementProxy", name="Broken")
+    spatial.assign_container(f, products=[el], relating_structure=f.by_type("IfcBuildingStorey")[0])
+    geometry.edit_object_placement(f, product=el)
+    line = f.createIfcPolyline([f.createIfcCartesianPoint((0.0, 0.0)), f.createIfcCartesianPoint((1.0, 0.0))])
+    solid = f.createIfcExtrudedAreaSolid(
+        f.createIfcArbitraryClosedProfileDef("AREA", None, line),
+        f.createIfcAxis2Placement3D(f.createIfcCartesianPoint((0.0, 0.0, 0.0))),
+        f.createIfcDirection((0.0, 0.0, 1.0)), 0.0)
+    el.Representation = f.createIfcProductDefinitionShape(
+        None, None, [f.createIfcShapeRepresentation(body, "Body", "SweptSolid", [solid])])
+    path = tmp_path / "broken.ifc"
+    f.write(str(path))
+    out = tmp_path / "b.toml"
+    r = run_twin("new-scene", "--ifc", f"{path}@4.9,52.37,0", "--name", "broken", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    info = json.loads(run_twin("info", str(out), "--json").stdout)
+    model = info["bim_models"][0]
+    assert model["failed"] == [el.GlobalId]
+    assert model["elements"] >= 6  # slab, walls, lift: the rest of the model is kept
+    assert any(w["reason"] == "failed to tessellate" and el.GlobalId in w["feature"] for w in info["warnings"])
