@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,27 @@ def run_twin_all(*argvs: list[str | Path]) -> list[subprocess.CompletedProcess[s
         stdout, stderr = p.communicate(timeout=120)
         out.append(subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr))
     return out
+
+
+ACTION = re.compile(
+    r"\b(Check|Use|Add|Declare|Export|Save|Fill|Give|State|See|Supported|upgrade|Every|must|Kinds:|e\.g\.)",
+    re.IGNORECASE,
+)
+"""Words of a message that tells the user what to do."""
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *names: str) -> str:
+    """Exit code 2, stderr one line 'twin: error: ...' naming ``names``, saying what to do."""
+    err = proc.stderr
+    assert proc.returncode == 2, f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {err}"
+    assert "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("twin: error:"), err
+    for n in names:
+        assert n in lines[0], f"{n!r} not named in: {err}"
+    assert ACTION.search(lines[0]), f"does not say what to do: {err}"
+    return lines[0]
 
 
 def info_json(scene: Path) -> dict[str, Any]:

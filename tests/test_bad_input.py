@@ -8,8 +8,6 @@ import csv
 import json
 import math
 import os
-import re
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import numpy as np
 import pytest
 
 from tests.helpers_gis import (
+    assert_one_line_error,
     cityjson_doc,
     feature,
     info_json,
@@ -33,26 +32,6 @@ from twin.ingest.build import build_scene
 from twin.scene.scenefile import load_scene_spec
 
 SZ = (114.05, 22.54)
-ACTION = re.compile(
-    r"\b(Check|Use|Add|Declare|Export|Save|Fill|Give|State|See|Supported|upgrade|Every|must|Kinds:|e\.g\.)"
-)
-"""Words of a message that tells the user what to do."""
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess[str], *names: str) -> str:
-    """Exit code 2, stderr one line 'twin: error: ...' naming ``names``, saying what to do."""
-    err = proc.stderr
-    assert proc.returncode == 2, f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {err}"
-    assert "Traceback" not in err, err
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("twin: error:"), err
-    for n in names:
-        assert n in lines[0], f"{n!r} not named in: {err}"
-    assert ACTION.search(lines[0]), f"does not say what to do: {err}"
-    return lines[0]
-
-
 def write_csv(path: Path, rows: list[list[Any]], encoding: str = "utf-8") -> Path:
     with open(path, "w", encoding=encoding, newline="") as fh:
         csv.writer(fh).writerows(rows)

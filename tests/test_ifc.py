@@ -11,7 +11,6 @@ import json
 import math
 import re
 import shutil
-import subprocess
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +21,7 @@ import pytest
 from pyproj import Geod, Transformer
 
 from tests.helpers_gis import (
+    assert_one_line_error,
     distance_m,
     feature,
     rect_lonlat,
@@ -41,12 +41,6 @@ HELSINKI = (24.94, 60.17)
 ROTATION = 15.0
 TOL_M = 0.05
 GEOD = Geod(ellps="WGS84")
-ACTION = re.compile(
-    r"\b(Check|Use|Add|Declare|Export|Save|Fill|Give|State|See|Supported|upgrade|Every|must|Kinds:|e\.g\.)",
-    re.IGNORECASE,
-)
-"""Words of a message that tells the user what to do (as in test_bad_input)."""
-
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
@@ -258,20 +252,6 @@ def test_wall_colours(mc_scene: Scene, model: dict[str, Any]) -> None:
 
 
 # -- d, e, g. the CLI ------------------------------------------------------------------------------
-def one_line_error(proc: subprocess.CompletedProcess[str], *names: str) -> str:
-    """Exit code 2, one line 'twin: error: ...' on stderr naming ``names``, no traceback."""
-    err = proc.stderr
-    assert proc.returncode == 2, f"exit {proc.returncode}\nstdout: {proc.stdout}\nstderr: {err}"
-    assert "Traceback" not in err, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("twin: error:"), err
-    for n in names:
-        assert n in lines[0], f"{n!r} not named in: {err}"
-    assert ACTION.search(lines[0]), f"does not say what to do: {err}"
-    return lines[0]
-
-
 @pytest.fixture(scope="module")
 def cli(model: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Every CLI case of this module, run concurrently."""
@@ -324,12 +304,12 @@ def test_cli_new_scene_with_placement(cli: dict[str, Any], model: dict[str, Any]
 
 
 def test_cli_bad_placement(cli: dict[str, Any]) -> None:
-    one_line_error(cli["procs"]["nan"], "notanumber")
+    assert_one_line_error(cli["procs"]["nan"], "notanumber")
 
 
 @pytest.mark.parametrize("case", ["text", "truncated", "rc2"])
 def test_cli_bad_ifc(cli: dict[str, Any], case: str) -> None:
-    line = one_line_error(cli["procs"][case], cli["bad"][case].name)
+    line = assert_one_line_error(cli["procs"][case], cli["bad"][case].name)
     if case == "rc2":
         assert "IFC4X3_RC2" in line
         for schema in ("IFC2X3", "IFC4", "IFC4X3"):

@@ -29,6 +29,13 @@ BIM_FAR_MPP = 0.25
 _LAYER_ORDER = ("ground", "water", "green", "parking_lot", "road")
 
 
+def face_normals(mesh: Mesh) -> np.ndarray:
+    """Unit normal of each triangle (by its winding)."""
+    tri = mesh.points[mesh.faces]
+    n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+
 def to_polydata(mesh: Mesh) -> pv.PolyData:
     faces = np.column_stack([np.full(len(mesh.faces), 3, dtype=np.int64), mesh.faces]).ravel()
     poly = pv.PolyData(mesh.points.astype(np.float64), faces)
@@ -72,10 +79,7 @@ class SceneVisual:
             # the fixed lights are baked into face colours and the mesh is drawn unlit: the same
             # picture for a third of the buildings' cost on software GL; "shade" stays on the
             # mesh so a view that recolours buildings (energy) keeps their 3D look
-            tri = bmesh.points[bmesh.faces]
-            n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-            n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-            poly.cell_data["shade"] = style.face_shade(n)
+            poly.cell_data["shade"] = style.face_shade(face_normals(bmesh))
             base = np.array(style.rgb(style.BUILDING), dtype=float)
             poly.cell_data["rgb"] = (poly.cell_data["shade"][:, None] * base).astype(np.uint8)
             self.actors["building"] = plotter.add_mesh(
@@ -85,10 +89,8 @@ class SceneVisual:
         bim = scene.meshes.get("bim")
         if bim is not None and bim.n_faces:
             poly = to_polydata(bim)
-            tri = bim.points[bim.faces]
-            n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-            n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
             # IFC faces are not reliably outward: shade both sides alike, draw both sides
+            n = face_normals(bim)
             shade = style.face_shade(np.abs(n) * np.sign(n[:, 2:3] + 1e-9))
             poly.cell_data["shade"] = shade
             poly.cell_data["rgb"] = (shade[:, None] * scene.bim_colours.astype(float)).clip(0, 255).astype(np.uint8)
