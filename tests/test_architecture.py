@@ -26,7 +26,7 @@ def test_ruff():
 
 
 def test_mypy_on_models():
-    r = _run(str(BIN / "mypy"), "twin/core", "twin/scene")
+    r = _run(str(BIN / "mypy"), "twin/core", "twin/scene", "twin/state")
     assert r.returncode == 0, r.stdout[-3000:]
 
 

@@ -1,0 +1,1 @@
+"""Live device state, alarm rules and events."""

@@ -1,0 +1,62 @@
+"""Checking device readings against the catalogue: names, types and physical ranges.
+
+A reading that is not in the device kind's catalogue entry, has the wrong type or an impossible
+value (negative PM2.5, fill 300 %) is rejected with a reason; the valid readings of the same
+message are kept.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from twin.scene.catalogue import DeviceKind, Reading
+
+# Reasons a message or a reading is rejected (counted per reason by the pipeline).
+UNKNOWN_READING = "unknown_reading"
+WRONG_TYPE = "wrong_type"
+OUT_OF_RANGE = "out_of_range"
+
+
+def check_value(spec: Reading, value: Any) -> tuple[Any, str | None]:
+    """``(clean value, None)`` or ``(None, reason)`` for one reading."""
+    if spec.type == "bool":
+        if isinstance(value, bool):
+            return value, None
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value), None
+        return None, WRONG_TYPE
+    if spec.type == "enum":
+        if isinstance(value, str) and value in spec.choices:
+            return value, None
+        return None, (WRONG_TYPE if not isinstance(value, str) else OUT_OF_RANGE)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None, WRONG_TYPE
+    v = float(value)
+    if not math.isfinite(v):
+        return None, OUT_OF_RANGE
+    if spec.type == "int":
+        if v != int(v):
+            return None, WRONG_TYPE
+        v = int(v)
+    if (spec.low is not None and v < spec.low) or (spec.high is not None and v > spec.high):
+        return None, OUT_OF_RANGE
+    return v, None
+
+
+def check_readings(kind: DeviceKind, payload: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The valid readings of ``payload`` and ``(name, reason)`` for each rejected one."""
+    specs = {r.name: r for r in kind.readings}
+    clean: dict[str, Any] = {}
+    rejected: list[tuple[str, str]] = []
+    for name, value in payload.items():
+        spec = specs.get(name)
+        if spec is None:
+            rejected.append((name, UNKNOWN_READING))
+            continue
+        v, why = check_value(spec, value)
+        if why is None:
+            clean[name] = v
+        else:
+            rejected.append((name, why))
+    return clean, rejected

@@ -1,0 +1,177 @@
+"""The rules engine: which conditions hold, raised once and cleared when they end.
+
+Rules are data (``rules.toml`` beside this module): a reading compared with a value, or a
+derived status, per device kind, with optional day / night windows (GB 3096: day is
+06:00-22:00 local time), a fire context (fire doors matter during a fire alarm) and a clear
+threshold against flapping.
+"""
+
+from __future__ import annotations
+
+import operator
+import time
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from twin.core.errors import InputError
+from twin.scene.catalogue import CATALOGUE
+from twin.state.store import DeviceState, StateStore
+
+OPS: dict[str, Callable[[Any, Any], bool]] = {
+    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
+    "!=": operator.ne,
+}
+SEVERITIES = ("critical", "major", "minor", "info")
+FIRE_RULES = frozenset({"smoke", "fire_alarm", "bin_fire"})
+"""Rules whose active conditions mean "a fire": the context of ``requires = "fire"`` rules."""
+DAY_START, DAY_END = 6, 22
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kinds: tuple[str, ...]
+    severity: str
+    message_en: str
+    message_zh: str
+    reading: str | None = None
+    op: str = "=="
+    value: Any = None
+    clear: Any = None
+    status: str | None = None
+    when: str | None = None
+    requires: str | None = None
+    fault: bool = False
+
+    def holds(self, st: DeviceState, active: bool, fire: bool, hour: int) -> bool:
+        """Whether the condition holds for ``st``; ``active`` tells whether it held before
+        (then it ends only past ``clear``)."""
+        if self.requires == "fire" and not fire:
+            return False
+        if self.when == "day" and not (DAY_START <= hour < DAY_END):
+            return False
+        if self.when == "night" and DAY_START <= hour < DAY_END:
+            return False
+        if self.status is not None:
+            return st.status == self.status
+        if self.reading not in st.readings:
+            return False
+        v = st.readings[self.reading]
+        threshold = self.clear if active and self.clear is not None else self.value
+        try:
+            return bool(OPS[self.op](v, threshold))
+        except TypeError:
+            return False
+
+
+def load_rules(path: str | Path | None = None) -> list[Rule]:
+    """Rules from ``path`` (default: the built-in ``rules.toml``), checked against the catalogue."""
+    where = str(path) if path else "built-in rules.toml"
+    text = Path(path).read_text(encoding="utf-8") if path else \
+        (resources.files("twin.state") / "rules.toml").read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(where, f"is not valid TOML ({exc}).") from None
+    rules = []
+    seen = set()
+    for i, r in enumerate(data.get("rule", [])):
+        rid = str(r.get("id", f"rule {i}"))
+        if rid in seen:
+            raise InputError(where, f"rule id {rid!r} appears twice.", "Give every rule its own id.")
+        seen.add(rid)
+        kinds = tuple(r.get("kinds") or ())
+        bad = [k for k in kinds if k not in CATALOGUE]
+        if not kinds or bad:
+            raise InputError(where, f"rule {rid!r}: unknown device kinds {bad or '(none)'}.",
+                             f"Kinds: {', '.join(CATALOGUE)}.")
+        if r.get("severity") not in SEVERITIES:
+            raise InputError(where, f"rule {rid!r}: severity must be one of {', '.join(SEVERITIES)}.")
+        reading, status = r.get("reading"), r.get("status")
+        if (reading is None) == (status is None):
+            raise InputError(where, f"rule {rid!r} needs either a reading (with op and value) or a status.")
+        if reading is not None:
+            missing = [k for k in kinds if reading not in {x.name for x in CATALOGUE[k].readings}]
+            if missing or r.get("op") not in OPS:
+                raise InputError(where, f"rule {rid!r}: reading {reading!r} or op {r.get('op')!r} does not fit "
+                                 f"{', '.join(missing) or 'the rule'}.", f"Ops: {' '.join(OPS)}.")
+        if r.get("when") not in (None, "day", "night") or r.get("requires") not in (None, "fire"):
+            raise InputError(where, f"rule {rid!r}: when must be day or night, requires must be fire.")
+        rules.append(Rule(rid, kinds, r["severity"], str(r.get("message_en", rid)), str(r.get("message_zh", rid)),
+                          reading, r.get("op", "=="), r.get("value"), r.get("clear"), status, r.get("when"),
+                          r.get("requires"), bool(r.get("fault", False))))
+    return rules
+
+
+@dataclass(frozen=True)
+class Change:
+    """A condition that started (``raised``) or ended (``cleared``) on a device."""
+
+    device_id: str
+    kind: str
+    rule: Rule
+    raised: bool
+    at: float
+    value: Any
+
+
+class RuleEngine:
+    """Evaluates rules on the devices that changed; keeps one active condition per
+    (device, rule): what is active is raised once and cleared once."""
+
+    def __init__(self, rules: list[Rule], store: StateStore, active: Iterable[tuple[str, str]] = (),
+                 local_hour: Callable[[float], int] | None = None) -> None:
+        self.rules = {r.id: r for r in rules}
+        self.store = store
+        self.by_kind: dict[str, list[Rule]] = {}
+        for r in rules:
+            for k in r.kinds:
+                self.by_kind.setdefault(k, []).append(r)
+        self.active: set[tuple[str, str]] = {a for a in active if a[1] in self.rules and a[0] in store}
+        self.local_hour = local_hour or (lambda ts: time.localtime(ts).tm_hour)
+        for device_id, rule_id in self.active:
+            self._mark(device_id, self.rules[rule_id], True)
+
+    @property
+    def fire(self) -> bool:
+        return any(rule_id in FIRE_RULES for _, rule_id in self.active)
+
+    def evaluate(self, ids: Iterable[str], now: float) -> list[Change]:
+        """Conditions that started or ended on ``ids`` (call after applying a batch)."""
+        fire_before = self.fire
+        changes = self._evaluate(ids, now)
+        if self.fire != fire_before:  # the fire context changed: fire doors everywhere matter
+            doors = [d for d, st in self.store.states.items() if any(r.requires for r in self.by_kind.get(st.kind, []))]
+            changes += self._evaluate(doors, now)
+        if changes:
+            self.store.refresh_status({c.device_id for c in changes}, now)
+        return changes
+
+    def _evaluate(self, ids: Iterable[str], now: float) -> list[Change]:
+        changes = []
+        fire = self.fire
+        hour = self.local_hour(now)
+        for device_id in ids:
+            st = self.store.states.get(device_id)
+            if st is None:
+                continue
+            for rule in self.by_kind.get(st.kind, ()):
+                key = (device_id, rule.id)
+                was = key in self.active
+                now_holds = rule.holds(st, was, fire, hour)
+                if now_holds == was:
+                    continue
+                (self.active.add if now_holds else self.active.discard)(key)
+                self._mark(device_id, rule, now_holds)
+                changes.append(Change(device_id, st.kind, rule, now_holds, now,
+                                      st.readings.get(rule.reading) if rule.reading else st.status))
+        return changes
+
+    def _mark(self, device_id: str, rule: Rule, on: bool) -> None:
+        st = self.store.states[device_id]
+        target = st.faults if rule.fault or rule.severity == "minor" else st.alarms
+        (target.add if on else target.discard)(rule.id)

@@ -1,0 +1,110 @@
+"""The StateStore: every device's status, last-seen time and latest readings.
+
+Status, in order of precedence: ``unknown`` (nothing heard yet), ``offline`` (three
+heartbeats missed, per the kind's heartbeat in the catalogue), ``alarm`` (an active condition of
+severity critical or major), ``fault`` (an active fault condition, or a minor one), ``online``.
+Batches are applied at once and return the ids that changed, so the renderer restyles only
+those (one array write per kind).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from twin.scene.catalogue import CATALOGUE
+from twin.scene.entities import Device
+
+STATUSES = ("unknown", "offline", "alarm", "fault", "online")
+MISSED_HEARTBEATS = 3
+
+
+@dataclass
+class DeviceState:
+    device_id: str
+    kind: str
+    heartbeat_s: float
+    status: str = "unknown"
+    last_seen: float | None = None
+    readings: dict[str, Any] = field(default_factory=dict)
+    reading_ts: dict[str, float] = field(default_factory=dict)
+    alarms: set[str] = field(default_factory=set)
+    """Rule ids of this device's active alarm conditions (set by the rules engine)."""
+    faults: set[str] = field(default_factory=set)
+
+    def derive_status(self, now: float) -> str:
+        if self.last_seen is None:
+            return "unknown"
+        if now - self.last_seen > MISSED_HEARTBEATS * self.heartbeat_s:
+            return "offline"
+        if self.alarms:
+            return "alarm"
+        if self.faults:
+            return "fault"
+        return "online"
+
+
+@dataclass(frozen=True)
+class Message:
+    """Valid readings of one device at one time (after parsing and checking)."""
+
+    device_id: str
+    ts: float
+    readings: dict[str, Any]
+
+
+class StateStore:
+    """Latest value per device and reading; the latest timestamp wins, whatever the order of
+    arrival (equal timestamps: the later arrival wins)."""
+
+    def __init__(self, devices: list[Device]) -> None:
+        self.states: dict[str, DeviceState] = {
+            d.id: DeviceState(d.id, d.kind, float(CATALOGUE[d.kind].heartbeat_s)) for d in devices
+        }
+
+    def __contains__(self, device_id: str) -> bool:
+        return device_id in self.states
+
+    def get(self, device_id: str) -> DeviceState:
+        return self.states[device_id]
+
+    def apply(self, batch: list[Message], now: float) -> set[str]:
+        """Apply a batch of messages; returns the ids whose readings or status changed."""
+        touched: set[str] = set()
+        heard: set[str] = set()
+        for m in batch:
+            st = self.states.get(m.device_id)
+            if st is None:
+                continue
+            heard.add(m.device_id)
+            for name, value in m.readings.items():
+                if m.ts >= st.reading_ts.get(name, float("-inf")):
+                    if st.readings.get(name, _MISSING) != value:
+                        touched.add(m.device_id)
+                    st.readings[name] = value
+                    st.reading_ts[name] = m.ts
+            if st.last_seen is None or m.ts > st.last_seen:
+                st.last_seen = m.ts
+        # a message with no readings is still a heartbeat: every device heard is re-derived
+        return touched | self.refresh_status(heard, now)
+
+    def refresh_status(self, ids: set[str] | None, now: float) -> set[str]:
+        """Re-derive the status of ``ids`` (all devices when None); returns those that changed
+        (heartbeat timeouts need this called every few seconds)."""
+        changed = set()
+        for device_id in (self.states if ids is None else ids):
+            st = self.states[device_id]
+            status = st.derive_status(now)
+            if status != st.status:
+                st.status = status
+                changed.add(device_id)
+        return changed
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(STATUSES, 0)
+        for st in self.states.values():
+            out[st.status] += 1
+        return out
+
+
+_MISSING = object()
