@@ -1,0 +1,83 @@
+"""Hostile and sloppy traffic: every case is rejected and counted by reason, valid readings kept."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from twin.state.store import Message
+from twin.telemetry.parse import FLOOD_BURST, MAX_PAYLOAD, ExternalEvent, Parser, topic_prefix
+
+NOW = 1_800_000_000.0
+KINDS = {"env-1": "env_monitor", "bin-1": "trash_bin", "cam-1": "camera"}
+
+
+def _parser(clock=lambda: NOW) -> Parser:
+    return Parser(KINDS, "twin/demo", clock)
+
+
+def test_topic_prefix_is_safe_for_mqtt():
+    assert topic_prefix("Helsinki centre (demo)") == "twin/Helsinki-centre-(demo)"
+    assert topic_prefix("a/b+c#d") == "twin/a-b-c-d"
+
+
+def test_good_telemetry_with_both_timestamp_forms():
+    p = _parser()
+    m = p.parse("twin/demo/env-1/telemetry", json.dumps({"pm25": 41.5, "ts": int((NOW - 2) * 1000)}))
+    assert m == Message("env-1", NOW - 2, {"pm25": 41.5})
+    m = p.parse("twin/demo/env-1/telemetry", b'{"noise_db": 48, "ts": "2027-01-15T08:00:00Z"}')
+    assert m == Message("env-1", NOW, {"noise_db": 48.0})  # 1.8e9 s is 2027-01-15 08:00 UTC
+    m = p.parse("twin/demo/env-1/telemetry", b'{"noise_db": 47, "ts": "2027-01-15T16:00:00+08:00"}')
+    assert m is not None and m.ts == NOW  # the same instant in Beijing time
+    m = p.parse("twin/demo/bin-1/telemetry", b'{"fill_pct": 42}')
+    assert m == Message("bin-1", NOW, {"fill_pct": 42.0})  # no ts: the time it arrived
+    assert p.stats.accepted == 3 and not p.stats.rejected
+
+
+def test_every_kind_of_bad_message_is_rejected_and_counted(caplog):
+    p = _parser()
+    t = "twin/demo/env-1/telemetry"
+    cases = {
+        "not_json": (t, b"pm25=40"),
+        "not_object": (t, b"[1, 2, 3]"),
+        "unknown_device": ("twin/demo/nobody/telemetry", b'{"pm25": 1}'),
+        "bad_topic": ("other/env-1/telemetry", b'{"pm25": 1}'),
+        "too_large": (t, b'{"pm25": 1, "pad": "' + b"x" * MAX_PAYLOAD + b'"}'),
+        "ts_future": (t, json.dumps({"pm25": 1, "ts": (NOW + 3600) * 1000})),
+        "ts_past": (t, json.dumps({"pm25": 1, "ts": (NOW - 30 * 86400) * 1000})),
+        "bad_timestamp": (t, b'{"pm25": 1, "ts": "yesterday"}'),
+        "no_valid_reading": (t, b'{"pm25": -5, "pm10": "lots"}'),
+        "bad_event": ("twin/demo/cam-1/event", b'{"severity": "apocalyptic"}'),
+    }
+    with caplog.at_level(logging.WARNING, logger="twin.telemetry"):
+        for reason, (topic, payload) in cases.items():
+            assert p.parse(topic, payload) is None, reason
+        for topic, payload in cases.values():  # the same again: counted, not logged again
+            p.parse(topic, payload)
+    assert dict(p.stats.rejected) == {reason: 2 for reason in cases}
+    assert len(caplog.records) == len(cases)  # once per reason per minute
+    assert p.parse("twin/demo/env-1/telemetry", b"3") is None and p.stats.rejected["not_object"] == 3
+
+
+def test_partly_bad_message_keeps_the_valid_readings():
+    p = _parser()
+    m = p.parse("twin/demo/bin-1/telemetry", b'{"fill_pct": 300, "fire": false}')
+    assert m == Message("bin-1", NOW, {"fire": False})
+    assert p.stats.readings_rejected == {"out_of_range": 1}
+
+
+def test_flood_from_one_device_is_cut_not_the_others():
+    clock = {"t": NOW}
+    p = _parser(lambda: clock["t"])
+    ok = sum(p.parse("twin/demo/env-1/telemetry", b'{"pm25": 10}') is not None for _ in range(1000))
+    assert ok == FLOOD_BURST
+    assert p.stats.rejected["flood"] == 1000 - FLOOD_BURST
+    assert p.parse("twin/demo/bin-1/telemetry", b'{"fill_pct": 10}') is not None  # others unaffected
+    clock["t"] += 1.0  # a second later the device may talk again
+    assert p.parse("twin/demo/env-1/telemetry", b'{"pm25": 10}') is not None
+
+
+def test_device_events():
+    p = _parser()
+    e = p.parse("twin/demo/cam-1/event", b'{"type": "face_match", "severity": "minor", "data": {"who": "x"}}')
+    assert e == ExternalEvent("cam-1", NOW, "face_match", "minor", {"who": "x"})
