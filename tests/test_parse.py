@@ -31,7 +31,7 @@ def test_good_telemetry_with_both_timestamp_forms():
     assert m is not None and m.ts == NOW  # the same instant in Beijing time
     m = p.parse("twin/demo/bin-1/telemetry", b'{"fill_pct": 42}')
     assert m == Message("bin-1", NOW, {"fill_pct": 42.0})  # no ts: the time it arrived
-    assert p.stats.accepted == 3 and not p.stats.rejected
+    assert p.stats.accepted == 4 and not p.stats.rejected
 
 
 def test_every_kind_of_bad_message_is_rejected_and_counted(caplog):
