@@ -1,0 +1,862 @@
+"""The durable event log: alarms raised by the rules engine and handled by operators.
+
+An alarm condition (a device and a rule) raises one event. While the condition lasts the event
+is never repeated; when it ends the event is marked *cleared* (it keeps its status and stays in
+the list until an operator closes it). Operators move an event along
+``raised -> acknowledged -> dispatched -> closed``, each step with time, operator and note.
+
+Durability
+----------
+Events live in an SQLite file in WAL mode with ``synchronous=FULL``. Every public method that
+writes commits before it returns, so once a call has returned its effect survives a crash
+(``kill -9``, power loss). A UNIQUE partial index on ``(device_id, rule_id)`` over the events
+that are neither cleared nor closed makes "one active occurrence per condition" a property of
+the database, not of the process: raising again after a restart can never duplicate an event.
+The WAL file (``<name>-wal``) is part of the database: move or copy the three files together,
+and keep the file on a local disk (WAL does not work on network file systems).
+
+Threads
+-------
+The pipeline writes from its writer thread; the UI may read or acknowledge from another. The
+connection is opened with ``check_same_thread=False`` and every public method holds a lock, so
+calls from different threads are serialised and cannot corrupt each other. Several processes
+may open the same file; writes take SQLite's write lock (``BEGIN IMMEDIATE``) and wait up to
+30 s for each other.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from twin.core.errors import InputError
+
+SCHEMA_VERSION = 1
+"""Version of the database layout written by this module."""
+
+SEVERITIES = ("critical", "major", "minor", "info")
+STATUSES = ("raised", "acknowledged", "dispatched", "closed")
+
+_TIME_FIELDS = ("raised_at", "cleared_at", "acknowledged_at", "dispatched_at", "closed_at")
+_RAISE_KEYS = frozenset({"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at"})
+_RAISE_REQUIRED = ("device_id", "kind", "rule_id", "type", "severity")
+_CSV_FREE_TEXT = frozenset(
+    {
+        "device_id", "kind", "type", "rule_id", "message", "acknowledged_by", "acknowledged_note",
+        "dispatched_by", "dispatched_to", "dispatched_note", "closed_by", "closed_note", "data",
+    }
+)
+_FIX_DAMAGED = (
+    "Move the file away (rename it) and start again: a new, empty event log is created in its "
+    "place; keep the old file for inspection."
+)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    type TEXT NOT NULL,
+    rule_id TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN {SEVERITIES!r}),
+    status TEXT NOT NULL DEFAULT 'raised' CHECK (status IN {STATUSES!r}),
+    raised_at REAL NOT NULL,
+    cleared_at REAL,
+    acknowledged_at REAL,
+    acknowledged_by TEXT,
+    acknowledged_note TEXT,
+    dispatched_at REAL,
+    dispatched_by TEXT,
+    dispatched_to TEXT,
+    dispatched_note TEXT,
+    closed_at REAL,
+    closed_by TEXT,
+    closed_note TEXT,
+    message TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_one_active_per_condition
+    ON events(device_id, rule_id) WHERE cleared_at IS NULL AND status != 'closed';
+CREATE INDEX IF NOT EXISTS events_by_device ON events(device_id, raised_at);
+CREATE INDEX IF NOT EXISTS events_by_time ON events(raised_at);
+CREATE INDEX IF NOT EXISTS events_open ON events(status) WHERE status != 'closed';
+"""
+
+
+def iso_utc(epoch: float | None) -> str | None:
+    """ISO 8601 UTC text (millisecond precision, ``Z`` suffix) of an epoch time, or None.
+
+    Parameters
+    ----------
+    epoch : float or None
+        Seconds since the Unix epoch.
+
+    Returns
+    -------
+    str or None
+        For example ``"2024-05-01T08:30:00.250Z"``; None when ``epoch`` is None.
+    """
+    if epoch is None:
+        return None
+    text = datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+@dataclass
+class Event:
+    """One occurrence of an alarm condition, as stored in the event log.
+
+    Attributes
+    ----------
+    id : int
+        Database id; increases with every event and is never reused.
+    device_id, kind : str
+        The device and its kind (from the catalogue).
+    type : str
+        What happened, e.g. ``"pm25_high"`` or ``"lid_open"``.
+    rule_id : str
+        The rule that raised it; ``(device_id, rule_id)`` names the condition.
+    severity : str
+        One of ``"critical"``, ``"major"``, ``"minor"``, ``"info"``.
+    status : str
+        One of ``"raised"``, ``"acknowledged"``, ``"dispatched"``, ``"closed"``.
+    raised_at, cleared_at : float, float or None
+        Epoch seconds; ``cleared_at`` is set when the condition ended.
+    acknowledged_at, acknowledged_by, acknowledged_note
+        When, by whom and with what note the event was acknowledged (None before).
+    dispatched_at, dispatched_by, dispatched_to, dispatched_note
+        When, by whom, to whom and with what note it was dispatched (None before).
+    closed_at, closed_by, closed_note
+        When, by whom and with what note it was closed (None before).
+    message : str
+        Text for the operator (may be Chinese).
+    data : dict
+        Extra JSON data (readings, thresholds).
+    """
+
+    id: int
+    device_id: str
+    kind: str
+    type: str
+    rule_id: str
+    severity: str
+    status: str
+    raised_at: float
+    cleared_at: float | None = None
+    acknowledged_at: float | None = None
+    acknowledged_by: str | None = None
+    acknowledged_note: str | None = None
+    dispatched_at: float | None = None
+    dispatched_by: str | None = None
+    dispatched_to: str | None = None
+    dispatched_note: str | None = None
+    closed_at: float | None = None
+    closed_by: str | None = None
+    closed_note: str | None = None
+    message: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cleared(self) -> bool:
+        """True once the condition that raised the event has ended."""
+        return self.cleared_at is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as JSON-ready values.
+
+        Returns
+        -------
+        dict
+            Every field, with the ``*_at`` times as ISO 8601 UTC text (None when unset), plus
+            ``raised_at_epoch`` (the raw epoch seconds) and ``cleared`` (bool).
+        """
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in _TIME_FIELDS:
+                value = iso_utc(value)
+            elif f.name == "data":
+                value = dict(value)
+            out[f.name] = value
+            if f.name == "raised_at":
+                out["raised_at_epoch"] = self.raised_at
+            elif f.name == "cleared_at":
+                out["cleared"] = self.cleared
+        return out
+
+
+_COLUMNS = tuple(f.name for f in fields(Event))
+_CSV_COLUMNS = (*_COLUMNS[:8], "cleared", *_COLUMNS[8:])
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for numpy scalars and arrays (without importing numpy)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _text(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(name, f"must be non-empty text, got {value!r}.")
+    return value
+
+
+def _time(value: float | None) -> float:
+    if value is None:
+        return time.time()
+    try:
+        t = float(value)
+    except (TypeError, ValueError):
+        raise InputError("event time", f"must be epoch seconds, got {value!r}.") from None
+    if not math.isfinite(t):
+        raise InputError("event time", f"must be a finite number of epoch seconds, got {value!r}.")
+    return t
+
+
+def _note(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError("note", f"must be text, got {type(value).__name__}.")
+    return value
+
+
+def _row_to_event(row: sqlite3.Row) -> Event:
+    values = {name: row[name] for name in _COLUMNS}
+    values["data"] = json.loads(values["data"] or "{}")
+    return Event(**values)
+
+
+def _is_damage(exc: BaseException) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return True
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def _csv_cell(name: str, value: Any) -> Any:
+    """A cell for Excel: free text starting with = + - @ is prefixed with ' so Excel shows it
+    as text instead of evaluating it as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and name in _CSV_FREE_TEXT and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+class EventStore:
+    """The event log in an SQLite file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Database file; created (with its folder) when missing.
+
+    Raises
+    ------
+    InputError
+        When ``path`` is not an SQLite file, is damaged, belongs to another program, was written
+        by a newer version, or cannot be opened. The message names the file and what to do.
+
+    Notes
+    -----
+    Every method that writes commits before it returns (see the module docstring). The store
+    is meant to be written by one thread (the pipeline's writer thread); a lock serialises
+    calls from any other thread. Use it as a context manager or call :meth:`close`.
+
+    Lifecycle: :meth:`acknowledge` needs a ``raised`` event; :meth:`dispatch` needs
+    ``raised`` or ``acknowledged`` (dispatching a raised event acknowledges it implicitly, by
+    the same operator at the same time, with an empty note); :meth:`close_event` is allowed
+    from any status but ``closed``. Closing an event whose condition still lasts ends that
+    occurrence: the next raise for the condition starts a new event.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        if self.path.is_dir():
+            raise InputError(self.path, "is a folder, not an event database.", "Give a file name.")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(self.path, f"cannot create its folder ({exc.strerror}).") from None
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise InputError(self.path, f"cannot open the event database ({exc}).") from None
+        conn.row_factory = sqlite3.Row
+        try:
+            self._initialise(conn)
+        except InputError:
+            conn.close()
+            raise
+        except sqlite3.Error as exc:
+            conn.close()
+            if _is_damage(exc):
+                raise InputError(
+                    self.path, f"is not a readable event database ({exc}).", _FIX_DAMAGED
+                ) from None
+            raise InputError(self.path, f"cannot open the event database ({exc}).") from None
+        self._conn = conn
+
+    def _initialise(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode=WAL").fetchone()
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            tables = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            }
+            if "schema_version" in tables:
+                row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+                version = row[0] if row else None
+                if version is not None and version > SCHEMA_VERSION:
+                    raise InputError(
+                        self.path,
+                        f"was written by a newer version of the twin (event schema {version}, "
+                        f"this version reads {SCHEMA_VERSION}).",
+                        "Update the twin, or move the file away to start a new event log.",
+                    )
+            elif tables:
+                raise InputError(
+                    self.path,
+                    "is an SQLite database but not a twin event log "
+                    f"(it holds tables {', '.join(sorted(tables))}).",
+                    "Give another file name for the event log.",
+                )
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            if conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
+                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError(f"EventStore {self.path} is closed")
+        return self._conn
+
+    def _damaged(self, exc: sqlite3.Error) -> InputError:
+        return InputError(self.path, f"the event database is damaged ({exc}).", _FIX_DAMAGED)
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                yield conn
+            except sqlite3.DatabaseError as exc:
+                if _is_damage(exc):
+                    raise self._damaged(exc) from None
+                raise
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed on success and rolled back on any error."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    if conn.in_transaction:
+                        try:
+                            conn.execute("ROLLBACK")
+                        except sqlite3.Error:
+                            pass
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if _is_damage(exc):
+                    raise self._damaged(exc) from None
+                raise
+
+    @staticmethod
+    def _get(conn: sqlite3.Connection, event_id: int) -> Event:
+        row = conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise InputError(f"event {event_id}", "does not exist in the event log.")
+        return _row_to_event(row)
+
+    @staticmethod
+    def _check_status(event: Event, action: str, allowed: tuple[str, ...]) -> None:
+        """Raise InputError unless ``event`` is in one of the ``allowed`` statuses."""
+        if event.status in allowed:
+            return
+        by, at = {
+            "acknowledged": (event.acknowledged_by, event.acknowledged_at),
+            "dispatched": (event.dispatched_by, event.dispatched_at),
+            "closed": (event.closed_by, event.closed_at),
+        }.get(event.status, (None, None))
+        who = f" (by {by} at {iso_utc(at)})" if by else ""
+        raise InputError(
+            f"event {event.id}",
+            f"is {event.status}{who}, so it cannot be {action}.",
+            f"Only an event that is {' or '.join(allowed)} can be {action}.",
+        )
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, item: Mapping[str, Any]) -> Event | None:
+        unknown = set(item) - _RAISE_KEYS
+        if unknown:
+            raise InputError(
+                "raised event",
+                f"has unknown fields {sorted(unknown)}.",
+                f"Use only {sorted(_RAISE_KEYS)}.",
+            )
+        missing = [k for k in _RAISE_REQUIRED if k not in item]
+        if missing:
+            raise InputError("raised event", f"lacks the fields {missing}.")
+        severity = item["severity"]
+        if severity not in SEVERITIES:
+            raise InputError(
+                f"rule {item['rule_id']!r}",
+                f"has severity {severity!r}.",
+                f"Use one of {', '.join(SEVERITIES)}.",
+            )
+        data = item.get("data")
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise InputError("event data", f"must be a dict, got {type(data).__name__}.")
+        message = item.get("message")
+        device_id = _text("device_id", item["device_id"])
+        rule_id = _text("rule_id", item["rule_id"])
+        # The unique index is the guarantee; this look-up (on that index) only keeps a skipped
+        # insert from using up an id, so ids have no gaps.
+        if conn.execute(
+            "SELECT 1 FROM events WHERE device_id = ? AND rule_id = ? "
+            "AND cleared_at IS NULL AND status != 'closed'",
+            (device_id, rule_id),
+        ).fetchone():
+            return None
+        row = conn.execute(
+            "INSERT INTO events (device_id, kind, type, rule_id, severity, status, raised_at, "
+            "message, data) VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING *",
+            (
+                device_id,
+                _text("kind", item["kind"]),
+                _text("event type", item["type"]),
+                rule_id,
+                severity,
+                _time(item.get("at")),
+                "" if message is None else str(message),
+                json.dumps(dict(data), ensure_ascii=False, default=_json_default),
+            ),
+        ).fetchone()
+        return None if row is None else _row_to_event(row)
+
+    @staticmethod
+    def _clear(
+        conn: sqlite3.Connection, device_id: str, rule_id: str, at: float | None
+    ) -> Event | None:
+        row = conn.execute(
+            "UPDATE events SET cleared_at = ? WHERE device_id = ? AND rule_id = ? "
+            "AND cleared_at IS NULL AND status != 'closed' RETURNING *",
+            (_time(at), device_id, rule_id),
+        ).fetchone()
+        return None if row is None else _row_to_event(row)
+
+    # -- the rules engine's side ---------------------------------------------------------------
+
+    def raise_event(
+        self,
+        device_id: str,
+        kind: str,
+        rule_id: str,
+        type: str,
+        severity: str,
+        message: str = "",
+        data: Mapping[str, Any] | None = None,
+        at: float | None = None,
+    ) -> Event | None:
+        """Raise an event for the condition ``(device_id, rule_id)``, unless it is active.
+
+        Parameters
+        ----------
+        device_id, kind : str
+            The device and its kind.
+        rule_id : str
+            The rule whose condition holds.
+        type : str
+            Event type, e.g. ``"pm25_high"``.
+        severity : str
+            ``"critical"``, ``"major"``, ``"minor"`` or ``"info"``.
+        message : str, optional
+            Text for the operator.
+        data : mapping, optional
+            Extra JSON-serialisable data (numpy scalars are accepted).
+        at : float, optional
+            Epoch seconds; now when omitted.
+
+        Returns
+        -------
+        Event or None
+            The new event, or None when an event for the condition is already active (neither
+            cleared nor closed). The check and the insert are one statement against a unique
+            index, so a restart after a crash cannot duplicate an event.
+
+        Raises
+        ------
+        InputError
+            On an unknown severity or empty ids.
+        """
+        item = {
+            "device_id": device_id, "kind": kind, "rule_id": rule_id, "type": type,
+            "severity": severity, "message": message, "data": data, "at": at,
+        }
+        with self._write() as conn:
+            return self._insert(conn, item)
+
+    def raise_many(self, items: Iterable[Mapping[str, Any]]) -> list[Event]:
+        """Raise several events in one transaction (the hot path).
+
+        Parameters
+        ----------
+        items : iterable of mappings
+            Each with the keys of :meth:`raise_event`: ``device_id``, ``kind``, ``rule_id``,
+            ``type``, ``severity`` and optionally ``message``, ``data``, ``at``.
+
+        Returns
+        -------
+        list of Event
+            The events actually raised, in input order; conditions already active (also
+            earlier in the same batch) are skipped.
+
+        Raises
+        ------
+        InputError
+            When an item is invalid; then nothing of the batch is written.
+        """
+        with self._write() as conn:
+            out = [self._insert(conn, item) for item in items]
+        return [e for e in out if e is not None]
+
+    def clear_condition(
+        self, device_id: str, rule_id: str, at: float | None = None
+    ) -> Event | None:
+        """Mark the active event of a condition cleared; its status is kept.
+
+        Parameters
+        ----------
+        device_id, rule_id : str
+            The condition that ended.
+        at : float, optional
+            Epoch seconds; now when omitted.
+
+        Returns
+        -------
+        Event or None
+            The cleared event, or None when no event was active for the condition.
+        """
+        with self._write() as conn:
+            return self._clear(conn, device_id, rule_id, at)
+
+    def clear_many(self, items: Iterable[tuple[str, str, float | None]]) -> list[Event]:
+        """Clear several conditions in one transaction.
+
+        Parameters
+        ----------
+        items : iterable of (device_id, rule_id, at)
+            ``at`` in epoch seconds, or None for now.
+
+        Returns
+        -------
+        list of Event
+            The events cleared, in input order (conditions with no active event are skipped).
+        """
+        with self._write() as conn:
+            out = [self._clear(conn, d, r, at) for d, r, at in items]
+        return [e for e in out if e is not None]
+
+    def active_conditions(self) -> set[tuple[str, str]]:
+        """The conditions with an active event (neither cleared nor closed).
+
+        Returns
+        -------
+        set of (device_id, rule_id)
+            What the rules engine reloads after a restart.
+        """
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT device_id, rule_id FROM events "
+                "WHERE cleared_at IS NULL AND status != 'closed'"
+            ).fetchall()
+        return {(r[0], r[1]) for r in rows}
+
+    # -- the operator's side -------------------------------------------------------------------
+
+    def acknowledge(
+        self, event_id: int, operator: str, note: str = "", at: float | None = None
+    ) -> Event:
+        """Acknowledge a raised event.
+
+        Parameters
+        ----------
+        event_id : int
+            The event.
+        operator : str
+            Who acknowledges; non-empty.
+        note : str, optional
+            Free text.
+        at : float, optional
+            Epoch seconds; now when omitted.
+
+        Returns
+        -------
+        Event
+            The updated event.
+
+        Raises
+        ------
+        InputError
+            When the event does not exist, is not ``raised``, or ``operator`` is empty.
+        """
+        who = _text("operator", operator).strip()
+        text = _note(note)
+        t = _time(at)
+        with self._write() as conn:
+            event = self._get(conn, event_id)
+            self._check_status(event, "acknowledged", ("raised",))
+            row = conn.execute(
+                "UPDATE events SET status = 'acknowledged', acknowledged_at = ?, "
+                "acknowledged_by = ?, acknowledged_note = ? WHERE id = ? RETURNING *",
+                (t, who, text, event_id),
+            ).fetchone()
+        return _row_to_event(row)
+
+    def dispatch(
+        self, event_id: int, operator: str, to: str, note: str = "", at: float | None = None
+    ) -> Event:
+        """Dispatch an event to someone (a guard, a maintenance team).
+
+        Dispatching a ``raised`` event acknowledges it implicitly: ``acknowledged_at`` / ``_by``
+        are set to the same time and operator, with an empty note.
+
+        Parameters
+        ----------
+        event_id : int
+            The event.
+        operator : str
+            Who dispatches; non-empty.
+        to : str
+            To whom; non-empty.
+        note : str, optional
+            Free text.
+        at : float, optional
+            Epoch seconds; now when omitted.
+
+        Returns
+        -------
+        Event
+            The updated event.
+
+        Raises
+        ------
+        InputError
+            When the event does not exist, is not ``raised`` or ``acknowledged``, or
+            ``operator`` or ``to`` is empty.
+        """
+        who = _text("operator", operator).strip()
+        whom = _text("dispatched to", to).strip()
+        text = _note(note)
+        t = _time(at)
+        with self._write() as conn:
+            event = self._get(conn, event_id)
+            self._check_status(event, "dispatched", ("raised", "acknowledged"))
+            if event.status == "raised":
+                conn.execute(
+                    "UPDATE events SET acknowledged_at = ?, acknowledged_by = ?, "
+                    "acknowledged_note = '' WHERE id = ?",
+                    (t, who, event_id),
+                )
+            row = conn.execute(
+                "UPDATE events SET status = 'dispatched', dispatched_at = ?, dispatched_by = ?, "
+                "dispatched_to = ?, dispatched_note = ? WHERE id = ? RETURNING *",
+                (t, who, whom, text, event_id),
+            ).fetchone()
+        return _row_to_event(row)
+
+    def close_event(
+        self, event_id: int, operator: str, note: str = "", at: float | None = None
+    ) -> Event:
+        """Close an event (from any status but ``closed``).
+
+        Parameters
+        ----------
+        event_id : int
+            The event.
+        operator : str
+            Who closes it; non-empty.
+        note : str, optional
+            Free text, e.g. what was done.
+        at : float, optional
+            Epoch seconds; now when omitted.
+
+        Returns
+        -------
+        Event
+            The updated event.
+
+        Raises
+        ------
+        InputError
+            When the event does not exist, is already closed, or ``operator`` is empty.
+        """
+        who = _text("operator", operator).strip()
+        text = _note(note)
+        t = _time(at)
+        with self._write() as conn:
+            event = self._get(conn, event_id)
+            self._check_status(event, "closed", ("raised", "acknowledged", "dispatched"))
+            row = conn.execute(
+                "UPDATE events SET status = 'closed', closed_at = ?, closed_by = ?, "
+                "closed_note = ? WHERE id = ? RETURNING *",
+                (t, who, text, event_id),
+            ).fetchone()
+        return _row_to_event(row)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, event_id: int) -> Event:
+        """One event by id.
+
+        Raises
+        ------
+        InputError
+            When there is no such event.
+        """
+        with self._read() as conn:
+            return self._get(conn, event_id)
+
+    def events(
+        self, open_only: bool = False, device_id: str | None = None, limit: int | None = None
+    ) -> list[Event]:
+        """Events, newest first.
+
+        Parameters
+        ----------
+        open_only : bool, optional
+            Only events not closed (cleared ones included: they wait for an operator).
+        device_id : str, optional
+            Only this device's events.
+        limit : int, optional
+            At most this many.
+
+        Returns
+        -------
+        list of Event
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if open_only:
+            where.append("status != 'closed'")
+        if device_id is not None:
+            where.append("device_id = ?")
+            params.append(device_id)
+        sql = "SELECT * FROM events"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY raised_at DESC, id DESC LIMIT ?"
+        params.append(-1 if limit is None else max(int(limit), 0))
+        with self._read() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [_row_to_event(r) for r in rows]
+
+    def export_csv(self, path: str | Path) -> int:
+        """Write every event to a CSV file for Excel.
+
+        One row per event in id order, every field, timestamps as ISO 8601 UTC, ``data`` as
+        JSON; UTF-8 with a byte-order mark so Excel reads Chinese text. Free text that starts
+        with ``= + - @`` gets a leading ``'`` so Excel does not take it for a formula. The file
+        is written next to ``path`` and renamed into place, so a reader never sees half of it.
+
+        Parameters
+        ----------
+        path : str or Path
+            The CSV file (replaced when it exists).
+
+        Returns
+        -------
+        int
+            Number of events written.
+
+        Raises
+        ------
+        InputError
+            When the file cannot be written.
+        """
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        count = 0
+        try:
+            with self._read() as conn, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(_CSV_COLUMNS)
+                for row in conn.execute("SELECT * FROM events ORDER BY id"):
+                    values = _row_to_event(row).as_dict()
+                    values["data"] = json.dumps(values["data"], ensure_ascii=False)
+                    writer.writerow([_csv_cell(c, values[c]) for c in _CSV_COLUMNS])
+                    count += 1
+            os.replace(tmp, target)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InputError(target, f"cannot write the event export ({exc.strerror}).") from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return count
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the database (idempotent). Everything was committed already."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
