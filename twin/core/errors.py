@@ -26,7 +26,3 @@ class InputError(Exception):
             text += f" {self.fix}"
         return text
 
-
-def describe_path(path: str | Path) -> str:
-    """A path as the user typed it, for messages."""
-    return str(path)

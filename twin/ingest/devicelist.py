@@ -9,6 +9,7 @@ refused.
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 import warnings as _pywarnings
@@ -166,17 +167,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, dtype=object, encoding=enc, sep=None, engine="python")
         except UnicodeDecodeError:
             continue
-        except (pd.errors.ParserError, csv_error()) as exc:
+        except (pd.errors.ParserError, csv.Error) as exc:
             raise InputError(path, f"is not a readable CSV file ({exc}).") from None
         except pd.errors.EmptyDataError:
             raise InputError(path, "has no rows (empty device list).") from None
     raise InputError(path, "is neither UTF-8 nor GB18030 text.", "Save it as CSV UTF-8.")
-
-
-def csv_error() -> type[Exception]:
-    import csv
-
-    return csv.Error
 
 
 def _null(v: Any) -> bool:

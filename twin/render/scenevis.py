@@ -16,7 +16,7 @@ import vtk
 from twin.render import style
 from twin.render.glyphs import GlyphLayer, display_scale, glyph_layer, rgb_points_actor
 from twin.scene.catalogue import CATALOGUE
-from twin.scene.entities import Mesh
+from twin.scene.entities import ROAD_CLASSES, Mesh
 from twin.scene.scene import Scene
 
 BIM_SHELL = ("IfcWall", "IfcSlab", "IfcRoof", "IfcCovering", "IfcCurtainWall", "IfcPlate", "IfcColumn",
@@ -63,8 +63,8 @@ class SceneVisual:
             poly = to_polydata(mesh)
             if kind == "road":
                 classes = np.array([s.road_class or "minor" for s in scene.surfaces["road"]])
-                cols = np.array([style.rgb(style.ROAD[c]) for c in ("main", "minor", "path")], dtype=np.uint8)
-                cls_idx = np.searchsorted(np.array(["main", "minor", "path"]), classes[mesh.entity])
+                cols = np.array([style.rgb(style.ROAD[c]) for c in ROAD_CLASSES], dtype=np.uint8)
+                cls_idx = np.searchsorted(np.array(ROAD_CLASSES), classes[mesh.entity])
                 poly.cell_data["rgb"] = cols[cls_idx]
                 actor = plotter.add_mesh(poly, scalars="rgb", rgb=True, lighting=False, name=kind)
             else:

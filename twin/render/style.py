@@ -49,6 +49,3 @@ def face_shade(normals: np.ndarray) -> np.ndarray:
         shade += DIFFUSE * intensity * np.clip(normals @ d, 0.0, None)
     return np.clip(shade, 0.0, 1.0)
 
-
-def rgb_array(hex_colours: list[str]) -> np.ndarray:
-    return np.array([rgb(c) for c in hex_colours], dtype=np.uint8).reshape(-1, 3)

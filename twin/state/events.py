@@ -620,70 +620,44 @@ class EventStore:
 
     # -- the operator's side -------------------------------------------------------------------
 
-    def acknowledge(
-        self, event_id: int, operator: str, note: str = "", at: float | None = None
+    def _transition(
+        self, event_id: int, status: str, allowed: tuple[str, ...], operator: str, note: Any,
+        at: float | None, extra: Mapping[str, Any] | None = None,
     ) -> Event:
-        """Acknowledge a raised event.
+        """Move an event to ``status`` (from one of ``allowed``), stamping time, operator, note."""
+        who = _text("operator", operator).strip()
+        values = {f"{status}_at": _time(at), f"{status}_by": who, f"{status}_note": _note(note),
+                  **(extra or {})}
+        with self._write() as conn:
+            event = self._get(conn, event_id)
+            self._check_status(event, status, allowed)
+            if status == "dispatched" and event.status == "raised":
+                # dispatching a raised event acknowledges it at the same time, by the same operator
+                values.update(acknowledged_at=values["dispatched_at"], acknowledged_by=who,
+                              acknowledged_note="")
+            columns = ", ".join(f"{k} = ?" for k in values)  # fixed column names, never user text
+            row = conn.execute(
+                f"UPDATE events SET status = ?, {columns} WHERE id = ? RETURNING *",
+                (status, *values.values(), event_id),
+            ).fetchone()
+        return _row_to_event(row)
 
-        Parameters
-        ----------
-        event_id : int
-            The event.
-        operator : str
-            Who acknowledges; non-empty.
-        note : str, optional
-            Free text.
-        at : float, optional
-            Epoch seconds; now when omitted.
-
-        Returns
-        -------
-        Event
-            The updated event.
+    def acknowledge(self, event_id: int, operator: str, note: str = "", at: float | None = None) -> Event:
+        """Acknowledge a ``raised`` event (``at`` defaults to now).
 
         Raises
         ------
         InputError
             When the event does not exist, is not ``raised``, or ``operator`` is empty.
         """
-        who = _text("operator", operator).strip()
-        text = _note(note)
-        t = _time(at)
-        with self._write() as conn:
-            event = self._get(conn, event_id)
-            self._check_status(event, "acknowledged", ("raised",))
-            row = conn.execute(
-                "UPDATE events SET status = 'acknowledged', acknowledged_at = ?, "
-                "acknowledged_by = ?, acknowledged_note = ? WHERE id = ? RETURNING *",
-                (t, who, text, event_id),
-            ).fetchone()
-        return _row_to_event(row)
+        return self._transition(event_id, "acknowledged", ("raised",), operator, note, at)
 
-    def dispatch(
-        self, event_id: int, operator: str, to: str, note: str = "", at: float | None = None
-    ) -> Event:
+    def dispatch(self, event_id: int, operator: str, to: str, note: str = "",
+                 at: float | None = None) -> Event:
         """Dispatch an event to someone (a guard, a maintenance team).
 
         Dispatching a ``raised`` event acknowledges it implicitly: ``acknowledged_at`` / ``_by``
-        are set to the same time and operator, with an empty note.
-
-        Parameters
-        ----------
-        event_id : int
-            The event.
-        operator : str
-            Who dispatches; non-empty.
-        to : str
-            To whom; non-empty.
-        note : str, optional
-            Free text.
-        at : float, optional
-            Epoch seconds; now when omitted.
-
-        Returns
-        -------
-        Event
-            The updated event.
+        get the same time and operator, with an empty note.
 
         Raises
         ------
@@ -691,64 +665,20 @@ class EventStore:
             When the event does not exist, is not ``raised`` or ``acknowledged``, or
             ``operator`` or ``to`` is empty.
         """
-        who = _text("operator", operator).strip()
         whom = _text("dispatched to", to).strip()
-        text = _note(note)
-        t = _time(at)
-        with self._write() as conn:
-            event = self._get(conn, event_id)
-            self._check_status(event, "dispatched", ("raised", "acknowledged"))
-            if event.status == "raised":
-                conn.execute(
-                    "UPDATE events SET acknowledged_at = ?, acknowledged_by = ?, "
-                    "acknowledged_note = '' WHERE id = ?",
-                    (t, who, event_id),
-                )
-            row = conn.execute(
-                "UPDATE events SET status = 'dispatched', dispatched_at = ?, dispatched_by = ?, "
-                "dispatched_to = ?, dispatched_note = ? WHERE id = ? RETURNING *",
-                (t, who, whom, text, event_id),
-            ).fetchone()
-        return _row_to_event(row)
+        return self._transition(event_id, "dispatched", ("raised", "acknowledged"), operator, note, at,
+                                {"dispatched_to": whom})
 
-    def close_event(
-        self, event_id: int, operator: str, note: str = "", at: float | None = None
-    ) -> Event:
-        """Close an event (from any status but ``closed``).
-
-        Parameters
-        ----------
-        event_id : int
-            The event.
-        operator : str
-            Who closes it; non-empty.
-        note : str, optional
-            Free text, e.g. what was done.
-        at : float, optional
-            Epoch seconds; now when omitted.
-
-        Returns
-        -------
-        Event
-            The updated event.
+    def close_event(self, event_id: int, operator: str, note: str = "", at: float | None = None) -> Event:
+        """Close an event from any status but ``closed`` (``note``: what was done).
 
         Raises
         ------
         InputError
             When the event does not exist, is already closed, or ``operator`` is empty.
         """
-        who = _text("operator", operator).strip()
-        text = _note(note)
-        t = _time(at)
-        with self._write() as conn:
-            event = self._get(conn, event_id)
-            self._check_status(event, "closed", ("raised", "acknowledged", "dispatched"))
-            row = conn.execute(
-                "UPDATE events SET status = 'closed', closed_at = ?, closed_by = ?, "
-                "closed_note = ? WHERE id = ? RETURNING *",
-                (t, who, text, event_id),
-            ).fetchone()
-        return _row_to_event(row)
+        return self._transition(event_id, "closed", ("raised", "acknowledged", "dispatched"), operator,
+                                note, at)
 
     # -- reading -------------------------------------------------------------------------------
 
