@@ -195,9 +195,35 @@ def cmd_render(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise InputError("--out", f"{out} should end in .png or .jpg.")
-    timings = render_scene(scene, out, args.view, size, args.lang)
+    statuses, subtitle = None, None
+    if args.feed or args.db or args.at:
+        statuses, subtitle = _live_statuses(scene, args)
+    timings = render_scene(scene, out, args.view, size, args.lang, statuses, subtitle)
     print(f"Wrote {out} ({size[0]}x{size[1]}, {timings['first_frame'] * 1000:.0f} ms to render)")
     return 0
+
+
+def _live_statuses(scene: Any, args: argparse.Namespace) -> tuple[dict[str, str], str]:
+    from twin.state.history import HistoryStore, history_path
+    from twin.telemetry.live import format_local, parse_time, resolve_db, scene_tz, statuses_at
+
+    tz = scene_tz(scene)
+    at = parse_time(args.at, tz) if args.at else None
+    if args.feed:
+        statuses, when = statuses_at(scene, args.feed, at, args.seed, args.incidents_every or None)
+        return statuses, format_local(when, tz)
+    if at is not None:
+        raise InputError("--at", "needs a --feed (sim or replay:FILE) to compute the state at that time.")
+    path = history_path(resolve_db(scene, args.db))
+    if not path.exists():
+        raise InputError(path, "no state recorded yet.", "Run `twin run SCENE --headless --db ...` first.")
+    hist = HistoryStore(path)
+    try:
+        statuses = {s.device_id: s.status for s in hist.latest()}
+        clock = hist.meta("clock")
+    finally:
+        hist.close()
+    return statuses, format_local(clock, tz) if clock else ""
 
 
 def cmd_view(args: argparse.Namespace) -> int:
@@ -251,12 +277,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, metavar="FILE.png")
     s.add_argument("--size", default="1920x1080", metavar="WxH")
     s.add_argument("--lang", choices=("zh", "en"), help="label language (default: from the locale)")
+    s.add_argument("--feed", help="colour devices by live status from this feed: sim, replay:FILE or "
+                   "mqtt://HOST[:PORT] (listened to for 5 s)")
+    s.add_argument("--at", metavar="TIME", help="with sim or replay: the moment to show, ISO 8601 (scene time zone)")
+    s.add_argument("--db", help="colour devices by the state a `twin run` recorded in this event log")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--incidents-every", type=float, default=180.0, metavar="S")
     s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("view", help="open a scene in an interactive 3D window")
     s.add_argument("scene")
     s.add_argument("--lang", choices=("zh", "en"))
     s.set_defaults(func=cmd_view)
+
+    from twin.cli.live_cmds import add_commands
+
+    add_commands(sub)
 
     s = sub.add_parser("template", help="write the device-list template (.xlsx or .csv)")
     s.add_argument("out", metavar="FILE.xlsx|FILE.csv")

@@ -473,6 +473,8 @@ class _Collector:
                 continue
             props: dict[str, Any] = {"subkind": rec.get("subkind"), "mount_height": rec.get("height"),
                                      "heading": rec.get("heading"), "fov": rec.get("fov"), "tilt": rec.get("tilt")}
+            if rec.get("use"):
+                props["use"] = rec["use"]  # meters: residential / commercial / public load curves
             self.device_feats.append({"source": rows.source, "fid": str(rec["fid"]), "kind": rec["kind"],
                                       "props": props, "tags": {"name": rec.get("name")}, "x": geom.x, "y": geom.y,
                                       "listed": True})

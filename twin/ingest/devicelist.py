@@ -46,6 +46,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "fov": ("fov", "field_of_view", "视场角", "视角"),
     "tilt": ("tilt", "pitch", "俯仰角", "俯角"),
     "subkind": ("subkind", "sub_kind", "subtype", "子类型", "子类"),
+    "use": ("use", "building_use", "usage", "用途", "建筑用途"),
 }
 _LOOKUP = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
 
@@ -152,6 +153,7 @@ def read_device_list(path: Path, crs: str | None = None, sheet: str | None = Non
             "height": parse_length(rec.get("height")), "heading": parse_direction(rec.get("heading")),
             "fov": parse_number(rec.get("fov")), "tilt": parse_number(rec.get("tilt")),
             "subkind": None if _null(rec.get("subkind")) else str(rec.get("subkind")).strip().lower(),
+            "use": None if _null(rec.get("use")) else str(rec.get("use")).strip().lower(),
             "row": rowname,
         })
         points.append(pt)

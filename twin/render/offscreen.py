@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from time import perf_counter
 
+import numpy as np
 import pyvista as pv
 import vtk
 
@@ -13,6 +15,7 @@ from twin.core.i18n import default_lang, pick
 from twin.render import style
 from twin.render.fonts import cjk_font
 from twin.render.scenevis import SceneVisual, frame_bookmark, frame_overview
+from twin.render.status import LEGEND, STATUS_RGB, StatusColours
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
 
@@ -42,7 +45,8 @@ def setup_view(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, in
 
 
 def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, int],
-                 top: vtk.vtkRenderer | None = None) -> None:
+                 top: vtk.vtkRenderer | None = None, statuses: dict[str, str] | None = None,
+                 subtitle: str | None = None) -> None:
     """Title, legend (kind, colour, count) and attribution; in the ``top`` layer when given, so
     that device markers never cover them."""
     font = cjk_font() if lang == "zh" else None
@@ -53,11 +57,19 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
                              color=style.TEXT, font_file=font)
     title.GetTextProperty().SetBold(True)
     made.append(title)
-    counts = scene.counts()
+    if subtitle:
+        made.append(plotter.add_text(subtitle, position="upper_right", font_size=max(9, int(16 * scale)),
+                                     color=style.TEXT, font_file=font))
     labels = []
-    for kind, spec in CATALOGUE.items():
-        if counts.get(kind):
-            labels.append((f"{spec.display_name(lang)}  {counts[kind]}", spec.colour))
+    if statuses is not None:  # live: a legend of the five status colours with their counts
+        tally = Counter(statuses.get(d.id, "unknown") for d in scene.devices)
+        for entry, zh, status in LEGEND:
+            labels.append((f"{pick(lang, status, zh)}  {tally.get(status, 0)}", style.STATUS[entry]))
+    else:
+        counts = scene.counts()
+        for kind, spec in CATALOGUE.items():
+            if counts.get(kind):
+                labels.append((f"{spec.display_name(lang)}  {counts[kind]}", spec.colour))
     if labels:
         legend = plotter.add_legend(labels, bcolor="#0e1a2e", border=False, size=(0.17, 0.032 * len(labels)),
                                     loc="lower left", face="rectangle", font_family="arial")
@@ -82,7 +94,8 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
 
 
 def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920, 1080),
-            lang: str | None = None, off_screen: bool = True) -> tuple[pv.Plotter, SceneVisual]:
+            lang: str | None = None, off_screen: bool = True, statuses: dict[str, str] | None = None,
+            subtitle: str | None = None) -> tuple[pv.Plotter, SceneVisual]:
     """A plotter with the whole scene in it, framed for ``view``, with title and legend."""
     lang = lang or default_lang()
     plotter = make_plotter(size, off_screen)
@@ -91,15 +104,22 @@ def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920,
     vis.add_markers(plotter, point_size=max(4.0, 7.0 * size[1] / 1080))
     vis.rescale_glyphs(setup_view(plotter, scene, view, size))
     plotter.renderer.ResetCameraClippingRange()
-    add_overlays(plotter, scene, lang, size, vis.overlay)
+    if statuses is not None:
+        StatusColours(scene).update({d.id: statuses.get(d.id, "unknown") for d in scene.devices}, vis)
+        alert = [d.id for d in scene.devices if statuses.get(d.id) in ("alarm", "fault")]
+        vis.set_alerts(alert, np.array([STATUS_RGB[statuses[i]] for i in alert]).reshape(-1, 3),
+                       max(10.0, 18.0 * size[1] / 1080))
+    add_overlays(plotter, scene, lang, size, vis.overlay, statuses, subtitle)
     return plotter, vis
 
 
 def render_scene(scene: Scene, out: str | Path, view: str = "overview", size: tuple[int, int] = (1920, 1080),
-                 lang: str | None = None) -> dict[str, float]:
-    """Write one frame of ``scene`` to ``out`` (PNG); returns stage timings in seconds."""
+                 lang: str | None = None, statuses: dict[str, str] | None = None,
+                 subtitle: str | None = None) -> dict[str, float]:
+    """Write one frame of ``scene`` to ``out`` (PNG), devices coloured by ``statuses`` when
+    given (device id -> status); returns stage timings in seconds."""
     t0 = perf_counter()
-    plotter, _ = compose(scene, view, size, lang)
+    plotter, _ = compose(scene, view, size, lang, statuses=statuses, subtitle=subtitle)
     try:
         plotter.enable_anti_aliasing("fxaa")
         t1 = perf_counter()

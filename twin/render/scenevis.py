@@ -162,6 +162,31 @@ class SceneVisual:
                 self.markers.GetPointData().GetArray("rgb").Modified()
                 self.markers.Modified()
 
+    def set_alerts(self, device_ids: list[str], colours: np.ndarray, point_size: float) -> None:
+        """Large pins over the devices that need attention (alarm, fault), drawn above the
+        markers: a red dot among two thousand green ones must be seen from across the room."""
+        if self.overlay is None:
+            return
+        where = {d.id: d for d in self.scene.devices}
+        devs = [where[i] for i in device_ids if i in where]
+        pts = np.array([[d.x, d.y, d.z + max(CATALOGUE[d.kind].mount_height, 1.0) + 1.5] for d in devs]).reshape(-1, 3)
+        poly = pv.PolyData(pts) if len(pts) else pv.PolyData()
+        if len(pts):
+            poly.point_data["rgb"] = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)
+        actor = self.actors.get("alerts")
+        if actor is None:
+            mapper = vtk.vtkPolyDataMapper()
+            actor = rgb_points_actor(mapper)
+            prop = actor.GetProperty()
+            prop.SetRepresentationToPoints()
+            prop.SetRenderPointsAsSpheres(True)
+            prop.LightingOff()
+            self.overlay.AddActor(actor)
+            self.actors["alerts"] = actor
+        actor.GetMapper().SetInputData(poly)
+        actor.GetProperty().SetPointSize(point_size)
+        actor.SetVisibility(bool(len(pts)))
+
     def rescale_glyphs(self, metres_per_pixel: float) -> None:
         """Adapt to the zoom: glyph magnification and level of detail, BIM detail."""
         for kind, layer in self.glyphs.items():

@@ -96,6 +96,11 @@ class SceneSpec:
     clip: ClipSpec = field(default_factory=ClipSpec)
     fill_devices: bool = False
     views: list[ViewSpec] = field(default_factory=list)
+    timezone: str | None = None
+    """IANA time zone of the community (day / night rules, the simulator's days); None: the
+    machine's local time."""
+    mqtt_prefix: str | None = None
+    """Topic prefix of the live feed; None: ``twin/{name}``."""
 
     @property
     def base_dir(self) -> Path:
@@ -110,6 +115,16 @@ def _floats(value: Any, n: int, where: str, what: str) -> tuple[float, ...]:
     if len(out) != n:
         raise InputError(where, f"'{what}' must be {n} numbers, got {value!r}.")
     return out
+
+
+def _valid_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def load_scene_spec(path: str | Path) -> SceneSpec:
@@ -147,6 +162,19 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
         origin=_floats(origin, 2, where, "origin") if origin is not None else None,  # type: ignore[arg-type]
         fill_devices=bool(data.get("fill_devices", False)),
     )
+    tz = data.get("timezone")
+    if tz is not None:
+        if not isinstance(tz, str) or not _valid_zone(tz):
+            raise InputError(where, f"timezone {tz!r} is not an IANA time zone name.",
+                             'Write it like timezone = "Asia/Shanghai" or "Europe/Helsinki".')
+        spec.timezone = tz
+    mqtt = data.get("mqtt") or {}
+    prefix = mqtt.get("prefix") if isinstance(mqtt, dict) else None
+    if prefix is not None:
+        if not isinstance(prefix, str) or not prefix.strip("/ ") or any(c in prefix for c in "+#"):
+            raise InputError(where, f"mqtt.prefix {prefix!r} is not a usable topic prefix.",
+                             'Use a topic path without wildcards, e.g. prefix = "estate/nanshan".')
+        spec.mqtt_prefix = prefix.strip().strip("/")
     for i, s in enumerate(data.get("sources", [])):
         if not isinstance(s, dict):
             raise InputError(where, f"sources[{i}] must be a table with a 'path'.")
@@ -203,6 +231,10 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
     if spec.origin:
         out["origin"] = [round(spec.origin[0], 9), round(spec.origin[1], 9)]
     out["fill_devices"] = spec.fill_devices
+    if spec.timezone:
+        out["timezone"] = spec.timezone
+    if spec.mqtt_prefix:
+        out["mqtt"] = {"prefix": spec.mqtt_prefix}
     if spec.clip.active:
         clip: dict[str, Any] = {}
         if spec.clip.bbox:

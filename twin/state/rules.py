@@ -167,7 +167,11 @@ class RuleEngine:
                     continue
                 (self.active.add if now_holds else self.active.discard)(key)
                 self._mark(device_id, rule, now_holds)
-                changes.append(Change(device_id, st.kind, rule, now_holds, now,
+                # the time of the reading that started or ended the condition (device time),
+                # else now (status rules, day / night and fire context changes)
+                at = st.reading_ts.get(rule.reading, now) if rule.reading else now
+                at = at if now - 60.0 <= at <= now else now
+                changes.append(Change(device_id, st.kind, rule, now_holds, at,
                                       st.readings.get(rule.reading) if rule.reading else st.status))
         return changes
 

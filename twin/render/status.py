@@ -1,0 +1,44 @@
+"""Devices coloured by live status: the same five colours everywhere (scene, lists, legends)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.render import style
+from twin.render.scenevis import SceneVisual
+from twin.scene.scene import Scene
+
+STATUS_STYLE = {"online": "ok", "fault": "warning", "alarm": "alarm", "offline": "offline", "unknown": "unknown"}
+"""Device status (state layer) -> palette entry (:data:`twin.render.style.STATUS`)."""
+STATUS_RGB = {s: np.array(style.rgb(style.STATUS[k]), dtype=np.uint8) for s, k in STATUS_STYLE.items()}
+LEGEND = (("ok", "正常", "online"), ("warning", "故障", "fault"), ("alarm", "告警", "alarm"),
+          ("offline", "离线", "offline"), ("unknown", "未知", "unknown"))
+"""(palette entry, Chinese label, status) in legend order; English labels are the entry names."""
+
+
+class StatusColours:
+    """Per-kind colour arrays for a scene's devices, restyled in place: :meth:`update` writes
+    the changed devices' rows and hands each touched kind's whole array to the renderer once
+    (one array write per kind, however many devices changed)."""
+
+    def __init__(self, scene: Scene) -> None:
+        self.kinds: dict[str, list[str]] = {}
+        for d in scene.devices:
+            self.kinds.setdefault(d.kind, []).append(d.id)
+        self.where = {i: (k, n) for k, ids in self.kinds.items() for n, i in enumerate(ids)}
+        self.arrays = {k: np.tile(STATUS_RGB["unknown"], (len(ids), 1)) for k, ids in self.kinds.items()}
+
+    def update(self, statuses: dict[str, str], vis: SceneVisual | None = None) -> set[str]:
+        """Set ``statuses`` (device id -> status); returns the kinds touched."""
+        touched: dict[str, list[tuple[int, str]]] = {}
+        for device_id, status in statuses.items():
+            loc = self.where.get(device_id)
+            if loc is not None:
+                touched.setdefault(loc[0], []).append((loc[1], status))
+        for kind, rows in touched.items():
+            arr = self.arrays[kind]
+            for n, status in rows:
+                arr[n] = STATUS_RGB.get(status, STATUS_RGB["unknown"])
+            if vis is not None:
+                vis.set_device_colours(kind, arr)
+        return set(touched)

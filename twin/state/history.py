@@ -1,0 +1,350 @@
+"""Reading history and the latest state, in an embedded SQLite file beside the event log.
+
+Why SQLite and not DuckDB: the history is written all day by the pipeline while the shell, the
+``twin state`` / ``twin history`` commands and a second pipeline may read it at the same time.
+SQLite in WAL mode lets any number of processes read while one writes; DuckDB lets one process
+open a file for writing and nobody else in (not even readers). SQLite is in Python's standard
+library (no dependency) and does the two queries we need - one device's readings over a time
+range, and per-bucket aggregates - from an index in milliseconds. DuckDB would win only for
+scans over all devices and months, which the twin does not do interactively.
+
+Layout
+------
+* ``raw(device_id, ts, readings)``: one row per accepted message, its readings as JSON; kept
+  for :attr:`HistoryStore.raw_retention_s` (48 h by default) of stream time.
+* ``rollup(device_id, reading, bucket, n, vmin, vmax, vsum, vlast)``: 5-minute aggregates of
+  every numeric or boolean reading, made from ``raw`` before it is pruned, kept for
+  :attr:`HistoryStore.rollup_retention_s` (400 days). Charts over a day or more read these.
+* ``latest(device_id, kind, status, last_seen, readings)``: every device's last state, so
+  ``twin state`` can answer without the pipeline and a restarted pipeline resumes from it.
+* ``meta(key, value)``: the schema version, ingest statistics and the stream clock.
+
+Writes come in batches from one writer thread (:class:`HistoryWriter`); each batch is one
+transaction. ``synchronous=NORMAL``: a power cut may lose the last second of history, never the
+file (events, which must not be lost, live in their own file with ``synchronous=FULL``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from twin.core.errors import InputError
+
+SCHEMA_VERSION = 1
+BUCKET_S = 300
+"""Width of a rollup bucket: 5 minutes (288 points a day, 8,640 a month)."""
+RAW_RETENTION_S = 48 * 3600.0
+ROLLUP_RETENTION_S = 400 * 86400.0
+ROLLUP_EVERY_S = 600.0
+"""How often (stream time) raw rows older than a bucket are rolled up and old rows pruned."""
+
+_NUMERIC = "CASE j.type WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 ELSE j.value END"
+"""A JSON reading as a number for aggregates (booleans as 0 / 1)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS raw (device_id TEXT NOT NULL, ts REAL NOT NULL, readings TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS raw_by_device ON raw(device_id, ts);
+CREATE INDEX IF NOT EXISTS raw_by_time ON raw(ts);
+CREATE TABLE IF NOT EXISTS rollup (
+    device_id TEXT NOT NULL, reading TEXT NOT NULL, bucket INTEGER NOT NULL,
+    n INTEGER NOT NULL, vmin REAL, vmax REAL, vsum REAL, vlast REAL,
+    PRIMARY KEY (device_id, reading, bucket)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS latest (
+    device_id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,
+    last_seen REAL, readings TEXT NOT NULL
+);
+"""
+
+
+def history_path(event_db: str | Path) -> Path:
+    """The history file that goes with an event log: ``twin.sqlite`` -> ``twin.history.sqlite``."""
+    p = Path(event_db)
+    return p.with_name(p.stem + ".history" + (p.suffix or ".sqlite"))
+
+
+@dataclass(frozen=True)
+class LatestState:
+    device_id: str
+    kind: str
+    status: str
+    last_seen: float | None
+    readings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One chart point: a bucket's start time and the aggregate of the reading in it."""
+
+    ts: float
+    mean: float
+    vmin: float
+    vmax: float
+    last: float
+    n: int
+
+
+class HistoryStore:
+    """The history file. Thread-safe (one lock); open it once per process."""
+
+    def __init__(self, path: str | Path, raw_retention_s: float = RAW_RETENTION_S,
+                 rollup_retention_s: float = ROLLUP_RETENTION_S) -> None:
+        self.path = Path(path)
+        self.raw_retention_s = raw_retention_s
+        self.rollup_retention_s = rollup_retention_s
+        self._lock = threading.Lock()
+        if self.path.is_dir():
+            raise InputError(self.path, "is a folder, not a history database.", "Give a file name.")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if tables and "meta" not in tables:
+                raise InputError(self.path, f"is an SQLite database but not a twin history (tables "
+                                 f"{', '.join(sorted(tables))}).", "Give another --db file name.")
+            self._conn.executescript(_SCHEMA)
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise InputError(self.path, f"was written by a newer version of the twin (history schema {row[0]}).",
+                                 "Update the twin, or give another --db file.")
+        except sqlite3.DatabaseError as exc:
+            raise InputError(self.path, f"is not a readable history database ({exc}).",
+                             "Move the file away; a new one is created in its place.") from None
+        except OSError as exc:
+            raise InputError(self.path, f"cannot be created ({exc.strerror}).") from None
+        self._last_rollup = self._meta_float("last_rollup")
+
+    # -- plumbing ------------------------------------------------------------------------------
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _meta_float(self, key: str) -> float | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else float(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # -- writing (the writer thread) -----------------------------------------------------------
+    def write(self, rows: list[tuple[str, float, str]], latest: list[LatestState],
+              meta: dict[str, Any] | None = None) -> None:
+        """One batch: raw rows ``(device_id, ts, readings JSON)``, latest states, meta values.
+        Rolls up and prunes every :data:`ROLLUP_EVERY_S` of stream time."""
+        with self._tx() as conn:
+            if rows:
+                conn.executemany("INSERT INTO raw VALUES (?, ?, ?)", rows)
+            if latest:
+                conn.executemany(
+                    "INSERT INTO latest VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
+                    "kind=excluded.kind, status=excluded.status, last_seen=excluded.last_seen, "
+                    "readings=excluded.readings",
+                    [(s.device_id, s.kind, s.status, s.last_seen, json.dumps(s.readings)) for s in latest])
+            for key, value in (meta or {}).items():
+                conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                             (key, json.dumps(value)))
+        newest = max((r[1] for r in rows), default=None)
+        if newest is not None and (self._last_rollup is None or newest - self._last_rollup >= ROLLUP_EVERY_S):
+            self.maintain(newest)
+
+    def maintain(self, now: float) -> None:
+        """Roll raw rows of finished buckets up (idempotent: a bucket is rebuilt from all its raw
+        rows) and prune rows past their retention."""
+        with self._tx() as conn:
+            since = self._last_rollup if self._last_rollup is not None else \
+                (conn.execute("SELECT MIN(ts) FROM raw").fetchone()[0] or now)
+            start = math.floor(since / BUCKET_S) * BUCKET_S - BUCKET_S
+            end = math.floor(now / BUCKET_S) * BUCKET_S  # only finished buckets
+            conn.execute(
+                f"""INSERT OR REPLACE INTO rollup
+                   SELECT device_id, key, CAST(ts / ? AS INTEGER) * ?, COUNT(*), MIN(v), MAX(v), SUM(v), NULL
+                   FROM (SELECT device_id, ts, j.key AS key, {_NUMERIC} AS v
+                         FROM raw, json_each(raw.readings) AS j
+                         WHERE ts >= ? AND ts < ? AND j.type IN ('integer', 'real', 'true', 'false'))
+                   GROUP BY device_id, key, CAST(ts / ? AS INTEGER)""",
+                (BUCKET_S, BUCKET_S, start, end, BUCKET_S))
+            # the last value of each bucket (counters and states chart by it)
+            conn.execute(
+                f"""UPDATE rollup SET vlast = (
+                       SELECT {_NUMERIC} FROM raw, json_each(raw.readings) AS j
+                       WHERE raw.device_id = rollup.device_id AND j.key = rollup.reading
+                         AND raw.ts >= rollup.bucket AND raw.ts < rollup.bucket + ?
+                       ORDER BY raw.ts DESC LIMIT 1)
+                   WHERE bucket >= ? AND bucket < ?""", (BUCKET_S, start, end))
+            conn.execute("DELETE FROM raw WHERE ts < ?", (now - self.raw_retention_s,))
+            conn.execute("DELETE FROM rollup WHERE bucket < ?", (now - self.rollup_retention_s,))
+            conn.execute("INSERT INTO meta VALUES ('last_rollup', ?) ON CONFLICT(key) DO UPDATE SET "
+                         "value=excluded.value", (str(end),))
+        self._last_rollup = end
+
+    # -- reading -------------------------------------------------------------------------------
+    def latest(self, device_id: str | None = None) -> list[LatestState]:
+        sql, params = "SELECT * FROM latest", ()
+        if device_id is not None:
+            sql, params = sql + " WHERE device_id = ?", (device_id,)
+        with self._lock:
+            rows = self._conn.execute(sql + " ORDER BY device_id", params).fetchall()
+        return [LatestState(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+    def meta(self, key: str) -> Any:
+        with self._lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def series(self, device_id: str, reading: str, start: float, end: float, points: int = 288) -> list[Point]:
+        """``reading`` of ``device_id`` over ``[start, end)`` as at most ``points`` chart points
+        (bucket mean, min, max and last value; booleans count as 0 / 1): from the raw rows
+        while they are kept, from the 5-minute rollups before that."""
+        width = max((end - start) / max(points, 1), 1.0)
+        if width > BUCKET_S:  # whole rollup buckets per point
+            width = math.ceil(width / BUCKET_S) * BUCKET_S
+        path = '$."' + reading.replace('"', "") + '"'
+        with self._lock:
+            first = self._conn.execute("SELECT MIN(ts) FROM raw WHERE device_id=?", (device_id,)).fetchone()[0]
+            raw_from = end if first is None else max(start, min(end, first))
+            older = self._conn.execute(
+                "SELECT bucket, n, vmin, vmax, vsum, vlast FROM rollup WHERE device_id=? AND reading=? "
+                "AND bucket >= ? AND bucket < ? ORDER BY bucket", (device_id, reading, start, raw_from)).fetchall()
+            recent = self._conn.execute(
+                "SELECT ts, json_extract(readings, ?) FROM raw WHERE device_id=? AND ts >= ? AND ts < ? "
+                "ORDER BY ts", (path, device_id, raw_from, end)).fetchall()
+        acc: dict[int, list[float]] = {}  # point index -> [n, min, max, sum, last]
+
+        def add(ts: float, n: int, lo: float, hi: float, total: float, last: float) -> None:
+            i = int((ts - start) // width)
+            a = acc.get(i)
+            if a is None:
+                acc[i] = [n, lo, hi, total, last]
+            else:
+                a[0] += n
+                a[1], a[2] = min(a[1], lo), max(a[2], hi)
+                a[3] += total
+                a[4] = last
+
+        for bucket, n, lo, hi, total, last in older:
+            add(bucket, n, lo, hi, total, last if last is not None else total / n)
+        for ts, v in recent:
+            if isinstance(v, int | float):
+                add(ts, 1, float(v), float(v), float(v), float(v))
+        return [Point(start + i * width, a[3] / a[0], a[1], a[2], a[4], int(a[0])) for i, a in sorted(acc.items())]
+
+    def messages(self, start: float | None = None, end: float | None = None,
+                 device_id: str | None = None) -> Iterator[tuple[str, float, dict[str, Any]]]:
+        """Raw messages in time order: ``(device_id, ts, readings)``."""
+        where, params = ["1"], []
+        if start is not None:
+            where.append("ts >= ?")
+            params.append(start)
+        if end is not None:
+            where.append("ts < ?")
+            params.append(end)
+        if device_id is not None:
+            where.append("device_id = ?")
+            params.append(device_id)
+        with self._lock:
+            rows = self._conn.execute(f"SELECT device_id, ts, readings FROM raw WHERE {' AND '.join(where)} "
+                                      "ORDER BY ts, rowid", params).fetchall()
+        for d, ts, r in rows:
+            yield d, ts, json.loads(r)
+
+    def export_csv(self, out: str | Path, kinds: dict[str, str], start: float | None = None,
+                   end: float | None = None, device_id: str | None = None) -> int:
+        """Write raw history as CSV (``time``, ``device_id``, ``kind``, ``readings``): the
+        format the replay feed plays back. Returns the number of rows."""
+        from twin.state.events import iso_utc
+
+        n = 0
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["time", "device_id", "kind", "readings"])
+            for d, ts, readings in self.messages(start, end, device_id):
+                w.writerow([iso_utc(ts), d, kinds.get(d, ""), json.dumps(readings, ensure_ascii=False)])
+                n += 1
+        return n
+
+
+class HistoryWriter:
+    """Batches from the pipeline, written by one background thread (never the GUI thread).
+
+    :meth:`put` is called by the pipeline's worker (never the GUI thread). When the disk falls
+    ``max_pending`` batches behind it waits up to ``wait_s`` (back-pressure: a fast replay or
+    fast-forward simply slows down); past that the batch's raw rows are dropped and counted
+    (``dropped``) rather than stalling live ingest. Latest state and meta are always written.
+    """
+
+    def __init__(self, store: HistoryStore, max_pending: int = 20, wait_s: float = 5.0) -> None:
+        self.store = store
+        self.dropped = 0
+        self.error: str | None = None
+        self._q: queue.Queue[tuple[list[tuple[str, float, str]], list[LatestState], dict[str, Any]] | None] = \
+            queue.Queue()
+        self._max = max_pending
+        self._wait = wait_s
+        self._drained = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="twin-history-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, rows: list[tuple[str, float, str]], latest: Iterable[LatestState],
+            meta: dict[str, Any] | None = None) -> None:
+        if self._q.qsize() >= self._max:
+            self._drained.clear()
+            if not self._drained.wait(self._wait) and self._q.qsize() >= self._max:
+                self.dropped += len(rows)
+                rows = []
+        self._q.put((rows, list(latest), meta or {}))
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is None:
+                return
+            rows, latest, meta = item
+            self._drained.set()
+            # merge whatever else is waiting into one transaction
+            while True:
+                try:
+                    nxt = self._q.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    self._write(rows, latest, meta)
+                    return
+                rows += nxt[0]
+                latest += nxt[1]
+                meta.update(nxt[2])
+            self._write(rows, latest, meta)
+
+    def _write(self, rows: list[tuple[str, float, str]], latest: list[LatestState], meta: dict[str, Any]) -> None:
+        try:
+            self.store.write(rows, list({s.device_id: s for s in latest}.values()), meta)
+        except sqlite3.Error as exc:  # a full disk or a lost file must not stop ingest
+            self.error = f"{self.store.path}: {exc}"
+            self.dropped += len(rows)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Write what is queued, then stop."""
+        self._q.put(None)
+        self._thread.join(timeout)
