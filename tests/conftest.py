@@ -63,3 +63,72 @@ def run_twin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     """The real `twin` command in a subprocess."""
     return subprocess.run([sys.executable, "-m", "twin.cli.main", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=300)
+
+
+# -- a real MQTT broker -----------------------------------------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Broker:
+    """A real mosquitto on a free loopback port, restartable on the same port."""
+
+    def __init__(self, workdir: Path, extra_conf: str = "", port: int | None = None) -> None:
+        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        if not Path(exe).exists():
+            raise pytest.UsageError("mosquitto is not installed: run `make test` (it installs it).")
+        self.exe = exe
+        self.port = port or free_port()
+        self.conf = workdir / f"mosquitto-{self.port}.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+            f"max_queued_messages 100000\n{extra_conf}\n"
+            # as root mosquitto drops to the 'mosquitto' user, who cannot read the test's files
+            + ("user root\n" if os.geteuid() == 0 else ""))
+        self.log = workdir / f"mosquitto-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import socket
+        import time
+
+        self.proc = subprocess.Popen([self.exe, "-c", str(self.conf)], stdout=open(self.log, "ab"),
+                                     stderr=subprocess.STDOUT)
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"mosquitto exited: {self.log.read_text()[-500:]}") from None
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start listening")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+    def publish(self, topic: str, payload: str | bytes, qos: int = 0) -> None:
+        """From outside the project's tools: mosquitto_pub."""
+        data = payload.encode() if isinstance(payload, str) else payload
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-t", topic, "-q", str(qos),
+                        "-s"], input=data, check=True, timeout=20)
+
+
+@pytest.fixture
+def broker(tmp_path: Path):
+    b = Broker(tmp_path)
+    yield b
+    b.kill()

@@ -38,7 +38,8 @@ def run_twin_all(*argvs: list[str | Path]) -> list[subprocess.CompletedProcess[s
 
 
 ACTION = re.compile(
-    r"\b(Check|Use|Add|Declare|Export|Save|Fill|Give|State|See|Supported|upgrade|Every|must|Kinds:|e\.g\.)",
+    r"\b(Check|Use|Add|Declare|Export|Save|Fill|Give|State|See|Supported|upgrade|Every|must|Kinds:|e\.g\.|Run|"
+    r"Drop|Write|Update|Move|List|Only)",
     re.IGNORECASE,
 )
 """Words of a message that tells the user what to do."""

@@ -408,7 +408,8 @@ class EventStore:
     def _get(conn: sqlite3.Connection, event_id: int) -> Event:
         row = conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
-            raise InputError(f"event {event_id}", "does not exist in the event log.")
+            raise InputError(f"event {event_id}", "does not exist in the event log.",
+                             "List the events with `twin events SCENE`.")
         return _row_to_event(row)
 
     @staticmethod

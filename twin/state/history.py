@@ -128,6 +128,7 @@ class HistoryStore:
         except OSError as exc:
             raise InputError(self.path, f"cannot be created ({exc.strerror}).") from None
         self._last_rollup = self._meta_float("last_rollup")
+        self._pruned_until = self._meta_float("pruned_until")
 
     # -- plumbing ------------------------------------------------------------------------------
     @contextmanager
@@ -196,13 +197,16 @@ class HistoryStore:
                    WHERE bucket >= ? AND bucket < ?""", (BUCKET_S, start, end))
             conn.execute("DELETE FROM raw WHERE ts < ?", (now - self.raw_retention_s,))
             conn.execute("DELETE FROM rollup WHERE bucket < ?", (now - self.rollup_retention_s,))
-            conn.execute("INSERT INTO meta VALUES ('last_rollup', ?) ON CONFLICT(key) DO UPDATE SET "
-                         "value=excluded.value", (str(end),))
+            pruned = now - self.raw_retention_s
+            conn.executemany("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                             [("last_rollup", str(end)), ("pruned_until", str(pruned))])
         self._last_rollup = end
+        self._pruned_until = pruned
 
     # -- reading -------------------------------------------------------------------------------
     def latest(self, device_id: str | None = None) -> list[LatestState]:
-        sql, params = "SELECT * FROM latest", ()
+        sql = "SELECT * FROM latest"
+        params: tuple[str, ...] = ()
         if device_id is not None:
             sql, params = sql + " WHERE device_id = ?", (device_id,)
         with self._lock:
@@ -222,9 +226,11 @@ class HistoryStore:
         if width > BUCKET_S:  # whole rollup buckets per point
             width = math.ceil(width / BUCKET_S) * BUCKET_S
         path = '$."' + reading.replace('"', "") + '"'
+        # raw rows are complete from the first bucket boundary after the last prune; before
+        # that, the rollups (made before every prune) hold the whole buckets
+        complete = -math.inf if self._pruned_until is None else math.ceil(self._pruned_until / BUCKET_S) * BUCKET_S
+        raw_from = max(start, min(end, complete))
         with self._lock:
-            first = self._conn.execute("SELECT MIN(ts) FROM raw WHERE device_id=?", (device_id,)).fetchone()[0]
-            raw_from = end if first is None else max(start, min(end, first))
             older = self._conn.execute(
                 "SELECT bucket, n, vmin, vmax, vsum, vlast FROM rollup WHERE device_id=? AND reading=? "
                 "AND bucket >= ? AND bucket < ? ORDER BY bucket", (device_id, reading, start, raw_from)).fetchall()
@@ -254,7 +260,8 @@ class HistoryStore:
     def messages(self, start: float | None = None, end: float | None = None,
                  device_id: str | None = None) -> Iterator[tuple[str, float, dict[str, Any]]]:
         """Raw messages in time order: ``(device_id, ts, readings)``."""
-        where, params = ["1"], []
+        where: list[str] = ["1"]
+        params: list[Any] = []
         if start is not None:
             where.append("ts >= ?")
             params.append(start)

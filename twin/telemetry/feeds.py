@@ -151,6 +151,7 @@ class MqttFeed:
         self.connected = False
         self.connects = 0
         self.last_error = ""
+        self._stopping = False
         self._client: Any = None
 
     def clock(self) -> float:
@@ -171,7 +172,7 @@ class MqttFeed:
             log.info("connected to %s, subscribed to %s/+/telemetry and /event", self.settings.url, self.prefix)
 
         def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
-            if self.connected:
+            if self.connected and not self._stopping:
                 self._note(f"lost the broker {self.settings.url} ({reason}); reconnecting")
             self.connected = False
 
@@ -204,6 +205,7 @@ class MqttFeed:
         return self.connected
 
     def stop(self) -> None:
+        self._stopping = True
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()

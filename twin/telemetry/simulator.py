@@ -31,6 +31,7 @@ from twin.telemetry import curves
 _MASK = (1 << 64) - 1
 REFERENCE_EPOCH = 1704067200.0
 """2024-01-01 UTC: counters (energy, water, passages) count from here."""
+REFERENCE_DAY = int(REFERENCE_EPOCH // 86400)
 INCIDENT_EVERY_S = 180.0
 """Demo mode: an incident every 3 minutes of wall time."""
 
@@ -275,7 +276,7 @@ class Simulator:
             profile = curves.LOAD_PROFILE.get(use, curves.LOAD_PROFILE["residential"])
             size = 0.5 + u(30)
             peak_kw = {"commercial": 120.0, "public": 80.0}.get(use, 40.0) * size
-            whole = math.floor(days)
+            whole = day - REFERENCE_DAY  # local days, consistent with the local hour
             cum = lambda prof: whole * sum(prof) + curves.integral(prof, h)  # noqa: E731
             return {"kwh": round(1e5 * u(31) + peak_kw * cum(profile), 2),
                     "water_m3": round(1e3 * u(32) + 0.4 * size * cum(curves.WATER_PROFILE), 3),
@@ -305,7 +306,7 @@ class Simulator:
             return {"fault": False, "running": running, "floor": 1 + int(u(slot, 91) * 8) if running else 1}
         if kind in ("gate", "barrier"):
             per_h = 60.0 if kind == "gate" else 25.0
-            whole = math.floor(days)
+            whole = day - REFERENCE_DAY  # local days, consistent with the local hour
             cum = per_h * (whole * sum(curves.TRAFFIC_PROFILE) + curves.integral(curves.TRAFFIC_PROFILE, h))
             out: dict[str, Any] = {"entries": int(cum * (0.5 + 0.02 * math.sin(h))), "exits": int(cum * 0.5)}
             if kind == "barrier":
