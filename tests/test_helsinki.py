@@ -29,8 +29,12 @@ def _count(df, key, value=None):
 
 
 def test_real_devices_are_all_brought_in(demo_scene, raw_points):
-    real = {k: sum(1 for d in demo_scene.devices if d.kind == k and not d.synthetic)
+    real = {k: sum(1 for d in demo_scene.devices if d.kind == k and not d.synthetic and d.id.startswith("osm-"))
             for k in ("pole", "camera", "manhole", "hydrant", "trash_bin", "charger")}
+    # and the demo's own device list (devices the map does not have), every row placed
+    listed = [d for d in demo_scene.devices if d.source.endswith("demo_devices.csv")]
+    assert len(listed) == 33
+    assert {d.props.get("use") for d in listed if d.kind == "meter"} == {"residential", "commercial", "public"}
     assert real["pole"] == _count(raw_points, "highway", "street_lamp") == 586
     assert real["camera"] == _count(raw_points, "man_made", "surveillance") == 221
     assert real["manhole"] == _count(raw_points, "manhole") == 397
@@ -135,7 +139,7 @@ def test_cli_info_json_contract():
     info = json.loads(r.stdout)
     for key in ("name", "crs", "origin", "bounds", "counts", "synthetic_counts", "warnings", "timings"):
         assert key in info
-    assert info["counts"]["camera"] == 221
+    assert info["counts"]["camera"] == 221 + 2  # OSM cameras and the demo list's two perimeter cameras
     assert info["counts"]["hydrant"] == 37
     assert set(info["origin"]) == {"lon", "lat"}
     assert all({"source", "feature", "reason", "action"} <= set(w) for w in info["warnings"])

@@ -1,0 +1,255 @@
+"""Live-state benchmarks (issue 4, section 6), each beside a naive baseline in the same run:
+
+1. ingest through parse -> state -> rules, in process (the pipeline's batches vs one message
+   at a time), with the final state checked against the last value sent;
+2. the same through a real mosquitto on loopback, fed by a separate publisher process: the
+   sustained rate, and publish-to-state latency p50 / p99 at 5,000 messages / s;
+3. restyling 10,000 devices after a batch of changes (one array write per kind vs one per
+   device).
+
+Run: ``make bench`` (it runs bench_scene.py too).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_scene import with_more_devices  # noqa: E402
+from twin.core.paths import DEMO_SCENE  # noqa: E402
+from twin.ingest.build import build_scene  # noqa: E402
+from twin.scene.scenefile import load_scene_spec  # noqa: E402
+from twin.state.events import EventStore  # noqa: E402
+from twin.state.rules import load_rules  # noqa: E402
+from twin.telemetry.feeds import MqttFeed  # noqa: E402
+from twin.telemetry.pipeline import Pipeline, TickResult  # noqa: E402
+from twin.telemetry.simulator import Simulator  # noqa: E402
+
+TMP = Path(tempfile.mkdtemp(prefix="twin-bench-"))
+PREFIX = "twin/bench"
+
+
+def devices_and_templates(scene):
+    sim = Simulator(scene.devices, seed=1, lat=60.17, lon=24.94, start=time.time(), incident_every_s=None)
+    t = time.time()
+    return [(d.id, sim.values(i, t)) for i, d in enumerate(sim.devices)]
+
+
+def pipeline_for(scene, name: str) -> Pipeline:
+    return Pipeline(scene.devices, EventStore(TMP / f"{name}.sqlite"), load_rules(), PREFIX)
+
+
+def raw_stream(templates, n: int) -> tuple[list[tuple[str, bytes]], dict[str, dict]]:
+    out, last = [], {}
+    now_ms = int(time.time() * 1000)
+    for k in range(n):
+        device_id, readings = templates[k % len(templates)]
+        body = {key: (round(v + (k // len(templates) % 7) * 0.1, 2) if isinstance(v, float) else v)
+                for key, v in readings.items()}
+        last[device_id] = body
+        out.append((f"{PREFIX}/{device_id}/telemetry", json.dumps(dict(body, ts=now_ms)).encode()))
+    return out, last
+
+
+# -- 1. in process ------------------------------------------------------------------------------
+def bench_ingest(scene, templates) -> None:
+    n = 200_000
+    stream, last = raw_stream(templates, n)
+    p = pipeline_for(scene, "ingest")
+    batch = 1000  # 50 ms of 20,000 messages / s
+    t0 = time.perf_counter()
+    for i in range(0, n, batch):
+        for topic, payload in stream[i:i + batch]:
+            p.submit_raw(topic, payload)
+        p.process()
+    dt = time.perf_counter() - t0
+    wrong = sum(1 for d, body in last.items() if p.store.get(d).readings != body)
+    assert p.parser.stats.accepted == n, p.stats()
+    # naive: the same path one message at a time (apply, rules and event writes per message)
+    q = pipeline_for(scene, "naive")
+    m = 20_000
+    t1 = time.perf_counter()
+    now = time.time()
+    for topic, payload in stream[:m]:
+        msg = q.parser.parse(topic, payload)
+        changed = q.store.apply([msg], now)
+        for c in q.engine.evaluate(changed, now):
+            if c.raised:
+                q.events.raise_event(c.device_id, c.kind, c.rule.id, c.rule.id, c.rule.severity, at=c.at)
+            else:
+                q.events.clear_condition(c.device_id, c.rule.id, c.at)
+    naive_rate = m / (time.perf_counter() - t1)
+    rate = n / dt
+    print(f"ingest parse->state->rules  {rate:9,.0f} msg/s   naive per message {naive_rate:9,.0f} msg/s   "
+          f"{rate / naive_rate:4.1f}x   (target >= 20,000 msg/s)")
+    print(f"  {n:,} messages, {len(last):,} devices; final state equal to the last value sent: "
+          f"{len(last) - wrong:,}/{len(last):,}")
+
+
+# -- 2. through mosquitto -----------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_broker() -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    conf = TMP / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 1000000\nmax_inflight_messages 0\n" +
+                    ("user root\n" if hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0 else ""))
+    proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("mosquitto did not start")
+
+
+def publish(port: int, templates, rate: float, seconds: float) -> dict:
+    dev_file, last_file = TMP / "devices.json", TMP / "last.json"
+    dev_file.write_text(json.dumps(templates))
+    subprocess.run([sys.executable, str(ROOT / "bench" / "publish_load.py"), str(port), PREFIX, str(dev_file),
+                    str(rate), str(seconds), str(last_file)], check=True)
+    return json.loads(last_file.read_text())
+
+
+class Naive:
+    """The baseline 3D-viewer way: every message applied, evaluated and restyled on arrival."""
+
+    def __init__(self, scene, vis, colours) -> None:
+        self.p = pipeline_for(scene, "naive-mqtt")
+        self.vis, self.colours = vis, colours
+        self.latencies: list[float] = []
+        self.lock = threading.Lock()
+
+    def submit_raw(self, topic: str, payload: bytes) -> None:
+        with self.lock:
+            m = self.p.parser.parse(topic, payload)
+            if m is None:
+                return
+            now = time.time()
+            changed = self.p.store.apply([m], now)
+            self.p.engine.evaluate(changed, now)
+            for d in changed:
+                self.colours.update({d: self.p.store.get(d).status}, self.vis)
+            self.latencies.append(time.time() - m.ts)
+
+
+def bench_mqtt(scene, templates, vis, colours) -> None:
+    broker, port = start_broker()
+    try:
+        for label, rate, seconds in (("sustained", 25_000.0, 10.0), ("latency", 5_000.0, 10.0)):
+            p = pipeline_for(scene, f"mqtt-{label}")
+            lat: list[float] = []
+
+            def listener(r: TickResult, lat=lat, p=p) -> None:
+                wall = time.time()
+                lat.extend(wall - m.ts for m in r.messages)
+                if r.changed:
+                    with p.lock:
+                        colours.update({d: p.store.states[d].status for d in r.changed}, vis)
+
+            p.listeners.append(listener)
+            feed = MqttFeed(f"mqtt://127.0.0.1:{port}", PREFIX)
+            feed.start(p)
+            p.start()
+            feed.wait_connected(10)
+            time.sleep(0.5)
+            t0 = time.monotonic()
+            sent = publish(port, templates, rate, seconds)
+            while p.parser.stats.accepted < sent["sent"] and time.monotonic() - t0 < seconds + 30:
+                time.sleep(0.05)
+            took = time.monotonic() - t0
+            feed.stop()
+            p.stop()
+            got = p.parser.stats.accepted
+            wrong = sum(1 for d, body in sent["last"].items() if p.store.get(d).readings != body)
+            lat_ms = np.array(lat) * 1000
+            if label == "sustained":
+                print(f"through mosquitto           {got / took:9,.0f} msg/s   ({got:,} of {sent['sent']:,} sent at "
+                      f"{sent['sent'] / sent['seconds']:,.0f}/s; final state equal to the last sent: "
+                      f"{len(sent['last']) - wrong:,}/{len(sent['last']):,})")
+            else:
+                print(f"publish-to-state latency at {rate:,.0f}/s   p50 {np.percentile(lat_ms, 50):5.0f} ms   "
+                      f"p99 {np.percentile(lat_ms, 99):5.0f} ms   (target p99 <= 250 ms)")
+        # naive at the same 5,000 / s
+        naive = Naive(scene, vis, colours)
+        client = MqttFeed(f"mqtt://127.0.0.1:{port}", PREFIX)
+        client.start(naive)  # type: ignore[arg-type]
+        client.wait_connected(10)
+        time.sleep(0.5)
+        sent = publish(port, templates, 5_000.0, 10.0)
+        t0 = time.monotonic()
+        while len(naive.latencies) < sent["sent"] and time.monotonic() - t0 < 60:
+            time.sleep(0.05)
+        client.stop()
+        lat_ms = np.array(naive.latencies) * 1000
+        print(f"  naive, apply + restyle per message: p50 {np.percentile(lat_ms, 50):5.0f} ms   "
+              f"p99 {np.percentile(lat_ms, 99):5.0f} ms   ({len(lat_ms):,} of {sent['sent']:,} arrived)")
+    finally:
+        broker.kill()
+
+
+# -- 3. restyle -------------------------------------------------------------------------------
+def bench_restyle(scene, vis, colours) -> None:
+    ids = [d.id for d in scene.devices]
+    rng = np.random.default_rng(1)
+    statuses = ("online", "alarm", "fault", "offline")
+    batches = [{ids[i]: statuses[int(rng.integers(4))] for i in rng.choice(len(ids), 2000, replace=False)}
+               for _ in range(20)]
+    fast = []
+    for b in batches:
+        t = time.perf_counter()
+        colours.update(b, vis)
+        fast.append(time.perf_counter() - t)
+    slow = []
+    for b in batches[:5]:
+        t = time.perf_counter()
+        for d, s in b.items():  # one array write per device
+            colours.update({d: s}, vis)
+        slow.append(time.perf_counter() - t)
+    everyone = {i: "online" for i in ids}
+    t = time.perf_counter()
+    colours.update(everyone, vis)
+    all_ms = (time.perf_counter() - t) * 1000
+    f, s = statistics.median(fast) * 1000, statistics.median(slow) * 1000
+    print(f"restyle {len(ids):,} devices, 2,000 changed: {f:6.2f} ms/tick   naive per device {s:8.1f} ms   "
+          f"{s / f:5.0f}x   (target <= 5 ms); all {len(ids):,} changed: {all_ms:.2f} ms")
+
+
+def main() -> None:
+    from twin.render.offscreen import compose
+    from twin.render.status import StatusColours
+
+    scene = with_more_devices(build_scene(load_scene_spec(DEMO_SCENE)), 6)
+    print(f"Live benchmark: {len(scene.devices):,} devices (the demo's, six times), this machine\n")
+    templates = devices_and_templates(scene)
+    plotter, vis = compose(scene, "overview", (1280, 720), "en")
+    colours = StatusColours(scene)
+    bench_ingest(scene, templates)
+    bench_restyle(scene, vis, colours)
+    bench_mqtt(scene, templates, vis, colours)
+    plotter.close()
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
