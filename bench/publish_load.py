@@ -40,7 +40,7 @@ def main() -> None:
             k = sent // n
             for key, v in readings.items():  # values move, so every message changes the state
                 if isinstance(v, float):
-                    body[key] = round(v + (k % 7) * 0.1, 2)
+                    body[key] = round(v * (1 - (k % 7) * 0.01), 3)
             last[device_id] = body
             body = dict(body, ts=now_ms)
             c.publish(topics[i], json.dumps(body))

@@ -81,3 +81,20 @@ def test_device_events():
     p = _parser()
     e = p.parse("twin/demo/cam-1/event", b'{"type": "face_match", "severity": "minor", "data": {"who": "x"}}')
     assert e == ExternalEvent("cam-1", NOW, "face_match", "minor", {"who": "x"})
+
+
+def test_hostile_payloads_nobody_planned_for():
+    """Recursion bombs, numbers with hundreds of digits, absurd timestamps, NaN: rejected and
+    counted, never an exception."""
+    p = _parser()
+    t = "twin/demo/env-1/telemetry"
+    assert p.parse(t, b"[" * 30_000 + b"]" * 30_000) is None  # under 64 KB: parsed, too deep
+    assert p.parse(t, b'{"pm25": ' + b"9" * 400 + b"}") is None
+    assert p.parse(t, b'{"pm25": NaN}') is None
+    assert p.parse(t, b'{"pm25": 1e999}') is None
+    assert p.parse(t, b'{"pm25": 5, "ts": ' + b"9" * 400 + b"}") is None
+    assert p.parse(t, b'{"pm25": 5, "ts": "99999-01-01T00:00:00"}') is None
+    assert p.parse(t, b'{"pm25": 5, "ts": true}') is None
+    assert p.parse("twin/demo/cam-1/event", b'{"type": "x", "data": [1]}') is None
+    assert dict(p.stats.rejected) == {"not_json": 1, "no_valid_reading": 3, "bad_timestamp": 3, "bad_event": 1}
+    assert p.parse(t, b'{"pm25": 5}') == Message("env-1", NOW, {"pm25": 5.0})

@@ -11,6 +11,9 @@ from twin.scene.scene import Scene
 STATUS_STYLE = {"online": "ok", "fault": "warning", "alarm": "alarm", "offline": "offline", "unknown": "unknown"}
 """Device status (state layer) -> palette entry (:data:`twin.render.style.STATUS`)."""
 STATUS_RGB = {s: np.array(style.rgb(style.STATUS[k]), dtype=np.uint8) for s, k in STATUS_STYLE.items()}
+_CODE = {s: i for i, s in enumerate(STATUS_RGB)}
+_UNKNOWN = _CODE["unknown"]
+_TABLE = np.array(list(STATUS_RGB.values()), dtype=np.uint8)
 LEGEND = (("ok", "正常", "online"), ("warning", "故障", "fault"), ("alarm", "告警", "alarm"),
           ("offline", "离线", "offline"), ("unknown", "未知", "unknown"))
 """(palette entry, Chinese label, status) in legend order; English labels are the entry names."""
@@ -30,15 +33,19 @@ class StatusColours:
 
     def update(self, statuses: dict[str, str], vis: SceneVisual | None = None) -> set[str]:
         """Set ``statuses`` (device id -> status); returns the kinds touched."""
-        touched: dict[str, list[tuple[int, str]]] = {}
+        touched: dict[str, tuple[list[int], list[int]]] = {}
+        where, code = self.where, _CODE
         for device_id, status in statuses.items():
-            loc = self.where.get(device_id)
+            loc = where.get(device_id)
             if loc is not None:
-                touched.setdefault(loc[0], []).append((loc[1], status))
-        for kind, rows in touched.items():
+                rows = touched.get(loc[0])
+                if rows is None:
+                    rows = touched[loc[0]] = ([], [])
+                rows[0].append(loc[1])
+                rows[1].append(code.get(status, _UNKNOWN))
+        for kind, (idx, codes) in touched.items():
             arr = self.arrays[kind]
-            for n, status in rows:
-                arr[n] = STATUS_RGB.get(status, STATUS_RGB["unknown"])
+            arr[idx] = _TABLE[codes]
             if vis is not None:
                 vis.set_device_colours(kind, arr)
         return set(touched)

@@ -32,7 +32,10 @@ def check_value(spec: Reading, value: Any) -> tuple[Any, str | None]:
         return None, (WRONG_TYPE if not isinstance(value, str) else OUT_OF_RANGE)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None, WRONG_TYPE
-    v = float(value)
+    try:
+        v = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        return None, OUT_OF_RANGE
     if not math.isfinite(v):
         return None, OUT_OF_RANGE
     if spec.type == "int":

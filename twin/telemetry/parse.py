@@ -110,7 +110,7 @@ class Parser:
             return None
         try:
             obj = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...]]]] bombs
             self._reject("not_json", f"{device_id}: {payload[:60]!r}", now)
             return None
         if not isinstance(obj, dict):
@@ -140,13 +140,13 @@ class Parser:
         if raw is None:
             return now
         ts: float | None = None
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw):
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and abs(raw) < 1e15 and math.isfinite(raw):
             ts = raw / 1000.0
         elif isinstance(raw, str):
             try:
                 dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
                 ts = dt.timestamp()
-            except ValueError:
+            except (ValueError, OverflowError, OSError):
                 ts = None
         if ts is None:
             self._reject("bad_timestamp", f"{device_id}: {str(raw)[:40]}", now)

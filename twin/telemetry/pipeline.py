@@ -137,7 +137,12 @@ class Pipeline:
         raw = self._raw
         for _ in range(len(raw)):
             topic, payload = raw.popleft()
-            item = parse(topic, payload)
+            try:
+                item = parse(topic, payload)
+            except Exception:  # a message nobody foresaw must not cost the batch
+                log.exception("could not parse a message on %s (dropped, counted as internal)", topic[:200])
+                self.parser.stats.rejected["internal"] += 1
+                continue
             if item is None:
                 continue
             (msgs if isinstance(item, Message) else external).append(item)  # type: ignore[arg-type]
