@@ -40,11 +40,19 @@ def events_json(db: Path, *extra: str) -> list[dict]:
 def test_simulate_into_broker_and_run_out_of_it(broker, tmp_path):
     """The MQTT path end to end with the simulator's realistic stream and an incident."""
     db = tmp_path / "ev.sqlite"
-    run = twin_bg("run", str(DEMO), "--headless", "--feed", broker.url, "--db", str(db), "--duration", "14")
-    time.sleep(5)  # the scene is built and subscribed
+    run = twin_bg("run", str(DEMO), "--headless", "--feed", broker.url, "--db", str(db))
+    assert run.stderr is not None
+    seen = []
+    for line in run.stderr:  # wait until the scene is built and the feed subscribed
+        seen.append(line)
+        if "subscribed" in line:
+            break
+    assert "subscribed" in "".join(seen), "".join(seen)
     sim = run_twin("simulate", str(DEMO), "--mqtt", broker.url, "--rate", "400", "--duration", "6",
                    "--incidents-every", "2")
     assert sim.returncode == 0, sim.stderr
+    time.sleep(2)
+    run.send_signal(signal.SIGTERM)  # a service manager stopping it: a clean exit
     out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     assert "Traceback" not in err
