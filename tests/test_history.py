@@ -138,3 +138,30 @@ def test_silent_devices_go_offline_after_three_heartbeats(demo_scene, tmp_path):
         r = p.process()
         assert p.store.get(cam).status == "online"
         assert [e.type for e in r.cleared] == ["camera_offline"]
+
+
+def test_scene_file_sets_prefix_and_time_zone(tmp_path, demo_scene):
+    """`[mqtt] prefix` and `timezone` in a scene file: kept on save, used by the live side,
+    refused with a clear message when wrong."""
+    import dataclasses
+
+    from twin.scene.scenefile import load_scene_spec, save_scene_spec
+    from twin.telemetry.live import local_hour_fn, scene_prefix, scene_tz
+
+    src = tmp_path / "s.toml"
+    src.write_text('name = "阳光 花园"\ntimezone = "Asia/Shanghai"\n[mqtt]\nprefix = "/estate/nanshan/"\n'
+                   '[[devices]]\npath = "d.csv"\n')
+    spec = load_scene_spec(src)
+    assert (spec.timezone, spec.mqtt_prefix) == ("Asia/Shanghai", "estate/nanshan")
+    save_scene_spec(spec, tmp_path / "t.toml")
+    again = load_scene_spec(tmp_path / "t.toml")
+    assert (again.timezone, again.mqtt_prefix) == ("Asia/Shanghai", "estate/nanshan")
+    scene = dataclasses.replace(demo_scene, spec=again)
+    assert scene_prefix(scene) == "estate/nanshan"
+    assert local_hour_fn(scene_tz(scene))(1_800_000_000.0) == 16  # 08:00 UTC is 16:00 in Shanghai
+    plain = dataclasses.replace(demo_scene, name="阳光 花园", spec=dataclasses.replace(again, mqtt_prefix=None))
+    assert scene_prefix(plain) == "twin/阳光-花园"
+    for bad, what in (('timezone = "Mars/Olympus"', "Mars/Olympus"), ('[mqtt]\nprefix = "a/#"', "a/#")):
+        (tmp_path / "b.toml").write_text(f'name = "x"\n{bad}\n')
+        with pytest.raises(InputError, match=what.replace("/", ".")):
+            load_scene_spec(tmp_path / "b.toml")

@@ -33,8 +33,10 @@ log = logging.getLogger("twin.pipeline")
 TICK_S = 0.05
 OFFLINE_CHECK_S = 1.0
 MAX_QUEUE = 1_000_000
-"""Raw messages waiting beyond this are dropped and counted as ``overload`` (memory bound under
-a flood from many devices at once; a flood from one device is cut by the parser first)."""
+MAX_QUEUE_BYTES = 256 * 1024 * 1024
+"""Raw messages waiting beyond a million or 256 MB are dropped and counted as ``overload`` (a
+memory bound under a flood from many devices at once; a flood from one device is cut by the
+parser first)."""
 HISTORY_FLUSH_S = 1.0
 
 
@@ -90,6 +92,7 @@ class Pipeline:
         self.events_raised = 0
         self.feed_info: dict[str, Any] = {}
         self._raw: deque[tuple[str, bytes]] = deque()
+        self._raw_bytes = 0
         self._parsed: deque[Message | ExternalEvent] = deque()
         self._last_offline = float("-inf")
         self._last_flush = float("-inf")
@@ -114,9 +117,10 @@ class Pipeline:
 
     # -- feeds' side (any thread, never blocks) ------------------------------------------------
     def submit_raw(self, topic: str, payload: bytes) -> None:
-        if len(self._raw) >= MAX_QUEUE:
+        if len(self._raw) >= MAX_QUEUE or self._raw_bytes >= MAX_QUEUE_BYTES:
             self.overload += 1
             return
+        self._raw_bytes += len(payload)  # approximate under races; a bound, not an account
         self._raw.append((topic, payload))
 
     def submit(self, items: list[Message] | list[ExternalEvent] | list[Message | ExternalEvent]) -> None:
@@ -137,6 +141,7 @@ class Pipeline:
         raw = self._raw
         for _ in range(len(raw)):
             topic, payload = raw.popleft()
+            self._raw_bytes -= len(payload)
             try:
                 item = parse(topic, payload)
             except Exception:  # a message nobody foresaw must not cost the batch
