@@ -10,9 +10,12 @@ import time
 from tests.conftest import ROOT
 
 
-def test_app_opens_the_demo_window_and_stays_up():
+def test_app_opens_the_demo_window_and_stays_up(tmp_path):
+    """`make run`: the demo in a window with the built-in simulator driving live states."""
     env = dict(os.environ)  # DISPLAY is the suite's Xvfb
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--lang", "en"], cwd=ROOT, env=env,
+    db = tmp_path / "ev.sqlite"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--lang", "en", "--db", str(db),
+                             "--incidents-every", "2"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + 60
@@ -27,6 +30,23 @@ def test_app_opens_the_demo_window_and_stays_up():
         assert "Helsinki centre (demo) - community twin" in window
         time.sleep(2)
         assert proc.poll() is None  # still up: an interactive window, not a one-shot render
+        # the simulator runs behind the window: every device reported, an incident raised
+        from twin.state.events import EventStore
+        from twin.state.history import HistoryStore, history_path
+
+        deadline = time.time() + 30
+        n_events = 0
+        while time.time() < deadline and n_events == 0:
+            time.sleep(1)
+            with EventStore(db) as ev:
+                n_events = len(ev.events())
+        assert n_events >= 1
+        hist = HistoryStore(history_path(db))
+        try:
+            assert len(hist.latest()) > 1700
+        finally:
+            hist.close()
+        assert proc.poll() is None
     finally:
         proc.terminate()
         try:

@@ -8,4 +8,4 @@ if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
 fi
 mkdir -p out
 echo "No display found (DISPLAY is not set): rendering the demo on a virtual screen to out/demo.png instead."
-exec xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/twin render scenes/demo.toml --view overview --out out/demo.png
+exec xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/twin render scenes/demo.toml --view overview --feed sim --out out/demo.png

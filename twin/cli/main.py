@@ -230,7 +230,40 @@ def cmd_view(args: argparse.Namespace) -> int:
     scene = _build(args.scene)
     from twin.render.interactive import show_scene
 
-    show_scene(scene, args.lang)
+    if not args.feed:
+        show_scene(scene, args.lang)
+        return 0
+    import logging
+    import threading
+
+    from twin.telemetry.live import format_local, make_feed, open_live, scene_tz
+
+    logging.basicConfig(level=logging.INFO, format="twin: %(message)s", stream=sys.stderr)
+    feed = make_feed(args.feed, scene, args.seed, args.speed, None, args.incidents_every or None)
+    live = open_live(scene, args.db, feed)
+    lock = threading.Lock()
+    pending: dict[str, str] = {}
+    states = live.pipeline.store.states
+
+    def collect(result: Any) -> None:  # pipeline thread: remember what changed, nothing more
+        with lock:
+            for device_id in result.changed:
+                pending[device_id] = states[device_id].status
+
+    live.pipeline.listeners.append(collect)
+    tz = scene_tz(scene)
+
+    def poll() -> tuple[dict[str, str], str]:  # GUI thread, every 250 ms
+        with lock:
+            changed = dict(pending)
+            pending.clear()
+        return changed, format_local(feed.clock(), tz)
+
+    live.start()
+    try:
+        show_scene(scene, args.lang, poll=poll)
+    finally:
+        live.close()
     return 0
 
 
@@ -288,6 +321,11 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("view", help="open a scene in an interactive 3D window")
     s.add_argument("scene")
     s.add_argument("--lang", choices=("zh", "en"))
+    s.add_argument("--feed", help="colour devices by live status: sim, mqtt://HOST[:PORT] or replay:FILE")
+    s.add_argument("--db", help="event log of the live session (default: ~/.local/share/twin/<scene>/)")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--speed", type=float, default=1.0)
+    s.add_argument("--incidents-every", type=float, default=180.0, metavar="S")
     s.set_defaults(func=cmd_view)
 
     from twin.cli.live_cmds import add_commands

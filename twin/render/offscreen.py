@@ -46,9 +46,11 @@ def setup_view(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, in
 
 def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, int],
                  top: vtk.vtkRenderer | None = None, statuses: dict[str, str] | None = None,
-                 subtitle: str | None = None) -> None:
-    """Title, legend (kind, colour, count) and attribution; in the ``top`` layer when given, so
-    that device markers never cover them."""
+                 subtitle: str | None = None) -> dict[str, vtk.vtkProp]:
+    """Title, legend (kind, colour, count; or status, colour, count when ``statuses`` is
+    given), subtitle and attribution; in the ``top`` layer when given, so that device markers
+    never cover them. Returns the title, subtitle and legend actors (live views update them)."""
+    named: dict[str, vtk.vtkProp] = {}
     font = cjk_font() if lang == "zh" else None
     scale = size[1] / 1080
     backing = [c / 255 for c in style.rgb(style.BACKGROUND)]
@@ -57,8 +59,8 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
                              color=style.TEXT, font_file=font)
     title.GetTextProperty().SetBold(True)
     made.append(title)
-    if subtitle:
-        made.append(plotter.add_text(subtitle, position="upper_right", font_size=max(9, int(16 * scale)),
+    if subtitle is not None:
+        made.append(plotter.add_text(subtitle or " ", position="upper_right", font_size=max(9, int(16 * scale)),
                                      color=style.TEXT, font_file=font))
     labels = []
     if statuses is not None:  # live: a legend of the five status colours with their counts
@@ -79,6 +81,7 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
             tp.SetFontFamily(4)  # VTK_FONT_FILE
             tp.SetFontFile(font)
         made.append(legend)
+        named["legend"] = legend
     if any(s.path.name.lower().endswith((".pbf", ".osm", ".osm.xml")) for s in scene.spec.sources):
         foot = pick(lang, "Map data (c) OpenStreetMap contributors, ODbL 1.0",
                     "地图数据 (c) OpenStreetMap 贡献者, ODbL 1.0")
@@ -91,6 +94,10 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
         if top is not None:
             plotter.renderer.RemoveViewProp(actor)
             top.AddViewProp(actor)
+    named["title"] = title
+    if subtitle is not None:
+        named["subtitle"] = made[1]
+    return named
 
 
 def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920, 1080),
@@ -109,7 +116,7 @@ def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920,
         alert = [d.id for d in scene.devices if statuses.get(d.id) in ("alarm", "fault")]
         vis.set_alerts(alert, np.array([STATUS_RGB[statuses[i]] for i in alert]).reshape(-1, 3),
                        max(10.0, 18.0 * size[1] / 1080))
-    add_overlays(plotter, scene, lang, size, vis.overlay, statuses, subtitle)
+    vis.labels = add_overlays(plotter, scene, lang, size, vis.overlay, statuses, subtitle)
     return plotter, vis
 
 

@@ -50,6 +50,8 @@ class SceneVisual:
     glyphs: dict[str, GlyphLayer] = field(default_factory=dict)
     markers: pv.PolyData | None = None
     overlay: vtk.vtkRenderer | None = None
+    labels: dict[str, object] = field(default_factory=dict)
+    """Title, subtitle and legend actors (live views update their text)."""
     _marker_index: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add_to(self, plotter: pv.Plotter, metres_per_pixel: float = 1.0) -> None:
