@@ -432,3 +432,19 @@ def test_round_trip(epsg: int, centre: tuple[float, float]) -> None:
     # and starting from lon / lat
     lon3, lat3 = ft.to_lonlat(*ft.to_local(lon, lat))
     assert np.max(np.abs(lon3 - lon)) < 1e-9 and np.max(np.abs(lat3 - lat)) < 1e-9
+
+
+@pytest.mark.parametrize("name", ["devices_template.xlsx", "devices_template.csv"])
+def test_the_shipped_template_reads_as_it_says(name):
+    """A user fills in the template: every example row is placed, lon/lat and x/y alike, and the
+    meter keeps its building use (the simulator's load curve)."""
+    from twin.core.paths import ASSETS_DIR
+    from twin.ingest.build import build_scene
+    from twin.scene.scenefile import DeviceLayerSpec, SceneSpec
+
+    scene = build_scene(SceneSpec(name="t", devices=[DeviceLayerSpec(ASSETS_DIR / "templates" / name)]))
+    got = {d.id: d for d in scene.devices}
+    assert set(got) == {"cam-gate-01", "pole-001", "bin-001", "meter-b1"}
+    assert got["cam-gate-01"].subkind == "ai" and got["pole-001"].kind == "pole"
+    assert got["meter-b1"].props["use"] == "residential"
+    assert abs(got["bin-001"].lon - 24.9414) < 0.01  # from x / y in EPSG:32635

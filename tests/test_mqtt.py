@@ -17,11 +17,9 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from tests.conftest import Broker, free_port
-from twin.state.events import EventStore
-from twin.state.rules import load_rules
 from twin.telemetry.feeds import MqttFeed
+from twin.telemetry.live import open_live
 from twin.telemetry.parse import topic_prefix
-from twin.telemetry.pipeline import Pipeline
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
@@ -34,21 +32,20 @@ def wait_for(cond: Callable[[], bool], timeout: float = 15.0, what: str = "condi
 
 
 class Live:
+    """The live session the CLI and the window use (twin.telemetry.live), on an MQTT feed."""
+
     def __init__(self, scene, db: Path, url: str) -> None:
         self.prefix = topic_prefix(scene.name)
-        self.events = EventStore(db)
-        self.pipeline = Pipeline(scene.devices, self.events, load_rules(), self.prefix)
         self.feed = MqttFeed(url, self.prefix)
-        self.feed.start(self.pipeline)
-        self.pipeline.start()
+        self.session = open_live(scene, db, self.feed)
+        self.pipeline, self.events = self.session.pipeline, self.session.events
+        self.session.start()
 
     def topic(self, device_id: str, channel: str = "telemetry") -> str:
         return f"{self.prefix}/{device_id}/{channel}"
 
     def close(self) -> None:
-        self.feed.stop()
-        self.pipeline.stop()
-        self.events.close()
+        self.session.close()
 
 
 @pytest.fixture

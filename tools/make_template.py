@@ -26,11 +26,14 @@ HEADERS = [
     ("fov", "视场角", "camera horizontal field of view, degrees"),
     ("tilt", "俯仰角", "camera tilt below horizontal, degrees"),
     ("subkind", "子类型", "camera: " + " / ".join(CAMERA_DEFAULTS)),
+    ("use", "用途", "meter: the building's use, residential / commercial / public (simulated load curve)"),
 ]
 ROWS = [
-    ["cam-gate-01", "camera", "North gate AI camera", 24.94105, 60.17095, None, None, None, 4.5, 180, 60, 20, "ai"],
-    ["pole-001", "智慧杆", "Pole 1", 24.94160, 60.17120, None, None, None, 8, None, None, None, None],
-    ["bin-001", "trash_bin", "Bin 1", None, None, 385950.0, 6672310.0, "EPSG:32635", None, None, None, None, None],
+    ["cam-gate-01", "camera", "North gate AI camera", 24.94105, 60.17095, None, None, None, 4.5, 180, 60, 20, "ai", None],
+    ["pole-001", "智慧杆", "Pole 1", 24.94160, 60.17120, None, None, None, 8, None, None, None, None, None],
+    ["bin-001", "trash_bin", "Bin 1", None, None, 385950.0, 6672310.0, "EPSG:32635", None, None, None, None, None, None],
+    ["meter-b1", "meter", "Block 1 meter", 24.94200, 60.17150, None, None, None, 1.2, None, None, None, None,
+     "residential"],
 ]
 
 

@@ -3,15 +3,12 @@ optionally live: devices recoloured by status as the pipeline reports changes.""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from twin.core.i18n import default_lang, pick
+from twin.core.i18n import default_lang
 from twin.render.offscreen import compose
-from twin.render.status import LEGEND, STATUS_RGB, StatusColours
+from twin.render.status import StatusColours, alert_point_size, legend_labels, show_alerts
 from twin.scene.scene import Scene
 
 LIVE_TICK_MS = 250
@@ -30,23 +27,21 @@ def show_scene(scene: Scene, lang: str | None = None, size: tuple[int, int] = (1
     if poll is not None:
         colours = StatusColours(scene)
         status: dict[str, str] = {}
-        point = max(10.0, 18.0 * size[1] / 1080)
+        point = alert_point_size(size[1])
 
         def tick(step: Any) -> None:
             changed, when = poll()
             if changed:
                 status.update(changed)
                 colours.update(changed, vis)
-                alert = [i for i, s in status.items() if s in ("alarm", "fault")]
-                vis.set_alerts(alert, np.array([STATUS_RGB[status[i]] for i in alert]).reshape(-1, 3), point)
+                show_alerts(vis, status, point)
                 legend = vis.labels.get("legend")
                 if legend is not None:
-                    tally = Counter(status.get(d.id, "unknown") for d in scene.devices)
-                    for n, (_entry, zh, st) in enumerate(LEGEND):
-                        legend.SetEntryString(n, f"{pick(lang, st, zh)}  {tally.get(st, 0)}")  # type: ignore[attr-defined]
+                    for n, (text, _colour) in enumerate(legend_labels(scene, status, lang)):
+                        legend.SetEntryString(n, text)  # type: ignore[attr-defined]
             sub = vis.labels.get("subtitle")
-            if sub is not None:  # a corner annotation (upper right = corner 3)
-                sub.SetText(3, when)  # type: ignore[attr-defined]
+            if sub is not None:
+                sub.SetInput(when)  # type: ignore[attr-defined]
             plotter.render()
 
         plotter.add_timer_event(max_steps=10**9, duration=LIVE_TICK_MS, callback=tick)

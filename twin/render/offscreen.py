@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from time import perf_counter
 
-import numpy as np
 import pyvista as pv
 import vtk
 
@@ -15,7 +13,7 @@ from twin.core.i18n import default_lang, pick
 from twin.render import style
 from twin.render.fonts import cjk_font
 from twin.render.scenevis import SceneVisual, frame_bookmark, frame_overview
-from twin.render.status import LEGEND, STATUS_RGB, StatusColours
+from twin.render.status import StatusColours, alert_point_size, legend_labels, show_alerts
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
 
@@ -60,13 +58,25 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
     title.GetTextProperty().SetBold(True)
     made.append(title)
     if subtitle is not None:
-        made.append(plotter.add_text(subtitle or " ", position="upper_right", font_size=max(9, int(16 * scale)),
-                                     color=style.TEXT, font_file=font))
+        # a text actor, not a corner annotation: it gets the dark backing like the title, and
+        # live views change its text with SetInput
+        sub = vtk.vtkTextActor()
+        sub.SetInput(subtitle or " ")
+        sub.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        sub.SetPosition(0.995, 0.985)
+        tp = sub.GetTextProperty()
+        tp.SetFontSize(max(10, int(30 * scale)))
+        tp.SetColor(*[c / 255 for c in style.rgb(style.TEXT)])
+        tp.SetJustificationToRight()
+        tp.SetVerticalJustificationToTop()
+        if font:
+            tp.SetFontFamily(4)  # VTK_FONT_FILE
+            tp.SetFontFile(font)
+        plotter.renderer.AddViewProp(sub)
+        made.append(sub)
     labels = []
     if statuses is not None:  # live: a legend of the five status colours with their counts
-        tally = Counter(statuses.get(d.id, "unknown") for d in scene.devices)
-        for entry, zh, status in LEGEND:
-            labels.append((f"{pick(lang, status, zh)}  {tally.get(status, 0)}", style.STATUS[entry]))
+        labels = legend_labels(scene, statuses, lang)
     else:
         counts = scene.counts()
         for kind, spec in CATALOGUE.items():
@@ -113,9 +123,7 @@ def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920,
     plotter.renderer.ResetCameraClippingRange()
     if statuses is not None:
         StatusColours(scene).update({d.id: statuses.get(d.id, "unknown") for d in scene.devices}, vis)
-        alert = [d.id for d in scene.devices if statuses.get(d.id) in ("alarm", "fault")]
-        vis.set_alerts(alert, np.array([STATUS_RGB[statuses[i]] for i in alert]).reshape(-1, 3),
-                       max(10.0, 18.0 * size[1] / 1080))
+        show_alerts(vis, statuses, alert_point_size(size[1]))
     vis.labels = add_overlays(plotter, scene, lang, size, vis.overlay, statuses, subtitle)
     return plotter, vis
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
+from twin.core.i18n import pick
 from twin.render import style
 from twin.render.scenevis import SceneVisual
 from twin.scene.scene import Scene
@@ -49,3 +52,19 @@ class StatusColours:
             if vis is not None:
                 vis.set_device_colours(kind, arr)
         return set(touched)
+
+
+def legend_labels(scene: Scene, statuses: dict[str, str], lang: str) -> list[tuple[str, str]]:
+    """(label with the count of devices, colour) per status, in legend order."""
+    tally = Counter(statuses.get(d.id, "unknown") for d in scene.devices)
+    return [(f"{pick(lang, status, zh)}  {tally.get(status, 0)}", style.STATUS[entry]) for entry, zh, status in LEGEND]
+
+
+def show_alerts(vis: SceneVisual, statuses: dict[str, str], point_size: float) -> None:
+    """Large pins over every device in alarm or fault."""
+    alert = [i for i, s in statuses.items() if s in ("alarm", "fault")]
+    vis.set_alerts(alert, np.array([STATUS_RGB[statuses[i]] for i in alert]).reshape(-1, 3), point_size)
+
+
+def alert_point_size(height_px: int) -> float:
+    return max(10.0, 18.0 * height_px / 1080)

@@ -42,35 +42,36 @@ class Feed(Protocol):
     def info(self) -> dict[str, Any]: ...
 
 
-# -- simulator ---------------------------------------------------------------------------------
-class SimFeed:
-    """The simulator in real time (times ``speed``). Every device reports once at the start so
-    the scene is fully coloured at once (hourly devices would otherwise stay unknown)."""
+# -- feeds with their own clock (simulator, replay) -------------------------------------------
+class _PacedFeed:
+    """A feed whose time runs from ``t0`` at ``speed`` times the wall clock, submitting every
+    ``tick_s`` whatever :meth:`_due` returns for the time reached."""
 
-    name = "sim"
+    name = ""
 
-    def __init__(self, sim: Simulator, tick_s: float = 0.1) -> None:
-        self.sim = sim
-        self.tick_s = tick_s
+    def __init__(self, t0: float, speed: float, tick_s: float = 0.1) -> None:
+        self.t0, self.speed, self.tick_s = t0, speed, tick_s
         self._wall0 = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def _now(self) -> float:
+        return self.t0 + (time.monotonic() - self._wall0) * self.speed
+
     def clock(self) -> float:
-        return self.sim.start + (time.monotonic() - self._wall0) * self.sim.speed
+        return self._now()
+
+    def _due(self, now: float) -> list[Message]:
+        raise NotImplementedError
 
     def start(self, pipeline: Pipeline) -> None:
         self._wall0 = time.monotonic()
-        pipeline.submit(self.sim.snapshot(self.sim.start))
 
         def run() -> None:
-            last = self.sim.start
-            while not self._stop.wait(self.tick_s):
-                now = self.clock()
-                pipeline.submit(self.sim.messages(last, now))
-                last = now
+            while not self.done and not self._stop.wait(self.tick_s):
+                pipeline.submit(self._due(self._now()))
 
-        self._thread = threading.Thread(target=run, name="twin-sim-feed", daemon=True)
+        self._thread = threading.Thread(target=run, name=f"twin-{self.name}-feed", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -81,6 +82,27 @@ class SimFeed:
     @property
     def done(self) -> bool:
         return False
+
+
+class SimFeed(_PacedFeed):
+    """The simulator in real time (times ``speed``). Every device reports once at the start so
+    the scene is fully coloured at once (hourly devices would otherwise stay unknown)."""
+
+    name = "sim"
+
+    def __init__(self, sim: Simulator, tick_s: float = 0.1) -> None:
+        super().__init__(sim.start, sim.speed, tick_s)
+        self.sim = sim
+        self._last = sim.start
+
+    def start(self, pipeline: Pipeline) -> None:
+        pipeline.submit(self.sim.snapshot(self.sim.start))
+        self._last = self.sim.start
+        super().start(pipeline)
+
+    def _due(self, now: float) -> list[Message]:
+        out, self._last = self.sim.messages(self._last, now), now
+        return out
 
     def info(self) -> dict[str, Any]:
         return {"feed": "sim", "seed": self.sim.seed, "speed": self.sim.speed,
@@ -292,7 +314,7 @@ def read_history_csv(path: Path, kinds: dict[str, str]) -> tuple[list[Message], 
     return out, skipped
 
 
-class ReplayFeed:
+class ReplayFeed(_PacedFeed):
     """Plays a history export at ``speed`` times real time; its clock is the recorded time."""
 
     name = "replay"
@@ -300,17 +322,15 @@ class ReplayFeed:
     def __init__(self, path: Path, kinds: dict[str, str], speed: float = 1.0, tick_s: float = 0.1) -> None:
         self.path = path
         self.messages, self.skipped = read_history_csv(path, kinds)
-        self.speed = speed
-        self.tick_s = tick_s
-        self.t0 = self.messages[0].ts
+        super().__init__(self.messages[0].ts, speed, tick_s)
         self.t_end = self.messages[-1].ts
-        self._wall0 = time.monotonic()
         self._i = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def clock(self) -> float:
-        return min(self.t0 + (time.monotonic() - self._wall0) * self.speed, self.t_end)
+        return min(self._now(), self.t_end)
+
+    def _due(self, now: float) -> list[Message]:
+        return self.take_until(now)
 
     def take_until(self, t: float) -> list[Message]:
         j = self._i
@@ -318,22 +338,6 @@ class ReplayFeed:
             j += 1
         out, self._i = self.messages[self._i:j], j
         return out
-
-    def start(self, pipeline: Pipeline) -> None:
-        self._wall0 = time.monotonic()
-
-        def run() -> None:
-            while not self._stop.is_set() and self._i < len(self.messages):
-                pipeline.submit(self.take_until(self.t0 + (time.monotonic() - self._wall0) * self.speed))
-                self._stop.wait(self.tick_s)
-
-        self._thread = threading.Thread(target=run, name="twin-replay-feed", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5.0)
 
     @property
     def done(self) -> bool:

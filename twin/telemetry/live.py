@@ -166,7 +166,6 @@ def statuses_at(scene: Scene, feed_spec: str, at: float | None = None, seed: int
         raise InputError("--feed", f"{spec!r} is not a feed.", f"Use {FEED_HELP}.")
     live.pipeline.process(at)
     out = {i: st.status for i, st in live.pipeline.store.states.items()}
-    live.pipeline.writer = None
     live.events.close()
     return out, at
 

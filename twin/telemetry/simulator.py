@@ -243,12 +243,12 @@ class Simulator:
 
         kind = d.kind
         days = (t - REFERENCE_EPOCH) / 86400.0
-        temp = curves.air_temperature(self.lat, doy, h) + noise(0.4, 3)
         if kind == "parking_space":
             return {"occupied": self._occupied(key, day, h), "booked": False}
         if kind == "charger":
             return self._charger(key, day, h, t)
         if kind in ("env_monitor", "pole"):
+            temp = curves.air_temperature(self.lat, doy, h) + noise(0.4, 3)
             base = 12.0 + 22.0 * _mix(s, day, 11)  # the day's background, shared by the community
             pm = max(0.0, curves.pm25(h, base) + 4.0 * (u(12) - 0.5) + noise(2.0, 13))
             air = {"pm25": round(pm, 1), "pm10": round(pm * 1.55 + 6.0 + noise(2.0, 14), 1),
