@@ -332,6 +332,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_commands(sub)
 
+    from twin.cli.record_cmd import add_command as add_record
+
+    add_record(sub)
+
     s = sub.add_parser("template", help="write the device-list template (.xlsx or .csv)")
     s.add_argument("out", metavar="FILE.xlsx|FILE.csv")
     s.set_defaults(func=cmd_template)

@@ -232,6 +232,11 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     for v in spec.views:
         x, y = ft.to_local(v.lon, v.lat)
         scene.view_targets[v.name] = (float(x), float(y))
+    for t in spec.tours:
+        for i, k in enumerate(t.keyframes):
+            if k.lon is not None and k.lat is not None:
+                x, y = ft.to_local(k.lon, k.lat)
+                scene.tour_targets[(t.name, i)] = (float(x), float(y))
     scene.warnings = b.warnings
     scene.timings = b.timings
     scene.timings["total"] = sum(b.timings.values())

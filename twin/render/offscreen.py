@@ -20,6 +20,12 @@ from twin.scene.scene import Scene
 
 def make_plotter(size: tuple[int, int], off_screen: bool = True) -> pv.Plotter:
     plotter = pv.Plotter(off_screen=off_screen, window_size=list(size), lighting="none")
+    configure(plotter)
+    return plotter
+
+
+def configure(plotter: pv.Plotter) -> None:
+    """The twin's lights and background on a plotter (offscreen, interactive or in Qt)."""
     # two fixed scene lights instead of pyvista's five-light kit (per-fragment lighting is the
     # costliest part of a software frame); shading stays put while the camera orbits
     for direction, intensity in style.LIGHTS:
@@ -27,7 +33,6 @@ def make_plotter(size: tuple[int, int], off_screen: bool = True) -> pv.Plotter:
                                    intensity=intensity))
     plotter.set_background(style.BACKGROUND)
     plotter.render_window.SetMultiSamples(0)  # software GL: FXAA for stills, none while moving
-    return plotter
 
 
 def setup_view(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, int]) -> float:
@@ -116,16 +121,28 @@ def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920,
     """A plotter with the whole scene in it, framed for ``view``, with title and legend."""
     lang = lang or default_lang()
     plotter = make_plotter(size, off_screen)
+    vis = populate(plotter, scene, view, size, statuses)
+    vis.labels = add_overlays(plotter, scene, lang, size, vis.overlay, statuses, subtitle)
+    return plotter, vis
+
+
+def populate(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, int],
+             statuses: dict[str, str] | None = None) -> SceneVisual:
+    """The scene's visuals and device markers in ``plotter``, framed for ``view`` (overview or a
+    bookmark), devices coloured by ``statuses`` when given."""
     vis = SceneVisual(scene)
     vis.add_to(plotter)
-    vis.add_markers(plotter, point_size=max(4.0, 7.0 * size[1] / 1080))
+    vis.add_markers(plotter, point_size=marker_point_size(size[1]))
     vis.rescale_glyphs(setup_view(plotter, scene, view, size))
     plotter.renderer.ResetCameraClippingRange()
     if statuses is not None:
         StatusColours(scene).update({d.id: statuses.get(d.id, "unknown") for d in scene.devices}, vis)
         show_alerts(vis, statuses, alert_point_size(size[1]))
-    vis.labels = add_overlays(plotter, scene, lang, size, vis.overlay, statuses, subtitle)
-    return plotter, vis
+    return vis
+
+
+def marker_point_size(height_px: int) -> float:
+    return max(4.0, 7.0 * height_px / 1080)
 
 
 def render_scene(scene: Scene, out: str | Path, view: str = "overview", size: tuple[int, int] = (1920, 1080),

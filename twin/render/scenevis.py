@@ -48,11 +48,11 @@ class SceneVisual:
     scene: Scene
     actors: dict[str, object] = field(default_factory=dict)
     glyphs: dict[str, GlyphLayer] = field(default_factory=dict)
-    markers: pv.PolyData | None = None
+    markers: dict[str, pv.PolyData] = field(default_factory=dict)
+    """Kind -> the points of its constant-size markers."""
     overlay: vtk.vtkRenderer | None = None
     labels: dict[str, object] = field(default_factory=dict)
     """Title, subtitle and legend actors (live views update their text)."""
-    _marker_index: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add_to(self, plotter: pv.Plotter, metres_per_pixel: float = 1.0) -> None:
         scene = self.scene
@@ -116,18 +116,11 @@ class SceneVisual:
             self.glyphs[kind] = layer
 
     def add_markers(self, plotter: pv.Plotter, point_size: float) -> None:
-        """A constant-size coloured dot above every device, so each reads at any zoom."""
+        """A constant-size coloured dot above every device, so each reads at any zoom (one
+        point actor per kind, so a view can hide kinds)."""
         devs = self.scene.devices
         if not devs:
             return
-        lift = np.array([CATALOGUE[d.kind].mount_height for d in devs])
-        pts = np.column_stack([[d.x for d in devs], [d.y for d in devs],
-                               [d.z for d in devs] + np.maximum(lift, 1.0) + 1.5])
-        poly = pv.PolyData(pts)
-        poly.point_data["rgb"] = np.array([style.rgb(CATALOGUE[d.kind].colour) for d in devs], dtype=np.uint8)
-        self.markers = poly
-        kinds = np.array([d.kind for d in devs])
-        self._marker_index = {k: np.nonzero(kinds == k)[0] for k in set(kinds.tolist())}
         # markers live in an overlay layer sharing the camera: like map pins, never hidden
         # behind a building (an alarm must always be seen)
         overlay = vtk.vtkRenderer()
@@ -137,17 +130,36 @@ class SceneVisual:
         win = plotter.render_window
         win.SetNumberOfLayers(max(2, win.GetNumberOfLayers()))
         win.AddRenderer(overlay)
-        mapper = vtk.vtkPolyDataMapper()
-        mapper.SetInputData(poly)
-        actor = rgb_points_actor(mapper)
-        prop = actor.GetProperty()
-        prop.SetRepresentationToPoints()
-        prop.SetRenderPointsAsSpheres(True)
-        prop.SetPointSize(point_size)
-        prop.LightingOff()
-        overlay.AddActor(actor)
         self.overlay = overlay
-        self.actors["markers"] = actor
+        by_kind: dict[str, list] = {}
+        for d in devs:
+            by_kind.setdefault(d.kind, []).append(d)
+        for kind, group in by_kind.items():
+            lift = max(CATALOGUE[kind].mount_height, 1.0) + 1.5
+            pts = np.column_stack([[d.x for d in group], [d.y for d in group], [d.z + lift for d in group]])
+            poly = pv.PolyData(pts.astype(np.float64))
+            poly.point_data["rgb"] = np.tile(np.array(style.rgb(CATALOGUE[kind].colour), dtype=np.uint8),
+                                             (len(group), 1))
+            mapper = vtk.vtkPolyDataMapper()
+            mapper.SetInputData(poly)
+            actor = rgb_points_actor(mapper)
+            prop = actor.GetProperty()
+            prop.SetRepresentationToPoints()
+            prop.SetRenderPointsAsSpheres(True)
+            prop.SetPointSize(point_size)
+            prop.LightingOff()
+            overlay.AddActor(actor)
+            self.markers[kind] = poly
+            self.actors[f"markers:{kind}"] = actor
+
+    def set_kind_visible(self, kind: str, visible: bool) -> None:
+        """Show or hide every device of ``kind`` (glyphs and markers)."""
+        layer = self.glyphs.get(kind)
+        if layer is not None:
+            layer.actor.SetVisibility(visible)
+        actor = self.actors.get(f"markers:{kind}")
+        if actor is not None:
+            actor.SetVisibility(visible)  # type: ignore[attr-defined]
 
     def set_device_colours(self, kind: str, colours: np.ndarray) -> None:
         """Restyle every device of ``kind`` (uint8 RGB per device, in scene order): one array
@@ -157,12 +169,11 @@ class SceneVisual:
             return
         colours = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)
         layer.set_colours(colours)
-        if self.markers is not None:
-            idx = self._marker_index.get(kind)
-            if idx is not None:
-                self.markers.point_data["rgb"][idx] = colours
-                self.markers.GetPointData().GetArray("rgb").Modified()
-                self.markers.Modified()
+        poly = self.markers.get(kind)
+        if poly is not None:
+            poly.point_data["rgb"][:] = colours
+            poly.GetPointData().GetArray("rgb").Modified()
+            poly.Modified()
 
     def set_alerts(self, device_ids: list[str], colours: np.ndarray, point_size: float) -> None:
         """Large pins over the devices that need attention (alarm, fault), drawn above the

@@ -45,6 +45,8 @@ class Scene:
     spaces: list[Space] = field(default_factory=list)
     view_targets: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Bookmark name -> the local (x, y) it looks at."""
+    tour_targets: dict[tuple[str, int], tuple[float, float]] = field(default_factory=dict)
+    """(tour name, keyframe index) -> the local (x, y) a lon / lat keyframe looks at."""
 
     def counts(self) -> dict[str, int]:
         """Kind name -> number, for every kind present."""

@@ -5,7 +5,9 @@ Paths inside a scene file are relative to the file. See the README for the forma
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +86,49 @@ class ViewSpec:
     """Degrees below horizontal."""
 
 
+VIEWS = ("overview", "security", "parking", "environment", "energy")
+"""The situational views a tour keyframe can show (which themed layers are on)."""
+
+
+@dataclass
+class KeyframeSpec:
+    """One stop of a tour: the situational ``view`` shown and where the camera is.
+
+    The camera is a ``bookmark`` (a ``[[views]]`` name), or ``lon`` / ``lat`` with optional
+    ``distance`` / ``heading`` / ``pitch`` (like a bookmark), or neither: the whole scene framed
+    (overview framing). ``distance`` / ``heading`` / ``pitch`` given with a bookmark or with
+    overview framing override theirs. ``hold`` / ``travel`` (seconds) default to the tour's;
+    ``travel`` is the flight that arrives at this keyframe. Unset fields are None."""
+
+    view: str = "overview"
+    bookmark: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    distance: float | None = None
+    heading: float | None = None
+    pitch: float | None = None
+    hold: float | None = None
+    travel: float | None = None
+
+
+@dataclass
+class TourSpec:
+    """A camera tour (kiosk mode, ``twin record``): keyframes visited in order, then looping."""
+
+    name: str
+    hold: float = 8.0
+    """Default seconds each keyframe is held."""
+    travel: float = 4.0
+    """Default seconds of camera flight between keyframes."""
+    keyframes: list[KeyframeSpec] = field(default_factory=list)
+
+    def hold_of(self, k: KeyframeSpec) -> float:
+        return self.hold if k.hold is None else k.hold
+
+    def travel_of(self, k: KeyframeSpec) -> float:
+        return self.travel if k.travel is None else k.travel
+
+
 @dataclass
 class SceneSpec:
     name: str
@@ -101,6 +146,9 @@ class SceneSpec:
     machine's local time."""
     mqtt_prefix: str | None = None
     """Topic prefix of the live feed; None: ``twin/{name}``."""
+    tours: list[TourSpec] = field(default_factory=list)
+    """Camera tours of the file (``[[tours]]``); see :func:`twin.scene.tour.tour_specs` for the
+    default tour every scene has."""
 
     @property
     def base_dir(self) -> Path:
@@ -215,7 +263,94 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
             )
         except (KeyError, TypeError, ValueError):
             raise InputError(where, f"views[{i}] needs name, lon, lat (and optional distance, heading, pitch).") from None
+    tours = data.get("tours", [])
+    if not isinstance(tours, list):
+        raise InputError(where, "'tours' must be [[tours]] tables.", "See the README's scene file format.")
+    names = {v.name for v in spec.views}
+    for i, t in enumerate(tours):
+        tour = _tour_from_dict(t, i, names, where)
+        if any(o.name == tour.name for o in spec.tours):
+            raise InputError(where, f"two tours are named {tour.name!r}.", "Give every [[tours]] its own name.")
+        spec.tours.append(tour)
     return spec
+
+
+_TOUR_KEYS = {"name", "hold", "travel", "keyframes"}
+_KEYFRAME_KEYS = {"view", "bookmark", "lon", "lat", "distance", "heading", "pitch", "hold", "travel"}
+
+
+def _number(value: Any, what: str, where: str, lo: float | None = None, hi: float | None = None,
+            lo_open: bool = False) -> float:
+    """A float within [lo, hi] (``lo_open``: above lo), else a one-line InputError."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and lo is not None:
+        ok = value > lo if lo_open else value >= lo
+    if ok and hi is not None:
+        ok = value <= hi
+    if not ok:
+        rng = "a number" if lo is None else (f"a number above {lo:g}" if lo_open else f"a number >= {lo:g}")
+        if hi is not None:
+            rng += f" and <= {hi:g}"
+        raise InputError(where, f"{what} is {value!r}; it must be {rng}.", "Check the scene file.")
+    return float(value)
+
+
+def _tour_from_dict(t: Any, i: int, bookmarks: set[str], where: str) -> TourSpec:
+    if not isinstance(t, dict):
+        raise InputError(where, f"tours[{i}] must be a [[tours]] table.", "See the README's scene file format.")
+    name = t.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(where, f"tours[{i}] has no 'name'.", 'Add a line such as name = "exhibition".')
+    label = f"tour {name.strip()!r}"
+    extra = sorted(set(t) - _TOUR_KEYS)
+    if extra:
+        raise InputError(where, f"{label} has unknown key(s) {', '.join(extra)}.",
+                         f"Use only {', '.join(sorted(_TOUR_KEYS))}.")
+    tour = TourSpec(name.strip(), _number(t.get("hold", 8.0), f"{label}: hold", where, 0),
+                    _number(t.get("travel", 4.0), f"{label}: travel", where, 0))
+    frames = t.get("keyframes")
+    if not isinstance(frames, list) or not frames:
+        raise InputError(where, f"{label} has no keyframes.", "Add [[tours.keyframes]] tables after it.")
+    for j, k in enumerate(frames):
+        at = f"{label}, keyframe {j + 1}"
+        if not isinstance(k, dict):
+            raise InputError(where, f"{at} must be a [[tours.keyframes]] table.", "See the README's scene file format.")
+        extra = sorted(set(k) - _KEYFRAME_KEYS)
+        if extra:
+            raise InputError(where, f"{at} has unknown key(s) {', '.join(extra)}.",
+                             f"Use only {', '.join(sorted(_KEYFRAME_KEYS))}.")
+        view = k.get("view", "overview")
+        if view not in VIEWS:
+            raise InputError(where, f"{at}: unknown view {view!r}.", f"Use one of {', '.join(VIEWS)}.")
+        bookmark = k.get("bookmark")
+        if bookmark is not None and (not isinstance(bookmark, str) or bookmark not in bookmarks):
+            have = ", ".join(sorted(bookmarks)) or "none"
+            raise InputError(where, f"{at}: unknown bookmark {bookmark!r}.",
+                             f"Use a [[views]] name (bookmarks: {have}), or give lon and lat.")
+        if (k.get("lon") is None) != (k.get("lat") is None):
+            raise InputError(where, f"{at} needs both lon and lat.", "Add the missing one, or use a bookmark.")
+        if bookmark is not None and k.get("lon") is not None:
+            raise InputError(where, f"{at} has both a bookmark and lon / lat.", "Drop one of them.")
+
+        def opt(key: str, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
+                k: dict[str, Any] = k, at: str = at) -> float | None:
+            v = k.get(key)
+            return None if v is None else _number(v, f"{at}: {key}", where, lo, hi, lo_open)
+
+        tour.keyframes.append(KeyframeSpec(
+            view=view, bookmark=bookmark, lon=opt("lon", -180, 180), lat=opt("lat", -90, 90),
+            distance=opt("distance", 0, None, True), heading=opt("heading"), pitch=opt("pitch", 0, 90, True),
+            hold=opt("hold", 0), travel=opt("travel", 0),
+        ))
+    if sum(tour.hold_of(k) + tour.travel_of(k) for k in tour.keyframes) <= 0:
+        raise InputError(where, f"{label} lasts 0 seconds.", "Give it a hold above 0.")
+    return tour
+
+
+def tour_to_dict(tour: TourSpec) -> dict[str, Any]:
+    """The ``[[tours]]`` table of ``tour`` (unset keyframe fields left out)."""
+    return {"name": tour.name, "hold": tour.hold, "travel": tour.travel,
+            "keyframes": [{k: v for k, v in vars(f).items() if v is not None} for f in tour.keyframes]}
 
 
 def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
@@ -261,6 +396,8 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
         ]
     if spec.views:
         out["views"] = [vars(v).copy() for v in spec.views]
+    if spec.tours:
+        out["tours"] = [tour_to_dict(t) for t in spec.tours]
     return out
 
 
@@ -273,3 +410,111 @@ def save_scene_spec(spec: SceneSpec, path: str | Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     header = "# Scene file of the community twin. Paths are relative to this file; see README.md.\n"
     path.write_text(header + tomli_w.dumps(spec_to_dict(spec, path.parent)), encoding="utf-8")
+
+
+# -- bookmarks, edited in place -----------------------------------------------------------------
+def _view_table(view: ViewSpec) -> str:
+    return tomli_w.dumps({"views": [{
+        "name": view.name, "lon": round(view.lon, 7), "lat": round(view.lat, 7),
+        "distance": round(view.distance, 1), "heading": round(view.heading % 360.0, 1),
+        "pitch": round(view.pitch, 1),
+    }]})
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Replace ``path``'s text atomically (a crash leaves the old file or the new one)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(path, f"cannot be written ({exc.strerror}).", "Check the file's permissions.") from None
+
+
+def _check_text(path: Path, text: str) -> SceneSpec:
+    try:
+        return spec_from_dict(tomllib.loads(text), path)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"would not be valid TOML after the edit ({exc}).",
+                         "Check the file by hand (see the README's scene file format).") from None
+
+
+def append_view(path: str | Path, view: ViewSpec) -> SceneSpec:
+    """Save a bookmark: append a ``[[views]]`` table to the scene file's text, so the user's
+    comments and layout stay as they are. Refuses a name already used (or ``overview``);
+    the edited file is re-parsed before it is written. Returns the new spec.
+
+    When the file cannot take an appended table (its views written as an inline array), the
+    file is rewritten from the parsed spec instead, and its comments are lost."""
+    path = Path(path)
+    spec = load_scene_spec(path)
+    name = view.name.strip()
+    if not name or name == "overview" or any(c in name for c in "\n\r\""):
+        raise InputError(f"bookmark {view.name!r}", "is not a usable name.",
+                         "Give it a short name such as \"north-gate\" (not 'overview').")
+    if any(v.name == name for v in spec.views):
+        raise InputError(f"bookmark {name!r}", f"already exists in {path}.", "Use another name, or remove it first.")
+    if not (-180 <= view.lon <= 180 and -90 <= view.lat <= 90 and view.distance > 0 and 0 < view.pitch <= 90):
+        raise InputError(f"bookmark {name!r}", "has a camera out of range.",
+                         "Check lon / lat (degrees), distance (> 0 m) and pitch (0-90 degrees).")
+    view = ViewSpec(name, view.lon, view.lat, view.distance, view.heading, view.pitch)
+    text = path.read_text(encoding="utf-8")
+    new = text + ("" if text.endswith("\n") or not text else "\n") + "\n" + _view_table(view)
+    try:
+        again = _check_text(path, new)
+    except InputError:
+        again = None
+    if again is None or not any(v.name == name for v in again.views):
+        spec.views.append(view)
+        save_scene_spec(spec, path)
+        return load_scene_spec(path)
+    _write_text(path, new)
+    return again
+
+
+_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_.\"' -]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def remove_view(path: str | Path, name: str) -> SceneSpec:
+    """Delete bookmark ``name`` from the scene file by cutting its ``[[views]]`` table out of
+    the text (comments elsewhere stay). Refuses a bookmark a tour uses. When the bookmark is
+    not a ``[[views]]`` table of its own (an inline array), the file is rewritten from the
+    parsed spec instead, and its comments are lost. Returns the new spec."""
+    path = Path(path)
+    spec = load_scene_spec(path)
+    if not any(v.name == name for v in spec.views):
+        have = ", ".join(v.name for v in spec.views) or "none"
+        raise InputError(f"bookmark {name!r}", f"is not in {path}.", f"Check the name (bookmarks: {have}).")
+    users = [t.name for t in spec.tours if any(k.bookmark == name for k in t.keyframes)]
+    if users:
+        raise InputError(f"bookmark {name!r}", f"is used by tour(s) {', '.join(users)}.",
+                         "Drop those keyframes from the scene file first.")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    heads = [i for i, ln in enumerate(lines) if _HEADER.match(ln)]
+    for n, start in enumerate(heads):
+        if _HEADER.match(lines[start]).group(1).strip() != "views":  # type: ignore[union-attr]
+            continue
+        end = heads[n + 1] if n + 1 < len(heads) else len(lines)
+        try:
+            table = tomllib.loads("".join(lines[start + 1:end]))
+        except tomllib.TOMLDecodeError:
+            continue
+        if table.get("name") != name:
+            continue
+        # comment lines right above the next header belong to that table: keep them
+        cut = end
+        while cut > start + 1 and lines[cut - 1].lstrip().startswith("#"):
+            cut -= 1
+        kept = lines[:start] + lines[cut:]
+        while start > 0 and start < len(kept) and not kept[start - 1].strip() and not kept[start].strip():
+            del kept[start]  # no double blank line where the table was
+        new = "".join(kept)
+        again = _check_text(path, new)
+        if any(v.name == name for v in again.views) or len(again.views) != len(spec.views) - 1:
+            break
+        _write_text(path, new)
+        return again
+    spec.views = [v for v in spec.views if v.name != name]
+    save_scene_spec(spec, path)
+    return load_scene_spec(path)

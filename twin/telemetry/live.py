@@ -173,3 +173,61 @@ def statuses_at(scene: Scene, feed_spec: str, at: float | None = None, seed: int
 def format_local(ts: float, tz: tzinfo | None) -> str:
     dt = datetime.fromtimestamp(ts, tz) if tz is not None else datetime.fromtimestamp(ts).astimezone()
     return dt.strftime("%Y-%m-%d %H:%M ") + (dt.tzname() or "")
+
+
+def state_at(scene: Scene, history: HistoryStore, at: float) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Every device's status and readings at ``at`` from the recorded history (the shell's time
+    slider): the raw messages of the heartbeat window before ``at`` folded through a throw-away
+    pipeline, so statuses (offline included) are what they were then. Nothing is written."""
+    from twin.scene.catalogue import CATALOGUE
+    from twin.state.store import MISSED_HEARTBEATS, Message
+
+    longest = max((CATALOGUE[d.kind].heartbeat_s for d in scene.devices), default=60)
+    live = open_live(scene, ":memory:", None, keep_history=False, clock=lambda: at)
+    try:
+        p = live.pipeline
+        batch: list[Message] = []
+        for device_id, ts, readings in history.messages(at - MISSED_HEARTBEATS * longest - 1, at):
+            batch.append(Message(device_id, ts, readings))
+            if len(batch) >= 50_000:
+                p.submit(batch)
+                p.process(ts)
+                batch = []
+        p.submit(batch)
+        p.process(at)
+        with p.lock:
+            states = p.store.states
+            return ({i: st.status for i, st in states.items()},
+                    {i: dict(st.readings) for i, st in states.items() if st.readings})
+    finally:
+        live.events.close()
+
+
+BACKFILL_H = 24.0
+BACKFILL_STEP_S = 1200.0
+
+
+def backfill(live: Live, hours: float = BACKFILL_H, step_s: float = BACKFILL_STEP_S,
+             seed: int = 1, progress: Callable[[float], None] | None = None) -> int:
+    """Give a new simulated session a past: the simulator's readings every ``step_s`` over the
+    last ``hours`` (without demo incidents), through the pipeline into the history and the
+    event log, so charts, the time slider and today's consumption mean something from the
+    first minute. Only when the history is empty and the feed is the simulator; returns the
+    number of messages written."""
+    if live.history is None or not isinstance(live.feed, SimFeed) or live.history.meta("clock") is not None:
+        return 0
+    now = live.feed.sim.start
+    sim = make_simulator(live.scene, seed, 1.0, now - hours * 3600, None)
+    p = live.pipeline
+    n, t = 0, now - hours * 3600
+    steps = int(hours * 3600 // step_s)
+    for k in range(steps):
+        batch = sim.snapshot(t)
+        p.submit(batch)
+        p.process(t)
+        n += len(batch)
+        t += step_s
+        if progress is not None:
+            progress((k + 1) / steps)
+    p.flush_history(t)
+    return n

@@ -1,0 +1,196 @@
+"""The themed layers of the situational views over a :class:`SceneVisual`: which device kinds
+show, colour overrides (parking spaces by occupancy, chargers by state, bins and manholes by
+level), camera frusta, the environment surface, buildings coloured by consumption, text labels
+and the highlight ring. No Qt: the shell and ``twin record`` use it alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyvista as pv
+import vtk
+
+from twin.render import style
+from twin.render.scenevis import SceneVisual
+from twin.scene.catalogue import CATALOGUE
+
+VIEWS = ("overview", "security", "parking", "environment", "energy")
+
+VIEW_KINDS: dict[str, frozenset[str] | None] = {
+    "overview": None,
+    "security": frozenset({"camera", "fence_segment", "patrol_checkpoint", "fire_door", "smoke_detector",
+                           "fire_alarm", "hydrant", "electrical_fire_monitor", "gate", "barrier", "thermometer"}),
+    "parking": frozenset({"parking_space", "charger", "barrier", "info_display"}),
+    "environment": frozenset({"env_monitor", "pole", "manhole", "trash_bin", "irrigation", "water_tank_monitor"}),
+    "energy": frozenset({"meter", "light", "pole", "charger", "electrical_fire_monitor"}),
+}
+"""Device kinds each view shows (None: all)."""
+
+HIGHLIGHT = "#00e5ff"
+
+
+def _text_prop(tp: vtk.vtkTextProperty, size: int, colour: str, font: str | None) -> None:
+    tp.SetFontSize(size)
+    tp.SetColor(*[c / 255 for c in style.rgb(colour)])
+    tp.SetBold(True)
+    if font:
+        tp.SetFontFamily(4)  # VTK_FONT_FILE
+        tp.SetFontFile(font)
+
+
+class ViewLayers:
+    """Per-view layers of one plotter. Every layer is made once and then updated in place."""
+
+    def __init__(self, plotter: pv.Plotter, vis: SceneVisual) -> None:
+        self.plotter = plotter
+        self.vis = vis
+        self.view = "overview"
+        self.kinds = {d.kind for d in vis.scene.devices}
+        self._frusta: tuple[Any, Any] | None = None
+        self._surface: Any = None
+        self._labels: vtk.vtkActor2D | None = None
+        self._label_points: vtk.vtkPoints | None = None
+        self._ring: vtk.vtkActor | None = None
+        self.buildings_coloured = False
+
+    # -- kinds -----------------------------------------------------------------------------
+    def set_view(self, view: str) -> None:
+        """Show the kinds of ``view``; hide its own layers' leftovers from the previous one."""
+        self.view = view
+        shown = VIEW_KINDS.get(view)
+        for kind in self.kinds:
+            self.vis.set_kind_visible(kind, shown is None or kind in shown)
+        if view != "security":
+            self.hide_frusta()
+        if view != "environment":
+            self.hide_surface()
+        if view != "energy" and self.buildings_coloured:
+            from twin.render.heatmap import reset_building_colours
+
+            reset_building_colours(self.vis)
+            self.buildings_coloured = False
+        if view != "parking":
+            self.hide_labels()
+
+    def visible_kinds(self) -> set[str]:
+        shown = VIEW_KINDS.get(self.view)
+        return set(self.kinds) if shown is None else self.kinds & shown
+
+    # -- camera frusta ---------------------------------------------------------------------
+    def show_frusta(self, cameras: list[Any], colours: np.ndarray) -> None:
+        from twin.render.frusta import add_frusta, set_frusta
+
+        if not cameras:
+            self.hide_frusta()
+            return
+        if self._frusta is None:
+            self._frusta = add_frusta(self.plotter, cameras, colours)
+        else:
+            set_frusta(self._frusta, cameras, colours)
+        for a in self._frusta:
+            a.SetVisibility(True)
+
+    def hide_frusta(self) -> None:
+        if self._frusta is not None:
+            for a in self._frusta:
+                a.SetVisibility(False)
+
+    # -- environment surface ---------------------------------------------------------------
+    def show_surface(self, grid: Any, quantity: Any) -> None:
+        from twin.render.heatmap import grid_polydata
+
+        if grid is None:
+            self.hide_surface()
+            return
+        poly = grid_polydata(grid, quantity)
+        if self._surface is None:
+            mapper = vtk.vtkPolyDataMapper()
+            mapper.SetColorModeToDirectScalars()
+            mapper.SetScalarModeToUseCellFieldData() if "rgba" in poly.cell_data else \
+                mapper.SetScalarModeToUsePointFieldData()
+            mapper.SelectColorArray("rgba")
+            mapper.ScalarVisibilityOn()
+            mapper.SetResolveCoincidentTopologyToPolygonOffset()
+            mapper.SetRelativeCoincidentTopologyPolygonOffsetParameters(-8.0, -40.0)
+            actor = vtk.vtkActor()
+            actor.SetMapper(mapper)
+            actor.GetProperty().LightingOff()
+            self.plotter.renderer.AddActor(actor)
+            self._surface = actor
+        self._surface.GetMapper().SetInputData(poly)
+        self._surface.SetVisibility(True)
+
+    def hide_surface(self) -> None:
+        if self._surface is not None:
+            self._surface.SetVisibility(False)
+
+    # -- buildings by value ----------------------------------------------------------------
+    def colour_buildings(self, values: np.ndarray, vmax: float | None = None) -> None:
+        from twin.render.heatmap import building_colours
+
+        building_colours(self.vis, values, vmax)
+        self.buildings_coloured = True
+
+    # -- labels ----------------------------------------------------------------------------
+    def show_labels(self, xyz: np.ndarray, texts: list[str], size_px: int = 18, font: str | None = None) -> None:
+        """Text labels anchored at world points (drawn above everything, with a dark backing)."""
+        if not len(texts):
+            self.hide_labels()
+            return
+        pts = vtk.vtkPoints()
+        for p in np.asarray(xyz, dtype=float).reshape(-1, 3):
+            pts.InsertNextPoint(*p)
+        poly = vtk.vtkPolyData()
+        poly.SetPoints(pts)
+        arr = vtk.vtkStringArray()
+        arr.SetName("labels")
+        for t in texts:
+            arr.InsertNextValue(t)
+        poly.GetPointData().AddArray(arr)
+        if self._labels is None:
+            mapper = vtk.vtkLabeledDataMapper()
+            mapper.SetLabelModeToLabelFieldData()
+            mapper.SetFieldDataName("labels")
+            tp = mapper.GetLabelTextProperty()
+            _text_prop(tp, size_px, style.TEXT, font)
+            tp.SetBackgroundColor(*[c / 255 for c in style.rgb("#0e1a2e")])
+            tp.SetBackgroundOpacity(0.85)
+            tp.SetJustificationToCentered()
+            tp.SetFrame(True)
+            tp.SetFrameColor(*[c / 255 for c in style.rgb("#3a5278")])
+            actor = vtk.vtkActor2D()
+            actor.SetMapper(mapper)
+            target = self.vis.overlay or self.plotter.renderer
+            target.AddViewProp(actor)
+            self._labels = actor
+        self._labels.GetMapper().SetInputData(poly)
+        self._labels.SetVisibility(True)
+
+    def hide_labels(self) -> None:
+        if self._labels is not None:
+            self._labels.SetVisibility(False)
+
+    # -- highlight -------------------------------------------------------------------------
+    def highlight(self, x: float, y: float, z: float, radius: float) -> None:
+        """A bright ring around a point (the device flown to or picked), above everything."""
+        ring = pv.Disc(center=(x, y, z), inner=radius * 0.78, outer=radius, normal=(0, 0, 1), c_res=64)
+        if self._ring is None:
+            mapper = vtk.vtkPolyDataMapper()
+            actor = vtk.vtkActor()
+            actor.SetMapper(mapper)
+            prop = actor.GetProperty()
+            prop.SetColor(*[c / 255 for c in style.rgb(HIGHLIGHT)])
+            prop.LightingOff()
+            (self.vis.overlay or self.plotter.renderer).AddActor(actor)
+            self._ring = actor
+        self._ring.GetMapper().SetInputData(ring)
+        self._ring.SetVisibility(True)
+
+    def clear_highlight(self) -> None:
+        if self._ring is not None:
+            self._ring.SetVisibility(False)
+
+
+def kind_colour(kind: str) -> tuple[int, int, int]:
+    return style.rgb(CATALOGUE[kind].colour)

@@ -1,0 +1,121 @@
+"""The Qt application: progress screen while loading, then the main window on the chosen
+screen (windowed, full screen or kiosk), settings restored; scripted screenshots."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from twin.core.errors import InputError
+from twin.core.i18n import default_lang
+from twin.shell import settings as store
+from twin.shell import theme
+from twin.shell.loader import Loaded, LoadingScreen, LoadRequest
+
+
+def auto_font_scale(screen: QtGui.QScreen | None) -> float:
+    """Text size for the screen: 1 at 1080 logical pixels high, more on big walls whose DPI
+    setting leaves Qt's own scaling at 1."""
+    if screen is None:
+        return 1.0
+    h = screen.geometry().height()
+    return max(0.8, min(h / 1080.0, 4.0))
+
+
+def _place(widget: QtWidgets.QWidget, screen_index: int | None, full: bool) -> None:
+    screens = QtGui.QGuiApplication.screens()
+    if screen_index is not None and screens:
+        screen = screens[max(0, min(screen_index, len(screens) - 1))]
+        geo = screen.availableGeometry()
+        widget.move(geo.topLeft())
+        if widget.windowHandle() is not None:
+            widget.windowHandle().setScreen(screen)
+        if not full:
+            widget.resize(min(geo.width(), 1920), min(geo.height(), 1080))
+    if full:
+        widget.showFullScreen()
+    else:
+        widget.show()
+
+
+def run(args: argparse.Namespace) -> int:
+    from twin.scene.scenefile import load_scene_spec
+
+    try:
+        spec = load_scene_spec(args.scene)
+        if args.kiosk or args.tour:
+            from twin.scene.tour import find_tour
+
+            find_tour(spec, args.tour)
+    except InputError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("Community twin")
+    app.setOrganizationName(store.ORG)
+    lang = args.lang or store.value("lang", None, str) or default_lang()
+    if lang not in ("zh", "en"):
+        lang = default_lang()
+    screen_index = args.screen if args.screen is not None else store.value("screen", None, int)
+    screens = QtGui.QGuiApplication.screens()
+    screen = screens[max(0, min(screen_index or 0, len(screens) - 1))] if screens else None
+    scale = args.font_scale or store.value("font_scale", None, float) or auto_font_scale(screen)
+    theme.apply(app, scale, lang)
+    full = bool(args.fullscreen or args.kiosk or (args.screen is None and store.value("fullscreen", False, bool)))
+    view = args.view or store.value("view", "overview", str)
+    req = LoadRequest(args.scene, args.feed, args.db, args.seed, args.speed, args.incidents_every or None)
+    loading = LoadingScreen(req, spec.name, lang)
+    loading.resize(1280, 720)
+    _place(loading, screen_index, full)
+    state: dict[str, Any] = {"code": 0, "window": None}
+
+    def failed(message: str) -> None:
+        print(message, file=sys.stderr)
+        state["code"] = 2
+        app.quit()
+
+    def loaded(result: Loaded) -> None:
+        from twin.shell.window import MainWindow
+
+        win = MainWindow(result, lang, view if view in ("overview", "security", "parking", "environment", "energy")
+                         else "overview", scale)
+        state["window"] = win
+        avail = (loading.screen() or QtGui.QGuiApplication.primaryScreen()).availableGeometry()
+        win.resize(min(avail.width(), 1920), min(avail.height(), 1080))
+        store.restore_window(win)
+        if args.kiosk:
+            win.setWindowFlag(QtCore.Qt.WindowType.FramelessWindowHint, True)
+        _place(win, screen_index, full)
+        loading.close()
+        win.start()
+        if args.kiosk:
+            win.start_tour(args.tour, args.idle)
+        if args.screenshot or args.exit_after:
+            QtCore.QTimer.singleShot(int((args.exit_after or 8.0) * 1000), lambda: finish(win))
+
+    def finish(win: Any) -> None:
+        if args.screenshot:
+            for p in win.panels.values():
+                try:
+                    p.wait_job(10.0)
+                except Exception:  # noqa: BLE001 - the screenshot shows what there is
+                    pass
+            win._panel_at = 0.0
+            win.tick()
+            out = Path(args.screenshot)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if not win.capture().save(str(out)):
+                print(f"{out}: could not be written.", file=sys.stderr)
+                state["code"] = 2
+        win.close()
+        app.quit()
+
+    loading.loaded.connect(loaded)
+    loading.failed.connect(failed)
+    loading.start()
+    app.exec()
+    return int(state["code"])

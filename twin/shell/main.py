@@ -1,0 +1,86 @@
+"""``python app.py``: the wall display.
+
+    python app.py [SCENE] [--feed sim|mqtt://HOST[:PORT]|mqtts://...|replay:FILE]
+                  [--view overview|security|parking|environment|energy] [--screen N]
+                  [--fullscreen] [--kiosk] [--lang zh|en] [--font-scale F]
+                  [--screenshot PATH --exit-after S]
+
+Bad input (a missing scene, a bad feed, a broken scene file) prints one line naming it and
+exits with 2, before any window opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from twin.core.errors import InputError
+from twin.core.i18n import LANGS
+from twin.core.paths import DEMO_SCENE
+from twin.shell.texts import VIEWS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError("app.py", message + ".", "See python app.py --help.")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = _Parser(prog="app.py", description="Community digital twin: the wall display")
+    p.add_argument("scene", nargs="?", default=str(DEMO_SCENE), help="scene file (default: the bundled demo)")
+    p.add_argument("--feed", default="sim", help="sim (default), mqtt://HOST[:PORT], mqtts://... or replay:FILE")
+    p.add_argument("--db", help="event log (default: ~/.local/share/twin/<scene>/events.sqlite)")
+    p.add_argument("--view", choices=VIEWS, help="view to open (default: the last one used)")
+    p.add_argument("--screen", type=int, metavar="N", help="screen number (0 = first; default: the last used)")
+    p.add_argument("--fullscreen", action="store_true")
+    p.add_argument("--kiosk", action="store_true", help="exhibition mode: full screen, no chrome, the tour")
+    p.add_argument("--tour", help="tour of the scene file for --kiosk (default: its first, or a built-in one)")
+    p.add_argument("--idle", type=float, default=60.0, metavar="S", help="kiosk: seconds without input before the tour resumes")
+    p.add_argument("--lang", choices=LANGS)
+    p.add_argument("--font-scale", type=float, metavar="F", help="text size factor (default: from the screen)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--speed", type=float, default=1.0, help="simulator or replay speed")
+    p.add_argument("--incidents-every", type=float, default=180.0, metavar="S",
+                   help="simulator demo incidents every S seconds (0: none)")
+    p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window at --exit-after, then quit")
+    p.add_argument("--exit-after", type=float, metavar="S", help="quit after S seconds (default with --screenshot: 8)")
+    a = p.parse_args(argv)
+    if not Path(a.scene).exists():
+        raise InputError(a.scene, "no such scene file.", "Give a scene file, or none for the demo.")
+    feed = a.feed.strip()
+    if not (feed == "sim" or feed.startswith(("mqtt://", "mqtts://")) or feed.startswith("replay:")):
+        raise InputError("--feed", f"{feed!r} is not a feed.", "Use sim, mqtt://HOST[:PORT], mqtts://... or replay:FILE.")
+    if feed.startswith("replay:") and not Path(feed[7:]).expanduser().is_file():
+        raise InputError(feed[7:], "no such replay file.", "Export one with `twin history --export FILE`.")
+    if a.font_scale is not None and not 0.5 <= a.font_scale <= 4:
+        raise InputError("--font-scale", f"{a.font_scale} is outside 0.5-4.")
+    if a.exit_after is not None and not a.exit_after > 0:
+        raise InputError("--exit-after", f"{a.exit_after} must be above 0.")
+    if a.screenshot:
+        out = Path(a.screenshot)
+        if out.suffix.lower() != ".png":
+            raise InputError("--screenshot", f"{out} should end in .png.")
+        if not out.parent.exists() and not os.access(out.parent.parent if out.parent.parent.exists() else ".", os.W_OK):
+            raise InputError("--screenshot", f"cannot write to {out.parent}.")
+    if not a.speed > 0:
+        raise InputError("--speed", f"{a.speed} must be above 0.")
+    return a
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parse_args(argv)
+    except InputError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from twin.shell.app import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,446 @@
+"""The main window: top bar, 3D viewport, the current view's panel and the inspector on the
+right, the time slider and the alarm list along the bottom. Live changes arrive through the
+bridge and are applied once per frame (250 ms)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from twin.core.errors import InputError
+from twin.render.camera import pose_of
+from twin.scene.tour import CameraPose
+from twin.shell import settings as store
+from twin.shell import theme
+from twin.shell.alarms import AlarmPanel
+from twin.shell.bridge import LiveBridge
+from twin.shell.inspector import Inspector
+from twin.shell.loader import Loaded
+from twin.shell.texts import VIEWS, tr
+from twin.shell.timeline import TimeBar
+from twin.shell.topbar import TopBar
+from twin.shell.viewport import SceneView
+from twin.shell.views import FIRE_KINDS, PANELS, Context, ViewPanel
+from twin.telemetry.live import format_local, scene_tz
+
+log = logging.getLogger(__name__)
+
+TICK_MS = 250
+"""One frame of live updates: take the bridge's buffer, restyle, render."""
+PANEL_EVERY_S = 1.0
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    view_changed = QtCore.Signal(str)
+
+    def __init__(self, loaded: Loaded, lang: str, view: str = "overview", font_scale: float = 1.0) -> None:
+        super().__init__()
+        self.scene, self.live = loaded.scene, loaded.live
+        self.lang = lang
+        self.font_scale = font_scale
+        self.setWindowTitle(f"{self.scene.name} — community twin")
+        tz = scene_tz(self.scene)
+        self.tz = tz
+        self.bridge = LiveBridge(self.live)
+        self.ctx = Context(self.scene, None, self.live.events, self.live.history, tz, lang, self._now)
+        # widgets
+        self.topbar = TopBar(self.scene.name, lang)
+        self.viewport = SceneView(self.scene)
+        self.ctx.viewport = self.viewport
+        self.panels: dict[str, ViewPanel] = {v: PANELS[v](self.ctx) for v in VIEWS}
+        self.stack = QtWidgets.QStackedWidget()
+        for p in self.panels.values():
+            self.stack.addWidget(p)
+        self.inspector = Inspector(self.ctx)
+        right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        right.addWidget(self.stack)
+        right.addWidget(self.inspector)
+        right.setMinimumWidth(340)
+        self.right = right
+        self.alarms = AlarmPanel(self.scene, self.live.events, lang, tz, bell=QtWidgets.QApplication.beep)
+        self.timebar = TimeBar(lang, tz)
+        middle = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
+        middle.addWidget(self.viewport)
+        middle.addWidget(right)
+        middle.setStretchFactor(0, 4)
+        middle.setStretchFactor(1, 1)
+        self.middle = middle
+        lower = QtWidgets.QWidget()
+        ll = QtWidgets.QVBoxLayout(lower)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.timebar)
+        ll.addWidget(self.alarms)
+        outer = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        outer.addWidget(middle)
+        outer.addWidget(lower)
+        outer.setStretchFactor(0, 4)
+        outer.setStretchFactor(1, 1)
+        self.outer = outer
+        central = QtWidgets.QWidget()
+        lay = QtWidgets.QVBoxLayout(central)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.setSpacing(6)
+        lay.addWidget(self.topbar)
+        lay.addWidget(outer, 1)
+        self.setCentralWidget(central)
+        self.status = QtWidgets.QLabel()
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().setSizeGripEnabled(False)
+        # search completion over ids and names
+        names = sorted({d.id for d in self.scene.devices} | {d.name for d in self.scene.devices if d.name})
+        comp = QtWidgets.QCompleter(names, self)
+        comp.setCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
+        comp.setFilterMode(QtCore.Qt.MatchFlag.MatchContains)
+        comp.setMaxVisibleItems(12)
+        comp.activated.connect(self.search)
+        self.topbar.search_box.setCompleter(comp)
+        # signals
+        self.topbar.view_chosen.connect(self.set_view)
+        self.topbar.search.connect(self.search)
+        self.topbar.bookmark.connect(self.go_bookmark)
+        self.topbar.save_bookmark.connect(self._ask_bookmark)
+        self.topbar.language.connect(self.toggle_language)
+        self.topbar.font_step.connect(lambda f: self.set_font_scale(self.font_scale * f))
+        self.alarms.fly_to.connect(self.fly_to_device)
+        self.alarms.changed.connect(self._update_top)
+        self.viewport.picked.connect(self.on_pick)
+        self.timebar.moved.connect(self.set_time)
+        self.topbar.fullscreen.connect(lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen())
+        self.topbar.tour.connect(self.start_tour)
+        # state
+        self.view = ""
+        self.replay_at: float | None = None
+        self._replay_job: Any = None
+        self._panel_at = 0.0
+        self._live_clock = self.live.pipeline.clock
+        self.tick_ms: list[float] = []
+        self.switch_ms: list[float] = []
+        self.kiosk: Any = None
+        self.topbar.retranslate(lang, self._bookmark_names())
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.tick)
+        self.set_view(view)
+
+    # -- time ------------------------------------------------------------------------------
+    def _now(self) -> float:
+        return float(self._live_clock()) if self.replay_at is None else self.replay_at
+
+    def start(self) -> None:
+        """Start the feed and the frame timer (after the window is shown)."""
+        self.live.start()
+        self.timer.start()
+        self.tick()
+
+    # -- the frame -------------------------------------------------------------------------
+    def tick(self) -> None:
+        t0 = time.perf_counter()
+        upd = self.bridge.take()
+        if self.replay_at is None:
+            if upd.statuses:
+                self.ctx.statuses.update(upd.statuses)
+                self.viewport.apply_statuses(upd.statuses)
+            if upd.readings:
+                self.ctx.readings.update(upd.readings)
+        else:
+            self._poll_replay()
+        if upd.raised or upd.cleared:
+            self.alarms.on_new(upd.raised)
+            if self.replay_at is None:
+                self._linkage(upd.raised)
+        now = time.monotonic()
+        if now - self._panel_at >= PANEL_EVERY_S:
+            self._panel_at = now
+            self._update_top()
+            self.timebar.set_now(float(self._live_clock()))
+            panel = self.panels.get(self.view)
+            if panel is not None:
+                panel.refresh()
+            if self.inspector.isVisible():
+                self.inspector.refresh()
+        if self.kiosk is not None:
+            self.kiosk.step()
+        if not self.viewport.flying:
+            self.viewport.render()
+        self.tick_ms.append((time.perf_counter() - t0) * 1000)
+        del self.tick_ms[:-400]
+
+    def _update_top(self) -> None:
+        ctx, L = self.ctx, self.lang
+        now = self._now()
+        self.topbar.clock.set(format_local(now, self.tz)[11:16])
+        self.topbar.clock.label.setText(format_local(now, self.tz)[:10])
+        pm = [v for d in self.scene.devices if d.kind == "env_monitor" and ctx.statuses.get(d.id) not in
+              ("offline", "unknown") and isinstance(v := ctx.readings.get(d.id, {}).get("pm25"), int | float)]
+        if pm:
+            mean = float(np.mean(pm))
+            self.topbar.air.set(f"{mean:.0f} µg/m³", theme.STATUS["ok"] if mean <= 35 else
+                                theme.STATUS["warning"] if mean <= 75 else theme.STATUS["alarm"])
+        else:
+            self.topbar.air.set(tr(L, "no_data"), theme.MUTED)
+        devs = self.scene.devices
+        known = [ctx.statuses.get(d.id, "unknown") for d in devs]
+        reporting = sum(1 for s in known if s != "unknown")
+        up = sum(1 for s in known if s in ("online", "alarm", "fault"))
+        self.topbar.online.set(f"{up:,} / {len(devs):,}", theme.STATUS["ok"] if reporting and up / reporting >= 0.95
+                               else theme.STATUS["warning"])
+        n = self.alarms.open_count()
+        self.topbar.alarms.set(str(n), theme.STATUS["alarm"] if n else theme.STATUS["ok"])
+        info = self.live.feed.info() if self.live.feed is not None else {}
+        if self.replay_at is not None:
+            self.topbar.set_mode(tr(L, "replaying"), theme.STATUS["warning"])
+        elif info.get("connected") is False:
+            self.topbar.set_mode(tr(L, "feed_down"), theme.STATUS["alarm"])
+        else:
+            self.topbar.set_mode(tr(L, "live"), theme.STATUS["ok"])
+
+    def start_tour(self, name: str | None = None, idle_s: float = 60.0) -> None:
+        """Run a tour in this window (kiosk mode does this at start)."""
+        from twin.shell.kiosk import Kiosk
+
+        if self.kiosk is None:
+            self.kiosk = Kiosk(self, name, idle_s)
+        self.kiosk.start()
+
+    # -- views -----------------------------------------------------------------------------
+    def set_view(self, view: str) -> None:
+        if view not in PANELS:
+            return
+        t0 = time.perf_counter()
+        self.view = view
+        self.viewport.set_view(view)
+        panel = self.panels[view]
+        self.stack.setCurrentWidget(panel)
+        panel.activate()
+        self.topbar.set_view(view)
+        self.viewport.render()
+        self.switch_ms.append((time.perf_counter() - t0) * 1000)
+        self.view_changed.emit(view)
+
+    def _linkage(self, raised: list[Any]) -> None:
+        """Emergency linkage: a new fire or smoke alarm brings up the security view there."""
+        fire = [e for e in raised if e.kind in FIRE_KINDS]
+        if not fire or (self.kiosk is not None and self.kiosk.running):
+            return
+        e = fire[-1]
+        if self.view != "security":
+            self.set_view("security")
+        self.fly_to_device(e.device_id)
+
+    # -- fly-to, search, bookmarks ---------------------------------------------------------
+    def fly_to_device(self, device_id: str) -> bool:
+        dev = self.ctx.device_map().get(device_id)
+        if dev is None:
+            return False
+        shown = self.viewport.layers.visible_kinds()
+        if dev.kind not in shown:
+            self.set_view("overview")
+        self.viewport.fly_to_point(dev.x, dev.y, dev.z, distance=110.0)
+        self.viewport.layers.highlight(dev.x, dev.y, dev.z + 0.3, 9.0)
+        if dev.kind == "camera":
+            self.panels["security"].selected_camera = dev.id  # type: ignore[attr-defined]
+        self.inspector.show_target("device", dev.id)
+        return True
+
+    def search(self, text: str) -> str | None:
+        text = text.strip()
+        if not text:
+            return None
+        devs = self.scene.devices
+        low = text.lower()
+        hit = next((d for d in devs if d.id == text), None) or \
+            next((d for d in devs if d.id.lower() == low or (d.name or "").lower() == low), None) or \
+            next((d for d in devs if low in d.id.lower() or low in (d.name or "").lower()), None)
+        if hit is None:
+            self.status.setText(f"{tr(self.lang, 'not_found')}: {text}")
+            return None
+        self.status.setText("")
+        self.fly_to_device(hit.id)
+        return hit.id
+
+    def _bookmark_names(self) -> list[str]:
+        return [v.name for v in self.scene.spec.views]
+
+    def go_bookmark(self, name: str) -> None:
+        if not name:
+            self.viewport.fly_home()
+            return
+        for v in self.scene.spec.views:
+            if v.name == name and name in self.scene.view_targets:
+                x, y = self.scene.view_targets[name]
+                self.viewport.fly_to_pose(CameraPose(x, y, 0.0, v.distance, v.heading, v.pitch))
+                return
+
+    def _ask_bookmark(self) -> None:
+        name, ok = QtWidgets.QInputDialog.getText(self, tr(self.lang, "save_view"), tr(self.lang, "view_name"))
+        if ok and name.strip():
+            self.save_bookmark(name.strip())
+
+    def save_bookmark(self, name: str) -> bool:
+        """Save the current camera as a view in the scene file (comments kept)."""
+        from twin.ingest.crs import FrameTransform
+        from twin.scene.scenefile import ViewSpec, append_view
+
+        pose = pose_of(self.viewport.plotter)
+        lon, lat = FrameTransform(self.scene.frame).to_lonlat(pose.x, pose.y)
+        spec = ViewSpec(name, round(float(lon), 7), round(float(lat), 7), round(pose.distance, 1),
+                        round(pose.heading, 1), round(pose.pitch, 1))
+        path = self.scene.spec.path
+        try:
+            if path is None:
+                raise InputError("scene", "has no scene file to save the view in.")
+            append_view(path, spec)
+        except InputError as exc:
+            QtWidgets.QMessageBox.warning(self, tr(self.lang, "action_failed"), exc.message)
+            return False
+        self.scene.spec.views.append(spec)
+        self.scene.view_targets[name] = (float(pose.x), float(pose.y))
+        self.topbar.set_bookmarks(self._bookmark_names())
+        return True
+
+    # -- picking ---------------------------------------------------------------------------
+    def on_pick(self, kind: str, what: Any) -> None:
+        if kind == "device":
+            dev = self.ctx.device_map().get(str(what))
+            if dev is not None:
+                self.viewport.layers.highlight(dev.x, dev.y, dev.z + 0.3, max(6.0, 14 * self.viewport.mpp))
+                if dev.kind == "camera":
+                    self.panels["security"].selected_camera = dev.id  # type: ignore[attr-defined]
+                    if self.view == "security":
+                        self.panels["security"].refresh()
+            self.inspector.show_target("device", what)
+        elif kind in ("building", "bim"):
+            self.viewport.layers.clear_highlight()
+            self.inspector.show_target(kind, what)
+        elif kind == "ground" and self.view == "parking":
+            x, y = what
+            hit = self.panels["parking"].find_nearest_free(x, y)  # type: ignore[attr-defined]
+            if hit is not None:
+                dev, _d = hit
+                self.viewport.layers.highlight(dev.x, dev.y, dev.z + 0.3, max(4.0, 14 * self.viewport.mpp))
+        self.viewport.render()
+
+    # -- time slider -----------------------------------------------------------------------
+    def set_time(self, back_s: float) -> None:
+        if back_s <= 0:
+            self.go_live()
+            return
+        if self.live.history is None:
+            self.status.setText(tr(self.lang, "history_none"))
+            return
+        from twin.telemetry.live import state_at
+
+        at = float(self._live_clock()) - back_s
+        self.replay_at = at
+        hist = self.live.history
+        self._replay_job = self.ctx.pool.submit(state_at, self.scene, hist, at)
+        self._update_top()
+
+    def _poll_replay(self) -> None:
+        job = self._replay_job
+        if job is None or not job.done():
+            return
+        self._replay_job = None
+        try:
+            statuses, readings = job.result()
+        except Exception:  # noqa: BLE001 - a failed replay leaves the picture as it was
+            log.exception("replay failed")
+            return
+        self._apply_full(statuses, readings)
+
+    def go_live(self) -> None:
+        if self.replay_at is None:
+            return
+        self.replay_at = None
+        self._replay_job = None
+        p = self.live.pipeline
+        with p.lock:
+            statuses = {i: st.status for i, st in p.store.states.items()}
+            readings = {i: dict(st.readings) for i, st in p.store.states.items() if st.readings}
+        self.bridge.take()  # already in the snapshot
+        self._apply_full(statuses, readings)
+        if self.timebar.back_s > 0:
+            self.timebar.go_live()
+        self._update_top()
+
+    def _apply_full(self, statuses: dict[str, str], readings: dict[str, dict[str, Any]]) -> None:
+        self.ctx.statuses.clear()
+        self.ctx.statuses.update(statuses)
+        self.ctx.readings.clear()
+        self.ctx.readings.update(readings)
+        self.viewport.apply_statuses({d.id: statuses.get(d.id, "unknown") for d in self.scene.devices})
+        self._panel_at = 0.0
+
+    # -- language and size -----------------------------------------------------------------
+    def set_language(self, lang: str) -> None:
+        self.lang = lang
+        self.ctx.lang = lang
+        theme.apply(QtWidgets.QApplication.instance(), self.font_scale, lang)  # type: ignore[arg-type]
+        self.topbar.retranslate(lang, self._bookmark_names())
+        self.alarms.retranslate(lang)
+        self.timebar.retranslate(lang)
+        for p in self.panels.values():
+            p.retranslate()
+        self.inspector.refresh(full=True)
+        self._panel_at = 0.0
+        store.save_value("lang", lang)
+
+    def toggle_language(self) -> None:
+        self.set_language("en" if self.lang == "zh" else "zh")
+
+    def set_font_scale(self, scale: float) -> None:
+        self.font_scale = max(0.6, min(scale, 4.0))
+        theme.apply(QtWidgets.QApplication.instance(), self.font_scale, self.lang)  # type: ignore[arg-type]
+        store.save_value("font_scale", self.font_scale)
+
+    # -- screenshots and closing -----------------------------------------------------------
+    def capture(self) -> QtGui.QImage:
+        """The whole window as the operator sees it, the 3D view included."""
+        self.viewport.render()
+        img = self.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
+        frame = self.viewport.plotter.screenshot(None, return_img=True)
+        if frame is not None:
+            arr = np.ascontiguousarray(frame[:, :, :3])
+            h, w = arr.shape[:2]
+            qimg = QtGui.QImage(arr.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
+            widget = self.viewport.plotter.interactor
+            top_left = widget.mapTo(self, QtCore.QPoint(0, 0))
+            dpr = img.devicePixelRatio() or 1.0
+            target = QtCore.QRect(int(top_left.x() * dpr), int(top_left.y() * dpr),
+                                  int(widget.width() * dpr), int(widget.height() * dpr))
+            p = QtGui.QPainter(img)
+            p.drawImage(target, qimg)
+            p.end()
+        return img
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.timer.stop()
+        if self.kiosk is not None:
+            self.kiosk.stop()
+        try:
+            store.save_window(self)
+        except Exception:  # noqa: BLE001 - never lose the close over settings
+            log.exception("could not save the layout")
+        self.bridge.detach()
+        self.ctx.pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            self.live.close()
+        finally:
+            self.viewport.close_view()
+        super().closeEvent(event)
+
+
+def screen_geometry(index: int | None) -> QtCore.QRect | None:
+    screens = QtGui.QGuiApplication.screens()
+    if index is None or not screens:
+        return None
+    return screens[max(0, min(index, len(screens) - 1))].geometry()
+
+
+def metres(v: float) -> str:
+    return f"{v:.0f} m" if math.isfinite(v) else "–"
