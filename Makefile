@@ -25,8 +25,8 @@ test: setup sysdeps
 	$(VENV)/bin/pytest
 
 bench: setup sysdeps
-	@if [ -n "$${DISPLAY:-}" ]; then $(PY) bench/bench_scene.py && $(PY) bench/bench_live.py; \
-	else xvfb-run -a -s "-screen 0 1920x1080x24" sh -c '$(PY) bench/bench_scene.py && $(PY) bench/bench_live.py'; fi
+	@if [ -n "$${DISPLAY:-}" ]; then $(PY) bench/bench_scene.py && $(PY) bench/bench_live.py && $(PY) bench/bench_shell.py; \
+	else xvfb-run -a -s "-screen 0 1920x1080x24" sh -c '$(PY) bench/bench_scene.py && $(PY) bench/bench_live.py && $(PY) bench/bench_shell.py'; fi
 
 lint: setup
 	$(VENV)/bin/ruff check twin tests bench models app.py

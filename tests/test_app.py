@@ -1,4 +1,4 @@
-"""`make run`'s window: app.py opens the demo in an interactive 3D window and keeps it open."""
+"""`make run`'s window: app.py opens the demo in the Qt wall display and keeps it open."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_app_opens_the_demo_window_and_stays_up(tmp_path):
                 break
             time.sleep(0.5)
         assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        assert "Helsinki centre (demo) - community twin" in window
+        assert "Helsinki centre (demo) — community twin" in window
         time.sleep(2)
         assert proc.poll() is None  # still up: an interactive window, not a one-shot render
         # the simulator runs behind the window: every device reported, an incident raised

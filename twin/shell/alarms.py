@@ -36,6 +36,9 @@ class AlarmPanel(QtWidgets.QFrame):
 
     fly_to = QtCore.Signal(str)
     changed = QtCore.Signal()
+    error = QtCore.Signal(str)
+    """A one-line message for the operator (shown in the status line, never a modal box: the
+    wall keeps running)."""
 
     def __init__(self, scene: Scene, events: EventStore, lang: str, tz: tzinfo | None,
                  operator: str | None = None, bell: Callable[[], None] | None = None) -> None:
@@ -48,6 +51,7 @@ class AlarmPanel(QtWidgets.QFrame):
         self._names = {d.id: d.name or d.id for d in scene.devices}
         self._kinds = {d.id: d.kind for d in scene.devices}
         self.rows: list[Event] = []
+        self.last_error = ""
         self.show_closed = False
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
@@ -205,7 +209,8 @@ class AlarmPanel(QtWidgets.QFrame):
         try:
             fn()
         except InputError as exc:
-            QtWidgets.QMessageBox.warning(self, tr(self.lang, "action_failed"), exc.message)
+            self.last_error = f"{tr(self.lang, 'action_failed')}: {exc.message}"
+            self.error.emit(self.last_error)
             return False
         return True
 

@@ -4,6 +4,7 @@ screen (windowed, full screen or kiosk), settings restored; scripted screenshots
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
             find_tour(spec, args.tour)
     except InputError as exc:
-        print(exc.message, file=sys.stderr)
+        print(f"twin: error: {exc.message}", file=sys.stderr)
         return 2
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("Community twin")
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     state: dict[str, Any] = {"code": 0, "window": None}
 
     def failed(message: str) -> None:
-        print(message, file=sys.stderr)
+        print(f"twin: error: {message}", file=sys.stderr)
         state["code"] = 2
         app.quit()
 
@@ -117,5 +118,15 @@ def run(args: argparse.Namespace) -> int:
     loading.loaded.connect(loaded)
     loading.failed.connect(failed)
     loading.start()
+    # Ctrl-C and SIGTERM close the window properly (events and history flushed): Python runs
+    # signal handlers only between bytecodes, so a timer lets it in every half second
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: app.quit())
+    wake = QtCore.QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(500)
     app.exec()
+    win = state["window"]
+    if win is not None and win.isVisible():
+        win.close()
     return int(state["code"])

@@ -49,24 +49,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--exit-after", type=float, metavar="S", help="quit after S seconds (default with --screenshot: 8)")
     a = p.parse_args(argv)
     if not Path(a.scene).exists():
-        raise InputError(a.scene, "no such scene file.", "Give a scene file, or none for the demo.")
+        raise InputError(a.scene, "no such scene file.", "Check the path, or give none for the demo.")
     feed = a.feed.strip()
     if not (feed == "sim" or feed.startswith(("mqtt://", "mqtts://")) or feed.startswith("replay:")):
         raise InputError("--feed", f"{feed!r} is not a feed.", "Use sim, mqtt://HOST[:PORT], mqtts://... or replay:FILE.")
     if feed.startswith("replay:") and not Path(feed[7:]).expanduser().is_file():
         raise InputError(feed[7:], "no such replay file.", "Export one with `twin history --export FILE`.")
     if a.font_scale is not None and not 0.5 <= a.font_scale <= 4:
-        raise InputError("--font-scale", f"{a.font_scale} is outside 0.5-4.")
+        raise InputError("--font-scale", f"{a.font_scale} is outside 0.5-4.", "Use e.g. 1.5 for a 4K wall.")
     if a.exit_after is not None and not a.exit_after > 0:
-        raise InputError("--exit-after", f"{a.exit_after} must be above 0.")
+        raise InputError("--exit-after", f"{a.exit_after} must be above 0.", "Give seconds, e.g. 8.")
     if a.screenshot:
         out = Path(a.screenshot)
         if out.suffix.lower() != ".png":
-            raise InputError("--screenshot", f"{out} should end in .png.")
+            raise InputError("--screenshot", f"{out} should end in .png.", "Use a .png file name.")
         if not out.parent.exists() and not os.access(out.parent.parent if out.parent.parent.exists() else ".", os.W_OK):
-            raise InputError("--screenshot", f"cannot write to {out.parent}.")
+            raise InputError("--screenshot", f"cannot write to {out.parent}.", "Use a folder you can write to.")
     if not a.speed > 0:
-        raise InputError("--speed", f"{a.speed} must be above 0.")
+        raise InputError("--speed", f"{a.speed} must be above 0.", "Use e.g. --speed 60 for an hour a minute.")
     return a
 
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(argv)
     except InputError as exc:
-        print(exc.message, file=sys.stderr)
+        print(f"twin: error: {exc.message}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from twin.shell.app import run

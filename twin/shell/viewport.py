@@ -53,6 +53,8 @@ class SceneView(QtWidgets.QFrame):
         self.layers = ViewLayers(self.plotter, self.vis)
         self.colours = StatusColours(scene)
         self.statuses: dict[str, str] = {}
+        self._alerts: dict[str, str] = {}
+        self._pins_stale = True
         self.overrides: set[str] = set()
         """Kinds whose colours the current view sets (not their status)."""
         devs = scene.devices
@@ -99,7 +101,9 @@ class SceneView(QtWidgets.QFrame):
             return
         t0 = time.perf_counter()
         self.plotter.renderer.ResetCameraClippingRange()
-        self.plotter.render()
+        # one synchronous paint, which renders once (plotter.render() would render, and then
+        # the widget's paint would render the same frame again)
+        self.plotter.interactor.repaint()
         self.frame_ms.append((time.perf_counter() - t0) * 1000)
         del self.frame_ms[:-200]
 
@@ -128,10 +132,23 @@ class SceneView(QtWidgets.QFrame):
         kinds = self.colours.update(changed, None)
         for kind in kinds - self.overrides:
             self.vis.set_device_colours(kind, self.colours.arrays[kind])
+        alerts = self._alerts
+        before = len(alerts)
+        touched = False
+        for i, s in changed.items():
+            if s in ("alarm", "fault"):
+                touched = touched or alerts.get(i) != s
+                alerts[i] = s
+            elif alerts.pop(i, None) is not None:
+                touched = True
+        if touched or len(alerts) != before or self._pins_stale:
+            self._show_pins()
+
+    def _show_pins(self) -> None:
         shown = self.layers.visible_kinds()
-        pins = {i: s for i, s in self.statuses.items() if s in ("alarm", "fault")}
-        visible = {i: s for i, s in pins.items() if (k := self._kind_of(i)) is not None and k in shown}
+        visible = {i: s for i, s in self._alerts.items() if (k := self._kind_of(i)) is not None and k in shown}
         show_alerts(self.vis, visible, alert_point_size(1080))
+        self._pins_stale = False
 
     def _kind_of(self, device_id: str) -> str | None:
         loc = self.colours.where.get(device_id)
@@ -150,7 +167,7 @@ class SceneView(QtWidgets.QFrame):
     def set_view(self, view: str) -> None:
         self.clear_overrides()
         self.layers.set_view(view)
-        self.apply_statuses(dict(self.statuses))
+        self._show_pins()
 
     # -- camera ----------------------------------------------------------------------------
     def set_pose(self, pose: CameraPose) -> None:

@@ -284,7 +284,7 @@ class SecurityPanel(ViewPanel):
         dev = self.fire_alarm()
         if dev is None:
             return None
-        offline = {i for i, s in self.ctx.statuses.items() if s in ("offline", "unknown")}
+        offline = {i for i, s in self.ctx.statuses.items() if s == "offline"}
         cams = nearest_devices(self.ctx.scene, dev.x, dev.y, "camera", 3, offline)
         doors = fire_doors_near(self.ctx.scene, dev.x, dev.y)
         return {"device": dev, "cameras": cams, "doors": doors}
@@ -483,6 +483,9 @@ def level_colour(value: float | None, warn: float, alarm: float) -> str:
 
 
 WATER_WARN_CM, WATER_ALARM_CM = 20.0, 50.0
+SURFACE_CELLS = 12_000
+"""Cells of the environment surface: fine enough for a community (about 15 m cells over 1.7 km),
+light enough to draw translucent in a software-GL frame."""
 BIN_WARN_PCT, BIN_ALARM_PCT = 80.0, 95.0
 
 
@@ -555,7 +558,7 @@ class EnvironmentPanel(ViewPanel):
         q = QUANTITIES[name]
         xy, values = samples(self.ctx.scene, readings, q.reading, statuses)
         b = self.ctx.scene.bounds()
-        return name, xy, values, interpolate(xy, values, (b[0], b[1], b[2], b[3]))
+        return name, xy, values, interpolate(xy, values, (b[0], b[1], b[2], b[3]), max_cells=SURFACE_CELLS)
 
     def refresh(self, force: bool = False) -> None:
         from twin.analysis.environment import QUANTITIES, band

@@ -108,6 +108,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.topbar.font_step.connect(lambda f: self.set_font_scale(self.font_scale * f))
         self.alarms.fly_to.connect(self.fly_to_device)
         self.alarms.changed.connect(self._update_top)
+        self.alarms.error.connect(self.notify)
         self.viewport.picked.connect(self.on_pick)
         self.timebar.moved.connect(self.set_time)
         self.topbar.fullscreen.connect(lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen())
@@ -117,6 +118,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.replay_at: float | None = None
         self._replay_job: Any = None
         self._panel_at = 0.0
+        self._skipped = False
         self._live_clock = self.live.pipeline.clock
         self.tick_ms: list[float] = []
         self.switch_ms: list[float] = []
@@ -154,7 +156,9 @@ class MainWindow(QtWidgets.QMainWindow):
             if self.replay_at is None:
                 self._linkage(upd.raised)
         now = time.monotonic()
+        busy = False
         if now - self._panel_at >= PANEL_EVERY_S:
+            busy = True
             self._panel_at = now
             self._update_top()
             self.timebar.set_now(float(self._live_clock()))
@@ -165,8 +169,13 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.inspector.refresh()
         if self.kiosk is not None:
             self.kiosk.step()
-        if not self.viewport.flying:
+        # the panels' second and the 3D frame take turns, so no tick holds the GUI thread for
+        # both (each is tens of milliseconds on software GL)
+        if not self.viewport.flying and (not busy or self._skipped):
             self.viewport.render()
+            self._skipped = False
+        else:
+            self._skipped = True
         self.tick_ms.append((time.perf_counter() - t0) * 1000)
         del self.tick_ms[:-400]
 
@@ -206,6 +215,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.kiosk is None:
             self.kiosk = Kiosk(self, name, idle_s)
         self.kiosk.start()
+
+    def notify(self, message: str) -> None:
+        """A one-line message in the status line (errors in amber), cleared after 15 s."""
+        self.status.setText(message)
+        self.status.setStyleSheet(f"color: {theme.STATUS['warning']};")
+        QtCore.QTimer.singleShot(15000, self.status, lambda: self.status.text() == message and self.status.setText(""))
 
     # -- views -----------------------------------------------------------------------------
     def set_view(self, view: str) -> None:
@@ -257,7 +272,7 @@ class MainWindow(QtWidgets.QMainWindow):
             next((d for d in devs if d.id.lower() == low or (d.name or "").lower() == low), None) or \
             next((d for d in devs if low in d.id.lower() or low in (d.name or "").lower()), None)
         if hit is None:
-            self.status.setText(f"{tr(self.lang, 'not_found')}: {text}")
+            self.notify(f"{tr(self.lang, 'not_found')}: {text}")
             return None
         self.status.setText("")
         self.fly_to_device(hit.id)
@@ -296,7 +311,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 raise InputError("scene", "has no scene file to save the view in.")
             append_view(path, spec)
         except InputError as exc:
-            QtWidgets.QMessageBox.warning(self, tr(self.lang, "action_failed"), exc.message)
+            self.notify(f"{tr(self.lang, 'action_failed')}: {exc.message}")
             return False
         self.scene.spec.views.append(spec)
         self.scene.view_targets[name] = (float(pose.x), float(pose.y))

@@ -1,0 +1,346 @@
+"""The Qt wall display, driven for real under the suite's Xvfb: views, picking, search and
+fly-to, the alarm flow with a real broker, the time slider, the kiosk tour, languages,
+bookmarks, screenshots and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from tests.conftest import DEMO, ROOT
+from tests.helpers_gis import assert_one_line_error
+
+pytest.importorskip("pytestqt")
+
+from PySide6 import QtCore, QtWidgets  # noqa: E402
+
+from twin.render import style  # noqa: E402
+from twin.shell import theme  # noqa: E402
+from twin.shell.loader import LoadRequest, load  # noqa: E402
+from twin.shell.texts import TEXTS, VIEWS  # noqa: E402
+from twin.shell.window import MainWindow  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _private_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("TWIN_SETTINGS", str(tmp_path / "settings.ini"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+
+
+def open_window(qtbot, tmp_path, feed="sim", scene=DEMO, backfill=False, lang="en", view="overview"):
+    qapp = QtWidgets.QApplication.instance()
+    theme.apply(qapp, 1.0, lang)
+    loaded = load(LoadRequest(str(scene), feed, str(tmp_path / "ev.sqlite"), 1, 1.0, None, backfill))
+    win = MainWindow(loaded, lang, view)
+    qtbot.addWidget(win)
+    win.resize(1600, 900)
+    win.show()
+    qtbot.waitExposed(win)
+    win.start()
+    qtbot.waitUntil(lambda: win.viewport.home is not None and bool(win.viewport.frame_ms), timeout=20000)
+    return win
+
+
+def pump(qtbot, seconds):
+    qtbot.wait(int(seconds * 1000))
+
+
+def pixel_at(win, xyz):
+    """RGB of the viewport's frame at a world point."""
+    img = win.viewport.plotter.screenshot(None, return_img=True)
+    x, y = win.viewport.screen_of(xyz)
+    h = img.shape[0]
+    return img[h - 1 - y, x, :3].astype(int), img
+
+
+def near(colour, hex_colour, tol=40):
+    return int(np.abs(np.asarray(colour) - np.array(style.rgb(hex_colour))).max()) <= tol
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    win = open_window(qtbot, tmp_path)
+    yield win
+    win.close()
+
+
+def test_every_text_has_both_languages():
+    for key, (en, zh) in TEXTS.items():
+        assert en.strip() and zh.strip(), key
+
+
+def test_each_view_shows_its_layers_and_panel(window, qtbot):
+    win = window
+    pump(qtbot, 1.0)
+    kinds = win.viewport.layers
+    for view in VIEWS:
+        win.set_view(view)
+        pump(qtbot, 0.3)
+        panel = win.panels[view]
+        assert win.stack.currentWidget() is panel
+        assert win.topbar.buttons[view].isChecked()
+        panel.wait_job(30)
+        win._panel_at = 0
+        win.tick()
+        pump(qtbot, 0.3)
+        panel.wait_job(30)
+        win._panel_at = 0
+        win.tick()
+        shown = kinds.visible_kinds()
+        glyphs = win.viewport.vis.glyphs
+        for kind, layer in glyphs.items():
+            assert bool(layer.actor.GetVisibility()) == (kind in shown), (view, kind)
+        if view == "parking":
+            assert "parking_space" in shown and "pole" not in shown
+            assert win.panels["parking"].summary.spaces == 137  # every demo space sits in a lot
+            assert kinds._labels is not None and kinds._labels.GetVisibility()
+        if view == "environment":
+            assert kinds._surface is not None and kinds._surface.GetVisibility()
+            # the PM2.5 surface is drawn in the threshold colours over the ground
+            img = win.viewport.plotter.screenshot(None, return_img=True)
+            assert (img.reshape(-1, 3)[:, 0] > 120).mean() > 0.2
+        if view == "energy":
+            assert kinds.buildings_coloured
+    assert max(win.switch_ms) < 2000  # the benchmark measures the real figure
+
+
+def test_live_status_colours_reach_the_scene(window, qtbot):
+    win = window
+    qtbot.waitUntil(lambda: sum(1 for s in win.ctx.statuses.values() if s == "online") > 1000, timeout=15000)
+    win.viewport.render()
+    # a smart pole in the middle of the view is drawn in the "ok" colour
+    poles = [d for d in win.scene.devices if d.kind == "pole" and win.ctx.statuses.get(d.id) == "online"]
+    hits = 0
+    for d in poles[:40]:
+        rgb, _ = pixel_at(win, win.viewport.device_point(d.id))
+        hits += near(rgb, style.STATUS["ok"], 60)
+    assert hits >= 20
+    win._update_top()
+    up = sum(1 for s in win.ctx.statuses.values() if s in ("online", "alarm", "fault"))
+    assert win.topbar.online.value.text() == f"{up:,} / {len(win.scene.devices):,}"
+
+
+def test_click_picks_a_device_and_the_inspector_shows_it(window, qtbot):
+    win = window
+    qtbot.waitUntil(lambda: len(win.ctx.statuses) > 1000, timeout=15000)
+    dev = next(d for d in win.scene.devices if d.kind == "env_monitor")
+    win.fly_to_device(dev.id)
+    qtbot.waitUntil(lambda: not win.viewport.flying, timeout=5000)
+    win.inspector.clear()
+    x, y = win.viewport.screen_of(win.viewport.device_point(dev.id))
+    widget = win.viewport.plotter.interactor
+    h = widget.height()
+    with qtbot.waitSignal(win.viewport.picked, timeout=5000) as sig:
+        qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(x, h - 1 - y))
+    assert sig.args == ["device", dev.id]
+    assert win.inspector.isVisible() and win.inspector.title.text() == (dev.name or dev.id)
+    rows = {win.inspector.facts.item(r, 0).text(): win.inspector.facts.item(r, 1).text()
+            for r in range(win.inspector.facts.rowCount())}
+    assert rows["ID"] == dev.id and "pm25" in rows
+    # clicking a building opens its facts
+    b = max(range(len(win.scene.buildings)), key=lambda i: win.scene.buildings[i].height)
+    kind, idx = win.viewport.pick(*win.viewport.screen_of((0, 0, 0)))
+    assert kind in ("building", "ground", "bim", "device")
+    win.on_pick("building", b)
+    assert win.inspector.title.text() == (win.scene.buildings[b].name or win.scene.buildings[b].id)
+
+
+def test_search_flies_to_the_device(window, qtbot):
+    win = window
+    dev = next(d for d in win.scene.devices if d.kind == "gate")
+    assert win.search(dev.name.upper()) == dev.id  # case-insensitive, by name
+    assert win.search(dev.id[-7:]) == dev.id  # part of an id
+    qtbot.waitUntil(lambda: not win.viewport.flying, timeout=5000)
+    f = np.array(win.viewport.plotter.camera.GetFocalPoint())
+    assert np.allclose(f, [dev.x, dev.y, dev.z], atol=0.01)  # to the centimetre
+    assert win.search("no-such-device-xyz") is None
+    assert "no-such-device-xyz" in win.status.text()
+
+
+def test_alarm_flow_end_to_end_with_a_real_broker(broker, qtbot, tmp_path):
+    """Publish a smoke alarm from outside; it appears in the list and on the scene, the
+    security view flies there with the nearest cameras; acknowledge and close it; the event log
+    has it closed."""
+    win = open_window(qtbot, tmp_path, feed=broker.url)
+    try:
+        qtbot.waitUntil(lambda: bool(win.live.feed.info().get("connected")), timeout=15000)
+        smoke = next(d for d in win.scene.devices if d.kind == "smoke_detector")
+        topic = f"{win.live.pipeline.parser.prefix}/{smoke.id}/telemetry"
+        broker.publish(topic, json.dumps({"ts": int(time.time() * 1000), "smoke": True, "gas": False,
+                                          "battery_pct": 90}))
+        qtbot.waitUntil(lambda: any(e.device_id == smoke.id for e in win.alarms.rows), timeout=15000)
+        event = next(e for e in win.alarms.rows if e.device_id == smoke.id)
+        assert event.status == "raised" and event.severity in ("critical", "major")
+        row = win.alarms.rows.index(event)
+        assert win.alarms.table.item(row, 1).background().color().name() == theme.SEVERITY[event.severity]
+        assert win.alarms.chime.played >= 1
+        # emergency linkage: security view, flown there, nearest cameras listed with frusta
+        qtbot.waitUntil(lambda: win.view == "security" and not win.viewport.flying, timeout=8000)
+        f = np.array(win.viewport.plotter.camera.GetFocalPoint())
+        assert np.hypot(f[0] - smoke.x, f[1] - smoke.y) < 0.05
+        win._panel_at = 0
+        win.tick()
+        sec = win.panels["security"]
+        assert sec.linkage is not None and sec.linkage["device"].id == smoke.id
+        assert len(sec.linkage["cameras"]) == 3 and sec.cams.count() == 3
+        assert win.viewport.layers._frusta is not None and win.viewport.layers._frusta[0].GetVisibility()
+        # the alarm pin over the detector is red on the wall
+        assert win.ctx.statuses[smoke.id] == "alarm"
+        win.viewport.render()
+        rgb, _ = pixel_at(win, win.viewport.device_point(smoke.id))
+        assert near(rgb, style.STATUS["alarm"], 60), rgb
+        # operator: acknowledge, then close with a note
+        win.alarms.acknowledge([event.id])
+        assert next(e for e in win.alarms.rows if e.id == event.id).status == "acknowledged"
+        win.alarms.close_events([event.id], "false alarm: steam from the kitchen")
+        assert all(e.id != event.id for e in win.alarms.rows)  # the list shows open events
+    finally:
+        win.close()
+    from twin.state.events import EventStore
+
+    with EventStore(tmp_path / "ev.sqlite") as ev:
+        e = ev.get(event.id)
+    assert e.status == "closed" and e.closed_note == "false alarm: steam from the kitchen"
+    assert e.acknowledged_by and e.closed_by == e.acknowledged_by
+
+
+def test_dispatch_and_closed_events_in_the_list(window, qtbot):
+    win = window
+    dev = win.scene.devices[0]
+    ev = win.live.events.raise_many([{"device_id": dev.id, "kind": dev.kind, "type": "test", "rule_id": "test_rule",
+                                      "severity": "minor", "at": time.time(), "message": "test event"}])[0]
+    win.alarms.reload()
+    assert win.alarms.select_event(ev.id)
+    assert win.alarms.btn_dispatch.isEnabled()
+    assert win.alarms.dispatch(ev.id, "guard team 2", "check it")
+    e = next(x for x in win.alarms.rows if x.id == ev.id)
+    assert e.status == "dispatched" and e.dispatched_to == "guard team 2"
+    assert "guard team 2" in win.alarms.table.item(win.alarms.rows.index(e), 4).text()
+    win.alarms.close_events([ev.id], "done")
+    win.alarms.btn_closed.setChecked(True)
+    assert any(x.id == ev.id and x.status == "closed" for x in win.alarms.rows)
+
+
+def test_language_switch_and_settings_are_remembered(qtbot, tmp_path):
+    win = open_window(qtbot, tmp_path, lang="en", view="parking")
+    try:
+        assert win.topbar.buttons["security"].text() == "Security"
+        win.set_language("zh")
+        assert win.topbar.buttons["security"].text() == "安防"
+        assert win.alarms.table.horizontalHeaderItem(0).text() == "时间"
+        assert win.panels["parking"].c_occ.label.text() == "车位占用率"
+        win.set_font_scale(1.3)
+        win.set_view("energy")
+    finally:
+        win.close()
+    from twin.shell import settings
+
+    assert settings.value("lang") == "zh"
+    assert settings.value("view") == "energy"
+    assert abs(settings.value("font_scale", 0, float) - 1.3) < 1e-6
+
+
+def test_time_slider_replays_history(qtbot, tmp_path):
+    win = open_window(qtbot, tmp_path, backfill=True)
+    try:
+        pump(qtbot, 1.0)
+        assert win.live.history.meta("clock") is not None
+        win.timebar.set_back(6 * 3600)
+        assert win.replay_at is not None
+        qtbot.waitUntil(lambda: win._replay_job is None, timeout=30000)
+        assert win.topbar.mode.text() == "REPLAY"
+        # six hours ago every device had reported to the backfilled history
+        assert sum(1 for s in win.ctx.statuses.values() if s == "online") > 1500
+        lamps = [d.id for d in win.scene.devices if d.kind == "pole"]
+        then = sum(bool(win.ctx.readings.get(i, {}).get("light_on")) for i in lamps)
+        win.timebar.go_live()
+        assert win.replay_at is None
+        now = sum(bool(win.ctx.readings.get(i, {}).get("light_on")) for i in lamps)
+        assert isinstance(then, int) and isinstance(now, int)
+        # the inspector's 24 h chart has the backfilled points
+        dev = next(d for d in win.scene.devices if d.kind == "env_monitor")
+        win.fly_to_device(dev.id)
+        xs, ys = win.inspector.chart.curve.getData()
+        assert xs is not None and len(xs) >= 48
+    finally:
+        win.close()
+
+
+def test_kiosk_tour_runs_and_input_takes_over(window, qtbot):
+    win = window
+    win.start_tour(None, idle_s=1.0)
+    k = win.kiosk
+    assert k is not None and k.running
+    qtbot.waitUntil(lambda: k.tour is not None and k.t > k.tour.stops[0].hold + 0.3, timeout=20000)
+    a = np.array(win.viewport.plotter.camera.GetPosition())
+    pump(qtbot, 1.0)
+    b = np.array(win.viewport.plotter.camera.GetPosition())
+    assert np.linalg.norm(a - b) > 0.5  # the camera travels
+    qtbot.keyClick(win, QtCore.Qt.Key.Key_Shift)
+    assert k.paused
+    c = np.array(win.viewport.plotter.camera.GetPosition())
+    pump(qtbot, 0.5)
+    assert np.allclose(c, win.viewport.plotter.camera.GetPosition())  # held while the operator has it
+    qtbot.waitUntil(lambda: not k.paused, timeout=5000)  # idle: the tour resumes
+    # over a whole loop the tour shows every view
+    seen = {stop.view for stop in k.tour.stops}
+    assert seen >= set(VIEWS)
+    k.stop()
+
+
+def test_bookmark_saved_in_the_scene_file(qtbot, tmp_path):
+    scene = tmp_path / "demo.toml"
+    text = DEMO.read_text(encoding="utf-8").replace('"../assets/', f'"{(ROOT / "assets").as_posix()}/')
+    scene.write_text(text, encoding="utf-8")
+    win = open_window(qtbot, tmp_path, scene=scene)
+    try:
+        dev = next(d for d in win.scene.devices if d.kind == "gate")
+        win.viewport.fly_to_point(dev.x, dev.y, 0.0, 150.0, seconds=0)
+        assert win.save_bookmark("gate view")
+        assert not win.save_bookmark("gate view")  # a duplicate name is refused, nothing lost
+    finally:
+        win.close()
+    from twin.scene.scenefile import load_scene_spec
+
+    assert "# The bundled demo" in scene.read_text(encoding="utf-8")  # comments kept
+    spec = load_scene_spec(scene)
+    v = next(v for v in spec.views if v.name == "gate view")
+    assert abs(v.distance - 150.0) < 0.5
+    assert abs(v.lon - dev.lon) < 1e-5 and abs(v.lat - dev.lat) < 1e-5
+
+
+def _run_app(args, tmp_path, timeout=180):
+    env = dict(os.environ, TWIN_SETTINGS=str(tmp_path / "app.ini"), XDG_DATA_HOME=str(tmp_path / "data"))
+    return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_app_screenshot_of_a_view(tmp_path):
+    out = tmp_path / "shots" / "parking.png"
+    r = _run_app(["--view", "parking", "--lang", "zh", "--db", str(tmp_path / "ev.sqlite"), "--screenshot", str(out),
+                  "--exit-after", "6"], tmp_path)
+    assert r.returncode == 0, r.stderr
+    from PIL import Image
+
+    img = np.asarray(Image.open(out).convert("RGB"))
+    assert img.shape[0] >= 700 and img.shape[1] >= 1200
+    assert near(img[img.shape[0] // 2, img.shape[1] // 3], theme.BG, 200)
+    assert len(np.unique(img.reshape(-1, 3)[::97], axis=0)) > 50  # a picture, not a blank
+
+
+@pytest.mark.parametrize("args, names", [
+    (["no-such-scene.toml"], "no-such-scene.toml"),
+    (["--feed", "carrier-pigeon"], "--feed"),
+    (["--feed", "replay:/no/such/file.csv"], "/no/such/file.csv"),
+    (["--view", "weather"], "app.py"),
+    (["--kiosk", "--tour", "nope"], "tour 'nope'"),
+    (["--screenshot", "x.jpg"], "--screenshot"),
+])
+def test_app_bad_input_is_one_line_exit_2(tmp_path, args, names):
+    assert_one_line_error(_run_app(args, tmp_path, timeout=120), names)
