@@ -43,7 +43,8 @@ class SceneView(QtWidgets.QFrame):
         self.plotter = QtInteractor(self, auto_update=False, lighting="none")
         lay.addWidget(self.plotter.interactor)
         configure(self.plotter)
-        self.plotter.enable_anti_aliasing("fxaa")
+        # no FXAA in the live view: it costs ~55 ms a frame on software GL (the benchmark's
+        # "frame with FXAA"), which would hold the GUI thread past 100 ms; screenshots use it
         self.vis = SceneVisual(scene)
         self.vis.add_to(self.plotter)
         self.vis.add_markers(self.plotter, point_size=marker_point_size(1080))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from typing import Any
 
@@ -40,6 +41,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def __init__(self, loaded: Loaded, lang: str, view: str = "overview", font_scale: float = 1.0) -> None:
         super().__init__()
+        # the pipeline's worker thread is pure Python: a shorter GIL switch interval (5 ms by
+        # default) lets the GUI thread in sooner while a batch is applied
+        sys.setswitchinterval(0.001)
         self.scene, self.live = loaded.scene, loaded.live
         self.lang = lang
         self.font_scale = font_scale
@@ -418,7 +422,11 @@ class MainWindow(QtWidgets.QMainWindow):
         """The whole window as the operator sees it, the 3D view included."""
         self.viewport.render()
         img = self.grab().toImage().convertToFormat(QtGui.QImage.Format.Format_RGB888)
-        frame = self.viewport.plotter.screenshot(None, return_img=True)
+        self.viewport.plotter.enable_anti_aliasing("fxaa")
+        try:
+            frame = self.viewport.plotter.screenshot(None, return_img=True)
+        finally:
+            self.viewport.plotter.disable_anti_aliasing()
         if frame is not None:
             arr = np.ascontiguousarray(frame[:, :, :3])
             h, w = arr.shape[:2]
