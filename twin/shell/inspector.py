@@ -123,7 +123,7 @@ class Inspector(QtWidgets.QFrame):
         self.title.setText(f"{dev.name or dev.id}")
         colour = theme.status_colour(status)
         self.badge.setText(tr(L, status) if status in ("offline", "unknown") else
-                           {"online": "OK", "fault": tr(L, "fault"), "alarm": tr(L, "alarms")}.get(status, status))
+                           {"online": "OK", "fault": tr(L, "fault"), "alarm": "告警" if L == "zh" else "ALARM"}.get(status, status))
         self.badge.setStyleSheet(f"background: {colour}; color: #0b1422;")
         st = ctx.readings.get(device_id, {})
         rows: list[tuple[str, str, str | None]] = [

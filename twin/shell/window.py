@@ -84,6 +84,10 @@ class MainWindow(QtWidgets.QMainWindow):
         outer.addWidget(lower)
         outer.setStretchFactor(0, 4)
         outer.setStretchFactor(1, 1)
+        outer.setCollapsible(1, False)
+        self.alarms.setMinimumHeight(190)  # the alarm list is never squeezed away
+        outer.setSizes([760, 280])
+        right.setSizes([560, 440])
         self.outer = outer
         central = QtWidgets.QWidget()
         lay = QtWidgets.QVBoxLayout(central)
