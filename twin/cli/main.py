@@ -100,6 +100,17 @@ def _build(scene_path: str) -> Any:
     return build_scene(load_scene_spec(scene_path), _progress_printer())
 
 
+def add_status_options(s: argparse.ArgumentParser) -> None:
+    """Label language and where device statuses come from, for the commands that draw frames."""
+    s.add_argument("--lang", choices=("zh", "en"), help="label language (default: from the locale)")
+    s.add_argument("--feed", help="colour devices by live status from this feed: sim, replay:FILE or "
+                   "mqtt://HOST[:PORT] (listened to for 5 s)")
+    s.add_argument("--at", metavar="TIME", help="with sim or replay: the moment to show, ISO 8601 (scene time zone)")
+    s.add_argument("--db", help="colour devices by the state a `twin run` recorded in this event log")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--incidents-every", type=float, default=180.0, metavar="S")
+
+
 # -- commands ---------------------------------------------------------------------------------
 def cmd_new_scene(args: argparse.Namespace) -> int:
     from twin.ingest.build import build_scene
@@ -309,13 +320,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--view", default="overview", help="overview or a view bookmark of the scene")
     s.add_argument("--out", required=True, metavar="FILE.png")
     s.add_argument("--size", default="1920x1080", metavar="WxH")
-    s.add_argument("--lang", choices=("zh", "en"), help="label language (default: from the locale)")
-    s.add_argument("--feed", help="colour devices by live status from this feed: sim, replay:FILE or "
-                   "mqtt://HOST[:PORT] (listened to for 5 s)")
-    s.add_argument("--at", metavar="TIME", help="with sim or replay: the moment to show, ISO 8601 (scene time zone)")
-    s.add_argument("--db", help="colour devices by the state a `twin run` recorded in this event log")
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--incidents-every", type=float, default=180.0, metavar="S")
+    add_status_options(s)
     s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("view", help="open a scene in an interactive 3D window")

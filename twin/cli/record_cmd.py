@@ -66,13 +66,9 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--fps", type=float, default=25.0, help="frames per second (above 0, at most 60)")
     s.add_argument("--size", default="1280x720", metavar="WxH")
     s.add_argument("--seconds", type=float, metavar="S", help="length of the video (default: one loop of the tour)")
-    s.add_argument("--lang", choices=("zh", "en"), help="label language (default: from the locale)")
-    s.add_argument("--feed", help="colour devices by live status from this feed: sim, replay:FILE or "
-                   "mqtt://HOST[:PORT] (listened to for 5 s)")
-    s.add_argument("--at", metavar="TIME", help="with sim or replay: the moment to show, ISO 8601 (scene time zone)")
-    s.add_argument("--db", help="colour devices by the state a `twin run` recorded in this event log")
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--incidents-every", type=float, default=180.0, metavar="S")
+    from twin.cli.main import add_status_options
+
+    add_status_options(s)
     s.set_defaults(func=cmd_record)
 
 

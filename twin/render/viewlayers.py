@@ -13,9 +13,6 @@ import vtk
 
 from twin.render import style
 from twin.render.scenevis import SceneVisual
-from twin.scene.catalogue import CATALOGUE
-
-VIEWS = ("overview", "security", "parking", "environment", "energy")
 
 VIEW_KINDS: dict[str, frozenset[str] | None] = {
     "overview": None,
@@ -190,7 +187,3 @@ class ViewLayers:
     def clear_highlight(self) -> None:
         if self._ring is not None:
             self._ring.SetVisibility(False)
-
-
-def kind_colour(kind: str) -> tuple[int, int, int]:
-    return style.rgb(CATALOGUE[kind].colour)

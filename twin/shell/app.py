@@ -16,6 +16,7 @@ from twin.core.i18n import default_lang
 from twin.shell import settings as store
 from twin.shell import theme
 from twin.shell.loader import Loaded, LoadingScreen, LoadRequest
+from twin.shell.texts import VIEWS
 
 
 def auto_font_scale(screen: QtGui.QScreen | None) -> float:
@@ -82,8 +83,7 @@ def run(args: argparse.Namespace) -> int:
     def loaded(result: Loaded) -> None:
         from twin.shell.window import MainWindow
 
-        win = MainWindow(result, lang, view if view in ("overview", "security", "parking", "environment", "energy")
-                         else "overview", scale)
+        win = MainWindow(result, lang, view if view in VIEWS else "overview", scale)
         state["window"] = win
         avail = (loading.screen() or QtGui.QGuiApplication.primaryScreen()).availableGeometry()
         win.resize(min(avail.width(), 1920), min(avail.height(), 1080))

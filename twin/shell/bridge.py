@@ -20,7 +20,6 @@ class Update:
     raised: list[Event] = field(default_factory=list)
     cleared: list[Event] = field(default_factory=list)
     now: float | None = None
-    batches: int = 0
 
     def __bool__(self) -> bool:
         return bool(self.statuses or self.readings or self.raised or self.cleared)
@@ -61,7 +60,6 @@ class LiveBridge:
             pend.raised.extend(result.raised)
             pend.cleared.extend(result.cleared)
             pend.now = result.now
-            pend.batches += 1
 
     def take(self) -> Update:
         """Everything since the last call (GUI thread)."""

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from twin.analysis.environment import QUANTITIES
 from twin.scene.catalogue import CATALOGUE
 from twin.shell import theme
 from twin.shell.texts import tr
@@ -116,7 +117,7 @@ class Inspector(QtWidgets.QFrame):
 
     def _device(self, device_id: str, full: bool) -> None:
         ctx, L = self.ctx, self.lang
-        dev = ctx.device_map().get(device_id)
+        dev = ctx.devices.get(device_id)
         if dev is None:
             return
         status = ctx.statuses.get(device_id, "unknown")
@@ -168,11 +169,10 @@ class Inspector(QtWidgets.QFrame):
         now = float(ctx.now())
         pts = ctx.history.series(str(self.target[1]), str(name), now - 86400, now, 144)
         x = np.array([(p.ts - now) / 3600 for p in pts])
-        limits = []
-        if name in ("pm25",):
-            limits = [(75.0, theme.STATUS["alarm"]), (35.0, theme.STATUS["warning"])]
-        elif name == "noise_db":
-            limits = [(55.0, theme.STATUS["warning"]), (45.0, theme.STATUS["unknown"])]
+        # the standard's limits of an environment reading as dashed lines (warning, then alarm)
+        q = QUANTITIES.get(str(name))
+        marks = (theme.STATUS["warning"], theme.STATUS["alarm"])
+        limits = [(t.value, marks[min(i, 1)]) for i, t in enumerate(q.thresholds)] if q else []
         self.chart.set_series(x, np.array([p.mean for p in pts]), np.array([p.vmin for p in pts]),
                               np.array([p.vmax for p in pts]), limits)
         self.chart.setXRange(-24, 0, padding=0.01)
@@ -200,12 +200,8 @@ class Inspector(QtWidgets.QFrame):
         self._no_chart()
 
     def _meters_of(self, index: int) -> list[Any]:
-        from twin.analysis.energy import meter_buildings
-
-        if not hasattr(self, "_mb"):
-            self._mb = meter_buildings(self.ctx.scene)
-        dm = self.ctx.device_map()
-        return [dm[m] for m, b in self._mb.items() if b == index and m in dm]
+        dm = self.ctx.devices
+        return [dm[m] for m, b in self.ctx.meter_buildings.items() if b == index and m in dm]
 
     def _bim(self, index: int) -> None:
         ctx, L = self.ctx, self.lang

@@ -73,9 +73,6 @@ class Kiosk(QtCore.QObject):
         if app is not None:
             app.removeEventFilter(self)
 
-    def step(self) -> None:
-        """Called by the window's frame tick; the tour has its own faster timer."""
-
     def _frame(self) -> None:
         if not self.running:
             return

@@ -3,7 +3,9 @@ missing here is a bug the tests catch (every key has both languages)."""
 
 from __future__ import annotations
 
-VIEWS = ("overview", "security", "parking", "environment", "energy")
+from twin.scene.scenefile import VIEWS
+
+__all__ = ["TEXTS", "VIEWS", "tr"]
 
 TEXTS: dict[str, tuple[str, str]] = {
     # views

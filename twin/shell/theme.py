@@ -20,7 +20,8 @@ STATUS = style.STATUS
 SEVERITY = {"critical": STATUS["alarm"], "major": "#ff7043", "minor": STATUS["warning"], "info": STATUS["unknown"]}
 PARKING = {"free": STATUS["ok"], "occupied": "#e74c8c", "booked": "#b388ff", "unknown": STATUS["offline"]}
 """Space states: not statuses, so the occupied colour is a magenta, never the alarm red."""
-CHARGER = {"idle": STATUS["ok"], "charging": "#4f8cff", "fault": STATUS["warning"], "offline": STATUS["offline"]}
+CHARGER = {"idle": STATUS["ok"], "charging": "#4f8cff", "fault": STATUS["warning"], "offline": STATUS["offline"],
+           "unknown": STATUS["unknown"]}
 
 
 def status_colour(status: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -33,7 +32,6 @@ class SceneView(QtWidgets.QFrame):
     ("ground", (x, y)) for a click (not a drag)."""
 
     picked = QtCore.Signal(str, object)
-    moved = QtCore.Signal()
 
     def __init__(self, scene: Scene, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -122,7 +120,6 @@ class SceneView(QtWidgets.QFrame):
     def _after_move(self) -> None:
         self.mpp = self.metres_per_pixel()
         self.rescale_if_needed()
-        self.moved.emit()
 
     # -- statuses --------------------------------------------------------------------------
     def apply_statuses(self, changed: dict[str, str]) -> None:
@@ -292,9 +289,6 @@ class SceneView(QtWidgets.QFrame):
         if not len(idx):
             return None
         return tuple(float(v) for v in self._dev_xyz[idx[0]])  # type: ignore[return-value]
-
-    def on_idle(self, fn: Callable[[], None]) -> None:
-        QtCore.QTimer.singleShot(0, fn)
 
     def close_view(self) -> None:
         self._flight_timer.stop()

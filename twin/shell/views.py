@@ -9,11 +9,13 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from twin.core.i18n import pick
 from twin.render.status import STATUS_STYLE
 from twin.render.style import rgb
 from twin.scene.catalogue import CATALOGUE
@@ -47,10 +49,17 @@ class Context:
     readings: dict[str, dict[str, Any]] = field(default_factory=dict)
     pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="twin-view"))
 
-    def device_map(self) -> dict[str, Device]:
-        if not hasattr(self, "_devmap"):
-            self._devmap = {d.id: d for d in self.scene.devices}
-        return self._devmap
+    @cached_property
+    def devices(self) -> dict[str, Device]:
+        """Device id -> device."""
+        return {d.id: d for d in self.scene.devices}
+
+    @cached_property
+    def meter_buildings(self) -> dict[str, int]:
+        """Meter id -> index of its building (computed once, on first use)."""
+        from twin.analysis.energy import meter_buildings
+
+        return meter_buildings(self.scene)
 
     def day_start(self, now: float) -> float:
         dt = datetime.fromtimestamp(now, self.tz) if self.tz else datetime.fromtimestamp(now).astimezone()
@@ -152,7 +161,7 @@ class OverviewPanel(ViewPanel):
         self.c_online.label.setText(tr(L, "devices_online"))
         self.c_open.label.setText(tr(L, "open_events"))
         self.c_today.label.setText(tr(L, "alarms_today"))
-        self.c_devices.label.setText(pick2(L, "Devices", "设备总数"))
+        self.c_devices.label.setText(pick(L, "Devices", "设备总数"))
         self.t_theme.setText(tr(L, "by_theme"))
         self.t_hours.setText(tr(L, "alarms_24h"))
         self._hours_at = 0.0
@@ -165,7 +174,7 @@ class OverviewPanel(ViewPanel):
         up = tally.get("online", 0) + tally.get("alarm", 0) + tally.get("fault", 0)
         self.c_online.set(pct(up, reporting), theme.STATUS["ok"] if reporting and up / reporting > 0.95
                           else theme.STATUS["warning"])
-        n_open = sum(1 for _ in ctx.events.events(open_only=True, limit=10000))
+        n_open = len(ctx.events.events(open_only=True))
         self.c_open.set(str(n_open), theme.STATUS["alarm"] if n_open else theme.STATUS["ok"])
         self.c_devices.set(f"{len(devs):,}")
         # status by theme, stacked in the five colours
@@ -175,7 +184,7 @@ class OverviewPanel(ViewPanel):
         x = np.arange(len(THEMES))
         stacks = [(np.array([per[t].get(s, 0) for t in THEMES]), theme.STATUS[STATUS_STYLE[s]])
                   for s in ("online", "fault", "alarm", "offline", "unknown")]
-        self.themes.set_bars(x, stacks, ticks=[(i, pick2(L, *THEME_NAMES[t])) for i, t in enumerate(THEMES)])
+        self.themes.set_bars(x, stacks, ticks=[(i, pick(L, *THEME_NAMES[t])) for i, t in enumerate(THEMES)])
         kinds = Counter(d.kind for d in devs)
         bad = Counter(d.kind for d in devs if ctx.statuses.get(d.id) in ("alarm", "fault", "offline"))
         alarm = {d.kind for d in devs if ctx.statuses.get(d.id) == "alarm"}
@@ -187,8 +196,8 @@ class OverviewPanel(ViewPanel):
         if time.monotonic() - self._hours_at > 10:
             self._hours_at = time.monotonic()
             now = ctx.now()
-            evs = ctx.events.events(limit=20000)
             today = ctx.day_start(now)
+            evs = ctx.events.events(since=min(today, now - 86400))
             self.c_today.set(str(sum(1 for e in evs if e.raised_at >= today)))
             counts = np.zeros(24)
             sev = {s: np.zeros(24) for s in ("critical", "major", "minor", "info")}
@@ -199,11 +208,7 @@ class OverviewPanel(ViewPanel):
                     counts[23 - h] += 1
             xs = np.arange(24)
             self.hours.set_bars(xs, [(sev[s], theme.SEVERITY[s]) for s in ("critical", "major", "minor", "info")],
-                                ticks=[(0, "-24h"), (12, "-12h"), (23, pick2(L, "now", "现在"))])
-
-
-def pick2(lang: str, en: str, zh: str) -> str:
-    return zh if lang == "zh" else en
+                                ticks=[(0, "-24h"), (12, "-12h"), (23, pick(L, "now", "现在"))])
 
 
 # -- security ------------------------------------------------------------------------------
@@ -340,8 +345,8 @@ class SecurityPanel(ViewPanel):
         if time.monotonic() - self._slow_at > 5:
             self._slow_at = time.monotonic()
             now = ctx.now()
-            evs = ctx.events.events(limit=20000)
             today = ctx.day_start(now)
+            evs = ctx.events.events(since=today - 86400 * 6)
             sec = [e for e in evs if CATALOGUE.get(e.kind) is not None and CATALOGUE[e.kind].group == "security"]
             self.c_today.set(str(sum(1 for e in sec if e.raised_at >= today)))
             n_open = sum(1 for e in sec if e.status != "closed")
@@ -408,7 +413,7 @@ class ParkingPanel(ViewPanel):
         self.refresh()
 
     def refresh(self) -> None:
-        from twin.analysis.parking import space_state, summarise
+        from twin.analysis.parking import charger_state, space_state, summarise
 
         ctx, L = self.ctx, self.lang
         s = summarise(ctx.scene, ctx.readings, ctx.statuses, self.lots_index())
@@ -427,11 +432,10 @@ class ParkingPanel(ViewPanel):
                 theme.STATUS["warning"] if lot.free else theme.STATUS["alarm"])
             rows.append((f"{lot_label(lot)}  {tr(L, 'free')} {lot.free} / {lot.spaces}", colour, lot.index))
         self.lots.set_rows(rows)
-        states = Counter(str(ctx.readings.get(c.id, {}).get("state", "unknown")) if ctx.statuses.get(c.id) not in
-                         ("offline", "unknown") else "offline" for c in ctx.scene.devices_of("charger"))
-        order = ("idle", "charging", "fault", "offline")
-        self.chargers.set_bars(np.arange(4), [(np.array([states.get(k, 0) if i == j else 0 for j in range(4)]),
-                                               theme.CHARGER[k]) for i, k in enumerate(order)],
+        order = ("idle", "charging", "fault", "offline", "unknown")
+        n = np.array([s.chargers_by_state.get(k, 0) for k in order])
+        self.chargers.set_bars(np.arange(len(order)), [(np.where(np.arange(len(order)) == i, n, 0), theme.CHARGER[k])
+                                                       for i, k in enumerate(order)],
                                ticks=[(i, tr(L, k)) for i, k in enumerate(order)])
         vp = ctx.viewport
         if vp is None or vp.layers.view != "parking":
@@ -443,10 +447,8 @@ class ParkingPanel(ViewPanel):
             vp.override_colours("parking_space", cols)
         chargers = ctx.scene.devices_of("charger")
         if chargers:
-            cols = np.array([rgb(theme.CHARGER.get(
-                "offline" if ctx.statuses.get(d.id) in ("offline", "unknown") else
-                str(ctx.readings.get(d.id, {}).get("state", "offline")), theme.STATUS["offline"]))
-                for d in chargers], dtype=np.uint8)
+            cols = np.array([rgb(theme.CHARGER[charger_state(ctx.readings.get(d.id), ctx.statuses.get(d.id, "unknown"))])
+                             for d in chargers], dtype=np.uint8)
             vp.override_colours("charger", cols)
         labelled = [lt for lt in s.lots if lt.spaces]
         vp.layers.show_labels(np.array([[lt.x, lt.y, 6.0] for lt in labelled]).reshape(-1, 3),
@@ -540,7 +542,7 @@ class EnvironmentPanel(ViewPanel):
         self.t_q.setText(tr(L, "quantity"))
         for i in range(self.combo.count()):
             q = QUANTITIES[self.combo.itemData(i)]
-            self.combo.setItemText(i, f"{pick2(L, q.label_en, q.label_zh)} ({q.unit})")
+            self.combo.setItemText(i, f"{pick(L, q.label_en, q.label_zh)} ({q.unit})")
         self.c_mean.label.setText(tr(L, "mean"))
         self.c_max.label.setText(tr(L, "max"))
         self.c_n.label.setText(tr(L, "samples"))
@@ -575,8 +577,8 @@ class EnvironmentPanel(ViewPanel):
             _, xy, values, self.grid = done
             if len(values):
                 mean, vmax = float(np.mean(values)), float(np.max(values))
-                self.c_mean.set(f"{mean:.0f}", theme.STATUS[_band_entry(band(mean, q))])
-                self.c_max.set(f"{vmax:.0f}", theme.STATUS[_band_entry(band(vmax, q))])
+                self.c_mean.set(f"{mean:.0f}", theme.STATUS[band(mean, q)])
+                self.c_max.set(f"{vmax:.0f}", theme.STATUS[band(vmax, q)])
             else:
                 self.c_mean.set("–")
                 self.c_max.set("–")
@@ -606,10 +608,6 @@ def _level_or_status(ctx: Context, device_id: str, value: float | None, warn: fl
     if st in ("offline", "unknown", "alarm"):
         return theme.status_colour(st)
     return level_colour(value, warn, alarm)
-
-
-def _band_entry(b: str) -> str:
-    return {"ok": "ok", "warning": "warning", "alarm": "alarm"}.get(b, "unknown")
 
 
 def _num(v: Any) -> float | None:
@@ -653,7 +651,6 @@ class EnergyPanel(ViewPanel):
         self.body.addWidget(self.abnormal)
         self.body.addStretch(1)
         self.result: dict[str, Any] | None = None
-        self._meter_buildings: dict[str, int] | None = None
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -670,13 +667,6 @@ class EnergyPanel(ViewPanel):
         if self.result:
             self._show(self.result)
 
-    def meter_buildings(self) -> dict[str, int]:
-        if self._meter_buildings is None:
-            from twin.analysis.energy import meter_buildings
-
-            self._meter_buildings = meter_buildings(self.ctx.scene)
-        return self._meter_buildings
-
     def activate(self) -> None:
         self.refresh(force=True)
 
@@ -685,7 +675,7 @@ class EnergyPanel(ViewPanel):
 
         ctx = self.ctx
         meters = [m.id for m in ctx.scene.devices_of("meter")]
-        mb = self.meter_buildings()
+        mb = ctx.meter_buildings
         start = ctx.day_start(now) if period == "today" else ctx.month_start(now)
         per_meter = usage(ctx.history, meters, reading, start, now) if ctx.history is not None and meters else {}
         per_building = by_building(ctx.scene, per_meter, mb)
@@ -725,7 +715,7 @@ class EnergyPanel(ViewPanel):
         self.top.set_rows([(f"{names.get(i, i)}  {v:,.1f} {unit}", None, i) for i, v in top(per_b, 5)])
         leaks = r["leaks"]
         if leaks:
-            dm = ctx.device_map()
+            dm = ctx.devices
             self.abnormal.set_rows([(f"{dm[m].name if m in dm else m}: {tr(L, 'night_flow', rate=rate)}",
                                      theme.STATUS["warning"], m) for m, rate in leaks])
         else:

@@ -5,7 +5,6 @@ bridge and are applied once per frame (250 ms)."""
 from __future__ import annotations
 
 import logging
-import math
 import sys
 import time
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from twin.analysis.environment import QUANTITIES, band
 from twin.core.errors import InputError
 from twin.render.camera import pose_of
 from twin.scene.tour import CameraPose
@@ -175,8 +175,6 @@ class MainWindow(QtWidgets.QMainWindow):
                 panel.refresh()
             if self.inspector.isVisible():
                 self.inspector.refresh()
-        if self.kiosk is not None:
-            self.kiosk.step()
         # the panels' second and the 3D frame take turns, so no tick holds the GUI thread for
         # both (each is tens of milliseconds on software GL)
         if not self.viewport.flying and (not busy or self._skipped):
@@ -196,8 +194,7 @@ class MainWindow(QtWidgets.QMainWindow):
               ("offline", "unknown") and isinstance(v := ctx.readings.get(d.id, {}).get("pm25"), int | float)]
         if pm:
             mean = float(np.mean(pm))
-            self.topbar.air.set(f"{mean:.0f} µg/m³", theme.STATUS["ok"] if mean <= 35 else
-                                theme.STATUS["warning"] if mean <= 75 else theme.STATUS["alarm"])
+            self.topbar.air.set(f"{mean:.0f} µg/m³", theme.STATUS[band(mean, QUANTITIES["pm25"])])
         else:
             self.topbar.air.set(tr(L, "no_data"), theme.MUTED)
         devs = self.scene.devices
@@ -257,7 +254,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- fly-to, search, bookmarks ---------------------------------------------------------
     def fly_to_device(self, device_id: str) -> bool:
-        dev = self.ctx.device_map().get(device_id)
+        dev = self.ctx.devices.get(device_id)
         if dev is None:
             return False
         shown = self.viewport.layers.visible_kinds()
@@ -329,7 +326,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- picking ---------------------------------------------------------------------------
     def on_pick(self, kind: str, what: Any) -> None:
         if kind == "device":
-            dev = self.ctx.device_map().get(str(what))
+            dev = self.ctx.devices.get(str(what))
             if dev is not None:
                 self.viewport.layers.highlight(dev.x, dev.y, dev.z + 0.3, max(6.0, 14 * self.viewport.mpp))
                 if dev.kind == "camera":
@@ -460,14 +457,3 @@ class MainWindow(QtWidgets.QMainWindow):
         finally:
             self.viewport.close_view()
         super().closeEvent(event)
-
-
-def screen_geometry(index: int | None) -> QtCore.QRect | None:
-    screens = QtGui.QGuiApplication.screens()
-    if index is None or not screens:
-        return None
-    return screens[max(0, min(index, len(screens) - 1))].geometry()
-
-
-def metres(v: float) -> str:
-    return f"{v:.0f} m" if math.isfinite(v) else "–"

@@ -695,7 +695,8 @@ class EventStore:
             return self._get(conn, event_id)
 
     def events(
-        self, open_only: bool = False, device_id: str | None = None, limit: int | None = None
+        self, open_only: bool = False, device_id: str | None = None, limit: int | None = None,
+        since: float | None = None,
     ) -> list[Event]:
         """Events, newest first.
 
@@ -707,6 +708,8 @@ class EventStore:
             Only this device's events.
         limit : int, optional
             At most this many.
+        since : float, optional
+            Only events raised at or after this epoch time.
 
         Returns
         -------
@@ -719,6 +722,9 @@ class EventStore:
         if device_id is not None:
             where.append("device_id = ?")
             params.append(device_id)
+        if since is not None:
+            where.append("raised_at >= ?")
+            params.append(float(since))
         sql = "SELECT * FROM events"
         if where:
             sql += " WHERE " + " AND ".join(where)
