@@ -103,10 +103,11 @@ def test_each_view_shows_its_layers_and_panel(window, qtbot):
         if view == "environment":
             assert kinds._surface is not None and kinds._surface.GetVisibility()
             # the PM2.5 surface covers the ground: a large part of the frame changes with it
-            win.viewport.render()
+            rw = win.viewport.plotter.render_window  # render now, whatever Qt does with paints
+            rw.Render()
             with_surface = win.viewport.plotter.screenshot(None, return_img=True).astype(int)
             kinds._surface.SetVisibility(False)
-            win.viewport.render()
+            rw.Render()
             without = win.viewport.plotter.screenshot(None, return_img=True).astype(int)
             kinds._surface.SetVisibility(True)
             scene_px = (np.abs(without - np.array(style.rgb(style.BACKGROUND))).max(axis=2) > 10).sum()
