@@ -24,14 +24,14 @@ import numpy as np
 import shapely
 
 from twin.core.errors import InputError
-from twin.ingest import ifccache
+from twin.ingest import georef, ifccache
 from twin.ingest.sources import check_readable
 
 SUPPORTED_SCHEMAS = {"IFC2X3": "IFC2X3", "IFC4": "IFC4", "IFC4X3": "IFC4X3", "IFC4X3_ADD2": "IFC4X3"}
 NOT_DRAWN = ("IfcOpeningElement", "IfcSpace", "IfcSite", "IfcVirtualElement", "IfcAnnotation", "IfcGrid",
              "IfcAlignment")
 DEFAULT_RGB = (190, 190, 190)
-SETTINGS_VERSION = "ifc-3"  # bump when what is extracted changes: old cache entries are then unused
+SETTINGS_VERSION = "ifc-4"  # bump when what is extracted changes: old cache entries are then unused
 
 Progress = Callable[[str, float], None]
 
@@ -51,8 +51,9 @@ class IfcModelData:
     devices: list[dict[str, Any]] = field(default_factory=list)
     unknown_devices: dict[str, int] = field(default_factory=dict)
     failed: list[dict[str, str]] = field(default_factory=list)  # global_id, ifc_class, name
-    map_conversion: dict[str, Any] | None = None  # crs, affine (2x3: model x, y -> E, N in CRS units)
+    map_conversion: dict[str, Any] | None = None  # parameters and units (georef.read_map_conversion)
     site: dict[str, float] | None = None  # lat, lon, elevation, true_north (deg, anticlockwise)
+    length_unit: str = "metre"  # the project's length unit (the points are in metres)
     footprint_wkb: bytes = b""
 
     def class_counts(self) -> dict[str, int]:
@@ -138,6 +139,7 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
     import ifcopenshell
     import ifcopenshell.geom
     import ifcopenshell.util.element as uel
+    import ifcopenshell.util.unit as uu
 
     f = _open(path)
     settings = ifcopenshell.geom.settings()
@@ -202,8 +204,9 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
         spaces=spaces, failed=failed,
     )
     data.devices, data.unknown_devices = _devices(f, shapes)
-    data.map_conversion = _map_conversion(f)
-    data.site = _site(f)
+    data.map_conversion = georef.read_map_conversion(f)
+    data.site = georef.read_site(f)
+    data.length_unit = georef.unit_label(uu.get_project_unit(f, "LENGTHUNIT")) or "metre"
     if len(all_faces):
         data.footprint_wkb = shapely.to_wkb(_hull_outline(found))
     return data
@@ -358,50 +361,3 @@ def _devices(f: Any, shapes: dict[str, np.ndarray]) -> tuple[list[dict[str, Any]
                         "z": float(pos[2])})
     devices.sort(key=lambda d: d["global_id"])
     return devices, dict(sorted(unknown.items()))
-
-
-# -- georeference ---------------------------------------------------------------------------------
-def _map_conversion(f: Any) -> dict[str, Any] | None:
-    import ifcopenshell.util.geolocation as geo
-    import ifcopenshell.util.unit as uu
-
-    if f.schema == "IFC2X3":
-        return None
-    try:
-        params = geo.get_helmert_transformation_parameters(f)
-        crs = geo.get_crs(f)
-    except Exception:  # noqa: BLE001 - a malformed georeference is treated as none
-        return None
-    if params is None or not crs or not crs.get("Name"):
-        return None
-    scale = uu.calculate_unit_scale(f)  # metres per project unit
-    # the affine map from model metres to map coordinates, from three points
-    base = np.array([geo.auto_xyz2enh(f, x / scale, y / scale, 0.0)[:2] for x, y in ((0, 0), (1, 0), (0, 1))],
-                    dtype=float)
-    affine = np.array([[base[1, 0] - base[0, 0], base[2, 0] - base[0, 0], base[0, 0]],
-                       [base[1, 1] - base[0, 1], base[2, 1] - base[0, 1], base[0, 1]]])
-    if not np.all(np.isfinite(affine)):
-        return None
-    return {"crs": str(crs["Name"]), "affine": affine.tolist(), "orthogonal_height": float(params.h or 0.0)}
-
-
-def _site(f: Any) -> dict[str, float] | None:
-    import ifcopenshell.util.geolocation as geo
-
-    for site in f.by_type("IfcSite"):
-        lat, lon = site.RefLatitude, site.RefLongitude
-        if not lat or not lon:
-            continue
-        try:
-            la = geo.dms2dd(*lat[:4])
-            lo = geo.dms2dd(*lon[:4])
-        except (TypeError, ValueError):
-            continue
-        if not (-90 <= la <= 90 and -180 <= lo <= 180) or (la == 0 and lo == 0):
-            continue
-        try:
-            north = float(geo.get_true_north(f) or 0.0)
-        except Exception:  # noqa: BLE001 - no or malformed TrueNorth: assume +Y
-            north = 0.0
-        return {"lat": float(la), "lon": float(lo), "elevation": float(site.RefElevation or 0.0), "true_north": north}
-    return None
