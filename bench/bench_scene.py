@@ -41,7 +41,7 @@ def naive_build(spec) -> int:
     import trimesh
     from pyproj import Transformer
 
-    from twin.ingest.sources import read_osm
+    from twin.ingest.osm import read_osm
     from twin.ingest.tags import building_height, is_building, road_class, road_width
 
     layer = read_osm(spec.sources[0].path)

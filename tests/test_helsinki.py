@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pyogrio
@@ -12,13 +13,12 @@ import pytest
 from pyproj import Transformer
 
 from tests.conftest import DEMO, HELSINKI, run_twin
-from twin.ingest.sources import osm_config_path
 
 
 @pytest.fixture(scope="module")
 def raw_points():
     """The extract's nodes read independently of the twin's reader."""
-    pyogrio.set_gdal_config_options({"OSM_CONFIG_FILE": osm_config_path()})
+    pyogrio.set_gdal_config_options({"OSM_CONFIG_FILE": str(Path(__file__).with_name("osmconf.ini"))})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pyogrio.read_dataframe(HELSINKI, layer="points")
@@ -43,13 +43,60 @@ def test_real_devices_are_all_brought_in(demo_scene, raw_points):
     assert real["charger"] == _count(raw_points, "amenity", "charging_station") == 4
 
 
+def _tagged_objects(path):
+    """(type/id, tags) of every object with tags, decoded by a bare osmium handler: no locations,
+    no area assembly, none of the twin's rules."""
+    import osmium
+
+    out = {}
+
+    class Handler(osmium.SimpleHandler):
+        def _add(self, kind, o):
+            if len(o.tags):
+                out[f"{kind}/{o.id}"] = {t.k: t.v for t in o.tags}
+
+        def node(self, o):
+            self._add("node", o)
+
+        def way(self, o):
+            self._add("way", o)
+
+        def relation(self, o):
+            self._add("relation", o)
+
+    Handler().apply_file(str(path))
+    return out
+
+
+def _not_drawn_ids(scene, source):
+    ids = set()
+    for w in scene.warnings:
+        if w.source == source and w.not_drawn:
+            ids.update(w.features or [w.feature])
+    return ids
+
+
 def test_buildings_roads_and_areas(demo_scene):
     counts = demo_scene.counts()
-    # 494 buildings in the extract; 11 multipolygons cut at its edge cannot be read: each is a warning
-    unreadable = [w for w in demo_scene.warnings if "could not be read" in w.reason]
+    # every building of the extract is drawn or named in a warning that says why not (outlines cut
+    # at the extract's edge, multipolygons with members outside it)
+    objects = _tagged_objects(HELSINKI)
+    buildings = {k for k, t in objects.items() if t.get("building") not in (None, "", "no")
+                 and not k.startswith("node/")}  # nodes tagged building=entrance are not outlines
+    assert len(buildings) == 500
     gis = [b for b in demo_scene.buildings if not b.source.startswith("IFC")]
-    assert len(gis) + len(unreadable) == 494
-    assert len(gis) >= 480
+    parts = {k for k, t in objects.items() if t.get("building:part") not in (None, "", "no")}
+    drawn = {b.id for b in gis}
+    assert drawn <= buildings | parts  # parts outside every outline are buildings of their own
+    warned = _not_drawn_ids(demo_scene, "Helsinki.osm.pbf") & buildings
+    assert not drawn & warned
+    assert (drawn & buildings) | warned == buildings
+    assert len(gis) >= 450
+    reasons = {w.reason for w in demo_scene.warnings if w.not_drawn and (set(w.features or [w.feature]) & buildings)}
+    assert any("outside the extract" in r for r in reasons) and any("not in the extract" in r for r in reasons)
+    # the account of the whole file: read = drawn + not drawn, read = every object with tags
+    feats = demo_scene.features["Helsinki.osm.pbf"]
+    assert feats["read"] == len(objects) == feats["drawn"] + feats["not_drawn"]
     # plus the two BIM houses, placed on open plots (they replace nothing)
     assert counts["building"] == len(gis) + 2
     assert [m["placement"] for m in demo_scene.bim_models] == ["scene", "scene"]

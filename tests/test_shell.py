@@ -98,7 +98,8 @@ def test_each_view_shows_its_layers_and_panel(window, qtbot):
             assert bool(layer.actor.GetVisibility()) == (kind in shown), (view, kind)
         if view == "parking":
             assert "parking_space" in shown and "pole" not in shown
-            assert win.panels["parking"].summary.spaces == 137  # every demo space sits in a lot
+            # every demo space sits in a lot
+            assert win.panels["parking"].summary.spaces == len(win.scene.devices_of("parking_space")) > 100
             assert kinds._labels is not None and kinds._labels.GetVisibility()
         if view == "environment":
             assert kinds._surface is not None and kinds._surface.GetVisibility()

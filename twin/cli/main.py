@@ -121,9 +121,13 @@ def cmd_new_scene(args: argparse.Namespace) -> int:
     if not args.name.strip():
         raise InputError("--name", "is empty.", 'Give the scene a name, e.g. --name "My community".')
     spec = SceneSpec(name=args.name.strip(), path=out.resolve(), crs=args.crs, fill_devices=args.fill_devices)
+    if args.height_unit:
+        from twin.ingest.heights import parse_height_unit
+
+        parse_height_unit(args.height_unit, "--height-unit")
     for g in args.gis or []:
         path, crs = split_path_crs(g)
-        spec.sources.append(SourceSpec(path.resolve(), crs))
+        spec.sources.append(SourceSpec(path.resolve(), crs, height_unit=args.height_unit))
     for d in args.devices or []:
         path, crs = split_path_crs(d)
         spec.devices.append(DeviceLayerSpec(path.resolve(), crs))
@@ -165,13 +169,19 @@ def cmd_info(args: argparse.Namespace) -> int:
         where = f"{m['placement']} ({m['lon']:.6f}, {m['lat']:.6f}"
         where += f", {m['rotation']:g} deg)" if m["rotation"] is not None else ")"
         print(f"BIM        {m['file']} ({m['schema']}): {m['elements']} elements, {m['devices']} devices, "
-              f"placed by {where}" + (", set aside" if m["set_aside"] else ""))
+              f"placed by {where}" + (", set aside" if m["set_aside"] else "")
+              + (f", NOT DRAWN ({m['extent_m'] / 1000:,.1f} km across)" if m.get("skipped") else ""))
         if m["replaced"]:
             print(f"           replaced GIS footprints: {', '.join(m['replaced'])}")
         if m["failed"]:
             print(f"           {len(m['failed'])} element(s) failed to tessellate (see warnings)")
     if info["height_sources"]:
         print("Building heights from " + ", ".join(f"{k} {v}" for k, v in info["height_sources"].items()))
+    if info["features"]:
+        print("Features   read = drawn + not drawn (each not drawn is in a warning)")
+        for source, c in info["features"].items():
+            if source != "total":
+                print(f"  {source:<40} {c['read']:>7} = {c['drawn']:>7} + {c['not_drawn']:>7}")
     print(f"Warnings   {len(info['warnings'])}")
     for w in info["warnings"][: args.max_warnings]:
         print(f"  {w['source']}: {w['feature']}: {w['reason']} ({w['action']})")
@@ -292,7 +302,10 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("new-scene", help="write a scene file from GIS and device files")
     s.add_argument("--gis", action="append", metavar="PATH[@CRS]",
-                   help="OSM (.osm.pbf/.osm), GeoJSON, GeoPackage, Shapefile or CityJSON; @CRS for files that declare none")
+                   help="OSM (.osm.pbf/.osm, also .bz2/.gz), GeoJSON, GeoPackage, Shapefile, CityJSON, or a .zip/.gz "
+                        "of them; @CRS for files that declare none")
+    s.add_argument("--height-unit", metavar="UNIT",
+                   help="unit of bare height numbers in the --gis files that do not declare one (m, ft, us-ft, cm, mm)")
     s.add_argument("--devices", action="append", metavar="PATH[@CRS]", help="device list: CSV, .xlsx, GeoJSON, GeoPackage")
     s.add_argument("--ifc", action="append", metavar="PATH[@LON,LAT[,ROT[,ELEV]]]",
                    help="IFC model, optionally placed by hand (rotation in degrees clockwise from north)")

@@ -7,6 +7,7 @@ classify features into entities, mesh them, place and fill devices.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from time import perf_counter
 from typing import Any
@@ -21,12 +22,16 @@ from shapely import STRtree
 
 from twin.core.errors import InputError
 from twin.ingest import bim, fill
+from twin.ingest.archives import unpacked
 from twin.ingest.cityjson import CityModel, building_height, read_cityjson
 from twin.ingest.crs import WGS84, FrameTransform, frame_crs
 from twin.ingest.devicelist import DeviceRows, read_device_list
+from twin.ingest.heights import check_plausible
 from twin.ingest.ifc import IfcModelData, read_ifc_model
+from twin.ingest.ledger import FeatureLedger
 from twin.ingest.meshing import extrude, flat
-from twin.ingest.sources import Layer, check_readable, detect_format, read_osm, read_vector
+from twin.ingest.osm import read_osm
+from twin.ingest.sources import Layer, check_readable, detect_format, read_vector
 from twin.ingest.tags import (
     DEFAULT_BUILDING_HEIGHT,
     MAX_BUILDING_HEIGHT,
@@ -34,6 +39,9 @@ from twin.ingest.tags import (
     devices_from_tags,
     is_building,
     is_building_part,
+    kind_of,
+    main_tag,
+    not_drawn_reason,
     parse_number,
     road_class,
     road_width,
@@ -67,6 +75,7 @@ class _Builder:
         self.warnings: list[Warning] = []
         self.timings: dict[str, float] = {}
         self.ifc_models: list[tuple[IfcModelData, IfcSpec]] = []
+        self.ledger = FeatureLedger()
         self._t = perf_counter()
 
     def lap(self, stage: str) -> None:
@@ -84,16 +93,18 @@ class _Builder:
         for i, src in enumerate(self.spec.sources):
             self.progress(f"reading {src.path.name}", i / max(n, 1))
             check_readable(src.path)
-            fmt = detect_format(src.path)
-            if fmt == "osm":
-                if src.crs and CRS.from_user_input(src.crs) != WGS84:
-                    self.warnings.append(Warning(src.path.name, "crs", "OpenStreetMap data is always WGS84; "
-                                                 "the declared CRS was not used", "ignored"))
-                layers.append(read_osm(src.path))
-            elif fmt == "cityjson":
-                models.append(read_cityjson(src.path, src.crs))
-            else:
-                layers.extend(read_vector(src.path, src.crs, src.layer))
+            with unpacked(src.path, self.warnings) as files:
+                for f in files:
+                    fmt = detect_format(f.path)
+                    if fmt == "osm":
+                        if src.crs and CRS.from_user_input(src.crs) != WGS84:
+                            self.warnings.append(Warning(f.name, "crs", "OpenStreetMap data is always WGS84; "
+                                                         "the declared CRS was not used", "ignored"))
+                        layers.append(read_osm(f.path, f.name))
+                    elif fmt == "cityjson":
+                        models.append(read_cityjson(f.path, src.crs, f.name))
+                    else:
+                        layers.extend(read_vector(f.path, src.crs, src.layer, f.name, src.height_unit))
         for m in self.spec.ifc:
             self.ifc_models.append((read_ifc_model(m.path, lambda stage, f: self.progress(stage, 0.05 + 0.3 * f)), m))
         rows = []
@@ -102,8 +113,12 @@ class _Builder:
             rows.append(read_device_list(d.path, d.crs, d.sheet, d.kind))
         for item in [*layers, *models, *rows]:
             self.warnings.extend(item.warnings)
-            if isinstance(item, CityModel) and item.surfaces is not None:
-                layers.append(item.surfaces)
+            if isinstance(item, CityModel):
+                self.ledger.source(item.name, item.read, item.warnings)
+                if item.surfaces is not None:
+                    layers.append(item.surfaces)
+            else:
+                self.ledger.source(item.name if isinstance(item, Layer) else item.source, item.read, item.warnings)
         self.lap("read")
         return layers, models, rows
 
@@ -117,25 +132,31 @@ class _Builder:
         else:
             boxes = []
             for layer in layers:
-                boxes.append(_lonlat_bounds(layer.frame.total_bounds, layer.crs))
+                if len(layer.frame) and not layer.frame.geometry.isna().all():
+                    boxes.append(_lonlat_bounds(layer.frame.total_bounds, layer.crs))
             for m in models:
                 if m.buildings:
                     pts = np.concatenate([b.points[:, :2] for b in m.buildings])
                     boxes.append(_lonlat_bounds(np.r_[pts.min(axis=0), pts.max(axis=0)], m.crs))
+            unplaced: list[Warning] = []  # why IFC models have no place of their own
             if not boxes:
                 for data, m in self.ifc_models:
-                    o = bim.origin_lonlat(data, m)
+                    o = bim.origin_lonlat(data, m, unplaced)
                     if o is not None:
-                        boxes.append((o[0], o[1], o[0], o[1]))
+                        # models on both sides of the antimeridian: longitudes near the first one's
+                        lo = o[0] if not boxes else boxes[0][0] + (o[0] - boxes[0][0] + 180) % 360 - 180
+                        boxes.append((lo, o[1], lo, o[1]))
             if not boxes:
                 for r in rows:
                     boxes.append(_lonlat_bounds(r.frame.total_bounds, r.crs))
             if not boxes:
-                raise InputError(self.where, "has nothing that says where on earth it is: its IFC models have no "
-                                 "georeference and there is no GIS data.",
+                why = "; ".join(f"{w.source}: {w.reason}" for w in unplaced)
+                raise InputError(self.where, "has nothing that says where on earth it is: there is no GIS data "
+                                 "and no IFC model has a usable georeference" + (f" ({why})." if why else "."),
                                  "Place a model by hand: --ifc PATH@LON,LAT[,ROT] or lon / lat in [[ifc]].")
             b = np.array(boxes)
             lon, lat = (b[:, 0].min() + b[:, 2].max()) / 2, (b[:, 1].min() + b[:, 3].max()) / 2
+            lon = (lon + 180) % 360 - 180 if lon > 180 or lon < -180 else lon
         if not (-180 <= lon <= 180 and -85 <= lat <= 85):
             raise InputError(self.where, f"the data's centre ({lon:.4f}, {lat:.4f}) is not a place on earth.",
                              "Check the sources' CRS.")
@@ -183,14 +204,17 @@ def _lonlat_bounds(bounds: np.ndarray, crs: CRS) -> tuple[float, float, float, f
 
 
 def _to_local(gdf: gpd.GeoDataFrame, crs: CRS, ft: FrameTransform) -> gpd.GeoDataFrame:
+    """``gdf`` in local metres; a ``finite`` column says which features survived the
+    reprojection (PROJ gives inf outside a CRS's area of use)."""
     try:
         g = gdf.set_crs(crs, allow_override=True).to_crs(ft.crs)
     except ProjError as exc:
         raise InputError(crs.name, f"cannot be reprojected to the scene frame ({exc}).") from None
     ox, oy = ft.frame.origin_x, ft.frame.origin_y
     g["geometry"] = shapely.transform(g.geometry.values, lambda c: c - np.array([ox, oy]))
-    finite = np.isfinite(shapely.bounds(g.geometry.values)).all(axis=1) | g.geometry.isna().to_numpy()
-    return g[finite]
+    with np.errstate(invalid="ignore"):
+        g["finite"] = np.isfinite(shapely.bounds(g.geometry.values)).all(axis=1) | g.geometry.isna().to_numpy()
+    return g
 
 
 def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
@@ -200,7 +224,7 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     ft = b.frame(layers, models, rows)
     area = b.clip_area(ft)
     scene = Scene(spec.name, ft.frame, spec)
-    col = _Collector(scene, ft, area, b.warnings)
+    col = _Collector(scene, ft, area, b.warnings, b.ledger)
     b.progress("classifying", 0.4)
     for layer in layers:
         col.add_layer(layer)
@@ -215,7 +239,9 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     b.lap("surfaces")
     if b.ifc_models:
         b.progress("placing BIM models", 0.7)
+        before = list(scene.buildings)
         col.device_feats += bim.add_models(scene, b.ifc_models, ft, b.warnings)
+        col.replaced(before)
         b.lap("bim")
     b.progress("devices", 0.8)
     for r in rows:
@@ -226,9 +252,15 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
         col.fill_devices()
     b.lap("fill")
     if not scene.buildings and not any(scene.surfaces.values()) and not scene.devices and not scene.bim_elements:
+        b.warnings.extend(b.ledger.finish([]))
         why = "inside the clip area" if spec.clip.active else "of a kind the scene draws"
-        raise InputError(b.where, f"has nothing to show: no feature of its sources is {why}.",
+        first = next((w for w in b.warnings if w.not_drawn), None)
+        raise InputError(b.where, f"has nothing to show: no feature of its sources is {why}"
+                         + (f" (for example {first.source}: {first.feature}: {first.reason})" if first else "") + ".",
                          "Check the clip box (W,S,E,N in degrees) and the sources (twin info lists what was read).")
+    entities = [*scene.buildings, *(s for kind in scene.surfaces.values() for s in kind), *scene.devices]
+    b.warnings.extend(b.ledger.finish(entities))
+    scene.features = b.ledger.counts()
     for v in spec.views:
         x, y = ft.to_local(v.lon, v.lat)
         scene.view_targets[v.name] = (float(x), float(y))
@@ -245,79 +277,109 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
 
 
 class _Collector:
-    """Turns classified features into entities and merged meshes."""
+    """Turns classified features into entities and merged meshes; every feature ends up linked to
+    its entities in the ledger, or skipped there with the reason."""
 
     def __init__(self, scene: Scene, ft: FrameTransform, area: shapely.Geometry | None,
-                 warnings: list[Warning]) -> None:
-        self.scene, self.ft, self.area, self.warnings = scene, ft, area, warnings
-        self.area_prep = area
+                 warnings: list[Warning], ledger: FeatureLedger) -> None:
+        self.scene, self.ft, self.area, self.warnings, self.ledger = scene, ft, area, warnings, ledger
         if area is not None:
             shapely.prepare(area)
         self.outlines: list[dict[str, Any]] = []
         self.parts: list[dict[str, Any]] = []
-        self.city: list[tuple[Building, np.ndarray, np.ndarray]] = []
+        self.city: list[tuple[Building, np.ndarray, np.ndarray, int]] = []
         self.surface_geoms: dict[str, list[tuple[Surface, shapely.Geometry]]] = {k: [] for k in scene.surfaces}
         self.device_feats: list[dict[str, Any]] = []
         self.road_lines: list[tuple[shapely.LineString, float, str]] = []
+        self.attr_heights: dict[str, list[float]] = {}
+        self._z_to_m = 1.0
 
     # -- features ------------------------------------------------------------------------
     def add_layer(self, layer: Layer) -> None:
         g = _to_local(layer.frame, layer.crs, self.ft)
-        unmatched = 0
-        for fid, tags, geom in zip(g["fid"], g["tags"], g.geometry.values, strict=True):
-            if geom is None or geom.is_empty:
+        self._z_to_m = layer.z_to_m
+        notes = g["note"] if "note" in g else [None] * len(g)
+        not_kinds: Counter[str] = Counter()
+        for fid, tags, geom, finite, note in zip(g["fid"], g["tags"], g.geometry.values, g["finite"], notes,
+                                                 strict=True):
+            ref = self.ledger.feature(layer.name, str(fid))
+            if note:
+                self.ledger.note(ref, note)
+            if not finite:
+                self.ledger.skip(ref, "its coordinates cannot be reprojected into the scene frame (outside its CRS's "
+                                 "area of use?)")
                 continue
-            if layer.hint and not tags.get("kind"):
-                tags = {**tags, "kind": layer.hint} if not _any_known(tags) else tags
-            if not self._add_feature(layer.name, str(fid), tags, geom):
-                unmatched += 1
-        if unmatched and layer.report_unmatched and layer.hint is None:
-            self.warnings.append(Warning(layer.name, f"{unmatched} feature(s)",
-                                         "matched no scene kind (add a 'kind' column: building, road, green, "
-                                         "water, parking_lot or a device kind)", "ignored"))
+            if layer.hint and not _any_known(tags):
+                raw = tags.get("kind")
+                if raw not in (None, "") and kind_of(tags) is None and resolve_kind(str(raw)) is None:
+                    not_kinds[str(raw)] += 1  # a value such as 住宅 in a buildings layer: the layer's kind holds
+                tags = {**tags, "kind": layer.hint}
+            if not self._add_feature(layer.name, str(fid), tags, geom, ref):
+                self.ledger.skip(ref, not_drawn_reason(tags, geom.geom_type), "ignored", group=True,
+                                 detail=main_tag(tags))
+        if not_kinds:
+            values = ", ".join(f"{v!r} {n}" for v, n in not_kinds.most_common(8))
+            self.warnings.append(Warning(layer.name, "kind", f"values that are not kinds ({values}): read as "
+                                         f"{layer.hint}, the kind its name says", "read"))
 
     def _inside(self, geom: shapely.Geometry) -> bool:
         if self.area is None:
             return True
         return bool(shapely.intersects(self.area, geom))
 
-    def _add_feature(self, source: str, fid: str, tags: dict[str, Any], geom: shapely.Geometry) -> bool:
+    def _outside(self, ref: int) -> bool:
+        self.ledger.skip(ref, "outside the clip area", "ignored", group=True)
+        return True
+
+    def _add_feature(self, source: str, fid: str, tags: dict[str, Any], geom: shapely.Geometry, ref: int) -> bool:
+        """Classify one feature; False when it is of no kind the scene draws."""
         gtype = geom.geom_type
-        # Devices are points (or areas, at their centre); a line tagged manhole=* is a pipe.
+        # Devices are points (or areas, at their centre); a line tagged manhole=* is a pipe. A kind
+        # word that names an entity (parking -> parking lot) wins over a device of the same name.
         devs = [] if "LineString" in gtype else devices_from_tags(tags)
-        if not devs and "LineString" not in gtype and (k := resolve_kind(str(tags.get("kind", "")))) is not None:
+        word = str(tags.get("kind", ""))
+        if not devs and "LineString" not in gtype and kind_of(tags) is None and (k := resolve_kind(word)) is not None:
             devs = [(k, {})]
         if devs:
             p = geom if gtype == "Point" else geom.representative_point()
-            if self._inside(p):
-                for n, (kind, props) in enumerate(devs):
-                    self.device_feats.append({"source": source, "fid": fid, "kind": kind, "props": props,
-                                              "tags": tags, "x": p.x, "y": p.y, "suffix": f"-{kind}" if n else ""})
+            if not self._inside(p):
+                return self._outside(ref)
+            for n, (kind, props) in enumerate(devs):
+                self.device_feats.append({"source": source, "fid": fid, "kind": kind, "props": props, "ref": ref,
+                                          "tags": tags, "x": p.x, "y": p.y, "suffix": f"-{kind}" if n else ""})
             return True
         if gtype in ("Polygon", "MultiPolygon", "GeometryCollection"):
+            if not (is_building(tags) or surface_kind(tags) or (kind_of(tags) or ("",))[0] == "road"):
+                return False
             poly = _polygonal(geom)
             if poly is None:
-                return False
+                area = shapely.area(geom)
+                self.ledger.skip(ref, f"its outline has no area ({area:.2g} m²)" if area < 0.01 else
+                                 "has no polygon to draw")
+                return True
             if is_building(tags):
                 if self.area is not None and not shapely.contains_xy(self.area, *poly.representative_point().coords[0]):
-                    return True
-                rec = {"source": source, "fid": fid, "tags": tags, "geom": poly, "z": _z_range(geom)}
+                    return self._outside(ref)
+                rec = {"source": source, "fid": fid, "tags": tags, "geom": poly, "ref": ref,
+                       "z": _z_range(geom, self._z_to_m)}
                 (self.parts if is_building_part(tags) else self.outlines).append(rec)
                 if is_building_part(tags) and tags.get("building") not in (None, "", "no"):
                     self.outlines.append(rec)
                 return True
-            rc = road_class(tags) if str(tags.get("kind", "")).lower() == "road" else None
+            k = kind_of(tags)
+            rc = road_class(tags) if k is not None and k[0] == "road" else None
             kind = "road" if rc else surface_kind(tags)
             if kind is None:
                 return False
             if self.area is not None:
                 poly = _polygonal(shapely.intersection(poly, self.area))
                 if poly is None:
-                    return True
+                    return self._outside(ref)
             cap = parse_number(tags.get("capacity")) if kind == "parking_lot" else None
             surf = Surface(fid, kind, str(tags.get("name") or ""), source,
                            road_class=rc[0] if rc else None, highway=rc[1] if rc else None,
                            capacity=int(cap) if cap is not None and 0 <= cap < 100000 else None)
+            self.ledger.link(surf, ref)
             self.surface_geoms[kind].append((surf, poly))
             return True
         if gtype in ("LineString", "MultiLineString"):
@@ -326,10 +388,11 @@ class _Collector:
                 return False
             line = geom if self.area is None else shapely.intersection(geom, self.area)
             if line.is_empty or line.length <= 0:
-                return True
+                return self._outside(ref)
             width, wsrc = road_width(tags, *rc)
             surf = Surface(fid, "road", str(tags.get("name") or ""), source, rc[0], rc[1], round(width, 2), wsrc,
                            shape_wkb=shapely.to_wkb(line))
+            self.ledger.link(surf, ref)
             self.surface_geoms["road"].append((surf, line))
             return True
         return False
@@ -340,10 +403,10 @@ class _Collector:
         t = self.ft.from_crs(m.crs)
         ox, oy = self.ft.frame.origin_x, self.ft.frame.origin_y
         for cb in m.buildings:
+            ref = self.ledger.feature(m.name, cb.id)
             x, y = t.transform(cb.points[:, 0], cb.points[:, 1])
             if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-                self.warnings.append(Warning(m.surfaces.name if m.surfaces else "cityjson", cb.id,
-                                             "coordinates cannot be reprojected", "skipped"))
+                self.ledger.skip(ref, "its coordinates cannot be reprojected into the scene frame")
                 continue
             z0 = float(cb.points[:, 2].min())
             pts = np.column_stack([np.asarray(x) - ox, np.asarray(y) - oy, (cb.points[:, 2] - z0) * m.z_to_m])
@@ -352,12 +415,23 @@ class _Collector:
             fx, fy = t.transform(fc[:, 0], fc[:, 1])
             foot = shapely.set_coordinates(cb.footprint, np.column_stack([np.asarray(fx) - ox, np.asarray(fy) - oy]))
             if self.area is not None and not shapely.contains_xy(self.area, *foot.representative_point().coords[0]):
+                self._outside(ref)
                 continue
             h = building_height(cb) * m.z_to_m
             name = cb.name or str(cb.attributes.get("name", "") or "")
             bld = Building(cb.id, name, h, "geometry", f"CityJSON LoD{cb.lod}",
                            footprint_wkb=shapely.to_wkb(foot), cityobject_type=cb.type)
-            self.city.append((bld, pts, faces))
+            self.city.append((bld, pts, faces, ref))
+
+    def replaced(self, before: list[Building]) -> None:
+        """Features whose buildings a BIM model replaced are in the ledger as replaced."""
+        after = {id(b) for b in self.scene.buildings}
+        by_id = {r: m["file"] for m in self.scene.bim_models for r in m["replaced"]}
+        for b in before:
+            if id(b) not in after:
+                for ref in self.ledger.refs_of(b):
+                    self.ledger.skip(ref, f"replaced by the BIM model {by_id.get(b.id, '')}".strip(), "replaced",
+                                     group=True)
 
     # -- buildings -----------------------------------------------------------------------
     def _height(self, rec: dict[str, Any]) -> tuple[float, float, str, float | None]:
@@ -402,6 +476,8 @@ class _Collector:
         for i, rec in enumerate([*self.outlines, *orphan_parts]):
             parts = parts_by_outline.get(i) if i < len(self.outlines) else None
             h, min_h, src, levels = self._height(rec)
+            if src == "height":
+                self.attr_heights.setdefault(rec["source"], []).append(h)
             idx = len(scene.buildings)
             if parts:
                 tops = []
@@ -417,18 +493,21 @@ class _Collector:
             else:
                 pts, faces = extrude(_simplified(rec["geom"]), min_h, h)
                 if not len(faces):
-                    self.warnings.append(Warning(rec["source"], rec["fid"], "footprint has no area", "skipped"))
+                    self.ledger.skip(rec["ref"], "its footprint has no area to extrude")
                     continue
                 mesh_parts.append((pts, faces, idx))
             t = rec["tags"]
-            scene.buildings.append(Building(
-                rec["fid"], str(t.get("name") or ""), round(h, 2), src, rec["source"], round(min_h, 2), levels,
-                shapely.to_wkb(rec["geom"]),
-            ))
-        for bld, pts, faces in self.city:
+            bld = Building(rec["fid"], str(t.get("name") or ""), round(h, 2), src, rec["source"], round(min_h, 2),
+                           levels, shapely.to_wkb(rec["geom"]))
+            scene.buildings.append(bld)
+            for r in [rec, *(parts or [])]:
+                self.ledger.link(bld, r["ref"])
+        for bld, pts, faces, ref in self.city:
             mesh_parts.append((pts, faces, len(scene.buildings)))
             scene.buildings.append(bld)
+            self.ledger.link(bld, ref)
         scene.meshes["building"] = Mesh.merge(mesh_parts)
+        self.warnings.extend(check_plausible(self.attr_heights))
 
     # -- surfaces ------------------------------------------------------------------------
     def finish_surfaces(self) -> None:
@@ -450,6 +529,9 @@ class _Collector:
                 z = ROAD_Z[surf.road_class or "minor"] if kind == "road" else SURFACE_Z[kind]
                 pts, faces = flat(_simplified(poly), z)
                 if not len(faces):
+                    for ref in self.ledger.refs_of(surf):
+                        self.ledger.skip(ref, "too small to draw (no area left after simplifying by "
+                                         f"{MESH_TOLERANCE_M:g} m)")
                     continue
                 if not surf.shape_wkb:
                     surf.shape_wkb = shapely.to_wkb(poly)
@@ -463,9 +545,10 @@ class _Collector:
         g = _to_local(rows.frame, rows.crs, self.ft)
         data_area = self._data_area()
         for rec, geom in zip(g.to_dict("records"), g.geometry.values, strict=True):
-            if geom is None:
+            ref = self.ledger.feature(rows.source, f"{rec['row']} (id {rec['fid']})")
+            if geom is None or not rec["finite"]:
+                self.ledger.skip(ref, "its position cannot be reprojected into the scene frame")
                 continue
-            where = f"{rec['row']} (id {rec['fid']})"
             inside = self.area is None or shapely.contains_xy(self.area, geom.x, geom.y)
             if inside and data_area is not None:
                 d = shapely.distance(data_area, geom)
@@ -474,7 +557,7 @@ class _Collector:
             else:
                 why = "outside the clip area"
             if not inside:
-                self.warnings.append(Warning(rows.source, where, why, "skipped"))
+                self.ledger.skip(ref, why)
                 continue
             props: dict[str, Any] = {"subkind": rec.get("subkind"), "mount_height": rec.get("height"),
                                      "heading": rec.get("heading"), "fov": rec.get("fov"), "tilt": rec.get("tilt")}
@@ -482,7 +565,7 @@ class _Collector:
                 props["use"] = rec["use"]  # meters: residential / commercial / public load curves
             self.device_feats.append({"source": rows.source, "fid": str(rec["fid"]), "kind": rec["kind"],
                                       "props": props, "tags": {"name": rec.get("name")}, "x": geom.x, "y": geom.y,
-                                      "listed": True})
+                                      "listed": True, "ref": ref})
 
     def _data_area(self) -> shapely.Geometry | None:
         pts = [m.points[:, :2] for m in self.scene.meshes.values() if len(m.points)]
@@ -514,7 +597,10 @@ class _Collector:
         lon, lat = self.ft.to_lonlat(xs, ys)
         road_tree = STRtree([ln for ln, _, _ in self.road_lines]) if self.road_lines else None
         for f, lo, la in zip(feats, lon, lat, strict=True):
-            self.scene.devices.append(self._device(f, float(lo), float(la), road_tree))
+            dev = self._device(f, float(lo), float(la), road_tree)
+            self.scene.devices.append(dev)
+            if f.get("ref") is not None:
+                self.ledger.link(dev, f["ref"])
 
     def _device(self, f: dict[str, Any], lon: float, lat: float, road_tree: STRtree | None) -> Device:
         kind = f["kind"]
@@ -628,12 +714,13 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
     return u if u.area > 0.01 else None
 
 
-def _z_range(geom: shapely.Geometry) -> float | None:
+def _z_range(geom: shapely.Geometry, z_to_m: float = 1.0) -> float | None:
+    """Height of a 3D footprint in metres (``z_to_m``: metres per unit of z)."""
     if not shapely.has_z(geom):
         return None
     z = shapely.get_coordinates(geom, include_z=True)[:, 2]
     z = z[np.isfinite(z)]
-    return float(z.max() - z.min()) if len(z) else None
+    return float(z.max() - z.min()) * z_to_m if len(z) else None
 
 
 def _face_nearest_road(x: float, y: float, tree: STRtree, lines: list[tuple[shapely.LineString, float, str]]) -> float:

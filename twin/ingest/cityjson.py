@@ -22,7 +22,7 @@ import shapely
 from pyproj import CRS
 
 from twin.core.errors import InputError
-from twin.ingest.crs import parse_crs
+from twin.ingest.crs import parse_crs, z_unit_metres
 from twin.ingest.meshing import planar_polygon_3d
 from twin.ingest.sources import Layer, check_readable
 from twin.scene.entities import Warning
@@ -51,6 +51,10 @@ class CityBuilding:
 @dataclass
 class CityModel:
     crs: CRS
+    name: str = ""
+    """The file's name in messages."""
+    read: int = 0
+    """Top-level city objects read (parts are folded into their parent)."""
     z_to_m: float = 1.0
     """Metres per unit of the vertices' z (CRSs in feet, such as EPSG:2263, have z in feet)."""
     buildings: list[CityBuilding] = field(default_factory=list)
@@ -140,9 +144,9 @@ def _outline(points: np.ndarray, faces: np.ndarray, downward_only: bool) -> shap
     return shapely.make_valid(shapely.union_all(polys, grid_size=0.001))
 
 
-def read_cityjson(path: Path, crs_override: str | None = None) -> CityModel:
+def read_cityjson(path: Path, crs_override: str | None = None, name: str | None = None) -> CityModel:
     check_readable(path)
-    where = path.name
+    where = name or path.name
     try:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
@@ -176,25 +180,38 @@ def read_cityjson(path: Path, crs_override: str | None = None) -> CityModel:
     else:
         raise InputError(path, "declares no CRS (metadata.referenceSystem).",
                          "Declare it: --gis PATH@EPSG:N, or crs = \"EPSG:N\" in the scene's [[sources]].")
-    z_to_m = _vertical_unit(crs)
+    z_to_m = z_unit_metres(crs)
     if crs.is_compound:
         crs = crs.sub_crs_list[0]
-    model = CityModel(crs, z_to_m)
+    model = CityModel(crs, where, 0, z_to_m)
     objects: dict[str, Any] = doc.get("CityObjects") or {}
     if not isinstance(objects, dict):
         raise InputError(path, "has a malformed 'CityObjects' (must be an object of id -> object).")
     if not objects:
         raise InputError(path, "has no CityObjects (empty model).")
+    for oid, obj in objects.items():
+        if not isinstance(obj, dict):
+            model.read += 1
+            model.warnings.append(Warning(where, str(oid), "is not a JSON object", "skipped", not_drawn=1))
     objects = {k: v for k, v in objects.items() if isinstance(v, dict)}
     ignored: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []
     for oid, obj in objects.items():
+        if str(obj.get("type", "")) in CHILD_TYPES or obj.get("parents"):
+            continue  # folded into their parent
+        model.read += 1
+        before = (len(model.buildings), len(rows), len(model.warnings), sum(ignored.values()))
         try:
             _read_object(oid, obj, objects, verts, model, where, rows, ignored)
         except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
-            model.warnings.append(Warning(where, oid, f"malformed object ({type(exc).__name__})", "skipped"))
+            model.warnings.append(Warning(where, oid, f"malformed object ({type(exc).__name__})", "skipped",
+                                          not_drawn=1))
+        else:
+            if (len(model.buildings), len(rows), len(model.warnings), sum(ignored.values())) == before:
+                model.warnings.append(Warning(where, oid, "nothing could be read from it", "skipped", not_drawn=1))
     for otype, n in sorted(ignored.items()):
-        model.warnings.append(Warning(where, f"{n} {otype} object(s)", "type not drawn in the scene", "ignored"))
+        model.warnings.append(Warning(where, f"{n} {otype} object(s)", "type not drawn in the scene", "ignored",
+                                      not_drawn=n))
     if rows:
         gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
         gdf["layer"] = "cityjson"
@@ -202,23 +219,9 @@ def read_cityjson(path: Path, crs_override: str | None = None) -> CityModel:
     return model
 
 
-def _vertical_unit(crs: CRS) -> float:
-    """Metres per unit of z: the vertical CRS's unit, else the horizontal one (projected)."""
-    parts = list(crs.sub_crs_list) if crs.is_compound else [crs]
-    vertical = [a for c in parts for a in c.axis_info if a.direction in ("up", "down")]
-    horizontal = [a for c in parts if c.is_projected for a in c.axis_info]
-    for axis in vertical or horizontal:
-        f = axis.unit_conversion_factor
-        if f and math.isfinite(f):
-            return float(f)
-    return 1.0
-
-
 def _read_object(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts: np.ndarray, model: CityModel,
                  where: str, rows: list[dict[str, Any]], ignored: Counter[str]) -> None:
     otype = str(obj.get("type", ""))
-    if otype in CHILD_TYPES or obj.get("parents"):
-        return  # folded into their parent
     if otype in BUILDING_TYPES:
         _read_building(oid, obj, objects, verts, model, where)
         return
@@ -228,15 +231,15 @@ def _read_object(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts: 
     geoms = [g for g in obj.get("geometry") or [] if isinstance(g, dict)]
     best = max(geoms, key=lambda g: _lod_rank(g.get("lod")), default=None)
     if best is None:
-        model.warnings.append(Warning(where, oid, f"{otype} without geometry", "skipped"))
+        model.warnings.append(Warning(where, oid, f"{otype} without geometry", "skipped", not_drawn=1))
         return
     try:
         p, f = _mesh(_surfaces(best), verts)
     except (IndexError, TypeError, ValueError):
-        model.warnings.append(Warning(where, oid, "geometry refers to missing vertices", "skipped"))
+        model.warnings.append(Warning(where, oid, "geometry refers to missing vertices", "skipped", not_drawn=1))
         return
     if not len(f):
-        model.warnings.append(Warning(where, oid, f"{otype} geometry has no surfaces", "skipped"))
+        model.warnings.append(Warning(where, oid, f"{otype} geometry has no surfaces", "skipped", not_drawn=1))
         return
     rows.append({"fid": oid, "tags": {"kind": SURFACE_TYPES[otype], "cityjson:type": otype, "name": _name(obj)},
                  "geometry": _outline(p, f, False)})
@@ -254,20 +257,21 @@ def _read_building(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts
     children = [o for o in with_geom if o is not obj]
     chosen = children if children and all(o.get("type") != "Building" for o in children) else with_geom
     if not chosen:
-        model.warnings.append(Warning(where, oid, "Building without geometry", "skipped"))
+        model.warnings.append(Warning(where, oid, "Building without geometry", "skipped", not_drawn=1))
         return
     all_p, all_f, n, lods = [], [], 0, []
     for o in chosen:
         geoms = [g for g in o["geometry"] if _surfaces(g)]
         if not geoms:
             if any(g.get("type") == "GeometryInstance" for g in o["geometry"]):
-                model.warnings.append(Warning(where, oid, "geometry templates are not supported", "skipped"))
+                model.warnings.append(Warning(where, oid, "geometry templates are not supported",
+                                              "that part skipped"))
             continue
         g = max(geoms, key=lambda g: _lod_rank(g.get("lod")))
         try:
             p, f = _mesh(_surfaces(g), verts)
         except (IndexError, TypeError, ValueError):
-            model.warnings.append(Warning(where, oid, "geometry refers to missing vertices", "skipped"))
+            model.warnings.append(Warning(where, oid, "geometry refers to missing vertices", "skipped", not_drawn=1))
             return
         if len(f):
             all_p.append(p)
@@ -275,11 +279,11 @@ def _read_building(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts
             n += len(p)
             lods.append(str(g.get("lod")))
     if not all_p:
-        model.warnings.append(Warning(where, oid, "Building geometry has no surfaces", "skipped"))
+        model.warnings.append(Warning(where, oid, "Building geometry has no surfaces", "skipped", not_drawn=1))
         return
     points, faces = np.concatenate(all_p), np.concatenate(all_f)
     if not np.all(np.isfinite(points)):
-        model.warnings.append(Warning(where, oid, "non-finite coordinates", "skipped"))
+        model.warnings.append(Warning(where, oid, "non-finite coordinates", "skipped", not_drawn=1))
         return
     attrs = obj.get("attributes") or {}
     model.buildings.append(CityBuilding(

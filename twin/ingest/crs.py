@@ -7,6 +7,7 @@ mixing them with WGS84 silently shifts everything by hundreds of metres.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -86,6 +87,31 @@ def frame_crs(declared: str | None, lon: float, lat: float, where: str) -> CRS:
             return cgcs2000_gk_crs(lon)
         return utm_crs(lon, lat)
     raise InputError(where, f"CRS {crs_label(crs)} is neither projected nor geographic.", "Use a projected CRS.")
+
+
+def z_unit_metres(crs: CRS) -> float:
+    """Metres per unit of z: the vertical CRS's unit, else the horizontal one of a projected CRS
+    (New York's EPSG:2263 is in US survey feet, heights too), else 1."""
+    parts = list(crs.sub_crs_list) if crs.is_compound else [crs]
+    vertical = [a for c in parts for a in c.axis_info if a.direction in ("up", "down")]
+    horizontal = [a for c in parts if c.is_projected for a in c.axis_info]
+    for axis in vertical or horizontal:
+        f = axis.unit_conversion_factor
+        if f and math.isfinite(f):
+            return float(f)
+    return 1.0
+
+
+def linear_unit_metres(crs: CRS) -> float:
+    """Metres per unit of a projected CRS's easting / northing (1 for geographic CRSs)."""
+    base = crs.sub_crs_list[0] if crs.is_compound else crs
+    if not base.is_projected:
+        return 1.0
+    for axis in base.axis_info:
+        f = axis.unit_conversion_factor
+        if f and math.isfinite(f):
+            return float(f)
+    return 1.0
 
 
 class FrameTransform:

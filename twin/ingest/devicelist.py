@@ -70,6 +70,8 @@ class DeviceRows:
     frame: gpd.GeoDataFrame
     crs: CRS
     warnings: list[Warning] = field(default_factory=list)
+    read: int = 0
+    """Rows read: placed ones plus the skipped ones its warnings name."""
 
 
 def read_device_list(path: Path, crs: str | None = None, sheet: str | None = None,
@@ -132,17 +134,18 @@ def read_device_list(path: Path, crs: str | None = None, sheet: str | None = Non
         rowname = f"row {i + 2}" if geometry is None else f"feature {i}"
         did = ids.iloc[i]
         if not did:
-            warnings.append(Warning(where, rowname, "no id", "skipped"))
+            warnings.append(Warning(where, rowname, "no id", "skipped", not_drawn=1))
             continue
         kind_raw = rec.get("kind") if not _null(rec.get("kind")) else default_kind
         kind = resolve_kind(str(kind_raw)) if kind_raw is not None else None
         if kind is None:
-            warnings.append(Warning(where, f"{rowname} (id {did})", f"unknown kind {kind_raw!r}", "skipped"))
+            warnings.append(Warning(where, f"{rowname} (id {did})", f"unknown kind {kind_raw!r}", "skipped",
+                                    not_drawn=1))
             continue
         pt, row_crs, why = _position(rec, geometry.iloc[i] if geometry is not None else None,
                                      file_crs or layer_crs, where, rowname)
         if pt is None:
-            warnings.append(Warning(where, f"{rowname} (id {did})", why, "skipped"))
+            warnings.append(Warning(where, f"{rowname} (id {did})", why, "skipped", not_drawn=1))
             continue
         if used_crs is None:
             used_crs = row_crs
@@ -160,7 +163,7 @@ def read_device_list(path: Path, crs: str | None = None, sheet: str | None = Non
     if not rows:
         raise InputError(path, "has no usable device rows.", "; ".join(str(w) for w in warnings[:3]))
     gdf = gpd.GeoDataFrame(rows, geometry=shapely.points(np.array(points)), crs=used_crs)
-    return DeviceRows(where, gdf, used_crs, warnings)  # type: ignore[arg-type]
+    return DeviceRows(where, gdf, used_crs, warnings, len(df))  # type: ignore[arg-type]
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

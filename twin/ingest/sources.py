@@ -1,8 +1,9 @@
-"""Opening GIS sources: format detection, OSM through GDAL's OSM driver, and vector layers
-(GeoJSON, GeoPackage, Shapefile, FlatGeobuf) through pyogrio.
+"""Opening GIS sources: format detection and vector layers (GeoJSON, GeoPackage, Shapefile,
+FlatGeobuf, GML, KML) through pyogrio. OpenStreetMap is read by ``twin.ingest.osm``.
 
 Every reader returns a :class:`Layer`: a GeoDataFrame with ``geometry``, ``tags`` (a dict per
-feature, OSM-style keys) and ``fid`` (a stable feature id for messages), in the file's CRS.
+feature, OSM-style keys), ``fid`` (a stable feature id for messages) and ``note`` (what was
+repaired, or None), in the file's CRS, and how many features it read.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import json
 import math
 import warnings as _pywarnings
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,11 @@ from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj import CRS
 
 from twin.core.errors import InputError
-from twin.ingest.crs import GCJ_MESSAGE, is_obfuscated, parse_crs
+from twin.ingest.crs import GCJ_MESSAGE, WGS84, is_obfuscated, parse_crs, z_unit_metres
+from twin.ingest.heights import convert_heights
 from twin.scene.entities import Warning
 
-OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.xml")
+OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.xml", ".osm.bz2", ".osm.gz", ".osm.xml.bz2", ".osm.xml.gz")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml")
 CITYJSON_SUFFIXES = (".city.json", ".cityjson")
 
@@ -40,9 +41,10 @@ class Layer:
     hint: str | None = None
     """Kind that untagged features of this layer are (from the file or layer name)."""
     warnings: list[Warning] = field(default_factory=list)
-    report_unmatched: bool = False
-    """Whether features that match no kind deserve a warning (a user's GIS layer: yes; an OSM
-    extract, where most features are of no concern to the scene: no)."""
+    read: int = 0
+    """Features the reader read: those in ``frame`` plus those its warnings say it dropped."""
+    z_to_m: float = 1.0
+    """Metres per unit of the geometry's z (the CRS's vertical, else linear, unit)."""
 
 
 def detect_format(path: Path) -> str:
@@ -58,6 +60,9 @@ def detect_format(path: Path) -> str:
         return "cityjson" if '"CityJSON"' in head.replace(" ", "") or '"type":"CityJSON"' in head else "vector"
     if name.endswith(VECTOR_SUFFIXES):
         return "vector"
+    if ".tar" in name:
+        raise InputError(path, "is a tar archive, which the twin does not open.",
+                         "Unpack it and give the GIS files inside (or zip them).")
     raise InputError(
         path, f"unknown GIS format '{path.suffix or path.name}'.",
         "Use OpenStreetMap (.osm.pbf, .osm), GeoJSON, GeoPackage, Shapefile or CityJSON (.city.json).",
@@ -78,70 +83,23 @@ def check_readable(path: Path) -> None:
         raise InputError(path, "is empty (0 bytes).", "Export the data again.")
 
 
-def _repair(gdf: gpd.GeoDataFrame, source: str, warnings: list[Warning]) -> gpd.GeoDataFrame:
-    """Repair invalid geometries where possible, drop the rest; each one is a warning."""
+def repair_geometries(gdf: gpd.GeoDataFrame, source: str, warnings: list[Warning]) -> gpd.GeoDataFrame:
+    """Drop features without geometry (a warning each) and repair invalid ones; what was repaired
+    goes in the ``note`` column, so the build can say it if the feature is drawn, or say why not."""
     geoms = gdf.geometry.values
     missing = np.asarray(pd.isna(geoms)) | np.asarray(shapely.is_empty(geoms), dtype=bool)
     for fid in gdf["fid"][missing]:
-        warnings.append(Warning(source, str(fid), "geometry could not be read (unclosed or broken rings)", "skipped"))
-    gdf = gdf[~missing]
+        warnings.append(Warning(source, str(fid), "has no geometry that can be read (empty, or broken rings)",
+                                "skipped", not_drawn=1))
+    gdf = gdf[~missing].copy()
+    gdf["note"] = None
     invalid = ~np.asarray(gdf.geometry.is_valid, dtype=bool)
     if invalid.any():
         reasons = shapely.is_valid_reason(gdf.geometry.values[invalid])
         fixed = shapely.make_valid(gdf.geometry.values[invalid])
-        gdf = gdf.copy()
         gdf.loc[gdf.index[invalid], "geometry"] = fixed
-        for fid, why in zip(gdf["fid"][invalid], reasons, strict=True):
-            warnings.append(Warning(source, str(fid), f"invalid geometry ({why})", "repaired"))
+        gdf.loc[gdf.index[invalid], "note"] = [f"invalid geometry ({why}) repaired" for why in reasons]
     return gdf
-
-
-def osm_config_path() -> str:
-    return str(resources.files("twin.ingest") / "osmconf.ini")
-
-
-def read_osm(path: Path) -> Layer:
-    """OSM XML or PBF, all tags kept, through GDAL's OSM driver."""
-    check_readable(path)
-    pyogrio.set_gdal_config_options({"OSM_CONFIG_FILE": osm_config_path(), "OGR_GEOMETRY_ACCEPT_UNCLOSED_RING": "NO"})
-    frames = []
-    warnings: list[Warning] = []
-    for layer, prefix in (("points", "node"), ("lines", "way"), ("multipolygons", "area")):
-        try:
-            with _pywarnings.catch_warnings():
-                _pywarnings.simplefilter("ignore")
-                df = pyogrio.read_dataframe(path, layer=layer, on_invalid="fix")
-        except (DataSourceError, DataLayerError) as exc:
-            raise InputError(path, f"is not a readable OpenStreetMap file ({_first_line(exc)}).",
-                             "Check that it is a complete .osm.pbf or .osm XML export.") from None
-        if df.empty:
-            continue
-        if layer == "multipolygons":
-            way = df["osm_way_id"].astype("string")
-            rel = df["osm_id"].astype("string")
-            fid = np.where(way.notna(), "way/" + way.fillna(""), "relation/" + rel.fillna(""))
-        else:
-            fid = f"{'node' if prefix == 'node' else 'way'}/" + df["osm_id"].astype(str)
-        tags = [_tags(t) for t in df["all_tags"]]
-        frames.append(gpd.GeoDataFrame({"fid": fid, "tags": tags, "layer": layer}, geometry=df.geometry.values,
-                                       crs="EPSG:4326"))
-    if not frames:
-        raise InputError(path, "has no OpenStreetMap features.", "Export an area that has data.")
-    gdf = pd.concat(frames, ignore_index=True)
-    gdf = _repair(gpd.GeoDataFrame(gdf, geometry="geometry", crs="EPSG:4326"), path.name, warnings)
-    return Layer(path.name, gdf, CRS.from_epsg(4326), None, warnings)
-
-
-def _tags(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            out = json.loads(value)
-            return out if isinstance(out, dict) else {}
-        except json.JSONDecodeError:
-            return {}
-    return {}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -152,15 +110,16 @@ def _first_line(exc: BaseException) -> str:
 _COLUMN_ALIASES = {
     "floors": "building:levels", "storeys": "building:levels", "stories": "building:levels",
     "levels": "building:levels", "num_floors": "building:levels", "nfloors": "building:levels",
-    "层数": "building:levels", "楼层数": "building:levels",
+    "层数": "building:levels", "楼层数": "building:levels", "地上层数": "building:levels", "建筑层数": "building:levels",
     "bldg_height": "height", "building_height": "height", "高度": "height", "建筑高度": "height",
-    "measuredheight": "height", "名称": "name", "类型": "kind",
+    "measuredheight": "height", "名称": "name", "类型": "kind", "种类": "kind", "类别": "kind",
+    "道路等级": "road_class", "道路类别": "road_class", "道路级别": "road_class", "道路类型": "road_class",
 }
 _HINTS = (
-    ("building", ("building", "bldg", "house", "footprint", "建筑", "楼")),
-    ("road", ("road", "street", "highway", "道路", "路网")),
-    ("green", ("green", "park", "vegetation", "绿地", "绿化")),
-    ("water", ("water", "river", "lake", "水系", "水体")),
+    ("building", ("building", "bldg", "house", "footprint", "建筑", "楼", "房屋", "住宅")),
+    ("road", ("road", "street", "highway", "道路", "路网", "街道")),
+    ("green", ("green", "park", "vegetation", "绿地", "绿化", "公园")),
+    ("water", ("water", "river", "lake", "水系", "水体", "水域", "河流", "湖")),
     ("parking_lot", ("parking", "停车")),
 )
 
@@ -173,58 +132,97 @@ def layer_hint(name: str) -> str | None:
     return None
 
 
-def read_vector(path: Path, crs_override: str | None = None, layer: str | None = None) -> list[Layer]:
-    """Every layer of a GeoJSON / GeoPackage / Shapefile (or the one named)."""
+def read_vector(path: Path, crs_override: str | None = None, layer: str | None = None, name: str | None = None,
+                height_unit: str | None = None) -> list[Layer]:
+    """Every layer of a GeoJSON / GeoPackage / Shapefile (or the one named); ``name`` is the
+    file's name in messages (``archive.zip/roads.shp``), ``height_unit`` the unit of bare height
+    numbers when the data does not declare one."""
     check_readable(path)
+    shown = name or path.name
     try:
         names = [str(row[0]) for row in pyogrio.list_layers(path)]
     except (DataSourceError, DataLayerError) as exc:
-        raise InputError(path, f"is not a readable GIS file ({_first_line(exc)}).",
+        raise InputError(shown, f"is not a readable GIS file ({_first_line(exc)}).",
                          "Use GeoJSON, GeoPackage, Shapefile or CityJSON.") from None
     if layer is not None:
         if layer not in names:
-            raise InputError(path, f"has no layer {layer!r} (it has: {', '.join(names)}).")
+            raise InputError(shown, f"has no layer {layer!r} (it has: {', '.join(names)}).")
         names = [layer]
-    out = []
-    for name in names:
+    out: list[Layer] = []
+    failed: list[InputError] = []
+    for lname in names:
+        where = shown + (f" layer {lname!r}" if len(names) > 1 else "")
         try:
-            info = pyogrio.read_info(path, layer=name)
-            with _pywarnings.catch_warnings():
-                _pywarnings.simplefilter("ignore")
-                df = pyogrio.read_dataframe(path, layer=name, on_invalid="fix")
-        except (DataSourceError, DataLayerError) as exc:
-            raise InputError(path, f"layer {name!r} cannot be read ({_first_line(exc)}).") from None
-        if info.get("geometry_type") in (None, "Unknown") and "geometry" not in df:
-            continue  # attribute-only table (e.g. GeoPackage metadata)
-        if df.empty:
+            got = _read_layer(path, lname, where, crs_override, height_unit)
+        except InputError as exc:
+            if len(names) == 1:
+                raise
+            # one bad layer of a GeoPackage does not cost the others
+            failed.append(exc)
+            n = _feature_count(path, lname)
+            out.append(Layer(where, gpd.GeoDataFrame({"fid": [], "tags": [], "layer": []}, geometry=[]), WGS84,
+                             warnings=[Warning(where, "layer", f"cannot be used: {exc.problem} {exc.fix}".strip(),
+                                               "skipped (the other layers are read)", not_drawn=n)], read=n))
             continue
-        declared = info.get("crs")
-        where = f"{path.name}" + (f" layer {name!r}" if len(names) > 1 else "")
-        if crs_override:
-            crs = parse_crs(crs_override, where)
-        elif declared:
-            if is_obfuscated(str(declared)):
-                raise InputError(where, GCJ_MESSAGE)
-            crs = parse_crs(declared, where)
-        else:
-            raise InputError(
-                where, "declares no CRS.",
-                "Add a .prj file, or declare it: --gis PATH@EPSG:N, or crs = \"EPSG:N\" in the scene's [[sources]].",
-            )
-        _check_crs_plausible(df, crs, where)
-        cols = [c for c in df.columns if c != "geometry"]
-        records = df[cols].to_dict("records") if cols else [{} for _ in range(len(df))]
-        tags = [{_COLUMN_ALIASES.get(str(k).lower(), str(k).lower() if str(k).lower() in _KNOWN else str(k)):
-                 _scalar(v) for k, v in r.items() if not _is_null(v)} for r in records]
-        fid_col = next((c for c in cols if str(c).lower() in ("id", "fid", "osm_id", "gid", "objectid")), None)
-        fids = (df[fid_col].astype(str).tolist() if fid_col else [f"feature {i}" for i in range(len(df))])
-        gdf = gpd.GeoDataFrame({"fid": fids, "tags": tags, "layer": name}, geometry=df.geometry.values, crs=crs)
-        warnings: list[Warning] = []
-        gdf = _repair(gdf, where, warnings)
-        out.append(Layer(where, gdf, crs, layer_hint(f"{path.stem} {name}"), warnings, report_unmatched=True))
+        if got is not None:
+            out.append(got)
+    if failed and len(failed) == len(out):
+        raise failed[0]
     if not out:
-        raise InputError(path, "has no features (empty layer).", "Export the layer again with its features.")
+        raise InputError(shown, "has no features (empty layer).", "Export the layer again with its features.")
     return out
+
+
+def _feature_count(path: Path, lname: str) -> int:
+    try:
+        n = int(pyogrio.read_info(path, layer=lname, force_feature_count=True).get("features", 0))
+    except (DataSourceError, DataLayerError, ValueError, TypeError):
+        return 0
+    return max(n, 0)
+
+
+def _read_layer(path: Path, lname: str, where: str, crs_override: str | None,
+                height_unit: str | None) -> Layer | None:
+    try:
+        info = pyogrio.read_info(path, layer=lname)
+        with _pywarnings.catch_warnings():
+            _pywarnings.simplefilter("ignore")
+            df = pyogrio.read_dataframe(path, layer=lname, on_invalid="fix")
+    except (DataSourceError, DataLayerError) as exc:
+        raise InputError(where, f"cannot be read ({_first_line(exc)}).", "Export it again.") from None
+    if info.get("geometry_type") in (None, "Unknown") and "geometry" not in df:
+        return None  # attribute-only table (e.g. GeoPackage metadata)
+    if df.empty:
+        return None
+    declared = info.get("crs")
+    if crs_override:
+        crs = parse_crs(crs_override, where)
+    elif declared:
+        if is_obfuscated(str(declared)):
+            raise InputError(where, GCJ_MESSAGE)
+        crs = parse_crs(declared, where)
+    else:
+        raise InputError(
+            where, "declares no CRS.",
+            "Add a .prj file, or declare it: --gis PATH@EPSG:N, or crs = \"EPSG:N\" in the scene's [[sources]].",
+        )
+    cols = [c for c in df.columns if c != "geometry"]
+    records = df[cols].to_dict("records") if cols else [{} for _ in range(len(df))]
+    tags = [{_key(k): _scalar(v) for k, v in r.items() if not _is_null(v)} for r in records]
+    warnings: list[Warning] = []
+    convert_heights(tags, {str(c): _key(c) for c in cols}, crs, height_unit, where, warnings)
+    fid_col = next((c for c in cols if str(c).lower() in ("id", "fid", "osm_id", "gid", "objectid")), None)
+    fids = (df[fid_col].astype(str).tolist() if fid_col else [f"feature {i}" for i in range(len(df))])
+    gdf = gpd.GeoDataFrame({"fid": fids, "tags": tags, "layer": lname}, geometry=df.geometry.values, crs=crs)
+    gdf = _drop_not_lonlat(gdf, crs, where, warnings)
+    gdf = repair_geometries(gdf, where, warnings)
+    return Layer(where, gdf, crs, layer_hint(f"{path.stem} {lname}"), warnings, read=len(df),
+                 z_to_m=z_unit_metres(crs))
+
+
+def _key(column: Any) -> str:
+    low = str(column).lower()
+    return _COLUMN_ALIASES.get(low, low if low in _KNOWN else str(column))
 
 
 _KNOWN = {"height", "building", "name", "highway", "kind", "width", "lanes", "landuse", "leisure",
@@ -251,13 +249,23 @@ def _is_null(v: Any) -> bool:
     return v is pd.NA or v is pd.NaT
 
 
-def _check_crs_plausible(df: gpd.GeoDataFrame, crs: CRS, where: str) -> None:
-    if not crs.is_geographic or df.geometry.isna().all():
-        return
-    minx, miny, maxx, maxy = df.geometry.total_bounds
-    if not (-180.5 <= minx <= maxx <= 180.5 and -90.5 <= miny <= maxy <= 90.5):
+def _drop_not_lonlat(gdf: gpd.GeoDataFrame, crs: CRS, where: str, warnings: list[Warning]) -> gpd.GeoDataFrame:
+    """A layer that declares lon / lat but holds projected metres is refused; a few features with
+    impossible lon / lat in an otherwise good layer are skipped, a warning each."""
+    if not crs.is_geographic or gdf.geometry.isna().all():
+        return gdf
+    b = shapely.bounds(gdf.geometry.values)
+    ok = np.isnan(b).any(axis=1) | ((b[:, 0] >= -180.5) & (b[:, 2] <= 180.5) & (b[:, 1] >= -90.5) & (b[:, 3] <= 90.5))
+    if ok.all():
+        return gdf
+    bad = b[~ok]
+    if (~ok).sum() > 0.5 * len(ok):
         raise InputError(
             where, f"declares geographic coordinates ({crs.name}) but holds values like "
-            f"({minx:.0f}, {miny:.0f}): these are projected metres.",
+            f"({bad[0, 0]:.0f}, {bad[0, 1]:.0f}): these are projected metres.",
             "Declare the real CRS: --gis PATH@EPSG:N, or crs = \"EPSG:N\" in the scene's [[sources]].",
         )
+    for fid, (x, y) in zip(gdf["fid"][~ok], bad[:, :2], strict=True):
+        warnings.append(Warning(where, str(fid), f"coordinates ({x:.6g}, {y:.6g}) are not a lon / lat in degrees "
+                                f"like the rest of the layer", "skipped", not_drawn=1))
+    return gdf[ok]

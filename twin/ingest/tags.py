@@ -10,6 +10,9 @@ import math
 import re
 from typing import Any
 
+from twin.scene.catalogue import resolve_kind
+from twin.scene.entities import feature_kind, feature_kind_words
+
 # Defaults, documented in the README ("Buildings and roads").
 METRES_PER_LEVEL = 3.0
 DEFAULT_BUILDING_HEIGHT = 9.0  # three storeys, when the data says nothing
@@ -44,7 +47,7 @@ GREEN = {
     "landuse": {"grass", "meadow", "forest", "village_green", "recreation_ground", "orchard",
                 "allotments", "cemetery", "flowerbed", "plant_nursery", "greenfield"},
     "leisure": {"park", "garden", "playground", "pitch", "dog_park", "nature_reserve", "golf_course"},
-    "natural": {"wood", "scrub", "grassland", "heath", "tree_row", "wetland"},
+    "natural": {"wood", "scrub", "grassland", "heath", "wetland"},
 }
 WATER = {
     "natural": {"water", "bay"},
@@ -87,11 +90,16 @@ def truthy(value: Any) -> bool:
     return str(value).strip().lower() in {"yes", "true", "1", "y"}
 
 
+def kind_of(tags: dict[str, Any]) -> tuple[str, str | None] | None:
+    """(entity kind, road class) a ``kind`` attribute names (``building``, ``道路``, ...), or None."""
+    return feature_kind(tags.get("kind")) if tags.get("kind") not in (None, "") else None
+
+
 def surface_kind(tags: dict[str, Any]) -> str | None:
     """green / water / parking_lot / ground for an area, or None."""
-    kind = str(tags.get("kind", "")).strip().lower()
-    if kind in {"green", "water", "parking_lot", "ground"}:
-        return kind
+    k = kind_of(tags)
+    if k is not None:
+        return k[0] if k[0] in {"green", "water", "parking_lot", "ground"} else None
     for key, values in WATER.items():
         if tags.get(key) in values:
             return "water"
@@ -106,8 +114,9 @@ def surface_kind(tags: dict[str, Any]) -> str | None:
 
 
 def is_building(tags: dict[str, Any]) -> bool:
-    if str(tags.get("kind", "")).strip().lower() == "building":
-        return True
+    k = kind_of(tags)
+    if k is not None:
+        return k[0] == "building"
     b = tags.get("building")
     return b not in (None, "", "no") or tags.get("building:part") not in (None, "", "no")
 
@@ -136,9 +145,12 @@ def road_class(tags: dict[str, Any]) -> tuple[str, str] | None:
     """(class, highway) for a road line, or None when it is not a drawn road surface."""
     hw = tags.get("highway")
     if hw is None:
-        rc = str(tags.get("road_class", tags.get("class", ""))).strip().lower()
-        if str(tags.get("kind", "")).strip().lower() == "road" or rc in CLASS_DEFAULT_WIDTH:
-            return (rc if rc in CLASS_DEFAULT_WIDTH else "minor"), (rc or "road")
+        raw = str(tags.get("road_class", tags.get("class", ""))).strip().lower()
+        rc = raw if raw in CLASS_DEFAULT_WIDTH else (feature_kind(raw) or (None, None))[1]
+        k = kind_of(tags)
+        if (k is not None and k[0] == "road") or rc in CLASS_DEFAULT_WIDTH:
+            cls = rc if rc in CLASS_DEFAULT_WIDTH else (k[1] if k is not None and k[1] else "minor")
+            return cls, (raw or str(tags.get("kind") or "road"))
         return None
     hw = str(hw)
     if hw not in ROAD_CLASS:
@@ -148,6 +160,50 @@ def road_class(tags: dict[str, Any]) -> tuple[str, str] | None:
     if tags.get("area") == "yes":
         return None
     return ROAD_CLASS[hw], hw
+
+
+PRIMARY_KEYS = ("building", "highway", "railway", "amenity", "shop", "leisure", "landuse", "natural", "tourism",
+                "man_made", "barrier", "power", "public_transport", "boundary", "place", "office", "historic",
+                "waterway", "aeroway", "emergency", "entrance", "craft", "sport", "route", "kind")
+
+
+def main_tag(tags: dict[str, Any]) -> str:
+    """The tag that says most about what a feature is (``amenity=bench``), for counts in warnings."""
+    for k in PRIMARY_KEYS:
+        v = tags.get(k)
+        if v not in (None, ""):
+            return f"{k}={v}" if len(str(v)) <= 24 else f"{k}=*"
+    keys = sorted(k for k in tags if not k.startswith(("name", "source", "note", "fixme", "created_by")))
+    return f"{keys[0]}=*" if keys else "only names or notes"
+
+
+def not_drawn_reason(tags: dict[str, Any], gtype: str) -> str:
+    """Why a feature that matched no scene kind is not drawn, in the user's terms."""
+    line = "LineString" in gtype
+    point = "Point" in gtype
+    raw = tags.get("kind")
+    if raw not in (None, "") and kind_of(tags) is None and resolve_kind(str(raw)) is None:
+        return (f"kind {str(raw)!r} is not understood (kinds: {feature_kind_words()}, or a device kind such as "
+                "摄像头 / camera)")
+    if is_building(tags):
+        if line:
+            return "building outline is a line, not a closed ring"
+        if point:
+            return "a building mapped as a point (no outline to extrude)"
+    k = kind_of(tags)
+    if k is not None and point:
+        return f"{k[0]} given as a point (it needs an outline{' or a centreline' if k[0] == 'road' else ''})"
+    hw = tags.get("highway")
+    if hw is not None and line:
+        if truthy(tags.get("tunnel")) or tags.get("tunnel") in {"building_passage", "culvert"}:
+            return "a road in a tunnel (underground, not part of the surface scene)"
+        if str(hw) not in ROAD_CLASS:
+            return f"highway={hw} is not a road surface"
+    if hw is not None and not point and tags.get("area") == "yes":
+        return "a road mapped as an area (area=yes)"
+    if line and (surface_kind(tags) is not None):
+        return "area outline is a line, not a closed ring"
+    return "no kind the scene draws"
 
 
 def road_width(tags: dict[str, Any], cls: str, highway: str) -> tuple[float, str]:

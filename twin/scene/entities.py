@@ -12,6 +12,46 @@ SURFACE_KINDS = ("road", "green", "water", "parking_lot", "ground")
 
 ROAD_CLASSES = ("main", "minor", "path")
 
+_KIND_WORDS: dict[str, tuple[str, ...]] = {
+    "building": ("building", "buildings", "bldg", "house", "houses", "footprint", "footprints", "建筑", "建筑物",
+                 "房屋", "房屋建筑", "楼", "楼房", "楼栋", "楼宇", "住宅", "住宅楼", "建筑轮廓", "建筑面"),
+    "road": ("road", "roads", "street", "streets", "highway", "carriageway", "道路", "路", "街道", "马路", "路网",
+             "道路面", "道路中心线"),
+    "road:main": ("main road", "main_road", "arterial", "primary road", "主干道", "主干路", "快速路", "干道",
+                  "次干道", "次干路", "城市道路"),
+    "road:minor": ("minor road", "minor_road", "residential road", "service road", "支路", "小区道路",
+                   "内部道路", "巷", "胡同", "街巷"),
+    "road:path": ("path", "footway", "footpath", "sidewalk", "cycleway", "pedestrian", "人行道", "步行道", "步道",
+                  "自行车道", "绿道", "小路", "游步道"),
+    "green": ("green", "greens", "green space", "green_space", "greenspace", "park", "grass", "lawn", "vegetation",
+              "garden", "绿地", "绿化", "绿化带", "公园", "草地", "草坪", "林地", "花园", "公共绿地"),
+    "water": ("water", "waterbody", "water body", "water_body", "river", "lake", "pond", "水系", "水体", "河流",
+              "湖泊", "水面", "河", "湖", "池塘", "水域"),
+    "parking_lot": ("parking_lot", "parking lot", "parking", "car park", "carpark", "car_park", "parking area",
+                    "停车场", "停车区", "地面停车场"),
+    "ground": ("ground", "square", "plaza", "open space", "paved", "广场", "空地", "场地", "硬地", "铺装", "硬质铺装"),
+}
+_KIND_OF: dict[str, tuple[str, str | None]] = {}
+for _kind, _words in _KIND_WORDS.items():
+    _base, _, _cls = _kind.partition(":")
+    for _w in _words:
+        _KIND_OF[_w] = (_base, _cls or None)
+
+
+def feature_kind(word: object) -> tuple[str, str | None] | None:
+    """(entity kind, road class or None) a GIS layer means by a kind value such as ``building``,
+    ``道路``, ``主干道`` or ``停车场``; None when the word is not an entity kind (it may still be a
+    device kind: see ``twin.scene.catalogue.resolve_kind``)."""
+    if word is None:
+        return None
+    w = str(word).strip().lower()
+    return _KIND_OF.get(w) or _KIND_OF.get(w.replace("_", " ")) or _KIND_OF.get(w.rstrip("s"))
+
+
+def feature_kind_words() -> str:
+    """The entity kinds and a few of their words, for messages."""
+    return "building (建筑), road (道路), green (绿地), water (水系), parking_lot (停车场), ground (广场)"
+
 
 @dataclass
 class Mesh:
@@ -159,15 +199,28 @@ class Device:
 
 @dataclass
 class Warning:  # noqa: A001 - a scene warning, shadowing the builtin only in this module
-    """A feature that was skipped, repaired or clamped while building the scene."""
+    """Something about the data that a user should know: a feature skipped, repaired, clamped or
+    ignored while building the scene, or a note about a whole file.
+
+    ``not_drawn`` is how many features read from ``source`` this warning says are not in the
+    scene (0 when the feature is drawn after all, repaired or clamped, or when the warning is
+    about the file): for every source, features read = drawn + the sum of ``not_drawn``.
+    ``features`` lists them when one warning stands for several.
+    """
 
     source: str
     feature: str
     reason: str
-    action: str  # skipped / repaired / clamped / placed / ignored
+    action: str  # skipped / repaired / clamped / placed / ignored / replaced / read ...
+    not_drawn: int = 0
+    features: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, str]:
-        return {"source": self.source, "feature": self.feature, "reason": self.reason, "action": self.action}
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"source": self.source, "feature": self.feature, "reason": self.reason,
+                             "action": self.action, "not_drawn": self.not_drawn}
+        if self.features:
+            d["features"] = self.features
+        return d
 
     def __str__(self) -> str:
         return f"{self.source}: {self.feature}: {self.reason} ({self.action})"

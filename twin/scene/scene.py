@@ -35,6 +35,9 @@ class Scene:
     meshes: dict[str, Mesh] = field(default_factory=dict)
     """``building`` and each surface kind -> merged mesh (``entity`` indexes the kind's list)."""
     warnings: list[Warning] = field(default_factory=list)
+    features: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per GIS source (and ``total``): features read, drawn, and not drawn (each of those is in a
+    warning that says why): read = drawn + not_drawn."""
     timings: dict[str, float] = field(default_factory=dict)
     bim_elements: list[BimElement] = field(default_factory=list)
     """Drawn IFC elements; ``meshes["bim"].entity`` indexes this list."""
@@ -102,6 +105,7 @@ class Scene:
             "height_sources": dict(sorted(Counter(x.height_source for x in self.buildings).items())),
             "road_classes": dict(sorted(Counter(s.road_class or "" for s in self.surfaces["road"]).items())),
             "bim_models": self.bim_models,
+            "features": self.features,
             "warnings": [w.as_dict() for w in self.warnings],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
         }

@@ -26,6 +26,9 @@ class SourceSpec:
     crs: str | None = None
     """CRS of the file when it declares none (or to override a wrong one)."""
     layer: str | None = None
+    height_unit: str | None = None
+    """Unit of bare height numbers (``m``, ``ft``, ``us-ft``, ``cm``, ``mm``) when the data does
+    not declare one."""
 
 
 @dataclass
@@ -226,7 +229,10 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
     for i, s in enumerate(data.get("sources", [])):
         if not isinstance(s, dict):
             raise InputError(where, f"sources[{i}] must be a table with a 'path'.")
-        spec.sources.append(SourceSpec(rel(s.get("path"), f"sources[{i}]"), s.get("crs"), s.get("layer")))
+        hu = s.get("height_unit")
+        if hu is not None and not isinstance(hu, str):
+            raise InputError(where, f"sources[{i}].height_unit must be a unit name such as \"ft\".")
+        spec.sources.append(SourceSpec(rel(s.get("path"), f"sources[{i}]"), s.get("crs"), s.get("layer"), hu))
     for i, d in enumerate(data.get("devices", [])):
         if not isinstance(d, dict):
             raise InputError(where, f"devices[{i}] must be a table with a 'path'.")
@@ -380,7 +386,8 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
             clip["polygon"] = rel(spec.clip.polygon_file)
         out["clip"] = clip
     out["sources"] = [
-        {k: v for k, v in {"path": rel(s.path), "crs": s.crs, "layer": s.layer}.items() if v}
+        {k: v for k, v in {"path": rel(s.path), "crs": s.crs, "layer": s.layer, "height_unit": s.height_unit}.items()
+         if v}
         for s in spec.sources
     ]
     if spec.devices:
