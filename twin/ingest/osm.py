@@ -74,6 +74,8 @@ class _Read:
     cut_ways: list[str] = field(default_factory=list)
     negative: bool = False
     damaged: bool = False
+    points: list[tuple[int, float, float]] = field(default_factory=list)  # row, lon, lat
+    lines: list[tuple[int, bytes, bool]] = field(default_factory=list)  # row, WKB, closed area
 
 
 class _AllWays(osmium.SimpleHandler):  # type: ignore[misc]
@@ -171,6 +173,7 @@ def _read(source: Any, where: str, areas: bool = True) -> _Read:
     except RuntimeError:
         if areas:
             raise
+    _materialise(r)
     return r
 
 
@@ -185,7 +188,8 @@ def _objects(fp: Any, r: _Read, where: str) -> None:
                 r.warnings.append(Warning(where, f"node/{o.id}", "has no valid location", "skipped",
                                           not_drawn=1))
                 continue
-            r.rows.append(_row(f"node/{o.id}", o.tags, "points", shapely.Point(loc.lon, loc.lat)))
+            r.rows.append(_row(f"node/{o.id}", o.tags, "points", None))
+            r.points.append((len(r.rows) - 1, loc.lon, loc.lat))
         elif o.is_way():
             r.ways.add(o.id)
             _way(o, r, where, wkb)
@@ -215,7 +219,7 @@ def _of(k: int, n: int, what: str) -> str:
     return f"{k} of its {n} {what}s {'is' if k == 1 else 'are'}"
 
 
-def _row(fid: str, tags: Any, layer: str, geom: shapely.Geometry) -> dict[str, Any]:
+def _row(fid: str, tags: Any, layer: str, geom: shapely.Geometry | None) -> dict[str, Any]:
     t = tags if isinstance(tags, dict) else {x.k: x.v for x in tags}
     return {"fid": fid, "tags": t, "layer": layer, "geometry": geom}
 
@@ -225,36 +229,61 @@ def _way(o: Any, r: _Read, where: str, wkb: Any) -> None:
     tags = {t.k: t.v for t in o.tags}
     nodes = o.nodes
     closed = len(nodes) >= 4 and nodes[0].ref == nodes[-1].ref
+    area = closed and closed_way_is_area(tags)
     try:
-        coords = shapely.get_coordinates(shapely.from_wkb(wkb.create_linestring(o)))
-        missing = 0
+        line = wkb.create_linestring(o)
     except (osmium.InvalidLocationError, RuntimeError):  # nodes outside the extract, or < 2 distinct nodes
-        coords = np.array([(n.lon, n.lat) for n in nodes if n.location.valid()], dtype=float).reshape(-1, 2)
-        missing = len(nodes) - len(coords)
-    if closed and closed_way_is_area(tags):
-        if missing:
-            r.cut.add(o.id)
-            # an area cut at the extract's edge (a building, a park) is drawn from its nodes inside,
-            # as QGIS draws it; the warning lists them
-            if len(np.unique(coords, axis=0)) < 3:
-                r.warnings.append(Warning(where, fid, f"{_of(missing, len(nodes), 'outline node')} outside the "
-                                          "extract", "skipped", not_drawn=1))
-                return
-            r.cut_ways.append(fid)
-            r.rows.append(_row(fid, tags, "multipolygons", shapely.Polygon(np.vstack([coords, coords[:1]]))))
+        pass
+    else:  # the common case: geometries are made in one batch at the end (``_materialise``)
+        r.rows.append(_row(fid, tags, "multipolygons" if area else "lines", None))
+        r.lines.append((len(r.rows) - 1, line, area))
+        return
+    coords = np.array([(n.lon, n.lat) for n in nodes if n.location.valid()], dtype=float).reshape(-1, 2)
+    missing = len(nodes) - len(coords)
+    distinct = len(np.unique(coords, axis=0))
+    if area and missing:
+        r.cut.add(o.id)
+        # an area cut at the extract's edge (a building, a park) is drawn from its nodes inside,
+        # as QGIS draws it; the warning lists them
+        if distinct < 3:
+            r.warnings.append(Warning(where, fid, f"{_of(missing, len(nodes), 'outline node')} outside the "
+                                      "extract", "skipped", not_drawn=1))
             return
-        if len(coords) >= 4:
-            r.rows.append(_row(fid, tags, "multipolygons", shapely.Polygon(coords)))
-            return
-    if len(coords) < 2 or bool((coords == coords[0]).all()):
+        r.cut_ways.append(fid)
+        r.rows.append(_row(fid, tags, "multipolygons", shapely.Polygon(np.vstack([coords, coords[:1]]))))
+        return
+    if distinct < 2:
         why = (f"only {_of(len(coords), len(nodes), 'node')} in the extract" if missing
                else "has fewer than two distinct nodes")
         r.warnings.append(Warning(where, fid, why, "skipped", not_drawn=1))
         return
-    if missing:
-        r.cut_ways.append(fid)
-        r.cut.add(o.id)
+    r.cut_ways.append(fid)
+    r.cut.add(o.id)
     r.rows.append(_row(fid, tags, "lines", shapely.LineString(coords)))
+
+
+def _materialise(r: _Read) -> None:
+    """The geometries of nodes and whole ways, made in one vectorised call each."""
+    if r.points:
+        idx, lon, lat = (np.array(c) for c in zip(*r.points, strict=True))
+        for i, g in zip(idx, shapely.points(np.column_stack([lon, lat])), strict=True):
+            r.rows[int(i)]["geometry"] = g
+    if r.lines:
+        idx = np.array([i for i, _, _ in r.lines])
+        geoms = shapely.from_wkb([w for _, w, _ in r.lines])
+        area = np.array([a for _, _, a in r.lines], dtype=bool)
+        n = shapely.get_num_coordinates(geoms)
+        poly = area & (n >= 4)  # a closed way of three distinct nodes or more
+        out = geoms.copy()
+        if poly.any():
+            coords, which = shapely.get_coordinates(geoms[poly], return_index=True)
+            out[poly] = shapely.polygons(shapely.linearrings(coords, indices=which))
+        for i, g, p in zip(idx, out, poly, strict=True):
+            row = r.rows[int(i)]
+            row["geometry"] = g
+            if not p:
+                row["layer"] = "lines"
+    r.points, r.lines = [], []
 
 
 def _read_sorted(path: Path, fmt: str, where: str, t0: float) -> tuple[_Read, str]:
