@@ -292,6 +292,19 @@ def test_kinds_in_chinese_attribute_values(tmp_path):
     info = info_json(_new_scene(d, roads2))
     assert info["counts"] == {"road": 4}
     assert any("'雕塑'" in w["reason"] and "road" in w["reason"] for w in info["warnings"])
+    # a buildings layer: use words (商业) keep the layer's kind, a device word (摄像头) is that device
+    import geopandas as gpd
+    import shapely
+
+    e = tmp_path / "devices-in-buildings"
+    e.mkdir()
+    cam = shapely.Point(*metres_to_lonlat(*vec.SZ, 5, -10))
+    gpd.GeoDataFrame({"类型": ["商业", "商业", "摄像头"]}, geometry=[*vec._boxes_lonlat(*vec.SZ, 2), cam],
+                     crs=4326).to_file(e / "buildings.geojson")
+    info = info_json(_new_scene(e, e / "buildings.geojson"))
+    _assert_accounted(info)
+    assert info["counts"] == {"building": 2, "camera": 1}
+    assert any("'商业' 2" in w["reason"] and "building" in w["reason"] for w in info["warnings"])
 
 
 def test_damaged_osm_keeps_what_comes_before_the_damage(tmp_path):

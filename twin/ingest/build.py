@@ -311,9 +311,11 @@ class _Collector:
                 continue
             if layer.hint and not _any_known(tags):
                 raw = tags.get("kind")
-                if raw not in (None, "") and kind_of(tags) is None and resolve_kind(str(raw)) is None:
-                    not_kinds[str(raw)] += 1  # a value such as 住宅 in a buildings layer: the layer's kind holds
-                tags = {**tags, "kind": layer.hint}
+                if raw in (None, ""):
+                    tags = {**tags, "kind": layer.hint}
+                elif kind_of(tags) is None and resolve_kind(str(raw)) is None:
+                    not_kinds[str(raw)] += 1  # a value such as 商业 in a buildings layer: the layer's kind holds
+                    tags = {**tags, "kind": layer.hint}
             if not self._add_feature(layer.name, str(fid), tags, geom, ref):
                 self.ledger.skip(ref, not_drawn_reason(tags, geom.geom_type), "ignored", group=True,
                                  detail=main_tag(tags))
