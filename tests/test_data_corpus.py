@@ -351,3 +351,22 @@ def test_one_bad_layer_keeps_the_other_layers(tmp_path):
     assert bad == {"read": 2, "drawn": 0, "not_drawn": 2}
     (w,) = [w for w in info["warnings"] if w["source"] == "two.gpkg layer 'local_grid'"]
     assert "declares no CRS" in w["reason"] and "@EPSG:N" in w["reason"]
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "UTF-8"])
+def test_chinese_shapefile_without_a_cpg(tmp_path, encoding):
+    """A shapefile of Chinese attributes whose .cpg was lost (GDAL then reads ISO-8859-1 mojibake
+    and every kind is lost): the encoding is recognised, said in a warning, and the kinds read."""
+    roads, _ = vec.chinese_kinds(tmp_path, encoding=encoding)
+    roads.with_suffix(".cpg").unlink()
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore")
+        raw = pyogrio.read_dataframe(roads)
+    assert "类型" not in raw.columns  # the class: GDAL alone reads mojibake
+    info = info_json(_new_scene(tmp_path, roads))
+    _assert_accounted(info)
+    assert info["counts"] == {"road": 4}
+    assert any(w["feature"] == "attributes" and "no .cpg" in w["reason"] for w in info["warnings"])
+    scene = build_scene(load_scene_spec(tmp_path / "scene.toml"))
+    assert {r.name for r in scene.surfaces["road"]} == {"深南大道辅路", "深南大道", "步道", "X"}
+    assert {r.road_class for r in scene.surfaces["road"]} == {"minor", "main", "path"}

@@ -57,7 +57,7 @@ def uom_gpkg(d: Path) -> Path:
     return path
 
 
-def chinese_kinds(d: Path) -> tuple[Path, Path]:
+def chinese_kinds(d: Path, encoding: str = "UTF-8") -> tuple[Path, Path]:
     """A roads shapefile whose `类型` column holds 道路 / 主干道 / 人行道 (and one word that is no
     kind), and a GeoJSON of areas whose `类型` is 建筑 / 绿地 / 水系 / 停车场."""
     lines = []
@@ -67,7 +67,7 @@ def chinese_kinds(d: Path) -> tuple[Path, Path]:
         lines.append(shapely.LineString([a, b]))
     roads = d / "shenzhen_roads.shp"
     gpd.GeoDataFrame({"类型": ["道路", "主干道", "人行道", "雕塑"], "名称": ["深南大道辅路", "深南大道", "步道", "X"]},
-                     geometry=lines, crs=4326).to_file(roads, encoding="UTF-8")
+                     geometry=lines, crs=4326).to_file(roads, encoding=encoding)
     areas = d / "地物.geojson"
     gpd.GeoDataFrame({"类型": ["建筑", "绿地", "水系", "停车场"], "高度": [18.0, None, None, None]},
                      geometry=_boxes_lonlat(*SZ, 4, size=20, gap=40), crs=4326).to_file(areas)

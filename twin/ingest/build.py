@@ -305,6 +305,9 @@ class _Collector:
             ref = self.ledger.feature(layer.name, str(fid))
             if note:
                 self.ledger.note(ref, note)
+            if geom is None or geom.is_empty:
+                self.ledger.skip(ref, "has no geometry")
+                continue
             if not finite:
                 self.ledger.skip(ref, "its coordinates cannot be reprojected into the scene frame (outside its CRS's "
                                  "area of use?)")

@@ -194,6 +194,14 @@ def _read_layer(path: Path, lname: str, where: str, crs_override: str | None,
         return None  # attribute-only table (e.g. GeoPackage metadata)
     if df.empty:
         return None
+    warnings: list[Warning] = []
+    encoding = _undeclared_encoding(path, info, df)
+    if encoding:
+        with _pywarnings.catch_warnings():
+            _pywarnings.simplefilter("ignore")
+            df = pyogrio.read_dataframe(path, layer=lname, on_invalid="fix", encoding=encoding)
+        warnings.append(Warning(where, "attributes", f"no .cpg file says how its text is encoded; it reads as "
+                                f"{encoding}, not as GDAL's default ISO-8859-1", f"read as {encoding}"))
     declared = info.get("crs")
     if crs_override:
         crs = parse_crs(crs_override, where)
@@ -209,7 +217,6 @@ def _read_layer(path: Path, lname: str, where: str, crs_override: str | None,
     cols = [c for c in df.columns if c != "geometry"]
     records = df[cols].to_dict("records") if cols else [{} for _ in range(len(df))]
     tags = [{_key(k): _scalar(v) for k, v in r.items() if not _is_null(v)} for r in records]
-    warnings: list[Warning] = []
     convert_heights(tags, {str(c): _key(c) for c in cols}, crs, height_unit, where, warnings)
     fid_col = next((c for c in cols if str(c).lower() in ("id", "fid", "osm_id", "gid", "objectid")), None)
     fids = (df[fid_col].astype(str).tolist() if fid_col else [f"feature {i}" for i in range(len(df))])
@@ -218,6 +225,30 @@ def _read_layer(path: Path, lname: str, where: str, crs_override: str | None,
     gdf = repair_geometries(gdf, where, warnings)
     return Layer(where, gdf, crs, layer_hint(f"{path.stem} {lname}"), warnings, read=len(df),
                  z_to_m=z_unit_metres(crs))
+
+
+def _undeclared_encoding(path: Path, info: dict[str, Any], df: pd.DataFrame) -> str | None:
+    """UTF-8 or GB18030 for a shapefile without a .cpg whose text GDAL read as ISO-8859-1 but
+    which decodes cleanly (to Chinese, say) that way; None otherwise."""
+    if path.suffix.lower() != ".shp" or str(info.get("encoding") or "").upper() not in ("ISO-8859-1", "LATIN1"):
+        return None
+    if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    texts = [str(c) for c in df.columns]
+    for col in df.columns:
+        if df[col].dtype == object:
+            texts += [v for v in df[col].head(200) if isinstance(v, str)]
+    high = [t for t in texts if any(0x80 <= ord(ch) <= 0xFF for ch in t)]
+    if not high:
+        return None
+    for enc in ("utf-8", "gb18030"):
+        try:
+            decoded = [t.encode("latin-1").decode(enc) for t in high]
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if any(any("\u3400" <= ch <= "\u9fff" or ord(ch) > 0xFF for ch in t) for t in decoded):
+            return "UTF-8" if enc == "utf-8" else "GB18030"
+    return None
 
 
 def _key(column: Any) -> str:
