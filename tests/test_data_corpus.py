@@ -150,12 +150,6 @@ def test_compressed_and_zipped_layers_read_like_the_plain_ones(tmp_path):
     assert list(info["features"]) == ["nyc.zip/data/nyc_buildings.shp", "total"]
 
 
-def test_osm_compressed_streams_are_read_as_they_are(tmp_path):
-    for name in ("a.osm.bz2", "b.osm.gz"):
-        info = info_json(_new_scene(tmp_path / name.split(".")[0], osm_corpus.write_cut_extract(tmp_path / name)))
-        assert info["features"][name]["read"] == 15
-
-
 @pytest.mark.parametrize(("name", "content", "words"), [
     ("fake.geojson.gz", b"not gzip at all", ("fake.geojson.gz", "not a gz archive")),
     ("empty.zip", None, ("empty.zip", "no GIS file")),

@@ -14,8 +14,8 @@ LENGTH_UNITS: dict[str, float] = {
     **dict.fromkeys(("dm", "decimetre", "decimeter", "分米"), 0.1),
     **dict.fromkeys(("km", "kilometre", "kilometer", "千米", "公里"), 1000.0),
     **dict.fromkeys(("ft", "foot", "feet", "'", "英尺", "international foot", "[ft_i]"), FOOT),
-    **dict.fromkeys(("us-ft", "ftus", "us_ft", "us survey foot", "us survey feet", "survey foot", "[ft_us]",
-                     "foot_us", "us foot"), US_SURVEY_FOOT),
+    **dict.fromkeys(("us-ft", "ftus", "us_ft", "us ft", "us survey foot", "us survey feet", "survey foot",
+                     "[ft_us]", "foot_us", "foot us", "us foot"), US_SURVEY_FOOT),
     **dict.fromkeys(("in", "inch", "inches", "英寸"), 0.0254),
     **dict.fromkeys(("yd", "yard", "yards"), 0.9144),
 }

@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from twin.core.errors import InputError
+from twin.ingest.sources import CITYJSON_SUFFIXES, OSM_SUFFIXES, VECTOR_SUFFIXES
 from twin.scene.entities import Warning
 
 COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 MAGIC = {".gz": b"\x1f\x8b", ".bz2": b"BZh", ".xz": b"\xfd7zXZ", ".zip": b"PK"}
-GIS_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.xml", ".osm.bz2", ".osm.gz", ".city.json", ".cityjson",
-                ".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml")
+GIS_SUFFIXES = tuple(s for s in (*OSM_SUFFIXES, *CITYJSON_SUFFIXES, *VECTOR_SUFFIXES) if s != ".zip")
+"""What is read inside a zip: what the readers read."""
 SPARE_BYTES = 200 * 1024 * 1024
 """Left free on the temporary disk after unpacking."""
 _CHUNK = 1 << 20

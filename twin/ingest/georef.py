@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from pyproj import CRS, Geod
 
+from twin.core.units import length_unit
+
 GEOD = Geod(ellps="WGS84")
 CONSISTENT = 0.01
 """A Scale whose effective ratio is within 1 % of the unit ratio is consistent (a survey's
@@ -32,11 +34,6 @@ KNOWN_DEFAULTS: tuple[tuple[str, str, float, float, float], ...] = (
 )
 
 _PSET = re.compile(r"^e?pset_(mapconversion|projectedcrs)$", re.IGNORECASE)
-_FEET = {"foot": 0.3048, "feet": 0.3048, "ft": 0.3048, "international foot": 0.3048,
-         "us survey foot": 1200 / 3937, "us survey feet": 1200 / 3937, "survey foot": 1200 / 3937,
-         "us foot": 1200 / 3937, "foot us": 1200 / 3937, "ftus": 1200 / 3937, "us ft": 1200 / 3937,
-         "inch": 0.0254, "in": 0.0254, "yard": 0.9144, "yd": 0.9144}
-_SHORT_SI = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "dm": 1e-1, "km": 1e3}
 
 
 # -- units --------------------------------------------------------------------------------------
@@ -54,7 +51,7 @@ def unit_metres(unit: Any) -> float | None:
     return m if math.isfinite(m) and m > 0 else None
 
 
-def unit_label(unit: Any) -> str:
+def ifc_unit_name(unit: Any) -> str:
     """A unit's name for messages: ``millimetre``, ``metre``, ``foot``, ``US survey foot``."""
     if unit is None:
         return ""
@@ -70,16 +67,10 @@ def label_metres(text: str) -> float | None:
 
     t = re.sub(r"[\s_.\-]+", " ", str(text or "").strip().lower()).replace("meter", "metre")
     t = re.sub(r"^(\w+) metre$", r"\1metre", re.sub(r"metres$", "metre", t))
-    if t in _SHORT_SI:
-        return _SHORT_SI[t]
-    if t in _FEET:
-        return _FEET[t]
-    if t.endswith("metre"):
-        prefix = t[: -len("metre")].upper()
-        if not prefix:
-            return 1.0
-        if prefix in uu.prefixes:
-            return float(uu.prefixes[prefix])
+    if (m := length_unit(t)) is not None:
+        return m
+    if t.endswith("metre") and (prefix := t[: -len("metre")].upper()) in uu.prefixes:
+        return float(uu.prefixes[prefix])  # MICROMETRE and other SI prefixes IFC names
     return None
 
 
@@ -116,7 +107,7 @@ def read_map_conversion(f: Any) -> dict[str, Any] | None:
         return None
     project = uu.get_project_unit(f, "LENGTHUNIT")
     found["project_unit_m"] = float(uu.calculate_unit_scale(f))
-    found["project_unit"] = unit_label(project) or "metre"
+    found["project_unit"] = ifc_unit_name(project) or "metre"
     found["wcs"] = _wcs_inverse(f, found["project_unit_m"])
     if not found.get("crs") and not found.get("problem"):
         found["problem"] = "names no target CRS"
@@ -143,7 +134,7 @@ def _from_entity(f: Any) -> dict[str, Any] | None:
     }
     unit = getattr(crs, "MapUnit", None) if crs is not None else None
     if unit is not None:
-        out["map_unit"], out["map_unit_m"] = unit_label(unit), unit_metres(unit)
+        out["map_unit"], out["map_unit_m"] = ifc_unit_name(unit), unit_metres(unit)
     return out
 
 
@@ -176,7 +167,7 @@ def _from_psets(f: Any) -> dict[str, Any] | None:
             unit = getattr(prop, "Unit", None)
             label = _value(crs, "MapUnit")
             if unit is not None and unit_metres(unit) is not None:
-                out["map_unit"], out["map_unit_m"] = unit_label(unit), unit_metres(unit)
+                out["map_unit"], out["map_unit_m"] = ifc_unit_name(unit), unit_metres(unit)
             elif label not in (None, ""):
                 text = str(label).strip()
                 shown = text.lower().replace("_", " ") if text.isupper() else text

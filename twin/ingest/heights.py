@@ -16,7 +16,7 @@ from typing import Any
 from pyproj import CRS
 
 from twin.core.errors import InputError
-from twin.core.units import length_unit, unit_label
+from twin.core.units import LENGTH_UNITS, length_unit, unit_label
 from twin.ingest.crs import crs_label, linear_unit_metres
 from twin.scene.entities import Warning
 
@@ -122,8 +122,8 @@ def check_plausible(heights: dict[str, list[float]]) -> list[Warning]:
         med = statistics.median(hs)
         fix = 'set height_unit = "{}" in its [[sources]] (twin new-scene: --height-unit {})'
         if med > MEDIAN_HIGH_M:
-            for unit, name, f in (("ft", "feet", 0.3048), ("cm", "centimetres", 0.01), ("mm", "millimetres", 0.001),
-                                  ("dm", "decimetres", 0.1)):
+            for unit, name in (("ft", "feet"), ("cm", "centimetres"), ("mm", "millimetres"), ("dm", "decimetres")):
+                f = LENGTH_UNITS[unit]
                 if PLAUSIBLE_M[0] <= med * f <= PLAUSIBLE_M[1]:
                     cause = f"they look like {name} (the median would be {med * f:.0f} m); {fix.format(unit, unit)}"
                     break

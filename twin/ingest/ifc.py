@@ -206,7 +206,7 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
     data.devices, data.unknown_devices = _devices(f, shapes)
     data.map_conversion = georef.read_map_conversion(f)
     data.site = georef.read_site(f)
-    data.length_unit = georef.unit_label(uu.get_project_unit(f, "LENGTHUNIT")) or "metre"
+    data.length_unit = georef.ifc_unit_name(uu.get_project_unit(f, "LENGTHUNIT")) or "metre"
     if len(all_faces):
         data.footprint_wkb = shapely.to_wkb(_hull_outline(found))
     return data

@@ -60,6 +60,7 @@ class FeatureLedger:
     _skips: dict[int, _Skip] = field(default_factory=dict)
     _notes: dict[int, list[str]] = field(default_factory=dict)
     _links: list[tuple[Any, int]] = field(default_factory=list)
+    _by_entity: dict[int, list[int]] = field(default_factory=dict)
     _read_warnings: dict[str, int] = field(default_factory=dict)
 
     # -- what readers and the build report -------------------------------------------------
@@ -87,10 +88,11 @@ class FeatureLedger:
 
     def link(self, entity: Any, ref: int) -> None:
         """``entity`` (a building, surface or device) was made from feature ``ref``."""
-        self._links.append((entity, ref))
+        self._links.append((entity, ref))  # holds the entity, so its id() stays its own
+        self._by_entity.setdefault(id(entity), []).append(ref)
 
     def refs_of(self, entity: Any) -> list[int]:
-        return [r for e, r in self._links if e is entity]
+        return list(self._by_entity.get(id(entity), []))
 
     # -- the account --------------------------------------------------------------------
     def finish(self, entities: list[Any]) -> list[Warning]:

@@ -25,7 +25,7 @@ from pyproj import CRS
 
 from twin.core.errors import InputError
 from twin.ingest.ledger import group_warning
-from twin.ingest.sources import Layer, check_readable, repair_geometries
+from twin.ingest.sources import Layer, check_readable, first_line, repair_geometries
 from twin.scene.entities import Warning
 
 AREA_KEYS = {"aeroway", "amenity", "boundary", "building", "building:part", "craft", "geological", "historic",
@@ -112,7 +112,7 @@ def read_osm(path: Path, name: str | None = None) -> Layer:
             r = _read(osmium.io.File(str(path), fmt), where, areas=False)  # what comes before the damage
             if not r.rows:
                 raise _unreadable(path, exc) from None
-            note = (f"is damaged or truncated ({_first_line(exc)}): the {len(r.rows)} features before the damage "
+            note = (f"is damaged or truncated ({first_line(exc)}): the {len(r.rows)} features before the damage "
                     "are read, multipolygons are not assembled; download or export it again")
     if note:
         r.warnings.insert(0, Warning(where, "file", note, "read"))
@@ -126,10 +126,9 @@ def read_osm(path: Path, name: str | None = None) -> Layer:
         elif not members:
             why = "has no member ways (only nodes or other relations)"
         elif missing:
-            why = (f"{_of(missing, len(members), 'member way')} not in the extract (cut at its edge)")
+            why = f"{_of(missing, len(members), 'member way')} not in the extract (cut at its edge)"
         elif cut:
-            why = f"{_of(cut, len(members), 'member way')} nodes outside the extract (cut at its edge)"
-            why = why.replace(" is nodes", " has nodes").replace(" are nodes", " have nodes")
+            why = f"{_of(cut, len(members), 'member way', ('has', 'have'))} nodes outside the extract (cut at its edge)"
         else:
             why = "its member ways do not form closed rings"
         r.warnings.append(Warning(where, f"relation/{rid}", why, "skipped", not_drawn=1))
@@ -151,12 +150,8 @@ class _Unsorted(Exception):
     pass
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
 def _unreadable(path: Path, exc: BaseException) -> InputError:
-    return InputError(path, f"is not a readable OpenStreetMap file ({_first_line(exc)}).",
+    return InputError(path, f"is not a readable OpenStreetMap file ({first_line(exc)}).",
                       "Check that it is a complete .osm.pbf or .osm XML export (download it again).")
 
 
@@ -212,11 +207,11 @@ def _objects(fp: Any, r: _Read, where: str) -> None:
             r.rows.append(_row(fid, o.tags, "multipolygons", geom))
 
 
-def _of(k: int, n: int, what: str) -> str:
-    """'1 of its 5 nodes is', '2 of its 5 nodes are', 'its only node is'."""
+def _of(k: int, n: int, what: str, verb: tuple[str, str] = ("is", "are")) -> str:
+    """'1 of its 5 nodes is', '2 of its 5 nodes are', 'its only node is' (or another verb)."""
     if n == 1:
-        return f"its only {what} is"
-    return f"{k} of its {n} {what}s {'is' if k == 1 else 'are'}"
+        return f"its only {what} {verb[0]}"
+    return f"{k} of its {n} {what}s {verb[0] if k == 1 else verb[1]}"
 
 
 def _row(fid: str, tags: Any, layer: str, geom: shapely.Geometry | None) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from pyproj import CRS
 from twin.core.errors import InputError
 from twin.ingest.crs import GCJ_MESSAGE, WGS84, is_obfuscated, parse_crs, z_unit_metres
 from twin.ingest.heights import convert_heights
-from twin.scene.entities import Warning
+from twin.scene.entities import Warning, kind_in_name
 
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.xml", ".osm.bz2", ".osm.gz", ".osm.xml.bz2", ".osm.xml.gz")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".gml", ".kml")
@@ -102,7 +102,7 @@ def repair_geometries(gdf: gpd.GeoDataFrame, source: str, warnings: list[Warning
     return gdf
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
@@ -115,23 +115,6 @@ _COLUMN_ALIASES = {
     "measuredheight": "height", "名称": "name", "类型": "kind", "种类": "kind", "类别": "kind",
     "道路等级": "road_class", "道路类别": "road_class", "道路级别": "road_class", "道路类型": "road_class",
 }
-_HINTS = (
-    ("building", ("building", "bldg", "house", "footprint", "建筑", "楼", "房屋", "住宅")),
-    ("road", ("road", "street", "highway", "道路", "路网", "街道")),
-    ("green", ("green", "park", "vegetation", "绿地", "绿化", "公园")),
-    ("water", ("water", "river", "lake", "水系", "水体", "水域", "河流", "湖")),
-    ("parking_lot", ("parking", "停车")),
-)
-
-
-def layer_hint(name: str) -> str | None:
-    n = name.lower()
-    for kind, keys in _HINTS:
-        if any(k in n for k in keys):
-            return kind
-    return None
-
-
 def read_vector(path: Path, crs_override: str | None = None, layer: str | None = None, name: str | None = None,
                 height_unit: str | None = None) -> list[Layer]:
     """Every layer of a GeoJSON / GeoPackage / Shapefile (or the one named); ``name`` is the
@@ -142,7 +125,7 @@ def read_vector(path: Path, crs_override: str | None = None, layer: str | None =
     try:
         names = [str(row[0]) for row in pyogrio.list_layers(path)]
     except (DataSourceError, DataLayerError) as exc:
-        raise InputError(shown, f"is not a readable GIS file ({_first_line(exc)}).",
+        raise InputError(shown, f"is not a readable GIS file ({first_line(exc)}).",
                          "Use GeoJSON, GeoPackage, Shapefile or CityJSON.") from None
     if layer is not None:
         if layer not in names:
@@ -189,7 +172,7 @@ def _read_layer(path: Path, lname: str, where: str, crs_override: str | None,
             _pywarnings.simplefilter("ignore")
             df = pyogrio.read_dataframe(path, layer=lname, on_invalid="fix")
     except (DataSourceError, DataLayerError) as exc:
-        raise InputError(where, f"cannot be read ({_first_line(exc)}).", "Export it again.") from None
+        raise InputError(where, f"cannot be read ({first_line(exc)}).", "Export it again.") from None
     if info.get("geometry_type") in (None, "Unknown") and "geometry" not in df:
         return None  # attribute-only table (e.g. GeoPackage metadata)
     if df.empty:
@@ -223,7 +206,7 @@ def _read_layer(path: Path, lname: str, where: str, crs_override: str | None,
     gdf = gpd.GeoDataFrame({"fid": fids, "tags": tags, "layer": lname}, geometry=df.geometry.values, crs=crs)
     gdf = _drop_not_lonlat(gdf, crs, where, warnings)
     gdf = repair_geometries(gdf, where, warnings)
-    return Layer(where, gdf, crs, layer_hint(f"{path.stem} {lname}"), warnings, read=len(df),
+    return Layer(where, gdf, crs, kind_in_name(f"{path.stem} {lname}"), warnings, read=len(df),
                  z_to_m=z_unit_metres(crs))
 
 

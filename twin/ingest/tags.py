@@ -90,6 +90,11 @@ def truthy(value: Any) -> bool:
     return str(value).strip().lower() in {"yes", "true", "1", "y"}
 
 
+def underground(tags: dict[str, Any]) -> bool:
+    """A way in a tunnel (or a building passage, a culvert)."""
+    return truthy(tags.get("tunnel")) or tags.get("tunnel") in {"building_passage", "culvert"}
+
+
 def kind_of(tags: dict[str, Any]) -> tuple[str, str | None] | None:
     """(entity kind, road class) a ``kind`` attribute names (``building``, ``道路``, ...), or None."""
     return feature_kind(tags.get("kind")) if tags.get("kind") not in (None, "") else None
@@ -155,8 +160,8 @@ def road_class(tags: dict[str, Any]) -> tuple[str, str] | None:
     hw = str(hw)
     if hw not in ROAD_CLASS:
         return None
-    if truthy(tags.get("tunnel")) or tags.get("tunnel") in {"building_passage", "culvert"}:
-        return None  # underground: not part of the surface scene
+    if underground(tags):
+        return None  # not part of the surface scene
     if tags.get("area") == "yes":
         return None
     return ROAD_CLASS[hw], hw
@@ -195,7 +200,7 @@ def not_drawn_reason(tags: dict[str, Any], gtype: str) -> str:
         return f"{k[0]} given as a point (it needs an outline{' or a centreline' if k[0] == 'road' else ''})"
     hw = tags.get("highway")
     if hw is not None and line:
-        if truthy(tags.get("tunnel")) or tags.get("tunnel") in {"building_passage", "culvert"}:
+        if underground(tags):
             return "a road in a tunnel (underground, not part of the surface scene)"
         if str(hw) not in ROAD_CLASS:
             return f"highway={hw} is not a road surface"

@@ -48,6 +48,26 @@ def feature_kind(word: object) -> tuple[str, str | None] | None:
     return _KIND_OF.get(w) or _KIND_OF.get(w.replace("_", " ")) or _KIND_OF.get(w.rstrip("s"))
 
 
+_NAME_HINTS = (
+    ("building", ("building", "bldg", "house", "footprint", "建筑", "楼", "房屋", "住宅")),
+    ("road", ("road", "street", "highway", "道路", "路网", "街道")),
+    ("green", ("green", "park", "vegetation", "绿地", "绿化", "公园")),
+    ("water", ("water", "river", "lake", "水系", "水体", "水域", "河流", "湖")),
+    ("parking_lot", ("parking", "停车")),
+)
+"""Parts of a file or layer name that say what kind its features are (``buildings.shp``,
+``道路中心线.shp``): fewer than the kind words, as a name holds other words too."""
+
+
+def kind_in_name(name: str) -> str | None:
+    """The entity kind a file or layer name gives its untagged features, or None."""
+    n = name.lower()
+    for kind, keys in _NAME_HINTS:
+        if any(k in n for k in keys):
+            return kind
+    return None
+
+
 def feature_kind_words() -> str:
     """The entity kinds and a few of their words, for messages."""
     return "building (建筑), road (道路), green (绿地), water (水系), parking_lot (停车场), ground (广场)"
