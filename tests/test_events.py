@@ -187,9 +187,13 @@ def test_full_lifecycle(tmp_path: Path) -> None:
         assert (closed.status, closed.closed_at, closed.closed_by, closed.closed_note) == (
             "closed", T0 + 30, "值班员 李", "已处理")
         assert store.events(open_only=True) == []
-        # a closed event no longer blocks its condition
+        # closed while its condition lasts: the log still says the condition holds (a restart
+        # must not raise it again), but the closed event no longer blocks a new occurrence
+        assert store.active_conditions() == {("d1", "r1")}
+        assert store.clear_condition("d1", "r1", at=T0 + 35).id == ev.id  # when it really ended
         assert store.active_conditions() == set()
         assert _raise(store, at=T0 + 40) is not None
+        closed.cleared_at = T0 + 35
     with EventStore(db) as store:
         reread = store.get(ev.id)
     assert reread == closed

@@ -107,7 +107,7 @@ def test_bad_traffic_is_rejected_and_counted_by_reason(demo_scene, broker, live,
     now_ms = int(time.time() * 1000)
     for reason, channel, payload in BAD:
         if reason == "ts_future":
-            payload = json.dumps({"lid_open": False, "ts": now_ms + 3_600_000}).encode()
+            payload = json.dumps({"lid_open": False, "ts": now_ms + 2 * 86_400_000}).encode()
         elif reason == "ts_past":
             payload = json.dumps({"lid_open": False, "ts": now_ms - 30 * 86_400_000}).encode()
         broker.publish(live.topic(manhole, channel), payload)
@@ -140,12 +140,13 @@ def test_bad_traffic_is_rejected_and_counted_by_reason(demo_scene, broker, live,
 
 
 def test_flood_from_one_device_is_cut_without_starving_others(demo_scene, broker, live):
+    """Repeats beyond the allowance are cut; every change in the flood is applied."""
     noisy, quiet = (d.id for d in demo_scene.devices_of("trash_bin")[:2])
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     c.connect("127.0.0.1", broker.port)
     c.loop_start()
     for k in range(2000):
-        c.publish(live.topic(noisy), json.dumps({"fill_pct": k % 100}))
+        c.publish(live.topic(noisy), json.dumps({"fill_pct": 40 if k < 1990 else 95 if k == 1990 else 50}))
     c.publish(live.topic(quiet), json.dumps({"fill_pct": 55}))
     time.sleep(1.0)
     c.disconnect()
@@ -154,6 +155,9 @@ def test_flood_from_one_device_is_cut_without_starving_others(demo_scene, broker
     wait_for(lambda: stats.accepted + stats.rejected["flood"] >= 2001, what="flood processed")
     assert stats.rejected["flood"] >= 1500
     assert live.pipeline.store.get(quiet).readings["fill_pct"] == 55.0
+    assert live.pipeline.store.get(noisy).readings["fill_pct"] == 50.0
+    (ev,) = live.events.events(device_id=noisy)  # the one message at 95 % in the flood raised and cleared
+    assert ev.type == "bin_full" and ev.cleared
 
 
 def test_broker_absent_at_start_and_restarted_mid_run(demo_scene, tmp_path):

@@ -25,10 +25,29 @@ def test_readings_are_checked_against_the_catalogue():
     assert clean == {"pm25": 35.5, "temp_c": 21.0}
     assert dict(rejected) == {"pm10": OUT_OF_RANGE, "noise_db": WRONG_TYPE, "co2": UNKNOWN_READING,
                               "humidity_pct": OUT_OF_RANGE}
-    clean, rejected = check_readings(CATALOGUE["trash_bin"], {"fill_pct": 300, "fire": 1})
+    clean, rejected = check_readings(CATALOGUE["trash_bin"], {"fill_pct": 300, "fire": True})
     assert clean == {"fire": True} and rejected == [("fill_pct", OUT_OF_RANGE)]
     clean, rejected = check_readings(CATALOGUE["charger"], {"state": "exploding", "power_kw": True})
     assert clean == {} and dict(rejected) == {"state": OUT_OF_RANGE, "power_kw": WRONG_TYPE}
+
+
+@pytest.mark.parametrize("kind", sorted(CATALOGUE))
+def test_every_reading_type_is_strict(kind):
+    """A boolean is JSON true / false only (1, 0, 1.0 and "true" would raise and clear alarms);
+    numbers are never booleans; an int is a whole number; an enum is one of its choices."""
+    for spec in CATALOGUE[kind].readings:
+        good = {"bool": [True, False], "int": [3, 3.0, 0], "enum": list(spec.choices),
+                "float": [0.5, 1, 0]}[spec.type]
+        bad = {"bool": [1, 0, 1.0, 0.0, "true", None, [True]], "int": [True, 2.5, "3", None],
+               "enum": [1, True, None, "no-such-state"], "float": [True, False, "1.5", None, [1]]}[spec.type]
+        for value in good:
+            if spec.type in ("int", "float") and spec.low is not None and value < spec.low:
+                continue
+            assert check_readings(CATALOGUE[kind], {spec.name: value})[0] == {spec.name: value}, (spec, value)
+        for value in bad:
+            clean, rejected = check_readings(CATALOGUE[kind], {spec.name: value})
+            assert clean == {} and rejected[0][1] in (WRONG_TYPE, OUT_OF_RANGE), (spec, value)
+            assert rejected[0][1] == (OUT_OF_RANGE if value == "no-such-state" else WRONG_TYPE), (spec, value)
 
 
 def test_latest_timestamp_wins_and_status_follows_heartbeats():

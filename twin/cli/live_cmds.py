@@ -16,7 +16,7 @@ from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
 from twin.state.events import EventStore, iso_utc
 from twin.state.history import HistoryStore, history_path
-from twin.telemetry.feeds import MqttPublisher
+from twin.telemetry.feeds import MqttFeed, MqttPublisher
 from twin.telemetry.live import (
     FEED_HELP,
     make_feed,
@@ -27,6 +27,7 @@ from twin.telemetry.live import (
     scene_prefix,
     scene_tz,
 )
+from twin.telemetry.livestatus import read_status
 
 STATUS_ORDER = ("alarm", "fault", "offline", "unknown", "online")
 
@@ -55,8 +56,24 @@ def _feed(args: argparse.Namespace, scene: Scene) -> Any:
     return make_feed(args.feed, scene, args.seed, args.speed, start, args.incidents_every or None)
 
 
+def _scene_db(scene_path: str, db: str | None) -> Path:
+    """The event log of a scene without building the scene: ``--db``, or the default file of
+    the scene's name (the scene file is only read, so operator commands answer at once)."""
+    if db:
+        path = Path(db).expanduser()
+    else:
+        from twin.core.paths import default_db
+        from twin.scene.scenefile import load_scene_spec
+
+        path = default_db(load_scene_spec(scene_path).name)
+    return _must_exist(path)
+
+
 def _existing_db(scene: Scene, db: str | None) -> Path:
-    path = resolve_db(scene, db)
+    return _must_exist(resolve_db(scene, db))
+
+
+def _must_exist(path: Path) -> Path:
     if not path.exists():
         raise InputError(path, "no event log here yet.", f"Run `twin run SCENE --headless --feed sim --db {path}` "
                          "first, or give the --db of an earlier run.")
@@ -107,14 +124,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         ing = summary["ingest"]
         print(f"Ran {time.monotonic() - t0:.1f} s on {feed.name}: {ing['accepted']} messages accepted, "
               f"{ing['rejected_total']} rejected {ing['rejected'] or ''}; {summary['events_raised']} events raised; "
-              f"statuses {summary['statuses']}. Event log {summary['db']}, history {summary['history']}.")
+              f"statuses {summary['statuses']}. Event log {summary['db']}, history {summary['history'] or 'none'}.")
+        for line in _health_lines(summary["health"]):
+            print(line)
+    if live.unwritten:
+        print(f"twin: error: {len(live.unwritten)} raise(s) and clear(s) could not be written to the event log "
+              f"{summary['db']} ({summary['health']['event_log']['error']}); each is in the log above "
+              "('not written to the event log'). Free the disk and start again.", file=sys.stderr)
+        return 3
+    if isinstance(feed, MqttFeed) and not feed.ever_connected:
+        print(f"twin: error: never connected to the broker: {feed.last_error or feed.settings.url}", file=sys.stderr)
+        return 3
     return 0
 
 
 # -- events ------------------------------------------------------------------------------------
 def cmd_events(args: argparse.Namespace) -> int:
-    scene = _scene(args.scene)
-    with EventStore(_existing_db(scene, args.db)) as store:
+    with EventStore(_scene_db(args.scene, args.db), readonly=True) as store:
         if args.export:
             n = store.export_csv(args.export)
             print(f"Wrote {args.export} ({n} events)")
@@ -132,8 +158,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_event(args: argparse.Namespace) -> int:
-    scene = _scene(args.scene)
-    with EventStore(_existing_db(scene, args.db)) as store:
+    with EventStore(_scene_db(args.scene, args.db)) as store:
         if args.action == "ack":
             e = store.acknowledge(args.id, args.operator, args.note)
         elif args.action == "dispatch":
@@ -149,15 +174,22 @@ def cmd_event(args: argparse.Namespace) -> int:
 # -- state -------------------------------------------------------------------------------------
 def cmd_state(args: argparse.Namespace) -> int:
     scene = _scene(args.scene)
-    path = history_path(_existing_db(scene, args.db))
-    if not path.exists():
+    db = _existing_db(scene, args.db)
+    path = history_path(db)
+    live = read_status(db)
+    if not path.exists() and live is None:
         raise InputError(path, "no state recorded yet.", "Run `twin run SCENE --headless` with this --db first.")
-    hist = HistoryStore(path)
-    try:
-        latest = {s.device_id: s for s in hist.latest(None)}
-        ingest, clock, feed = hist.meta("ingest"), hist.meta("clock"), hist.meta("feed")
-    finally:
-        hist.close()
+    latest: dict[str, Any] = {}
+    ingest = clock = feed = health = None
+    if path.exists():
+        hist = HistoryStore(path, readonly=True)
+        try:
+            latest = {s.device_id: s for s in hist.latest(None)}
+            ingest, clock, feed, health = hist.meta("ingest"), hist.meta("clock"), hist.meta("feed"), hist.meta("health")
+        finally:
+            hist.close()
+    if live is not None:  # a pipeline runs on this event log: its own word is the freshest
+        ingest, clock, feed, health = live.get("ingest"), live.get("clock"), live.get("feed"), live.get("health")
     devices = scene.devices
     if args.device:
         devices = [d for d in devices if d.id == args.device]
@@ -175,8 +207,9 @@ def cmd_state(args: argparse.Namespace) -> int:
     counts = dict.fromkeys(STATUS_ORDER, 0)
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    out = {"scene": scene.name, "as_of": iso_utc(clock) if clock else None, "counts": counts,
-           "ingest": ingest or {}, "feed": feed or {}}
+    out = {"scene": scene.name, "as_of": iso_utc(clock) if clock else None, "running": live is not None,
+           "pid": live.get("pid") if live else None, "counts": counts, "ingest": ingest or {}, "feed": feed or {},
+           "health": health or {}}
     if args.device:
         out["device"] = rows[0]
     else:
@@ -185,6 +218,10 @@ def cmd_state(args: argparse.Namespace) -> int:
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
     print(f"{scene.name}, as of {out['as_of']}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"Pipeline: {'running (pid ' + str(out['pid']) + ')' if live else 'not running'}; feed "
+          + (_feed_line(out["feed"]) if out["feed"] else "-"))
+    for line in _health_lines(out["health"]):
+        print(line)
     ing = out["ingest"]
     if ing:
         print(f"Ingest: {ing.get('accepted', 0)} accepted, {ing.get('rejected_total', 0)} rejected "
@@ -196,6 +233,25 @@ def cmd_state(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feed_line(feed: dict[str, Any]) -> str:
+    if feed.get("feed") != "mqtt":
+        return str(feed.get("feed", "-"))
+    state = f"connected since {feed.get('since')}" if feed.get("connected") else "NOT CONNECTED"
+    err = f"; last error: {feed['last_error']}" if feed.get("last_error") else ""
+    return f"{feed.get('url')} {state}, {feed.get('reconnects', 0)} reconnect(s){err}"
+
+
+def _health_lines(health: dict[str, Any]) -> list[str]:
+    out = []
+    ev, hist = health.get("event_log") or {}, health.get("history") or {}
+    if ev and not ev.get("ok", True):
+        out.append(f"EVENT LOG FAILING since {ev.get('since')}: {ev.get('error')}; {ev.get('unwritten', 0)} "
+                   f"raise(s) and clear(s) waiting in memory, {ev.get('dropped', 0)} dropped")
+    if hist and not hist.get("ok", True):
+        out.append(f"HISTORY FAILING: {hist.get('error')} ({hist.get('dropped', 0)} readings not recorded)")
+    return out
+
+
 # -- history -----------------------------------------------------------------------------------
 def cmd_history(args: argparse.Namespace) -> int:
     scene = _scene(args.scene)
@@ -205,7 +261,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     until = parse_time(args.until, tz, "--until") if args.until else None
     if not path.exists():
         raise InputError(path, "no history recorded yet.", "Run `twin run SCENE --headless` with this --db first.")
-    hist = HistoryStore(path)
+    hist = HistoryStore(path, readonly=True)
     try:
         if args.export:
             n = hist.export_csv(args.export, {d.id: d.kind for d in scene.devices}, since, until, args.device)

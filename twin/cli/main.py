@@ -1,6 +1,7 @@
 """``twin``: build, inspect and render community scenes from the command line.
 
-Exit codes: 0 done, 2 bad input (one-line message on stderr), 1 a bug (traceback).
+Exit codes: 0 done, 2 bad input (one-line message on stderr), 3 the live side could not do its
+job (events left unwritten, the broker never reached), 1 a bug (traceback).
 """
 
 from __future__ import annotations

@@ -15,6 +15,13 @@ the database, not of the process: raising again after a restart can never duplic
 The WAL file (``<name>-wal``) is part of the database: move or copy the three files together,
 and keep the file on a local disk (WAL does not work on network file systems).
 
+The event log is the truth about which conditions are active. With each batch of raises and
+clears the pipeline writes, in the same transaction, the state of the devices concerned
+(``device_state``: readings, their times, last seen), so a restart after a crash resumes from
+a state that agrees with the log even when the reading history lags behind it. Device events
+received at QoS 1 leave a key in ``received`` in the same transaction too, so a redelivery after
+a crash is recognised and not stored twice.
+
 Threads
 -------
 The pipeline writes from its writer thread; the UI may read or acknowledge from another. The
@@ -42,21 +49,29 @@ from types import TracebackType
 from typing import Any
 
 from twin.core.errors import InputError
+from twin.core.sqlitefiles import open_readonly
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Version of the database layout written by this module."""
 
 SEVERITIES = ("critical", "major", "minor", "info")
 STATUSES = ("raised", "acknowledged", "dispatched", "closed")
 
 _TIME_FIELDS = ("raised_at", "cleared_at", "acknowledged_at", "dispatched_at", "closed_at")
-_RAISE_KEYS = frozenset({"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at"})
+_RAISE_KEYS = frozenset({"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at",
+                         "source_id"})
 _RAISE_REQUIRED = ("device_id", "kind", "rule_id", "type", "severity")
 _CSV_FREE_TEXT = frozenset(
     {
         "device_id", "kind", "type", "rule_id", "message", "acknowledged_by", "acknowledged_note",
         "dispatched_by", "dispatched_to", "dispatched_note", "closed_by", "closed_note", "data",
     }
+)
+RECEIVED_KEEP_S = 30 * 86400.0
+"""How long the keys of received device events are kept (a redelivery comes within minutes)."""
+_MIGRATE_1_TO_2 = (
+    "ALTER TABLE events ADD COLUMN source_id TEXT",
+    "DROP INDEX IF EXISTS events_one_active_per_condition",
 )
 _FIX_DAMAGED = (
     "Move the file away (rename it) and start again: a new, empty event log is created in its "
@@ -88,10 +103,22 @@ CREATE TABLE IF NOT EXISTS events (
     closed_by TEXT,
     closed_note TEXT,
     message TEXT NOT NULL DEFAULT '',
-    data TEXT NOT NULL DEFAULT '{{}}'
+    data TEXT NOT NULL DEFAULT '{{}}',
+    source_id TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS events_one_active_per_condition
-    ON events(device_id, rule_id) WHERE cleared_at IS NULL AND status != 'closed';
+CREATE UNIQUE INDEX IF NOT EXISTS events_one_active_per_condition_v2
+    ON events(device_id, rule_id) WHERE cleared_at IS NULL AND status != 'closed' AND source_id IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_source ON events(device_id, source_id) WHERE source_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS device_state (
+    device_id TEXT PRIMARY KEY,
+    last_seen REAL,
+    readings TEXT NOT NULL,
+    reading_ts TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS received (
+    key TEXT PRIMARY KEY,
+    at REAL NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS events_by_device ON events(device_id, raised_at);
 CREATE INDEX IF NOT EXISTS events_by_time ON events(raised_at);
 CREATE INDEX IF NOT EXISTS events_open ON events(status) WHERE status != 'closed';
@@ -147,6 +174,8 @@ class Event:
         Text for the operator (may be Chinese).
     data : dict
         Extra JSON data (readings, thresholds).
+    source_id : str or None
+        The id a device gave its own event; such events are stored once per id.
     """
 
     id: int
@@ -170,6 +199,8 @@ class Event:
     closed_note: str | None = None
     message: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    source_id: str | None = None
+    """The sender's own id of a device event (``id`` in its payload), else None."""
 
     @property
     def cleared(self) -> bool:
@@ -240,7 +271,8 @@ def _note(value: Any) -> str:
 
 
 def _row_to_event(row: sqlite3.Row) -> Event:
-    values = {name: row[name] for name in _COLUMNS}
+    keys = row.keys()
+    values = {name: row[name] for name in _COLUMNS if name in keys}  # a v1 file read-only: no source_id
     values["data"] = json.loads(values["data"] or "{}")
     return Event(**values)
 
@@ -290,22 +322,26 @@ class EventStore:
     occurrence: the next raise for the condition starts a new event.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         if self.path.is_dir():
             raise InputError(self.path, "is a folder, not an event database.", "Give a file name.")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise InputError(self.path, f"cannot create its folder ({exc.strerror}).") from None
-        try:
-            conn = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise InputError(self.path, f"cannot open the event database ({exc}).") from None
+        if readonly:
+            conn = self._open_readonly()
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(self.path, f"cannot create its folder ({exc.strerror}).") from None
+            try:
+                conn = sqlite3.connect(
+                    self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                )
+            except sqlite3.Error as exc:
+                raise InputError(self.path, f"cannot open the event database ({exc}).") from None
         conn.row_factory = sqlite3.Row
         try:
             self._initialise(conn)
@@ -318,48 +354,73 @@ class EventStore:
                 raise InputError(
                     self.path, f"is not a readable event database ({exc}).", _FIX_DAMAGED
                 ) from None
-            raise InputError(self.path, f"cannot open the event database ({exc}).") from None
+            fix = ("Check the file's permissions and the free disk space, or open it read-only "
+                   "(`twin events` and `twin state` do)." if not readonly else "")
+            raise InputError(self.path, f"cannot open the event database ({exc}).", fix) from None
         self._conn = conn
 
+    def _open_readonly(self) -> sqlite3.Connection:
+        try:
+            return open_readonly(self.path)
+        except sqlite3.DatabaseError as exc:
+            if _is_damage(exc):
+                raise InputError(self.path, f"is not a readable event database ({exc}).", _FIX_DAMAGED) from None
+            raise InputError(self.path, f"cannot be read ({exc}).", "Check the file's permissions.") from None
+
     def _initialise(self, conn: sqlite3.Connection) -> None:
+        if self.readonly:
+            self._check_tables(conn)
+            return
         conn.execute("PRAGMA journal_mode=WAL").fetchone()
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("BEGIN IMMEDIATE")
         try:
-            tables = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' "
-                    "AND name NOT LIKE 'sqlite_%'"
-                )
-            }
-            if "schema_version" in tables:
-                row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-                version = row[0] if row else None
-                if version is not None and version > SCHEMA_VERSION:
-                    raise InputError(
-                        self.path,
-                        f"was written by a newer version of the twin (event schema {version}, "
-                        f"this version reads {SCHEMA_VERSION}).",
-                        "Update the twin, or move the file away to start a new event log.",
-                    )
-            elif tables:
-                raise InputError(
-                    self.path,
-                    "is an SQLite database but not a twin event log "
-                    f"(it holds tables {', '.join(sorted(tables))}).",
-                    "Give another file name for the event log.",
-                )
+            version = self._check_tables(conn)
+            if version == 1:  # add device ids of events, received keys and device state
+                for statement in _MIGRATE_1_TO_2:
+                    conn.execute(statement)
+                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     conn.execute(statement)
             if conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
                 conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
+            conn.execute("DELETE FROM received WHERE at < ?", (time.time() - RECEIVED_KEEP_S,))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+
+    def _check_tables(self, conn: sqlite3.Connection) -> int | None:
+        """The file's schema version (None for an empty file); refuses foreign and newer files."""
+        tables = {
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if "schema_version" in tables:
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = row[0] if row else None
+            if version is not None and version > SCHEMA_VERSION:
+                raise InputError(
+                    self.path,
+                    f"was written by a newer version of the twin (event schema {version}, "
+                    f"this version reads {SCHEMA_VERSION}).",
+                    "Update the twin, or move the file away to start a new event log.",
+                )
+            return int(version) if version is not None else None
+        if tables:
+            raise InputError(
+                self.path,
+                "is an SQLite database but not a twin event log "
+                f"(it holds tables {', '.join(sorted(tables))}).",
+                "Give another file name for the event log.",
+            )
+        if self.readonly:
+            raise InputError(self.path, "is an empty database, not an event log yet.")
+        return None
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -387,6 +448,8 @@ class EventStore:
         """One write transaction, committed on success and rolled back on any error."""
         with self._lock:
             conn = self._connection()
+            if self.readonly:
+                raise InputError(self.path, "was opened read-only.", "Open it without readonly to write.")
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -398,7 +461,15 @@ class EventStore:
                         except sqlite3.Error:
                             pass
                     raise
-                conn.execute("COMMIT")
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error:  # a full disk at commit: leave no transaction open
+                    if conn.in_transaction:
+                        try:
+                            conn.execute("ROLLBACK")
+                        except sqlite3.Error:
+                            pass
+                    raise
             except sqlite3.DatabaseError as exc:
                 if _is_damage(exc):
                     raise self._damaged(exc) from None
@@ -456,17 +527,19 @@ class EventStore:
         message = item.get("message")
         device_id = _text("device_id", item["device_id"])
         rule_id = _text("rule_id", item["rule_id"])
-        # The unique index is the guarantee; this look-up (on that index) only keeps a skipped
-        # insert from using up an id, so ids have no gaps.
+        source_id = item.get("source_id")
+        # The unique indexes are the guarantee; this look-up (on one of them) only keeps a
+        # skipped insert from using up an id, so ids have no gaps.
         if conn.execute(
+            "SELECT 1 FROM events WHERE device_id = ? AND source_id = ?" if source_id is not None else
             "SELECT 1 FROM events WHERE device_id = ? AND rule_id = ? "
-            "AND cleared_at IS NULL AND status != 'closed'",
-            (device_id, rule_id),
+            "AND cleared_at IS NULL AND status != 'closed' AND source_id IS NULL",
+            (device_id, source_id if source_id is not None else rule_id),
         ).fetchone():
             return None
         row = conn.execute(
             "INSERT INTO events (device_id, kind, type, rule_id, severity, status, raised_at, "
-            "message, data) VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, ?) "
+            "message, data, source_id) VALUES (?, ?, ?, ?, ?, 'raised', ?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING RETURNING *",
             (
                 device_id,
@@ -477,6 +550,7 @@ class EventStore:
                 _time(item.get("at")),
                 "" if message is None else str(message),
                 json.dumps(dict(data), ensure_ascii=False, default=_json_default),
+                None if source_id is None else _text("source_id", source_id),
             ),
         ).fetchone()
         return None if row is None else _row_to_event(row)
@@ -485,12 +559,15 @@ class EventStore:
     def _clear(
         conn: sqlite3.Connection, device_id: str, rule_id: str, at: float | None
     ) -> Event | None:
-        row = conn.execute(
+        # an event an operator closed while its condition lasted is stamped too: the log then
+        # says when the condition really ended, and a restart does not take it for active
+        rows = conn.execute(
             "UPDATE events SET cleared_at = ? WHERE device_id = ? AND rule_id = ? "
-            "AND cleared_at IS NULL AND status != 'closed' RETURNING *",
+            "AND cleared_at IS NULL AND source_id IS NULL RETURNING *",
             (_time(at), device_id, rule_id),
-        ).fetchone()
-        return None if row is None else _row_to_event(row)
+        ).fetchall()
+        events = sorted((_row_to_event(r) for r in rows), key=lambda e: (e.status != "closed", e.id))
+        return events[-1] if events else None
 
     # -- the rules engine's side ---------------------------------------------------------------
 
@@ -604,8 +681,65 @@ class EventStore:
             out = [self._clear(conn, d, r, at) for d, r, at in items]
         return [e for e in out if e is not None]
 
+    def write_batch(self, ops: Iterable[tuple[str, Any]], states: Mapping[str, Mapping[str, Any]] | None = None
+                    ) -> tuple[list[Event], list[Event], int]:
+        """One batch of the pipeline in one transaction: raises and clears in their order, the
+        state of the devices concerned, and the keys of received device events.
+
+        Parameters
+        ----------
+        ops : iterable of ("raise", item) or ("clear", (device_id, rule_id, at))
+            In the order they happened (a condition may be raised, cleared and raised again in
+            one batch). A raise item may carry ``key`` and ``dup``: the received message's key
+            and whether the broker flagged it as a redelivery; a redelivery whose key is known
+            is skipped (counted in the third value).
+        states : mapping, optional
+            Device id -> ``{"last_seen", "readings", "reading_ts"}`` at the end of the batch.
+
+        Returns
+        -------
+        (raised, cleared, duplicates)
+        """
+        raised: list[Event] = []
+        cleared: list[Event] = []
+        duplicates = 0
+        with self._write() as conn:
+            for op, item in ops:
+                if op == "clear":
+                    e = self._clear(conn, *item)
+                    if e is not None:
+                        cleared.append(e)
+                    continue
+                item = dict(item)
+                key, dup = item.pop("key", None), bool(item.pop("dup", False))
+                if key is not None:
+                    if dup and conn.execute("SELECT 1 FROM received WHERE key = ?", (key,)).fetchone():
+                        duplicates += 1
+                        continue
+                    conn.execute("INSERT OR IGNORE INTO received(key, at) VALUES (?, ?)", (key, time.time()))
+                e = self._insert(conn, item)
+                if e is not None:
+                    raised.append(e)
+            if states:
+                conn.executemany(
+                    "INSERT INTO device_state VALUES (?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
+                    "last_seen = excluded.last_seen, readings = excluded.readings, reading_ts = excluded.reading_ts",
+                    [(d, st.get("last_seen"), json.dumps(st.get("readings", {}), default=_json_default),
+                      json.dumps(st.get("reading_ts", {}))) for d, st in states.items()])
+        return raised, cleared, duplicates
+
+    def device_states(self) -> dict[str, dict[str, Any]]:
+        """The device states written with the last raise or clear of each device
+        (see :meth:`write_batch`): ``{"last_seen", "readings", "reading_ts"}`` per device id."""
+        with self._read() as conn:
+            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'device_state'").fetchone():
+                return {}
+            rows = conn.execute("SELECT device_id, last_seen, readings, reading_ts FROM device_state").fetchall()
+        return {r[0]: {"last_seen": r[1], "readings": json.loads(r[2]), "reading_ts": json.loads(r[3])} for r in rows}
+
     def active_conditions(self) -> set[tuple[str, str]]:
-        """The conditions with an active event (neither cleared nor closed).
+        """The conditions that hold according to the log: those with an event not cleared
+        (also one an operator closed while the condition lasted).
 
         Returns
         -------
@@ -614,10 +748,14 @@ class EventStore:
         """
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT device_id, rule_id FROM events "
-                "WHERE cleared_at IS NULL AND status != 'closed'"
+                "SELECT DISTINCT device_id, rule_id FROM events WHERE cleared_at IS NULL"
+                + (" AND source_id IS NULL" if self._has_source_id(conn) else "")
             ).fetchall()
         return {(r[0], r[1]) for r in rows}
+
+    @staticmethod
+    def _has_source_id(conn: sqlite3.Connection) -> bool:
+        return any(r[1] == "source_id" for r in conn.execute("PRAGMA table_info(events)"))
 
     # -- the operator's side -------------------------------------------------------------------
 

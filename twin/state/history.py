@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import queue
 import sqlite3
@@ -39,8 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from twin.core.errors import InputError
+from twin.core.sqlitefiles import open_readonly
 
-SCHEMA_VERSION = 1
+log = logging.getLogger("twin.history")
+
+SCHEMA_VERSION = 2
+"""2: ``latest`` keeps each reading's time (``reading_ts``)."""
 BUCKET_S = 300
 """Width of a rollup bucket: 5 minutes (288 points a day, 8,640 a month)."""
 RAW_RETENTION_S = 48 * 3600.0
@@ -63,7 +68,7 @@ CREATE TABLE IF NOT EXISTS rollup (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS latest (
     device_id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,
-    last_seen REAL, readings TEXT NOT NULL
+    last_seen REAL, readings TEXT NOT NULL, reading_ts TEXT
 );
 """
 
@@ -81,6 +86,8 @@ class LatestState:
     status: str
     last_seen: float | None
     readings: dict[str, Any]
+    reading_ts: dict[str, float] | None = None
+    """The time of each reading (None in files of schema 1: then ``last_seen`` for all)."""
 
 
 @dataclass(frozen=True)
@@ -99,29 +106,41 @@ class HistoryStore:
     """The history file. Thread-safe (one lock); open it once per process."""
 
     def __init__(self, path: str | Path, raw_retention_s: float = RAW_RETENTION_S,
-                 rollup_retention_s: float = ROLLUP_RETENTION_S) -> None:
+                 rollup_retention_s: float = ROLLUP_RETENTION_S, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly
         self.raw_retention_s = raw_retention_s
         self.rollup_retention_s = rollup_retention_s
         self._lock = threading.Lock()
         if self.path.is_dir():
             raise InputError(self.path, "is a folder, not a history database.", "Give a file name.")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            if readonly:
+                self._conn = open_readonly(self.path)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+                self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
+                self._conn.execute("PRAGMA synchronous=NORMAL")
             tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if tables and "meta" not in tables:
                 raise InputError(self.path, f"is an SQLite database but not a twin history (tables "
                                  f"{', '.join(sorted(tables))}).", "Give another --db file name.")
-            self._conn.executescript(_SCHEMA)
-            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() \
+                if "meta" in tables else None
+            if row is not None and int(row[0]) > SCHEMA_VERSION:
                 raise InputError(self.path, f"was written by a newer version of the twin (history schema {row[0]}).",
                                  "Update the twin, or give another --db file.")
+            if readonly:
+                self._has_reading_ts = "latest" in tables and any(
+                    r[1] == "reading_ts" for r in self._conn.execute("PRAGMA table_info(latest)"))
+            else:
+                self._conn.executescript(_SCHEMA)
+                if row is not None and int(row[0]) < 2:
+                    self._conn.execute("ALTER TABLE latest ADD COLUMN reading_ts TEXT")
+                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE "
+                                   "SET value=excluded.value", (str(SCHEMA_VERSION),))
+                self._has_reading_ts = True
         except sqlite3.DatabaseError as exc:
             raise InputError(self.path, f"is not a readable history database ({exc}).",
                              "Move the file away; a new one is created in its place.") from None
@@ -160,10 +179,11 @@ class HistoryStore:
                 conn.executemany("INSERT INTO raw VALUES (?, ?, ?)", rows)
             if latest:
                 conn.executemany(
-                    "INSERT INTO latest VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
+                    "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
                     "kind=excluded.kind, status=excluded.status, last_seen=excluded.last_seen, "
-                    "readings=excluded.readings",
-                    [(s.device_id, s.kind, s.status, s.last_seen, json.dumps(s.readings)) for s in latest])
+                    "readings=excluded.readings, reading_ts=excluded.reading_ts",
+                    [(s.device_id, s.kind, s.status, s.last_seen, json.dumps(s.readings),
+                      None if s.reading_ts is None else json.dumps(s.reading_ts)) for s in latest])
             for key, value in (meta or {}).items():
                 conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                              (key, json.dumps(value)))
@@ -205,13 +225,15 @@ class HistoryStore:
 
     # -- reading -------------------------------------------------------------------------------
     def latest(self, device_id: str | None = None) -> list[LatestState]:
-        sql = "SELECT * FROM latest"
+        sql = "SELECT device_id, kind, status, last_seen, readings, " + \
+            ("reading_ts" if self._has_reading_ts else "NULL") + " FROM latest"
         params: tuple[str, ...] = ()
         if device_id is not None:
             sql, params = sql + " WHERE device_id = ?", (device_id,)
         with self._lock:
             rows = self._conn.execute(sql + " ORDER BY device_id", params).fetchall()
-        return [LatestState(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+        return [LatestState(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]) if r[5] else None)
+                for r in rows]
 
     def meta(self, key: str) -> Any:
         with self._lock:
@@ -347,9 +369,16 @@ class HistoryWriter:
     def _write(self, rows: list[tuple[str, float, str]], latest: list[LatestState], meta: dict[str, Any]) -> None:
         try:
             self.store.write(rows, list({s.device_id: s for s in latest}.values()), meta)
-        except sqlite3.Error as exc:  # a full disk or a lost file must not stop ingest
-            self.error = f"{self.store.path}: {exc}"
+        except (sqlite3.Error, OSError) as exc:  # a full disk or a lost file must not stop ingest
+            if self.error is None:
+                log.error("history %s cannot be written (%s): readings are not recorded until it can; "
+                          "alarms and the event log are not affected", self.store.path, exc)
+            self.error = str(exc)
             self.dropped += len(rows)
+        else:
+            if self.error is not None:
+                log.warning("history %s is written again", self.store.path)
+            self.error = None
 
     def close(self, timeout: float = 30.0) -> None:
         """Write what is queued, then stop."""

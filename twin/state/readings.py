@@ -3,6 +3,11 @@
 A reading that is not in the device kind's catalogue entry, has the wrong type or an impossible
 value (negative PM2.5, fill 300 %) is rejected with a reason; the valid readings of the same
 message are kept.
+
+Types are strict, because a lenient reading invents alarms: ``bool`` takes JSON ``true`` /
+``false`` only (``1``, ``0``, ``1.0``, ``"true"`` are ``wrong_type``); ``enum`` one of its
+choices as a string; ``int`` a whole number (``3`` or ``3.0``: JSON has one number type), not a
+boolean; ``float`` any finite number, not a boolean.
 """
 
 from __future__ import annotations
@@ -21,11 +26,7 @@ OUT_OF_RANGE = "out_of_range"
 def check_value(spec: Reading, value: Any) -> tuple[Any, str | None]:
     """``(clean value, None)`` or ``(None, reason)`` for one reading."""
     if spec.type == "bool":
-        if isinstance(value, bool):
-            return value, None
-        if isinstance(value, int | float) and value in (0, 1):
-            return bool(value), None
-        return None, WRONG_TYPE
+        return (value, None) if isinstance(value, bool) else (None, WRONG_TYPE)
     if spec.type == "enum":
         if isinstance(value, str) and value in spec.choices:
             return value, None

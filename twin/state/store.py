@@ -77,14 +77,8 @@ class StateStore:
             if st is None:
                 continue
             heard.add(m.device_id)
-            for name, value in m.readings.items():
-                if m.ts >= st.reading_ts.get(name, float("-inf")):
-                    if st.readings.get(name, _MISSING) != value:
-                        touched.add(m.device_id)
-                    st.readings[name] = value
-                    st.reading_ts[name] = m.ts
-            if st.last_seen is None or m.ts > st.last_seen:
-                st.last_seen = m.ts
+            if apply_message(st, m):
+                touched.add(m.device_id)
         # a message with no readings is still a heartbeat: every device heard is re-derived
         return touched | self.refresh_status(heard, now)
 
@@ -108,3 +102,19 @@ class StateStore:
 
 
 _MISSING = object()
+
+
+def apply_message(st: DeviceState, m: Message) -> bool:
+    """Apply one message's readings (each only if not older than the value held); True when a
+    value changed."""
+    touched = False
+    readings, stamps = st.readings, st.reading_ts
+    for name, value in m.readings.items():
+        if m.ts >= stamps.get(name, float("-inf")):
+            if not touched and readings.get(name, _MISSING) != value:
+                touched = True
+            readings[name] = value
+            stamps[name] = m.ts
+    if st.last_seen is None or m.ts > st.last_seen:
+        st.last_seen = m.ts
+    return touched

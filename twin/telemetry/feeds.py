@@ -140,12 +140,12 @@ class MqttSettings:
         if self.ca is not None and not self.tls:
             raise InputError(f"broker URL {url!r}", "gives a CA file but is not mqtts://.", "Use mqtts:// for TLS.")
 
-    def client(self, client_id: str = "") -> Any:
+    def client(self, client_id: str = "", manual_ack: bool = False) -> Any:
         import paho.mqtt.client as mqtt
 
         cid = self.client_id or client_id
         c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=not self.client_id,
-                        protocol=mqtt.MQTTv311)
+                        protocol=mqtt.MQTTv311, manual_ack=manual_ack)
         if self.username:
             c.username_pw_set(self.username, self.password)
         if self.tls:
@@ -163,7 +163,10 @@ class MqttSettings:
 class MqttFeed:
     """Subscribes to ``{prefix}/+/telemetry`` (QoS 0) and ``{prefix}/+/event`` (QoS 1); reconnects
     with backoff and subscribes again after every reconnect. An absent broker at start is
-    retried the same way."""
+    retried the same way. QoS 1 messages are acknowledged by the pipeline once durable (paho's
+    manual acknowledgement), on the connection that delivered them: after a reconnect the
+    broker sends an unacknowledged message again (flagged as a duplicate), and that copy is
+    acknowledged instead."""
 
     name = "mqtt"
 
@@ -172,7 +175,9 @@ class MqttFeed:
         self.prefix = prefix
         self.connected = False
         self.connects = 0
+        self.since: float | None = None
         self.last_error = ""
+        self.last_error_at: float | None = None
         self._stopping = False
         self._client: Any = None
 
@@ -180,7 +185,7 @@ class MqttFeed:
         return time.time()
 
     def start(self, pipeline: Pipeline) -> None:
-        c = self.settings.client(f"twin-{os.getpid()}-{int(time.time()) % 100000}")
+        c = self.settings.client(f"twin-{os.getpid()}-{int(time.time()) % 100000}", manual_ack=True)
         submit = pipeline.submit_raw
 
         def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
@@ -189,9 +194,11 @@ class MqttFeed:
                            "TWIN_MQTT_USERNAME / TWIN_MQTT_PASSWORD and the broker's ACL)")
                 return
             client.subscribe([(f"{self.prefix}/+/telemetry", 0), (f"{self.prefix}/+/event", 1)])
-            self.connected = True
             self.connects += 1
-            log.info("connected to %s, subscribed to %s/+/telemetry and /event", self.settings.url, self.prefix)
+            self.connected = True
+            self.since = time.time()
+            log.info("connected to %s, subscribed to %s/+/telemetry and /event%s", self.settings.url, self.prefix,
+                     f" (reconnect {self.connects - 1})" if self.connects > 1 else "")
 
         def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
             if self.connected and not self._stopping:
@@ -199,10 +206,19 @@ class MqttFeed:
             self.connected = False
 
         def on_connect_fail(client: Any, userdata: Any) -> None:
-            self._note(f"cannot reach the broker {self.settings.url}; retrying every {RECONNECT_MAX_S} s at most")
+            self._note(self._diagnose())
 
         def on_message(client: Any, userdata: Any, msg: Any) -> None:
-            submit(msg.topic, msg.payload)
+            if msg.qos:
+                generation, mid, qos = self.connects, msg.mid, msg.qos
+
+                def ack() -> None:
+                    if self.connects == generation and self.connected:
+                        client.ack(mid, qos)
+
+                submit(msg.topic, msg.payload, ack, bool(msg.dup))
+            else:
+                submit(msg.topic, msg.payload)
 
         c.on_connect = on_connect
         c.on_disconnect = on_disconnect
@@ -215,10 +231,38 @@ class MqttFeed:
         c.loop_start()
         self._client = c
 
+    def _diagnose(self) -> str:
+        """Why a connection attempt failed, found by trying the socket (and TLS) ourselves:
+        paho only says that it failed."""
+        import socket
+        import ssl
+
+        where = f"the broker {self.settings.url}"
+        retry = f"; retrying every {RECONNECT_MAX_S} s at most"
+        try:
+            sock = socket.create_connection((self.settings.host, self.settings.port), timeout=5.0)
+        except OSError as exc:
+            return f"cannot reach {where} ({exc.strerror or exc}){retry}"
+        with sock:
+            if not self.settings.tls:
+                return f"cannot connect to {where} (the port answers, MQTT did not){retry}"
+            try:
+                ctx = ssl.create_default_context(cafile=str(self.settings.ca) if self.settings.ca else None)
+                with ctx.wrap_socket(sock, server_hostname=self.settings.host):
+                    pass
+            except ssl.SSLCertVerificationError as exc:
+                return (f"TLS handshake with {where} failed: the certificate is not trusted "
+                        f"({exc.verify_message}); give its CA with ?ca= or TWIN_MQTT_CA{retry}")
+            except (ssl.SSLError, OSError) as exc:
+                return (f"TLS handshake with {where} failed ({getattr(exc, 'reason', None) or exc}): the port "
+                        f"may not speak TLS; use mqtt:// for a plain broker or the broker's TLS port{retry}")
+        return f"cannot connect to {where} (TLS works, MQTT did not){retry}"
+
     def _note(self, text: str) -> None:
         if text != self.last_error:
             log.warning(text)
         self.last_error = text
+        self.last_error_at = time.time()
 
     def wait_connected(self, timeout: float) -> bool:
         end = time.monotonic() + timeout
@@ -236,9 +280,17 @@ class MqttFeed:
     def done(self) -> bool:
         return False
 
+    @property
+    def ever_connected(self) -> bool:
+        return self.connects > 0
+
     def info(self) -> dict[str, Any]:
+        from twin.state.events import iso_utc
+
         return {"feed": "mqtt", "url": self.settings.url, "prefix": self.prefix, "connected": self.connected,
-                "connects": self.connects, "last_error": self.last_error}
+                "since": iso_utc(self.since) if self.connected else None, "connects": self.connects,
+                "reconnects": max(0, self.connects - 1), "last_error": self.last_error,
+                "last_error_at": iso_utc(self.last_error_at)}
 
 
 class MqttPublisher:

@@ -3,9 +3,11 @@ headless ``twin run``, ``twin render --feed`` and the desktop shell."""
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,12 @@ from twin.state.events import EventStore
 from twin.state.history import HistoryStore, history_path
 from twin.state.rules import load_rules
 from twin.telemetry.feeds import Feed, MqttFeed, ReplayFeed, SimFeed
+from twin.telemetry.livestatus import remove_status, write_status
 from twin.telemetry.parse import topic_prefix
 from twin.telemetry.pipeline import Pipeline
 from twin.telemetry.simulator import INCIDENT_EVERY_S, Simulator
+
+log = logging.getLogger("twin.live")
 
 FEED_HELP = "sim, mqtt://HOST[:PORT], mqtts://HOST[:PORT][?ca=CA.pem] or replay:FILE.csv"
 
@@ -85,26 +90,39 @@ class Live:
     pipeline: Pipeline
     feed: Feed | None
     db: Path
+    unwritten: list[tuple[str, Any]] = field(default_factory=list)
 
     def start(self) -> None:
         if self.feed is not None:
-            self.pipeline.feed_info = self.feed.info()
+            self.pipeline.feed_info = self.feed.info
             self.feed.start(self.pipeline)
+        if str(self.db) != ":memory:":
+            db = self.db
+            self.pipeline.status_sink = lambda status: write_status(db, status)
         self.pipeline.start()
 
     def close(self) -> None:
+        """Stop the feed and the pipeline; :attr:`unwritten` then holds the raises and clears the
+        event log could not take (the caller reports them and exits non-zero)."""
         if self.feed is not None:
             self.feed.stop()
-            self.pipeline.feed_info = self.feed.info()
         self.pipeline.stop()
+        self.unwritten = self.pipeline.unwritten_items()
+        if self.unwritten:  # nothing is lost silently: the log line carries every one
+            for op, item in self.unwritten:
+                log.error("not written to the event log: %s %s", op, json.dumps(item, ensure_ascii=False,
+                                                                              default=str))
+        self.pipeline.status_sink = None
+        remove_status(self.db)
         if self.history is not None:
             self.history.close()
         self.events.close()
 
     def summary(self) -> dict[str, Any]:
-        return {"db": str(self.db), "history": str(history_path(self.db)), "statuses": self.pipeline.store.counts(),
-                "events_raised": self.pipeline.events_raised, "ingest": self.pipeline.stats(),
-                "feed": self.feed.info() if self.feed else {}}
+        return {"db": str(self.db), "history": str(history_path(self.db)) if self.history is not None else None,
+                "statuses": self.pipeline.store.counts(), "events_raised": self.pipeline.events_raised,
+                "ingest": self.pipeline.stats(), "feed": self.feed.info() if self.feed else {},
+                "health": self.pipeline.health(), "unwritten": len(self.unwritten)}
 
 
 def resolve_db(scene: Scene, db: str | Path | None) -> Path:
@@ -117,11 +135,18 @@ def open_live(scene: Scene, db: str | Path | None, feed: Feed | None, keep_histo
     path = Path(":memory:") if str(db) == ":memory:" else resolve_db(scene, db)
     events = EventStore(path)
     history = None
+    history_error = None
     try:
         if keep_history and str(path) != ":memory:":
-            history = HistoryStore(history_path(path))
+            try:
+                history = HistoryStore(history_path(path))
+            except InputError as exc:  # readings history is a convenience; alarms must run without it
+                history_error = exc.message
+                log.error("RUNNING WITHOUT HISTORY: %s Alarms and the event log work; charts, the time slider "
+                          "and `twin state` have no new data until the history file is fixed.", exc.message)
         pipeline = Pipeline(scene.devices, events, load_rules(), scene_prefix(scene), history,
                             clock or (feed.clock if feed is not None else time.time), local_hour_fn(scene_tz(scene)))
+        pipeline.history_error = history_error
     except BaseException:
         events.close()
         if history is not None:

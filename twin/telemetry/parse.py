@@ -2,9 +2,15 @@
 
 Topic contract: ``{prefix}/{device id}/telemetry`` carries a JSON object of readings with an
 optional ``ts`` (epoch milliseconds, or ISO 8601); ``{prefix}/{device id}/event`` carries a
-JSON object with ``type`` and optional ``severity``, ``ts``, ``data``. Anything else is
-rejected with a reason, counted, and logged at most once per reason per minute; the valid
-readings of a partly bad message are kept.
+JSON object with ``type`` and optional ``severity``, ``ts``, ``id``, ``data``. Anything else is
+rejected with a reason, counted, and logged (escaped) at most once per reason per minute; the
+valid readings of a partly bad message are kept.
+
+Device clocks: a stamp up to :data:`SKEW_S` ahead of arrival is taken as is (network and NTP
+jitter); one further ahead, up to :data:`FUTURE_S`, is a device clock running fast and is
+replaced by the arrival time (counted as ``ts_skew``), so a fast clock can never make later
+real readings look older and be ignored; beyond that the stamp is garbage (``ts_future``).
+Rate limiting is not done here: it needs the device's state (see ``twin.telemetry.flood``).
 """
 
 from __future__ import annotations
@@ -21,23 +27,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from twin.core.safetext import clean, clean_json, escaped
 from twin.scene.catalogue import CATALOGUE
+from twin.state.events import SEVERITIES
 from twin.state.readings import check_readings
 from twin.state.store import Message
 
 log = logging.getLogger("twin.telemetry")
 
 MAX_PAYLOAD = 64 * 1024
-FUTURE_S = 300.0
-"""Timestamps more than 5 minutes ahead are refused (clock skew beyond that is a bug)."""
+SKEW_S = 2.0
+"""Stamps this far ahead of arrival are jitter, taken as they are."""
+FUTURE_S = 86400.0
+"""Stamps up to a day ahead are a fast device clock (replaced by the arrival time, counted as
+``ts_skew``); further ahead they are refused as ``ts_future`` (milli- / microsecond mix-ups)."""
 PAST_S = 7 * 86400.0
 """Timestamps more than a week old are refused (replays use the replay feed)."""
-FLOOD_RATE, FLOOD_BURST = 50.0, 200.0
-"""Per-device token bucket: 50 messages a second sustained, bursts of 200."""
-SEVERITIES = ("critical", "major", "minor", "info")
+MAX_TYPE = 128
+"""Longest event type or id accepted (longer ones are ``bad_event``, never cut)."""
 
-REASONS = ("bad_topic", "unknown_device", "too_large", "not_json", "not_object", "bad_timestamp",
-           "ts_future", "ts_past", "flood", "no_valid_reading", "bad_event")
+REASONS = ("bad_topic", "unknown_device", "too_large", "not_json", "too_deep", "not_object", "bad_timestamp",
+           "ts_future", "ts_past", "flood", "no_valid_reading", "bad_event", "duplicate")
+ADJUSTMENTS = ("ts_skew",)
+"""Accepted messages that were changed on the way in, counted by what was changed."""
 
 
 def topic_prefix(scene_name: str) -> str:
@@ -54,6 +66,8 @@ class ExternalEvent:
     type: str
     severity: str
     data: dict[str, Any]
+    source_id: str | None = None
+    """The sender's own id of the event (``id`` in the payload): stored once per id."""
 
 
 @dataclass
@@ -61,11 +75,13 @@ class IngestStats:
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     readings_rejected: Counter[str] = field(default_factory=Counter)
+    adjusted: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "rejected": dict(sorted(self.rejected.items())),
                 "rejected_total": sum(self.rejected.values()),
-                "readings_rejected": dict(sorted(self.readings_rejected.items()))}
+                "readings_rejected": dict(sorted(self.readings_rejected.items())),
+                "adjusted": dict(sorted(self.adjusted.items()))}
 
 
 class Parser:
@@ -77,7 +93,6 @@ class Parser:
         self.clock = clock
         self.stats = IngestStats()
         self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}
         self._logged: dict[str, float] = {}
 
     def parse(self, topic: str, payload: bytes | str) -> Message | ExternalEvent | None:
@@ -85,12 +100,12 @@ class Parser:
         with self._lock:
             return self._parse(topic, payload, now)
 
-    def _reject(self, reason: str, detail: str, now: float) -> None:
+    def _reject(self, reason: str, detail: str | bytes, now: float) -> None:
         self.stats.rejected[reason] += 1
         if now - self._logged.get(reason, float("-inf")) >= 60.0:
             self._logged[reason] = now
             log.warning("rejected %s: %s (further %s rejections are counted, logged once a minute)",
-                        reason, detail[:200], reason)
+                        reason, escaped(detail), reason)
 
     def _parse(self, topic: str, payload: bytes | str, now: float) -> Message | ExternalEvent | None:
         head, _, rest = topic.partition(self.prefix + "/")
@@ -105,12 +120,12 @@ class Parser:
         if len(payload) > MAX_PAYLOAD:
             self._reject("too_large", f"{device_id}: {len(payload)} bytes", now)
             return None
-        if not self._take_token(device_id, now):
-            self._reject("flood", device_id, now)
-            return None
         try:
             obj = json.loads(payload)
-        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[...]]]] bombs
+        except RecursionError:  # [[[[...]]]] nested beyond Python's limit, valid JSON or not
+            self._reject("too_deep", f"{device_id}: nested deeper than the parser's limit", now)
+            return None
+        except (ValueError, UnicodeDecodeError):
             self._reject("not_json", f"{device_id}: {payload[:60]!r}", now)
             return None
         if not isinstance(obj, dict):
@@ -120,21 +135,34 @@ class Parser:
         if ts is None:
             return None
         if channel == "event":
-            etype, sev = obj.get("type"), obj.get("severity", "major")
-            data = obj.get("data", {})
-            if not isinstance(etype, str) or not etype.strip() or sev not in SEVERITIES or not isinstance(data, dict):
-                self._reject("bad_event", f"{device_id}: {str(obj)[:80]}", now)
-                return None
-            self.stats.accepted += 1
-            return ExternalEvent(device_id, ts, etype.strip()[:64], sev, data)
-        clean, bad = check_readings(CATALOGUE[kind], obj)
+            return self._event(device_id, ts, obj, now)
+        clean_readings, bad = check_readings(CATALOGUE[kind], obj)
         for _name, why in bad:
             self.stats.readings_rejected[why] += 1
-        if bad and not clean:
-            self._reject("no_valid_reading", f"{device_id}: {bad[:3]}", now)
+        if not clean_readings:  # {} or only a ts carries nothing to apply
+            self._reject("no_valid_reading", f"{device_id}: {bad[:3] or 'no readings'}", now)
             return None
         self.stats.accepted += 1
-        return Message(device_id, ts, clean)
+        return Message(device_id, ts, clean_readings)
+
+    def _event(self, device_id: str, ts: float, obj: dict[str, Any], now: float) -> ExternalEvent | None:
+        etype, sev = obj.get("type"), obj.get("severity", "major")
+        data, sid = obj.get("data", {}), obj.get("id")
+        etype = clean(etype).strip() if isinstance(etype, str) else ""
+        if isinstance(sid, int) and not isinstance(sid, bool):
+            sid = str(sid)
+        sid = clean(sid).strip() if isinstance(sid, str) else sid
+        why = ("type is missing or empty" if not etype else
+               f"type is longer than {MAX_TYPE} characters" if len(etype) > MAX_TYPE else
+               f"severity {sev!r} is not one of {', '.join(SEVERITIES)}" if sev not in SEVERITIES else
+               "data is not an object" if not isinstance(data, dict) else
+               f"id must be text or a whole number of at most {MAX_TYPE} characters"
+               if sid is not None and (not isinstance(sid, str) or not sid or len(sid) > MAX_TYPE) else "")
+        if why:
+            self._reject("bad_event", f"{device_id}: {why}", now)
+            return None
+        self.stats.accepted += 1
+        return ExternalEvent(device_id, ts, etype, sev, clean_json(data), sid)
 
     def _timestamp(self, raw: Any, now: float, device_id: str) -> float | None:
         if raw is None:
@@ -157,13 +185,7 @@ class Parser:
         if ts < now - PAST_S:
             self._reject("ts_past", f"{device_id}: {raw}", now)
             return None
+        if ts > now + SKEW_S:  # a fast device clock: order by arrival
+            self.stats.adjusted["ts_skew"] += 1
+            return now
         return ts
-
-    def _take_token(self, device_id: str, now: float) -> bool:
-        tokens, last = self._buckets.get(device_id, (FLOOD_BURST, now))
-        tokens = min(FLOOD_BURST, tokens + (now - last) * FLOOD_RATE)
-        if tokens < 1.0:
-            self._buckets[device_id] = (tokens, now)
-            return False
-        self._buckets[device_id] = (tokens - 1.0, now)
-        return True

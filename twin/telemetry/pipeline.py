@@ -8,12 +8,29 @@ evaluates the rules on the devices that changed, writes raised and cleared event
 event log in one transaction, hands the batch to the history writer thread, and tells
 listeners which devices changed (the renderer restyles those with one array write per kind).
 The shell uses this same class; ``twin run --headless`` is the pipeline without a window.
+
+No alarm lost, none invented:
+
+* A device with several messages in one batch is evaluated between them whenever a later one
+  changes a value, so a lid that opens and closes within 50 ms raises and clears its event.
+* Flood control (``twin.telemetry.flood``) only drops messages that change nothing.
+* The event log is the truth about active conditions. With every batch of raises and clears
+  the state of the devices concerned is written in the same transaction; a restart resumes
+  from the reading history overlaid with that state (the newer value of each reading wins),
+  so it never re-raises a condition the log shows cleared.
+* QoS 1 device events are acknowledged to the broker only once their batch is committed (the
+  broker redelivers what a crash interrupted; redeliveries are recognised by key).
+* When the event log cannot be written (full disk, I/O error, read-only file system) the
+  batch's raises and clears are kept in memory, in order, and retried every second until
+  written; :meth:`Pipeline.health` says so and why. Up to :data:`MAX_UNWRITTEN` are kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections import Counter, deque
@@ -21,11 +38,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from twin.core.errors import InputError
 from twin.scene.entities import Device
-from twin.state.events import Event, EventStore
+from twin.state.events import Event, EventStore, iso_utc
 from twin.state.history import HistoryStore, HistoryWriter, LatestState
 from twin.state.rules import Change, Rule, RuleEngine
-from twin.state.store import Message, StateStore
+from twin.state.store import Message, StateStore, apply_message
+from twin.telemetry.flood import FloodGate, changes_nothing
 from twin.telemetry.parse import ExternalEvent, Parser
 
 log = logging.getLogger("twin.pipeline")
@@ -35,9 +54,13 @@ OFFLINE_CHECK_S = 1.0
 MAX_QUEUE = 1_000_000
 MAX_QUEUE_BYTES = 256 * 1024 * 1024
 """Raw messages waiting beyond a million or 256 MB are dropped and counted as ``overload`` (a
-memory bound under a flood from many devices at once; a flood from one device is cut by the
-parser first)."""
+memory bound under a flood from many devices at once)."""
 HISTORY_FLUSH_S = 1.0
+RETRY_S = 1.0
+"""How often a failing event log is tried again."""
+MAX_UNWRITTEN = 100_000
+"""Raises and clears kept in memory while the event log cannot be written; beyond, a batch's
+are dropped and counted (``events_dropped``), loudly."""
 
 
 @dataclass
@@ -50,6 +73,21 @@ class TickResult:
     raised: list[Event] = field(default_factory=list)
     cleared: list[Event] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    """What one batch has to write to the event log, and the acknowledgements that wait for it."""
+
+    ops: list[tuple[str, Any]]
+    states: dict[str, dict[str, Any]]
+    acks: list[Callable[[], None]]
+
+
+def message_key(topic: str, payload: bytes | str) -> str:
+    """A received message's identity: redeliveries of it have the same key."""
+    data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
+    return hashlib.blake2b(topic.encode("utf-8", "surrogatepass") + b"\0" + data, digest_size=16).hexdigest()
 
 
 class Pipeline:
@@ -79,21 +117,33 @@ class Pipeline:
         self.clock = clock
         self.store = StateStore(devices)
         self.parser = Parser({d.id: d.kind for d in devices}, prefix, clock)
+        self.gate = FloodGate()
         self.events = events
         self.history = history
-        if history is not None:
-            self._resume(history)
+        self._resume(history, events)
         self.engine = RuleEngine(rules, self.store, events.active_conditions(), local_hour)
         self.writer = HistoryWriter(history) if history is not None else None
+        self.history_error: str | None = None
+        """Why there is no history (set by whoever opened the pipeline without one)."""
         self.lock = threading.RLock()
         """Held while a batch is applied; hold it to read :attr:`store` from another thread."""
         self.listeners: list[Callable[[TickResult], None]] = []
         self.overload = 0
         self.events_raised = 0
-        self.feed_info: dict[str, Any] = {}
-        self._raw: deque[tuple[str, bytes]] = deque()
+        self.events_dropped = 0
+        self.duplicates = 0
+        self.feed_info: Callable[[], dict[str, Any]] = dict
+        """The feed's state (connected, since, reconnects, last error), asked at every flush."""
+        self.status_sink: Callable[[dict[str, Any]], None] | None = None
+        """Called once a second with :meth:`status` (the live status file other processes read)."""
+        self._raw: deque[tuple[str, bytes, Callable[[], None] | None, bool]] = deque()
         self._raw_bytes = 0
         self._parsed: deque[Message | ExternalEvent] = deque()
+        self._unwritten: list[_Batch] = []
+        self._unwritten_ops = 0
+        self._log_error: str | None = None
+        self._log_error_since: float | None = None
+        self._last_try = float("-inf")
         self._last_offline = float("-inf")
         self._last_flush = float("-inf")
         self._pending_rows: list[tuple[str, float, str]] = []
@@ -101,27 +151,48 @@ class Pipeline:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _resume(self, history: HistoryStore) -> None:
-        for s in history.latest():
-            st = self.store.states.get(s.device_id)
-            if st is None or st.kind != s.kind:
+    def _resume(self, history: HistoryStore | None, events: EventStore) -> None:
+        """Device state from the history's latest snapshot, overlaid with the state the event
+        log wrote with each device's last raise or clear: per reading the newer value wins, so
+        the state agrees with the log even when the history lags behind it (a crash)."""
+        states = self.store.states
+        if history is not None:
+            for s in history.latest():
+                st = states.get(s.device_id)
+                if st is None or st.kind != s.kind:
+                    continue
+                st.readings.update(s.readings)
+                st.last_seen = s.last_seen
+                if s.last_seen is not None:
+                    st.reading_ts = {k: (s.reading_ts or {}).get(k, s.last_seen) for k in s.readings}
+            stats = history.meta("ingest") or {}
+            self.parser.stats.accepted = int(stats.get("accepted", 0))
+            self.parser.stats.rejected.update(stats.get("rejected", {}))
+            self.parser.stats.readings_rejected.update(stats.get("readings_rejected", {}))
+            self.parser.stats.adjusted.update(stats.get("adjusted", {}))
+        for device_id, logged in events.device_states().items():
+            st = states.get(device_id)
+            if st is None:
                 continue
-            st.readings.update(s.readings)
-            st.last_seen = s.last_seen
-            if s.last_seen is not None:
-                st.reading_ts = dict.fromkeys(s.readings, s.last_seen)
-        stats = history.meta("ingest") or {}
-        self.parser.stats.accepted = int(stats.get("accepted", 0))
-        self.parser.stats.rejected.update(stats.get("rejected", {}))
-        self.parser.stats.readings_rejected.update(stats.get("readings_rejected", {}))
+            stamps = logged.get("reading_ts") or {}
+            for name, value in (logged.get("readings") or {}).items():
+                ts = stamps.get(name)
+                if isinstance(ts, int | float) and ts >= st.reading_ts.get(name, float("-inf")):
+                    st.readings[name] = value
+                    st.reading_ts[name] = float(ts)
+            seen = logged.get("last_seen")
+            if isinstance(seen, int | float) and (st.last_seen is None or seen > st.last_seen):
+                st.last_seen = float(seen)
 
     # -- feeds' side (any thread, never blocks) ------------------------------------------------
-    def submit_raw(self, topic: str, payload: bytes) -> None:
+    def submit_raw(self, topic: str, payload: bytes, ack: Callable[[], None] | None = None, dup: bool = False) -> None:
+        """Queue a raw message. ``ack`` (QoS 1) is called once the message is durable: its
+        event committed, or it was rejected. ``dup``: the broker flagged it as a redelivery."""
         if len(self._raw) >= MAX_QUEUE or self._raw_bytes >= MAX_QUEUE_BYTES:
-            self.overload += 1
+            self.overload += 1  # not acknowledged: a QoS 1 message comes again
             return
         self._raw_bytes += len(payload)  # approximate under races; a bound, not an account
-        self._raw.append((topic, payload))
+        self._raw.append((topic, payload, ack, dup))
 
     def submit(self, items: list[Message] | list[ExternalEvent] | list[Message | ExternalEvent]) -> None:
         self._parsed.extend(items)
@@ -136,42 +207,55 @@ class Pipeline:
         tests and ``twin render --at`` call it directly)."""
         now = self.clock() if now is None else now
         msgs: list[Message] = []
-        external: list[ExternalEvent] = []
+        external: list[tuple[ExternalEvent, str | None, bool]] = []
+        acks: list[Callable[[], None]] = []
         parse = self.parser.parse
         raw = self._raw
         for _ in range(len(raw)):
-            topic, payload = raw.popleft()
+            topic, payload, ack, dup = raw.popleft()
             self._raw_bytes -= len(payload)
+            if ack is not None:
+                acks.append(ack)
             try:
                 item = parse(topic, payload)
             except Exception:  # a message nobody foresaw must not cost the batch
-                log.exception("could not parse a message on %s (dropped, counted as internal)", topic[:200])
+                log.exception("could not parse a message on %r (dropped, counted as internal)", topic[:200])
                 self.parser.stats.rejected["internal"] += 1
                 continue
             if item is None:
                 continue
-            (msgs if isinstance(item, Message) else external).append(item)  # type: ignore[arg-type]
+            if isinstance(item, Message):
+                msgs.append(item)
+            else:
+                external.append((item, message_key(topic, payload) if ack is not None else None, dup))
         parsed = self._parsed
         n = len(parsed)
         self.parser.stats.accepted += n  # made valid by our own simulator or replay
         for _ in range(n):
             item = parsed.popleft()
-            (msgs if isinstance(item, Message) else external).append(item)  # type: ignore[arg-type]
+            if isinstance(item, Message):
+                msgs.append(item)
+            else:
+                external.append((item, None, False))
         with self.lock:
-            changed = self.store.apply(msgs, now) if msgs else set()
+            changed, changes, msgs = self._apply(msgs, now)
             if now - self._last_offline >= OFFLINE_CHECK_S or now < self._last_offline:
                 changed |= self.store.refresh_status(None, now)
                 self._last_offline = now
-            changes = self.engine.evaluate(changed, now) if changed else []
+            if changed:
+                changes += self.engine.evaluate(changed, now)
             changed |= {c.device_id for c in changes}
+            states = {c.device_id: self._snapshot(c.device_id) for c in changes}
         result = TickResult(now, changed, messages=msgs)
-        if changes or external:
-            self._write_events(changes, external, result)
+        self._commit(self._batch(changes, external, states, acks), result, now)
         if self.writer is not None:
             self._pending_rows += [(m.device_id, m.ts, json.dumps(m.readings)) for m in msgs]
             self._pending_latest |= changed
             if now - self._last_flush >= HISTORY_FLUSH_S or now < self._last_flush:
                 self.flush_history(now)
+        elif now - self._last_flush >= HISTORY_FLUSH_S or now < self._last_flush:
+            self._last_flush = now
+            self._publish_status(now)
         for listener in self.listeners:
             try:
                 listener(result)
@@ -179,40 +263,163 @@ class Pipeline:
                 log.exception("pipeline listener failed")
         return result
 
-    def _write_events(self, changes: list[Change], external: list[ExternalEvent], result: TickResult) -> None:
-        raise_items: list[dict[str, Any]] = [
-            {"device_id": c.device_id, "kind": c.kind, "rule_id": c.rule.id, "type": c.rule.id,
-             "severity": c.rule.severity, "message": c.rule.message_en,
-             "data": {"value": c.value, "message_zh": c.rule.message_zh}, "at": c.at}
-            for c in changes if c.raised]
-        for e in external:
-            raise_items.append({"device_id": e.device_id, "kind": self.devices[e.device_id].kind,
-                                "rule_id": "event:" + e.type, "type": e.type, "severity": e.severity,
-                                "message": str(e.data.get("message", ""))[:500], "data": e.data, "at": e.ts})
-        clear_items = [(c.device_id, c.rule.id, c.at) for c in changes if not c.raised]
-        if raise_items:
-            result.raised = self.events.raise_many(raise_items)
-            self.events_raised += len(result.raised)
-        if clear_items:
-            result.cleared = self.events.clear_many(clear_items)
+    def _apply(self, msgs: list[Message], now: float) -> tuple[set[str], list[Change], list[Message]]:
+        """Apply messages in order. A device whose readings changed earlier in the batch is
+        evaluated before a later message changes them again, so every transition is seen.
+        Returns the devices changed, the changes found between messages and the messages
+        applied (those flood control kept)."""
+        states, gate, store, engine = self.store.states, self.gate, self.store, self.engine
+        changed: set[str] = set()
+        dirty: set[str] = set()
+        heard: set[str] = set()
+        changes: list[Change] = []
+        applied: list[Message] = []
+        flood = 0
+        for m in msgs:
+            st = states.get(m.device_id)
+            if st is None:
+                continue
+            if gate.over(m.device_id, now) and changes_nothing(st, m):
+                flood += 1
+                continue
+            if m.device_id in dirty and not changes_nothing(st, m):
+                changed |= store.refresh_status({m.device_id}, now)
+                changes += engine.evaluate((m.device_id,), now)
+                dirty.discard(m.device_id)
+            if apply_message(st, m):
+                dirty.add(m.device_id)
+                changed.add(m.device_id)
+            heard.add(m.device_id)
+            applied.append(m)
+        if flood:
+            self.parser.stats.accepted -= flood
+            self.parser.stats.rejected["flood"] += flood
+        # a message with no new values is still a heartbeat: every device heard is re-derived
+        changed |= store.refresh_status(heard, now)
+        return changed, changes, applied
+
+    def _snapshot(self, device_id: str) -> dict[str, Any]:
+        st = self.store.states[device_id]
+        return {"last_seen": st.last_seen, "readings": dict(st.readings), "reading_ts": dict(st.reading_ts)}
+
+    def _batch(self, changes: list[Change], external: list[tuple[ExternalEvent, str | None, bool]],
+               states: dict[str, dict[str, Any]], acks: list[Callable[[], None]]) -> _Batch:
+        ops: list[tuple[str, Any]] = []
+        for c in changes:
+            if c.raised:
+                ops.append(("raise", {"device_id": c.device_id, "kind": c.kind, "rule_id": c.rule.id,
+                                      "type": c.rule.id, "severity": c.rule.severity, "message": c.rule.message_en,
+                                      "data": {"value": c.value, "message_zh": c.rule.message_zh}, "at": c.at}))
+            else:
+                ops.append(("clear", (c.device_id, c.rule.id, c.at)))
+        for e, key, dup in external:
+            ops.append(("raise", {"device_id": e.device_id, "kind": self.devices[e.device_id].kind,
+                                  "rule_id": "event:" + e.type, "type": e.type, "severity": e.severity,
+                                  "message": str(e.data.get("message", ""))[:500], "data": e.data, "at": e.ts,
+                                  "source_id": e.source_id, "key": key, "dup": dup}))
+        return _Batch(ops, states, acks)
+
+    def _commit(self, batch: _Batch, result: TickResult, now: float) -> None:
+        """Write the batch (after any earlier one that could not be written), then acknowledge."""
+        if not self._unwritten and not batch.ops and not batch.states:
+            for ack in batch.acks:
+                ack()
+            return
+        if batch.ops or batch.states or batch.acks:
+            self._unwritten.append(batch)
+            self._unwritten_ops += len(batch.ops)
+        if self._log_error is not None and now - self._last_try < RETRY_S and now >= self._last_try:
+            self._bound()
+            return
+        self._last_try = now
+        ops = [op for b in self._unwritten for op in b.ops]
+        states: dict[str, dict[str, Any]] = {}
+        for b in self._unwritten:
+            states.update(b.states)
+        try:
+            raised, cleared, dups = self.events.write_batch(ops, states)
+        except (sqlite3.Error, OSError, InputError) as exc:
+            text = str(exc)
+            if text != self._log_error:
+                log.error("event log %s cannot be written (%s): %d raise(s) and clear(s) kept in memory and "
+                          "retried every %g s", self.events.path, text, self._unwritten_ops, RETRY_S)
+            if self._log_error is None:
+                self._log_error_since = now
+            self._log_error = text
+            self._bound()
+            return
+        if self._log_error is not None:
+            log.warning("event log %s is written again: %d raise(s) and clear(s) kept in memory are now "
+                        "stored", self.events.path, len(ops))
+            self._log_error = self._log_error_since = None
+        acks = [a for b in self._unwritten for a in b.acks]
+        self._unwritten = []
+        self._unwritten_ops = 0
+        result.raised, result.cleared = raised, cleared
+        self.events_raised += len(raised)
+        self.duplicates += dups
+        for ack in acks:
+            ack()
+
+    def _bound(self) -> None:
+        while self._unwritten_ops > MAX_UNWRITTEN and len(self._unwritten) > 1:
+            dropped = self._unwritten.pop()  # the newest: its QoS 1 messages stay unacknowledged
+            self._unwritten_ops -= len(dropped.ops)
+            self.events_dropped += len(dropped.ops)
+            log.error("event log %s: more than %d raises and clears wait to be written; %d dropped (%d in all)",
+                      self.events.path, MAX_UNWRITTEN, len(dropped.ops), self.events_dropped)
+
+    @property
+    def unwritten(self) -> int:
+        """Raises and clears waiting in memory for the event log."""
+        return self._unwritten_ops
+
+    def unwritten_items(self) -> list[tuple[str, Any]]:
+        return [op for b in self._unwritten for op in b.ops]
+
+    def health(self) -> dict[str, Any]:
+        """Whether the event log and the history are being written, and if not, why."""
+        writer = self.writer
+        hist_error = writer.error if writer is not None else self.history_error
+        return {
+            "event_log": {"ok": self._log_error is None, "error": self._log_error,
+                          "since": iso_utc(self._log_error_since), "unwritten": self._unwritten_ops,
+                          "dropped": self.events_dropped, "path": str(self.events.path)},
+            "history": {"ok": hist_error is None, "error": hist_error, "enabled": writer is not None,
+                        "dropped": writer.dropped if writer is not None else 0},
+        }
+
+    def status(self, now: float) -> dict[str, Any]:
+        """What another process may want to know of this running pipeline."""
+        return {"clock": now, "as_of": iso_utc(now), "statuses": self.store.counts(), "ingest": self.stats(),
+                "feed": self.feed_info(), "health": self.health(), "events_raised": self.events_raised}
+
+    def _publish_status(self, now: float) -> None:
+        if self.status_sink is not None:
+            try:
+                self.status_sink(self.status(now))
+            except Exception:  # the status file is a courtesy, never a reason to stop
+                log.debug("could not publish the live status", exc_info=True)
 
     def flush_history(self, now: float) -> None:
+        self._last_flush = now
+        self._publish_status(now)
         if self.writer is None:
             return
         with self.lock:
-            latest = [LatestState(i, st.kind, st.status, st.last_seen, dict(st.readings))
+            latest = [LatestState(i, st.kind, st.status, st.last_seen, dict(st.readings), dict(st.reading_ts))
                       for i in self._pending_latest if (st := self.store.states.get(i)) is not None]
-        meta = {"ingest": self.stats(), "clock": now, "feed": self.feed_info}
+        meta = {"ingest": self.stats(), "clock": now, "feed": self.feed_info(), "health": self.health()}
         self.writer.put(self._pending_rows, latest, meta)
         self._pending_rows = []
         self._pending_latest = set()
-        self._last_flush = now
 
     def stats(self) -> dict[str, Any]:
         out = self.parser.stats.as_dict()
-        if self.overload:
-            out["rejected"] = dict(Counter(out["rejected"]) + Counter({"overload": self.overload}))
-            out["rejected_total"] += self.overload
+        extra = Counter({"overload": self.overload, "duplicate": self.duplicates})
+        if +extra:
+            out["rejected"] = dict(sorted((Counter(out["rejected"]) + extra).items()))
+            out["rejected_total"] += sum(extra.values())
         out["history_dropped"] = self.writer.dropped if self.writer else 0
         return out
 
@@ -235,13 +442,19 @@ class Pipeline:
         self._thread = threading.Thread(target=run, name="twin-pipeline", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the worker, apply what is queued, write the history, close the writer."""
+    def stop(self, retry_s: float = 5.0) -> None:
+        """Stop the worker, apply what is queued, write the history, close the writer. Events
+        that cannot be written are retried for ``retry_s``; :attr:`unwritten` tells what is left."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(30.0)
             self._thread = None
         self.process()
+        end = time.monotonic() + retry_s
+        while self._unwritten and time.monotonic() < end:
+            time.sleep(min(RETRY_S, 0.5))
+            self._last_try = float("-inf")
+            self.process()
         self.flush_history(self.clock())
         if self.writer is not None:
             self.writer.close()

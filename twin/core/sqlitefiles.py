@@ -1,0 +1,43 @@
+"""Opening the twin's SQLite files for reading only."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from twin.core.errors import InputError
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """``path`` opened for reading only, so that a copy on read-only media or without write
+    permission can be read. A WAL file needs its ``-shm`` beside it; where that cannot be
+    created the file is read as immutable (nobody is writing a file nobody may write).
+
+    Raises
+    ------
+    InputError
+        When the file is missing.
+    sqlite3.DatabaseError
+        When it cannot be read even so (damaged, not a database).
+    """
+    if not path.is_file():
+        raise InputError(path, "no such database file.")
+    uri = path.resolve().as_uri()
+    last: sqlite3.DatabaseError | None = None
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(uri + query, uri=True, timeout=30.0, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.DatabaseError as exc:
+            last = exc
+            continue
+        try:
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            last = exc
+            if "not a database" in str(exc) or "malformed" in str(exc):
+                break
+    assert last is not None
+    raise last
