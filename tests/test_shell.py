@@ -368,3 +368,39 @@ def test_app_screenshot_of_a_view(tmp_path):
 ])
 def test_app_bad_input_is_one_line_exit_2(tmp_path, args, names):
     assert_one_line_error(_run_app(args, tmp_path, timeout=120), names)
+
+
+def test_top_bar_says_when_the_event_log_cannot_be_written(window, qtbot, monkeypatch):
+    """A full disk under the event log: the wall says so in the alarm colour, with why and how
+    many alarm changes wait; when the log works again the bar is back to LIVE."""
+    import sqlite3
+
+    live = window.live
+    real = live.events.write_batch
+    failing = {"on": True}
+
+    def write_batch(*a, **k):
+        if failing["on"]:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(*a, **k)
+
+    monkeypatch.setattr(live.events, "write_batch", write_batch)
+    smoke = next(d for d in window.scene.devices if d.kind == "smoke_detector")
+    live.pipeline.submit_raw(f"{live.pipeline.parser.prefix}/{smoke.id}/telemetry", b'{"smoke": true}')
+    qtbot.waitUntil(lambda: not live.pipeline.health()["event_log"]["ok"], timeout=10000)
+    window._panel_at = 0
+    window.tick()
+    assert window.topbar.mode.text() == "EVENT LOG DOWN · 1"
+    assert window.topbar.mode.width() >= window.topbar.mode.sizeHint().width()  # not clipped
+    assert theme.STATUS["alarm"] in window.topbar.mode.styleSheet()
+    assert "database or disk is full" in window.status.text() and "retried" in window.status.text()
+    if os.environ.get("TWIN_SHOT"):
+        window.resize(1920, 1080)
+        qtbot.wait(300)
+        window.grab().save(os.environ["TWIN_SHOT"])
+    failing["on"] = False
+    qtbot.waitUntil(lambda: live.pipeline.health()["event_log"]["ok"], timeout=10000)
+    window._panel_at = 0
+    window.tick()
+    assert window.topbar.mode.text() == "LIVE"
+    assert any(e.device_id == smoke.id and e.type == "smoke" for e in live.events.events(open_only=True))

@@ -22,6 +22,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "live": ("LIVE", "实时"),
     "replaying": ("REPLAY", "回放"),
     "feed_down": ("FEED DOWN", "数据中断"),
+    "log_down": ("EVENT LOG DOWN", "事件库故障"),
+    "log_down_detail": ("Event log {path} cannot be written ({error}): {n} alarm change(s) kept in memory, retried "
+                        "every second.", "事件库 {path} 无法写入（{error}）：{n} 条告警变化暂存内存，每秒重试。"),
     # alarm list
     "alarms": ("Alarms", "告警"),
     "col_time": ("Time", "时间"),

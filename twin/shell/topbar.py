@@ -121,3 +121,4 @@ class TopBar(QtWidgets.QFrame):
     def set_mode(self, text: str, colour: str) -> None:
         self.mode.setText(text)
         self.mode.setStyleSheet(f"background: {colour}; color: {theme.BG};")
+        self.mode.setMinimumWidth(self.mode.sizeHint().width())  # never clipped by the view buttons

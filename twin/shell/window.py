@@ -206,7 +206,14 @@ class MainWindow(QtWidgets.QMainWindow):
         n = self.alarms.open_count()
         self.topbar.alarms.set(str(n), theme.STATUS["alarm"] if n else theme.STATUS["ok"])
         info = self.live.feed.info() if self.live.feed is not None else {}
-        if self.replay_at is not None:
+        log_health = self.live.pipeline.health()["event_log"]
+        if not log_health["ok"]:  # alarms are not being recorded: the loudest thing on the bar
+            self.topbar.set_mode(f"{tr(L, 'log_down')} · {log_health['unwritten']}", theme.STATUS["alarm"])
+            text = tr(L, "log_down_detail", path=log_health["path"], error=log_health["error"],
+                      n=log_health["unwritten"])
+            if self.status.text() != text:
+                self.notify(text)
+        elif self.replay_at is not None:
             self.topbar.set_mode(tr(L, "replaying"), theme.STATUS["warning"])
         elif info.get("connected") is False:
             self.topbar.set_mode(tr(L, "feed_down"), theme.STATUS["alarm"])
