@@ -13,7 +13,6 @@ from twin.scene.entities import Device
 from twin.state.events import EventStore
 from twin.state.history import HistoryStore, LatestState
 from twin.state.rules import load_rules
-from twin.state.store import Message
 from twin.telemetry.pipeline import MAX_UNWRITTEN, Pipeline
 
 T0 = 1_800_000_000.0
