@@ -382,3 +382,38 @@ def test_closed_store_refuses_calls(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(RuntimeError, match="closed"):
         store.events()
+
+
+def test_an_event_log_of_schema_1_is_migrated_in_place(tmp_path: Path) -> None:
+    """A file written by the previous version: opened, migrated (device events' ids, received
+    keys, device state), its active event still active and still unique; read-only it is read
+    as it is."""
+    db = tmp_path / "v1.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript(
+        "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);"
+        "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, kind TEXT NOT NULL,"
+        " type TEXT NOT NULL, rule_id TEXT NOT NULL, severity TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'raised',"
+        " raised_at REAL NOT NULL, cleared_at REAL, acknowledged_at REAL, acknowledged_by TEXT,"
+        " acknowledged_note TEXT, dispatched_at REAL, dispatched_by TEXT, dispatched_to TEXT, dispatched_note TEXT,"
+        " closed_at REAL, closed_by TEXT, closed_note TEXT, message TEXT NOT NULL DEFAULT '',"
+        " data TEXT NOT NULL DEFAULT '{}');"
+        "CREATE UNIQUE INDEX events_one_active_per_condition ON events(device_id, rule_id)"
+        " WHERE cleared_at IS NULL AND status != 'closed';"
+        f"INSERT INTO events (device_id, kind, type, rule_id, severity, raised_at) VALUES"
+        f" ('d1', 'manhole', 'lid_open', 'lid_open', 'critical', {T0});")
+    con.commit()
+    con.close()
+    with EventStore(db, readonly=True) as ro:
+        (old,) = ro.events()
+        assert old.source_id is None and ro.active_conditions() == {("d1", "lid_open")}
+        assert ro.device_states() == {}
+    with EventStore(db) as store:
+        assert store.active_conditions() == {("d1", "lid_open")}
+        assert store.raise_event("d1", "manhole", "lid_open", "lid_open", "critical", at=T0 + 1) is None
+        raised, _, _ = store.write_batch([("raise", {"device_id": "d1", "kind": "manhole", "rule_id": "event:x",
+                                                     "type": "x", "severity": "info", "source_id": "42"})])
+        assert [e.source_id for e in raised] == ["42"]
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT version FROM schema_version").fetchone() == (2,)
+    con.close()

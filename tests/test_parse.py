@@ -88,3 +88,28 @@ def test_hostile_payloads_nobody_planned_for():
     assert p.parse("twin/demo/cam-1/event", b'{"type": "x", "data": [1]}') is None
     assert dict(p.stats.rejected) == {"too_deep": 1, "no_valid_reading": 3, "bad_timestamp": 3, "bad_event": 1}
     assert p.parse(t, b'{"pm25": 5}') == Message("env-1", NOW, {"pm25": 5.0})
+
+
+def test_event_fields_are_cleaned_and_limits_are_told():
+    """Control and bidi characters never reach the log or the screen; a type over 128
+    characters is refused, not cut; an event may carry its own id; deep data is fine."""
+    p = _parser()
+    deep = "[" * 900 + "]" * 900
+    e = p.parse("twin/demo/cam-1/event",
+                ('{"type": "door\\u202e_forced\\u0000", "id": 17, "data": {"message": "gate\\u2066 3\\u001b[0m",'
+                 ' "nested": ' + deep + '}}').encode())
+    assert (e.type, e.source_id, e.data["message"]) == ("door_forced", "17", "gate 3[0m")
+    assert p.parse("twin/demo/cam-1/event", json.dumps({"type": "t" * 128}).encode()).type == "t" * 128
+    assert p.parse("twin/demo/cam-1/event", json.dumps({"type": "t" * 129}).encode()) is None
+    assert p.parse("twin/demo/cam-1/event", json.dumps({"type": "x", "id": True}).encode()) is None
+    assert p.parse("twin/demo/env-1/telemetry", b"{}") is None
+    assert p.parse("twin/demo//telemetry", b'{"pm25": 1}') is None
+    assert dict(p.stats.rejected) == {"bad_event": 2, "no_valid_reading": 1, "bad_topic": 1}
+
+
+def test_log_lines_escape_what_could_hide_text():
+    from twin.core.safetext import escaped
+
+    assert escaped("evil\u202egnp.exe\x00\n") == "evil\\u202egnp.exe\\x00\\n"
+    assert escaped(b"\xff\xfeab") == "\\xff\\xfeab"
+    assert escaped("值班 ok") == "值班 ok"
