@@ -33,7 +33,7 @@ import math
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +71,23 @@ CREATE TABLE IF NOT EXISTS latest (
     last_seen REAL, readings TEXT NOT NULL, reading_ts TEXT
 );
 """
+
+
+def _readings_encoder() -> Callable[[dict[str, Any]], str]:
+    """``json.dumps`` for a dict of readings, the same text, without building an encoder per
+    call (a third of the cost at one row per message; readings are never circular)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the plain function
+        return json.dumps
+    enc = json.JSONEncoder()
+    iterencode = make(None, enc.default, json.encoder.encode_basestring_ascii, None, enc.key_separator,
+                      enc.item_separator, False, False, True)
+    join = "".join
+    return lambda readings: join(iterencode(readings, 0))
+
+
+dumps_readings = _readings_encoder()
+"""A dict of readings as JSON text, as ``json.dumps`` writes it."""
 
 
 def history_path(event_db: str | Path) -> Path:
@@ -182,7 +199,7 @@ class HistoryStore:
                     "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
                     "kind=excluded.kind, status=excluded.status, last_seen=excluded.last_seen, "
                     "readings=excluded.readings, reading_ts=excluded.reading_ts",
-                    [(s.device_id, s.kind, s.status, s.last_seen, json.dumps(s.readings),
+                    [(s.device_id, s.kind, s.status, s.last_seen, dumps_readings(s.readings),
                       None if s.reading_ts is None else json.dumps(s.reading_ts)) for s in latest])
             for key, value in (meta or {}).items():
                 conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",

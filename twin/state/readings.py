@@ -17,6 +17,7 @@ from typing import Any
 
 from twin.scene.catalogue import DeviceKind, Reading
 
+_NUMBER = (int, float)  # isinstance with a tuple: no ``int | float`` union built per call
 # Reasons a message or a reading is rejected (counted per reason by the pipeline).
 UNKNOWN_READING = "unknown_reading"
 WRONG_TYPE = "wrong_type"
@@ -31,7 +32,7 @@ def check_value(spec: Reading, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, str) and value in spec.choices:
             return value, None
         return None, (WRONG_TYPE if not isinstance(value, str) else OUT_OF_RANGE)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, _NUMBER):
         return None, WRONG_TYPE
     try:
         v = float(value)
@@ -48,9 +49,20 @@ def check_value(spec: Reading, value: Any) -> tuple[Any, str | None]:
     return v, None
 
 
+_SPECS: dict[str, tuple[DeviceKind, dict[str, Reading]]] = {}
+"""Kind -> (the kind, its readings by name): built once per kind, not once per message."""
+
+
+def _specs(kind: DeviceKind) -> dict[str, Reading]:
+    hit = _SPECS.get(kind.kind)
+    if hit is None or hit[0] is not kind:
+        hit = _SPECS[kind.kind] = (kind, {r.name: r for r in kind.readings})
+    return hit[1]
+
+
 def check_readings(kind: DeviceKind, payload: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The valid readings of ``payload`` and ``(name, reason)`` for each rejected one."""
-    specs = {r.name: r for r in kind.readings}
+    specs = _specs(kind)
     clean: dict[str, Any] = {}
     rejected: list[tuple[str, str]] = []
     for name, value in payload.items():

@@ -22,6 +22,7 @@ from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
 from twin.state.readings import check_readings
 from twin.state.store import Message
+from twin.telemetry.mqttclient import chunked_client_class
 from twin.telemetry.pipeline import Pipeline
 from twin.telemetry.simulator import Simulator
 
@@ -144,8 +145,8 @@ class MqttSettings:
         import paho.mqtt.client as mqtt
 
         cid = self.client_id or client_id
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=not self.client_id,
-                        protocol=mqtt.MQTTv311, manual_ack=manual_ack)
+        c = chunked_client_class()(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=not self.client_id,
+                                   protocol=mqtt.MQTTv311, manual_ack=manual_ack)
         if self.username:
             c.username_pw_set(self.username, self.password)
         if self.tls:

@@ -3,6 +3,7 @@ headless ``twin run``, ``twin render --feed`` and the desktop shell."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import time
@@ -93,6 +94,11 @@ class Live:
     unwritten: list[tuple[str, Any]] = field(default_factory=list)
 
     def start(self) -> None:
+        # what exists now (the scene, its stores, the catalogue) lives as long as the session:
+        # out of the cyclic collector's way, or every full collection walks it all again
+        # (pauses of 100-350 ms measured at 20,000 messages / s)
+        gc.collect()
+        gc.freeze()
         if self.feed is not None:
             self.pipeline.feed_info = self.feed.info
             self.feed.start(self.pipeline)

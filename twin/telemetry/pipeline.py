@@ -28,7 +28,6 @@ No alarm lost, none invented:
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import sqlite3
 import threading
@@ -41,7 +40,7 @@ from typing import Any
 from twin.core.errors import InputError
 from twin.scene.entities import Device
 from twin.state.events import Event, EventStore, iso_utc
-from twin.state.history import HistoryStore, HistoryWriter, LatestState
+from twin.state.history import HistoryStore, HistoryWriter, LatestState, dumps_readings
 from twin.state.rules import Change, Rule, RuleEngine
 from twin.state.store import Message, StateStore, apply_message
 from twin.telemetry.flood import FloodGate, changes_nothing
@@ -249,7 +248,7 @@ class Pipeline:
         result = TickResult(now, changed, messages=msgs)
         self._commit(self._batch(changes, external, states, acks), result, now)
         if self.writer is not None:
-            self._pending_rows += [(m.device_id, m.ts, json.dumps(m.readings)) for m in msgs]
+            self._pending_rows += [(m.device_id, m.ts, dumps_readings(m.readings)) for m in msgs]
             self._pending_latest |= changed
             if now - self._last_flush >= HISTORY_FLUSH_S or now < self._last_flush:
                 self.flush_history(now)
