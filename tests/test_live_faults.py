@@ -321,6 +321,8 @@ def test_a_damaged_history_does_not_stop_alarms(scene, tmp_path):
         assert st["health"]["history"]["ok"] is False and "not a readable" in st["health"]["history"]["error"]
         broker.publish(f"{PREFIX}/smoke-0/telemetry", '{"smoke": true}')
         twin.wait_status(lambda s: s["events_raised"] == 1, what="alarm raised")
+        r = run_twin("state", str(scene), "--db", str(db))
+        assert r.returncode == 0 and "HISTORY FAILING" in r.stdout and "alarm 1" in r.stdout, r.stdout + r.stderr
         rc, _, log = twin.stop()
         assert rc == 0 and "RUNNING WITHOUT HISTORY" in log and "Traceback" not in log
         with EventStore(db, readonly=True) as ev:

@@ -182,12 +182,19 @@ def cmd_state(args: argparse.Namespace) -> int:
     latest: dict[str, Any] = {}
     ingest = clock = feed = health = None
     if path.exists():
-        hist = HistoryStore(path, readonly=True)
         try:
-            latest = {s.device_id: s for s in hist.latest(None)}
-            ingest, clock, feed, health = hist.meta("ingest"), hist.meta("clock"), hist.meta("feed"), hist.meta("health")
-        finally:
-            hist.close()
+            hist = HistoryStore(path, readonly=True)
+        except InputError:
+            if live is None:
+                raise
+            hist = None  # damaged: the running pipeline (without history) still tells its state
+        if hist is not None:
+            try:
+                latest = {s.device_id: s for s in hist.latest(None)}
+                ingest, clock, feed, health = (hist.meta("ingest"), hist.meta("clock"), hist.meta("feed"),
+                                               hist.meta("health"))
+            finally:
+                hist.close()
     if live is not None:  # a pipeline runs on this event log: its own word is the freshest
         ingest, clock, feed, health = live.get("ingest"), live.get("clock"), live.get("feed"), live.get("health")
     devices = scene.devices
@@ -207,6 +214,8 @@ def cmd_state(args: argparse.Namespace) -> int:
     counts = dict.fromkeys(STATUS_ORDER, 0)
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
+    if live is not None and not latest and not args.device:  # no history to read: the pipeline's own counts
+        counts = {k: int(live.get("statuses", {}).get(k, 0)) for k in STATUS_ORDER}
     out = {"scene": scene.name, "as_of": iso_utc(clock) if clock else None, "running": live is not None,
            "pid": live.get("pid") if live else None, "counts": counts, "ingest": ingest or {}, "feed": feed or {},
            "health": health or {}}
