@@ -404,3 +404,9 @@ def test_top_bar_says_when_the_event_log_cannot_be_written(window, qtbot, monkey
     window.tick()
     assert window.topbar.mode.text() == "LIVE"
     assert any(e.device_id == smoke.id and e.type == "smoke" for e in live.events.events(open_only=True))
+    # the history failing is told once, in the status line (alarms are unaffected)
+    live.pipeline.writer.error = "disk I/O error"
+    window._panel_at = 0
+    window.tick()
+    assert "without reading history (disk I/O error)" in window.status.text()
+    assert window.topbar.mode.text() == "LIVE"

@@ -23,6 +23,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "replaying": ("REPLAY", "回放"),
     "feed_down": ("FEED DOWN", "数据中断"),
     "log_down": ("EVENT LOG DOWN", "事件库故障"),
+    "history_down": ("Running without reading history ({error}): alarms and the event log work; charts and the "
+                     "time slider get no new data.", "读数历史不可用（{error}）：告警与事件库正常，图表和时间轴暂无新数据。"),
     "log_down_detail": ("Event log {path} cannot be written ({error}): {n} alarm change(s) kept in memory, retried "
                         "every second.", "事件库 {path} 无法写入（{error}）：{n} 条告警变化暂存内存，每秒重试。"),
     # alarm list

@@ -127,6 +127,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._replay_job: Any = None
         self._panel_at = 0.0
         self._skipped = False
+        self._history_told = False
         self._live_clock = self.live.pipeline.clock
         self.tick_ms: list[float] = []
         self.switch_ms: list[float] = []
@@ -206,7 +207,11 @@ class MainWindow(QtWidgets.QMainWindow):
         n = self.alarms.open_count()
         self.topbar.alarms.set(str(n), theme.STATUS["alarm"] if n else theme.STATUS["ok"])
         info = self.live.feed.info() if self.live.feed is not None else {}
-        log_health = self.live.pipeline.health()["event_log"]
+        health = self.live.pipeline.health()
+        log_health = health["event_log"]
+        if not health["history"]["ok"] and log_health["ok"] and not self._history_told:
+            self._history_told = True  # once: it stays true until the file is fixed
+            self.notify(tr(L, "history_down", error=health["history"]["error"]))
         if not log_health["ok"]:  # alarms are not being recorded: the loudest thing on the bar
             self.topbar.set_mode(f"{tr(L, 'log_down')} · {log_health['unwritten']}", theme.STATUS["alarm"])
             text = tr(L, "log_down_detail", path=log_health["path"], error=log_health["error"],
