@@ -19,13 +19,13 @@ from typing import Any
 
 from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
+from twin.state.events import SEVERITIES
 from twin.state.store import DeviceState, StateStore
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
     "!=": operator.ne,
 }
-SEVERITIES = ("critical", "major", "minor", "info")
 FIRE_RULES = frozenset({"smoke", "fire_alarm", "bin_fire"})
 """Rules whose active conditions mean "a fire": the context of ``requires = "fire"`` rules."""
 DAY_START, DAY_END = 6, 22
