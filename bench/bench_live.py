@@ -247,8 +247,8 @@ def bench_cli(scene, templates, vis, colours) -> None:
     db = TMP / "cli.sqlite"
     with EventStore(db) as ev:
         ids = [ev.raise_event(f"d{i}", "manhole", "lid_open", "lid_open", "critical").id for i in range(10)]
-    naive_code = ("import sys; from twin.cli.main import _build; from twin.state.events import EventStore; "
-                  f"_build({str(DEMO_SCENE)!r}); EventStore({str(db)!r}).acknowledge(int(sys.argv[1]), 'op')")
+    naive_code = ("import sys; from twin.cli.common import build_scene_file; from twin.state.events import EventStore; "
+                  f"build_scene_file({str(DEMO_SCENE)!r}); EventStore({str(db)!r}).acknowledge(int(sys.argv[1]), 'op')")
     fast, naive = [], []
     for k, event_id in enumerate(ids[:6]):
         t0 = time.perf_counter()

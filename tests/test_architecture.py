@@ -37,3 +37,14 @@ def test_models_are_free_of_qt_vtk_and_gis_at_runtime():
             "print(bad); sys.exit(1 if bad else 0)")
     r = _run(sys.executable, "-c", code)
     assert r.returncode == 0, r.stdout
+
+
+def test_no_import_circles():
+    """No module of the package imports, directly or through others, a module that imports it
+    (function-level imports count: they are circles all the same)."""
+    import grimp
+
+    graph = grimp.build_graph("twin")
+    circles = sorted({tuple(sorted((m, n))) for m in graph.modules for n in graph.find_modules_directly_imported_by(m)
+                      if n.startswith("twin.") and graph.find_shortest_chain(importer=n, imported=m)})
+    assert circles == [], circles

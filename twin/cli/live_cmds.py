@@ -33,9 +33,9 @@ STATUS_ORDER = ("alarm", "fault", "offline", "unknown", "online")
 
 
 def _scene(path: str) -> Scene:
-    from twin.cli.main import _build
+    from twin.cli.common import build_scene_file
 
-    scene: Scene = _build(path)
+    scene: Scene = build_scene_file(path)
     return scene
 
 

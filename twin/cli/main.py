@@ -15,6 +15,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from twin.cli.common import (
+    add_status_options,
+    build_scene_file,
+    live_statuses,
+    parse_size,
+    progress_printer,
+)
 from twin.core.errors import InputError
 from twin.core.paths import ASSETS_DIR
 from twin.scene.catalogue import CATALOGUE
@@ -24,7 +31,6 @@ from twin.scene.scenefile import (
     IfcSpec,
     SceneSpec,
     SourceSpec,
-    load_scene_spec,
     save_scene_spec,
 )
 
@@ -74,44 +80,6 @@ def parse_clip(value: str) -> ClipSpec:
     raise InputError("--clip", f"{value!r} is neither W,S,E,N (degrees) nor a polygon file.")
 
 
-def parse_size(value: str) -> tuple[int, int]:
-    m = re.fullmatch(r"(\d+)[xX*](\d+)", value.strip())
-    if not m or not (16 <= int(m.group(1)) <= 8192 and 16 <= int(m.group(2)) <= 8192):
-        raise InputError("--size", f"{value!r} is not WIDTHxHEIGHT (16-8192 pixels each), e.g. 1920x1080.")
-    return int(m.group(1)), int(m.group(2))
-
-
-def _progress_printer() -> Any:
-    if not sys.stderr.isatty():
-        return None
-
-    def show(stage: str, fraction: float) -> None:
-        bar = "#" * int(fraction * 30)
-        sys.stderr.write(f"\r[{bar:<30}] {stage[:40]:<40}")
-        if fraction >= 1.0:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return show
-
-
-def _build(scene_path: str) -> Any:
-    from twin.ingest.build import build_scene
-
-    return build_scene(load_scene_spec(scene_path), _progress_printer())
-
-
-def add_status_options(s: argparse.ArgumentParser) -> None:
-    """Label language and where device statuses come from, for the commands that draw frames."""
-    s.add_argument("--lang", choices=("zh", "en"), help="label language (default: from the locale)")
-    s.add_argument("--feed", help="colour devices by live status from this feed: sim, replay:FILE or "
-                   "mqtt://HOST[:PORT] (listened to for 5 s)")
-    s.add_argument("--at", metavar="TIME", help="with sim or replay: the moment to show, ISO 8601 (scene time zone)")
-    s.add_argument("--db", help="colour devices by the state a `twin run` recorded in this event log")
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--incidents-every", type=float, default=180.0, metavar="S")
-
-
 # -- commands ---------------------------------------------------------------------------------
 def cmd_new_scene(args: argparse.Namespace) -> int:
     from twin.ingest.build import build_scene
@@ -140,7 +108,7 @@ def cmd_new_scene(args: argparse.Namespace) -> int:
         raise InputError("twin new-scene", "needs at least one --gis, --ifc or --devices file.")
     if args.clip:
         spec.clip = parse_clip(args.clip)
-    scene = build_scene(spec, _progress_printer())
+    scene = build_scene(spec, progress_printer())
     # pin the frame so the scene stays put when data is added later
     spec.crs = scene.frame.crs
     spec.origin = (scene.frame.origin_lon, scene.frame.origin_lat)
@@ -153,7 +121,7 @@ def cmd_new_scene(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    scene = _build(args.scene)
+    scene = build_scene_file(args.scene)
     info = scene.summary()
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
@@ -195,7 +163,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_devices(args: argparse.Namespace) -> int:
     if args.kind and args.kind not in CATALOGUE:
         raise InputError("--kind", f"unknown device kind {args.kind!r}.", f"Kinds: {', '.join(CATALOGUE)}.")
-    scene = _build(args.scene)
+    scene = build_scene_file(args.scene)
     devices = [d.as_dict() for d in scene.devices_of(args.kind)]
     if args.json:
         print(json.dumps(devices, ensure_ascii=False, indent=1))
@@ -211,7 +179,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
-    scene = _build(args.scene)
+    scene = build_scene_file(args.scene)
     from twin.render.offscreen import render_scene
 
     out = Path(args.out)
@@ -219,37 +187,14 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise InputError("--out", f"{out} should end in .png or .jpg.")
     statuses, subtitle = None, None
     if args.feed or args.db or args.at:
-        statuses, subtitle = _live_statuses(scene, args)
+        statuses, subtitle = live_statuses(scene, args)
     timings = render_scene(scene, out, args.view, size, args.lang, statuses, subtitle)
     print(f"Wrote {out} ({size[0]}x{size[1]}, {timings['first_frame'] * 1000:.0f} ms to render)")
     return 0
 
 
-def _live_statuses(scene: Any, args: argparse.Namespace) -> tuple[dict[str, str], str]:
-    from twin.state.history import HistoryStore, history_path
-    from twin.telemetry.live import format_local, parse_time, resolve_db, scene_tz, statuses_at
-
-    tz = scene_tz(scene)
-    at = parse_time(args.at, tz) if args.at else None
-    if args.feed:
-        statuses, when = statuses_at(scene, args.feed, at, args.seed, args.incidents_every or None)
-        return statuses, format_local(when, tz)
-    if at is not None:
-        raise InputError("--at", "needs a --feed (sim or replay:FILE) to compute the state at that time.")
-    path = history_path(resolve_db(scene, args.db))
-    if not path.exists():
-        raise InputError(path, "no state recorded yet.", "Run `twin run SCENE --headless --db ...` first.")
-    hist = HistoryStore(path)
-    try:
-        statuses = {s.device_id: s.status for s in hist.latest()}
-        clock = hist.meta("clock")
-    finally:
-        hist.close()
-    return statuses, format_local(clock, tz) if clock else ""
-
-
 def cmd_view(args: argparse.Namespace) -> int:
-    scene = _build(args.scene)
+    scene = build_scene_file(args.scene)
     from twin.render.interactive import show_scene
 
     if not args.feed:

@@ -29,7 +29,7 @@ def _check_out(value: str) -> Path:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from twin.cli.main import _live_statuses, _progress_printer, parse_size
+    from twin.cli.common import live_statuses, parse_size, progress_printer
 
     size = parse_size(args.size)
     if not 0 < args.fps <= 60:
@@ -43,11 +43,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     tour = find_tour(spec, args.tour)
     from twin.ingest.build import build_scene
 
-    progress = _progress_printer()
+    progress = progress_printer()
     scene = build_scene(spec, progress)
     statuses, subtitle = None, None
     if args.feed or args.db or args.at:
-        statuses, subtitle = _live_statuses(scene, args)
+        statuses, subtitle = live_statuses(scene, args)
     from twin.render.record import record_tour
 
     stats = record_tour(scene, tour, out, args.fps, size, args.lang, statuses, progress=progress,
@@ -66,7 +66,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--fps", type=float, default=25.0, help="frames per second (above 0, at most 60)")
     s.add_argument("--size", default="1280x720", metavar="WxH")
     s.add_argument("--seconds", type=float, metavar="S", help="length of the video (default: one loop of the tour)")
-    from twin.cli.main import add_status_options
+    from twin.cli.common import add_status_options
 
     add_status_options(s)
     s.set_defaults(func=cmd_record)

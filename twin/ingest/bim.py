@@ -13,7 +13,7 @@ import shapely
 from twin.core.errors import InputError
 from twin.ingest import georef
 from twin.ingest.crs import FrameTransform
-from twin.ingest.ifc import IfcModelData
+from twin.ingest.ifcmodel import IfcModelData
 from twin.ingest.placement import Placement, beside, origin_lonlat, place
 from twin.scene.entities import BimElement, Building, Mesh, Space, Warning
 from twin.scene.scene import Scene

@@ -27,7 +27,8 @@ from twin.ingest.cityjson import CityModel, building_height, read_cityjson
 from twin.ingest.crs import WGS84, FrameTransform, frame_crs
 from twin.ingest.devicelist import DeviceRows, read_device_list
 from twin.ingest.heights import check_plausible
-from twin.ingest.ifc import IfcModelData, read_ifc_model
+from twin.ingest.ifc import read_ifc_model
+from twin.ingest.ifcmodel import IfcModelData
 from twin.ingest.ledger import FeatureLedger
 from twin.ingest.meshing import extrude, flat
 from twin.ingest.osm import read_osm

@@ -16,7 +16,6 @@ import sys
 import warnings as _pywarnings
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import shapely
 
 from twin.core.errors import InputError
 from twin.ingest import georef, ifccache
+from twin.ingest.ifcmodel import IfcModelData
 from twin.ingest.sources import check_readable
 
 SUPPORTED_SCHEMAS = {"IFC2X3": "IFC2X3", "IFC4": "IFC4", "IFC4X3": "IFC4X3", "IFC4X3_ADD2": "IFC4X3"}
@@ -34,30 +34,6 @@ DEFAULT_RGB = (190, 190, 190)
 SETTINGS_VERSION = "ifc-4"  # bump when what is extracted changes: old cache entries are then unused
 
 Progress = Callable[[str, float], None]
-
-
-@dataclass
-class IfcModelData:
-    """Everything the twin takes from one IFC file, in the model's own world frame (metres)."""
-
-    file: str
-    schema: str
-    elements: list[dict[str, Any]]  # global_id, ifc_class, name, storey, type_name
-    points: np.ndarray  # (N, 3)
-    faces: np.ndarray  # (M, 3)
-    face_element: np.ndarray  # (M,) index into elements
-    face_rgb: np.ndarray  # (M, 3) uint8, the model's own surface colours
-    spaces: list[dict[str, Any]] = field(default_factory=list)  # global_id, name, storey, footprint_wkb
-    devices: list[dict[str, Any]] = field(default_factory=list)
-    unknown_devices: dict[str, int] = field(default_factory=dict)
-    failed: list[dict[str, str]] = field(default_factory=list)  # global_id, ifc_class, name
-    map_conversion: dict[str, Any] | None = None  # parameters and units (georef.read_map_conversion)
-    site: dict[str, float] | None = None  # lat, lon, elevation, true_north (deg, anticlockwise)
-    length_unit: str = "metre"  # the project's length unit (the points are in metres)
-    footprint_wkb: bytes = b""
-
-    def class_counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(e["ifc_class"] for e in self.elements).items()))
 
 
 def header_schema(path: Path) -> str:

@@ -13,12 +13,11 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from twin.ingest.ifc import IfcModelData
+from twin.ingest.ifcmodel import IfcModelData
 
 ARRAYS = ("points", "faces", "face_element", "face_rgb")
 
@@ -69,8 +68,6 @@ def save(key: str, data: IfcModelData) -> None:
 
 def load(key: str) -> IfcModelData | None:
     """The cached entry, or None when there is none or it is damaged (then it is removed)."""
-    from twin.ingest.ifc import IfcModelData
-
     path = cache_dir() / f"{key}.npz"
     if not path.exists():
         return None

@@ -21,7 +21,7 @@ from pyproj import Geod, Transformer
 from twin.core.errors import InputError
 from twin.ingest import georef
 from twin.ingest.crs import WGS84, FrameTransform, parse_crs
-from twin.ingest.ifc import IfcModelData
+from twin.ingest.ifcmodel import IfcModelData
 from twin.scene.entities import Warning
 from twin.scene.scenefile import IfcSpec
 
