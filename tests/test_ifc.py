@@ -402,17 +402,32 @@ def test_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: dict[str,
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     ifc = tmp_path / "cached-house.ifc"
     shutil.copyfile(model["path"], ifc)
+    import twin.ingest.ifc as ifc_reader
+
+    tessellated: list[str] = []
+    real_read = ifc_reader._read
+
+    def counting_read(path, *args):  # the real tessellation, counted
+        tessellated.append(Path(path).name)
+        return real_read(path, *args)
+
+    monkeypatch.setattr(ifc_reader, "_read", counting_read)
     spec = ifc_spec(tmp_path, {"path": ifc})
     first = _snapshot(build_scene(spec))
+    assert tessellated == ["cached-house.ifc"]
     files = [f for f in (cache / "twin").rglob("*") if f.is_file()]
     assert files, f"nothing cached under {cache / 'twin'}"
     _assert_same(first, _snapshot(build_scene(spec)))
+    assert tessellated == ["cached-house.ifc"], "the second build did not come from the cache"
     for f in files:  # corrupt every cache file in its middle
         data = bytearray(f.read_bytes())
         mid = len(data) // 2
         data[max(mid - 32, 0): mid + 32] = b"\xa5" * len(data[max(mid - 32, 0): mid + 32])
         f.write_bytes(bytes(data))
     _assert_same(first, _snapshot(build_scene(spec)))
+    assert len(tessellated) == 2, "a damaged entry must be rebuilt, not trusted"
+    _assert_same(first, _snapshot(build_scene(spec)))
+    assert len(tessellated) == 2, "the rebuilt entry is a hit again"
 
 
 def _write_ifc2x3_devices(path: Path) -> dict[str, tuple[str, tuple[float, float, float]]]:

@@ -71,8 +71,18 @@ def window(qtbot, tmp_path):
 
 
 def test_every_text_has_both_languages():
+    """Every key the shell asks for exists in both languages (`tr` would fall back to the key
+    itself, so a missing one would show as its key on the wall)."""
+    import re
+
     for key, (en, zh) in TEXTS.items():
         assert en.strip() and zh.strip(), key
+    used: set[str] = set()
+    for f in (ROOT / "twin" / "shell").glob("*.py"):
+        used |= set(re.findall(r"\btr\(\s*[\w.]+\s*,\s*[\"']([\w]+)[\"']", f.read_text(encoding="utf-8")))
+    assert len(used) > 40, sorted(used)
+    missing = sorted(k for k in used if k not in TEXTS)
+    assert missing == [], missing
 
 
 def test_each_view_shows_its_layers_and_panel(window, qtbot):
