@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sysdeps run test bench lint models clean
+.PHONY: setup sysdeps run test test-fast bench lint models clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ run: setup sysdeps
 
 test: setup sysdeps
 	$(VENV)/bin/pytest
+
+# the daily tier: no window, no broker, nothing slow (under two minutes)
+test-fast: setup sysdeps
+	$(VENV)/bin/pytest -m "not gui and not broker and not slow"
 
 bench: setup sysdeps
 	@if [ -n "$${DISPLAY:-}" ]; then $(PY) bench/bench_scene.py && $(PY) bench/bench_live.py && $(PY) bench/bench_shell.py; \

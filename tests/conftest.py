@@ -44,6 +44,17 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["DISPLAY"] = f":{display}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tiers: a test that uses the broker fixture is `broker`, one that uses qtbot is `gui`
+    (modules mark the rest themselves), so `make test-fast` can leave them out."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "broker" in names:
+            item.add_marker(pytest.mark.broker)
+        if "qtbot" in names:
+            item.add_marker(pytest.mark.gui)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _xvfb is not None:
         _xvfb.terminate()

@@ -7,7 +7,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
 
 def test_app_opens_the_demo_window_and_stays_up(tmp_path):

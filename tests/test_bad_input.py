@@ -199,6 +199,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 # -- bad scene files ----------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_scene_toml_syntax_error(tmp_path: Path) -> None:
     site(tmp_path / "site.geojson")
     scene = tmp_path / "broken.toml"
@@ -283,6 +284,7 @@ def _warnings(repaired: dict[str, Any], feature: str) -> list[dict[str, str]]:
     return [w for w in repaired["info"]["warnings"] if feature in w["feature"]]
 
 
+@pytest.mark.slow
 def test_repaired_scene_counts(repaired: dict[str, Any]) -> None:
     info = repaired["info"]
     assert info["counts"] == {"building": 3, "road": 1, "camera": 2, "pole": 1}

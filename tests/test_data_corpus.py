@@ -66,6 +66,7 @@ OSM_CASES = ["cut.osm", "cut.osm.bz2", "cut.osm.gz", "cut.osm.pbf", "unsorted.os
 
 
 @pytest.mark.parametrize("name", OSM_CASES)
+@pytest.mark.slow
 def test_osm_extract_every_feature_is_drawn_or_named(tmp_path, name):
     neg = "negative" in name
     xml = osm_corpus.write_cut_extract(tmp_path / ("src.osm" if name.endswith(".pbf") else name), neg=neg)
@@ -123,6 +124,7 @@ def test_unsorted_pbf_reads_like_the_sorted_one(tmp_path):
     assert np.allclose(a.meshes["building"].points, b.meshes["building"].points)
 
 
+@pytest.mark.slow
 def test_compressed_and_zipped_layers_read_like_the_plain_ones(tmp_path):
     plain = vec.uom_gpkg(tmp_path)
     shp_dir = tmp_path / "shp"
@@ -229,6 +231,7 @@ def test_heights_in_the_feet_of_the_layers_crs(tmp_path):
     assert scene.frame.crs == "EPSG:32618"
 
 
+@pytest.mark.slow
 def test_heights_declared_by_a_column_name_or_a_unit_column(tmp_path):
     a = tmp_path / "a"
     a.mkdir()
@@ -244,6 +247,7 @@ def test_heights_declared_by_a_column_name_or_a_unit_column(tmp_path):
     assert [x.height for x in scene.buildings] == pytest.approx([30, 20, 10, 30, 20, 10], abs=0.01)
 
 
+@pytest.mark.slow
 def test_implausible_heights_are_named_and_height_unit_fixes_them(tmp_path):
     path = vec.feet_geojson(tmp_path)
     info = info_json(_new_scene(tmp_path, path))
@@ -264,6 +268,7 @@ def test_implausible_heights_are_named_and_height_unit_fixes_them(tmp_path):
     assert_one_line_error(r, "--height-unit", "furlong")
 
 
+@pytest.mark.slow
 def test_kinds_in_chinese_attribute_values(tmp_path):
     roads, areas = vec.chinese_kinds(tmp_path)
     plain = roads.with_name("shenzhen.shp")  # a name that says nothing of the kind
@@ -301,6 +306,7 @@ def test_kinds_in_chinese_attribute_values(tmp_path):
     assert any("'商业' 2" in w["reason"] and "building" in w["reason"] for w in info["warnings"])
 
 
+@pytest.mark.slow
 def test_damaged_osm_keeps_what_comes_before_the_damage(tmp_path):
     """A large XML extract cut off mid-download: the features before the cut are read, and a
     warning says the file is damaged; a small one with nothing readable is a one-line error."""

@@ -251,6 +251,7 @@ def test_shapefile_3857(tmp_path: Path) -> None:
     assert min(nearest_vertex_distance(f, fx, fy) for f in foots) < 0.01
 
 
+@pytest.mark.slow
 def test_shapefile_without_prj_cli(tmp_path: Path) -> None:
     path = tmp_path / "footprints.shp"
     _write_footprints_3857(path)

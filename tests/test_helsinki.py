@@ -28,6 +28,7 @@ def _count(df, key, value=None):
     return sum(1 for t in df["all_tags"] if t and key in t and (value is None or t[key] == value))
 
 
+@pytest.mark.slow
 def test_real_devices_are_all_brought_in(demo_scene, raw_points):
     real = {k: sum(1 for d in demo_scene.devices if d.kind == k and not d.synthetic and d.id.startswith("osm-"))
             for k in ("pole", "camera", "manhole", "hydrant", "trash_bin", "charger")}
@@ -204,6 +205,7 @@ def test_cli_devices_json_contract():
         assert 24.9 < row["lon"] < 25.0 and 60.1 < row["lat"] < 60.2
 
 
+@pytest.mark.slow
 def test_new_scene_from_the_extract(tmp_path):
     out = tmp_path / "scenes" / "h.toml"
     r = run_twin("new-scene", "--gis", str(HELSINKI), "--clip", "24.935,60.165,24.950,60.172",

@@ -283,6 +283,7 @@ def cli(model: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict
     return {"procs": procs, "dir": d, "bad": bad}
 
 
+@pytest.mark.slow
 def test_cli_info(cli: dict[str, Any]) -> None:
     proc = cli["procs"]["info"]
     assert proc.returncode == 0, proc.stderr
@@ -334,6 +335,7 @@ def body_products(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("name,schema",
                          [(FZK, "IFC4"), (DUPLEX, "IFC2X3"), (SIGNAL, "IFC4X3_ADD2")])
+@pytest.mark.slow
 def test_sample_models(samples: dict[str, Scene], name: str, schema: str) -> None:
     scene = samples[name]
     info = bim(scene)

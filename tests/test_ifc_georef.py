@@ -438,6 +438,7 @@ def test_default_map_conversion_location_warns(tmp_path: Path) -> None:
     assert "its IfcMapConversion is at Revit's default location (Chicago)" in hit
 
 
+@pytest.mark.slow
 def test_default_location_with_gis_data(tmp_path: Path) -> None:
     """duplex.ifc's IfcSite is Revit's Chicago default: with GIS data in Helsinki it is set
     aside with one warning naming the default; with GIS data in Chicago it stays, warned."""
@@ -494,6 +495,7 @@ def _info(cli: dict[str, Any], case: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("case", ["mm-mm with GIS", "mm-mm alone", "m-mm with GIS"])
+@pytest.mark.slow
 def test_cli_map_units(cli: dict[str, Any], case: str) -> None:
     """Once a shapely traceback (with GIS data) or 'no georeference' (without)."""
     info = _info(cli, case)

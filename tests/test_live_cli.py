@@ -23,6 +23,8 @@ from twin.render.style import STATUS, rgb
 from twin.scene.catalogue import CATALOGUE
 from twin.telemetry.live import statuses_at
 
+pytestmark = pytest.mark.slow
+
 EVENT_KEYS = {"id", "device_id", "kind", "type", "severity", "status", "raised_at"}
 
 

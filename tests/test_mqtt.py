@@ -21,6 +21,8 @@ from twin.telemetry.feeds import MqttFeed
 from twin.telemetry.live import open_live
 from twin.telemetry.parse import topic_prefix
 
+pytestmark = pytest.mark.broker
+
 
 def wait_for(cond: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
     end = time.monotonic() + timeout

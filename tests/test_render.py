@@ -90,6 +90,7 @@ def test_one_actor_per_kind_not_per_device(frame, demo_scene):
     assert n_actors < 30 < len(demo_scene.devices)
 
 
+@pytest.mark.slow
 def test_cli_render_writes_a_png(tmp_path):
     out = tmp_path / "demo.png"
     r = run_twin("render", str(DEMO), "--view", "overview", "--out", str(out), "--size", "800x450", "--lang", "zh")
@@ -99,6 +100,7 @@ def test_cli_render_writes_a_png(tmp_path):
     assert img[..., :3].mean() < 110  # dark theme
 
 
+@pytest.mark.slow
 def test_bookmark_view(tmp_path):
     out = tmp_path / "bm.png"
     r = run_twin("render", str(DEMO), "--view", "railway-square", "--out", str(out), "--size", "640x360")

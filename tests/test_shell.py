@@ -26,6 +26,8 @@ from twin.shell.loader import LoadRequest, load  # noqa: E402
 from twin.shell.texts import TEXTS, VIEWS  # noqa: E402
 from twin.shell.window import MainWindow  # noqa: E402
 
+pytestmark = pytest.mark.gui
+
 
 @pytest.fixture(autouse=True)
 def _private_settings(tmp_path, monkeypatch):

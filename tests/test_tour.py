@@ -264,6 +264,7 @@ def test_record_tour_calls_on_view(demo_scene, tmp_path):
     assert seen == ["overview", "security"] and stats["frames"] == 8
 
 
+@pytest.mark.slow
 def test_record_cli_writes_a_moving_mp4(tmp_path):
     import imageio.v2 as iio
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from pyproj import Transformer
 
 from tests.conftest import run_twin
@@ -64,6 +65,7 @@ def test_osm_xml_in_the_southern_hemisphere(tmp_path):
     assert pole.mount_height == 9.0
 
 
+@pytest.mark.slow
 def test_nested_geojson_properties_do_not_break_the_rules(tmp_path):
     fc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"building": ["yes", "house"], "height": 12, "tags": {"a": 1}},
@@ -90,6 +92,7 @@ def test_clip_that_keeps_nothing_is_a_clear_error(tmp_path):
     assert not (tmp_path / "x.toml").exists()
 
 
+@pytest.mark.slow
 def test_a_scene_of_one_device_renders(tmp_path):
     csv = tmp_path / "one.csv"
     csv.write_text("id,kind,lon,lat\ncam-1,camera,121.4737,31.2304\n", encoding="utf-8")
