@@ -64,3 +64,14 @@ def test_app_reports_a_bad_scene_with_exit_code_2(tmp_path):
                        cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2
     assert "missing.toml" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_twin_view_is_the_wall_display():
+    """`twin view` opens the same program as app.py (one entry point): its bad input is the
+    shell's one-line error, before any window."""
+    from tests.conftest import run_twin
+
+    r = run_twin("view", "no-such-scene.toml")
+    assert r.returncode == 2 and "no such scene file" in r.stderr and "Traceback" not in r.stderr
+    r = run_twin("view", str(ROOT / "scenes" / "demo.toml"), "--feed", "carrier-pigeon")
+    assert r.returncode == 2 and "is not a feed" in r.stderr

@@ -21,7 +21,7 @@ from twin.render.offscreen import compose
 from twin.render.scenevis import _project
 from twin.render.style import STATUS, rgb
 from twin.scene.catalogue import CATALOGUE
-from twin.telemetry.live import statuses_at
+from twin.usecases.session import statuses_at
 
 pytestmark = pytest.mark.slow
 

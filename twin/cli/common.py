@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 from twin.core.errors import InputError
-from twin.scene.scenefile import load_scene_spec
 
 
 def parse_size(value: str) -> tuple[int, int]:
@@ -34,9 +33,9 @@ def progress_printer() -> Any:
 
 
 def build_scene_file(scene_path: str) -> Any:
-    from twin.ingest.build import build_scene
+    from twin.usecases.scene import open_scene
 
-    return build_scene(load_scene_spec(scene_path), progress_printer())
+    return open_scene(scene_path, progress_printer())
 
 
 def add_status_options(s: argparse.ArgumentParser) -> None:
@@ -52,7 +51,8 @@ def add_status_options(s: argparse.ArgumentParser) -> None:
 
 def live_statuses(scene: Any, args: argparse.Namespace) -> tuple[dict[str, str], str]:
     from twin.state.history import HistoryStore, history_path
-    from twin.telemetry.live import format_local, parse_time, resolve_db, scene_tz, statuses_at
+    from twin.telemetry.live import format_local, parse_time, resolve_db, scene_tz
+    from twin.usecases.session import statuses_at
 
     tz = scene_tz(scene)
     at = parse_time(args.at, tz) if args.at else None

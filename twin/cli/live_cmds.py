@@ -8,7 +8,6 @@ import logging
 import signal
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from twin.core.errors import InputError
@@ -19,15 +18,14 @@ from twin.state.history import HistoryStore, history_path
 from twin.telemetry.feeds import MqttFeed, MqttPublisher
 from twin.telemetry.live import (
     FEED_HELP,
-    make_feed,
     make_simulator,
-    open_live,
     parse_time,
-    resolve_db,
     scene_prefix,
     scene_tz,
 )
 from twin.telemetry.livestatus import read_status
+from twin.usecases.events import acknowledge_event, close_event, dispatch_event, find_event_log
+from twin.usecases.session import start_session
 
 STATUS_ORDER = ("alarm", "fault", "offline", "unknown", "online")
 
@@ -51,35 +49,6 @@ def _sim_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--start", metavar="TIME", help="simulator: simulated start time, ISO 8601 (default: now)")
 
 
-def _feed(args: argparse.Namespace, scene: Scene) -> Any:
-    start = parse_time(args.start, scene_tz(scene), "--start") if getattr(args, "start", None) else None
-    return make_feed(args.feed, scene, args.seed, args.speed, start, args.incidents_every or None)
-
-
-def _scene_db(scene_path: str, db: str | None) -> Path:
-    """The event log of a scene without building the scene: ``--db``, or the default file of
-    the scene's name (the scene file is only read, so operator commands answer at once)."""
-    if db:
-        path = Path(db).expanduser()
-    else:
-        from twin.core.paths import default_db
-        from twin.scene.scenefile import load_scene_spec
-
-        path = default_db(load_scene_spec(scene_path).name)
-    return _must_exist(path)
-
-
-def _existing_db(scene: Scene, db: str | None) -> Path:
-    return _must_exist(resolve_db(scene, db))
-
-
-def _must_exist(path: Path) -> Path:
-    if not path.exists():
-        raise InputError(path, "no event log here yet.", f"Run `twin run SCENE --headless --feed sim --db {path}` "
-                         "first, or give the --db of an earlier run.")
-    return path
-
-
 # -- run ---------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
@@ -89,8 +58,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError("--duration", f"{args.duration} must be above 0 seconds.")
     _logging()
     scene = _scene(args.scene)
-    feed = _feed(args, scene)
-    live = open_live(scene, args.db, feed)
+    start = parse_time(args.start, scene_tz(scene), "--start") if args.start else None
+    live = start_session(scene, args.feed, args.db, args.seed, args.speed, start, args.incidents_every or None)
+    feed = live.feed
+    assert feed is not None
     stop = {"now": False}
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -140,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # -- events ------------------------------------------------------------------------------------
 def cmd_events(args: argparse.Namespace) -> int:
-    with EventStore(_scene_db(args.scene, args.db), readonly=True) as store:
+    with EventStore(find_event_log(args.scene, args.db), readonly=True) as store:
         if args.export:
             n = store.export_csv(args.export)
             print(f"Wrote {args.export} ({n} events)")
@@ -158,15 +129,13 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_event(args: argparse.Namespace) -> int:
-    with EventStore(_scene_db(args.scene, args.db)) as store:
+    with EventStore(find_event_log(args.scene, args.db)) as store:
         if args.action == "ack":
-            e = store.acknowledge(args.id, args.operator, args.note)
+            e = acknowledge_event(store, args.id, args.operator, args.note)
         elif args.action == "dispatch":
-            if not args.to:
-                raise InputError("twin event dispatch", "needs --to (whom it is dispatched to).")
-            e = store.dispatch(args.id, args.operator, args.to, args.note)
+            e = dispatch_event(store, args.id, args.operator, args.to, args.note)
         else:
-            e = store.close_event(args.id, args.operator, args.note)
+            e = close_event(store, args.id, args.operator, args.note)
     print(json.dumps(e.as_dict(), ensure_ascii=False, indent=1) if args.json else f"Event {e.id}: {e.status}")
     return 0
 
@@ -174,7 +143,7 @@ def cmd_event(args: argparse.Namespace) -> int:
 # -- state -------------------------------------------------------------------------------------
 def cmd_state(args: argparse.Namespace) -> int:
     scene = _scene(args.scene)
-    db = _existing_db(scene, args.db)
+    db = find_event_log(args.scene, args.db)
     path = history_path(db)
     live = read_status(db)
     if not path.exists() and live is None:
@@ -264,7 +233,7 @@ def _health_lines(health: dict[str, Any]) -> list[str]:
 # -- history -----------------------------------------------------------------------------------
 def cmd_history(args: argparse.Namespace) -> int:
     scene = _scene(args.scene)
-    path = history_path(_existing_db(scene, args.db))
+    path = history_path(find_event_log(args.scene, args.db))
     tz = scene_tz(scene)
     since = parse_time(args.since, tz, "--since") if args.since else None
     until = parse_time(args.until, tz, "--until") if args.until else None

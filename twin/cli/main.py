@@ -13,7 +13,6 @@ import shutil
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
 
 from twin.cli.common import (
     add_status_options,
@@ -194,44 +193,16 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_view(args: argparse.Namespace) -> int:
-    scene = build_scene_file(args.scene)
-    from twin.render.interactive import show_scene
+    """The desktop wall display on a scene (the program `python app.py` starts): one window for
+    every use, live on a feed (the simulator by default)."""
+    from twin.shell.main import main as shell_main
 
-    if not args.feed:
-        show_scene(scene, args.lang)
-        return 0
-    import logging
-    import threading
-
-    from twin.telemetry.live import format_local, make_feed, open_live, scene_tz
-
-    logging.basicConfig(level=logging.INFO, format="twin: %(message)s", stream=sys.stderr)
-    feed = make_feed(args.feed, scene, args.seed, args.speed, None, args.incidents_every or None)
-    live = open_live(scene, args.db, feed)
-    lock = threading.Lock()
-    pending: dict[str, str] = {}
-    states = live.pipeline.store.states
-
-    def collect(result: Any) -> None:  # pipeline thread: remember what changed, nothing more
-        with lock:
-            for device_id in result.changed:
-                pending[device_id] = states[device_id].status
-
-    live.pipeline.listeners.append(collect)
-    tz = scene_tz(scene)
-
-    def poll() -> tuple[dict[str, str], str]:  # GUI thread, every 250 ms
-        with lock:
-            changed = dict(pending)
-            pending.clear()
-        return changed, format_local(feed.clock(), tz)
-
-    live.start()
-    try:
-        show_scene(scene, args.lang, poll=poll)
-    finally:
-        live.close()
-    return 0
+    argv = [args.scene, "--feed", args.feed or "sim", "--seed", str(args.seed), "--speed", str(args.speed),
+            "--incidents-every", str(args.incidents_every)]
+    for flag, value in (("--db", args.db), ("--lang", args.lang), ("--view", args.view)):
+        if value:
+            argv += [flag, value]
+    return shell_main(argv)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -282,10 +253,11 @@ def parser() -> argparse.ArgumentParser:
     add_status_options(s)
     s.set_defaults(func=cmd_render)
 
-    s = sub.add_parser("view", help="open a scene in an interactive 3D window")
+    s = sub.add_parser("view", help="open a scene in the wall display (the desktop app), live on a feed")
     s.add_argument("scene")
     s.add_argument("--lang", choices=("zh", "en"))
-    s.add_argument("--feed", help="colour devices by live status: sim, mqtt://HOST[:PORT] or replay:FILE")
+    s.add_argument("--view", help="the view to open (overview, security, parking, environment, energy)")
+    s.add_argument("--feed", help="live status from: sim (default), mqtt://HOST[:PORT] or replay:FILE")
     s.add_argument("--db", help="event log of the live session (default: ~/.local/share/twin/<scene>/)")
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--speed", type=float, default=1.0)

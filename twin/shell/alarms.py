@@ -18,6 +18,7 @@ from twin.shell.sound import Chime
 from twin.shell.texts import tr
 from twin.state.events import Event, EventStore
 from twin.telemetry.live import format_local
+from twin.usecases.events import acknowledge_event, close_event, dispatch_event
 
 COLUMNS = ("col_time", "col_severity", "col_device", "col_what", "col_status")
 LOUD = ("critical", "major")
@@ -216,17 +217,17 @@ class AlarmPanel(QtWidgets.QFrame):
 
     def acknowledge(self, ids: list[int], note: str = "") -> None:
         for i in ids:
-            self._do(lambda i=i: self.events.acknowledge(i, self.operator, note))  # type: ignore[misc]
+            self._do(lambda i=i: acknowledge_event(self.events, i, self.operator, note))  # type: ignore[misc]
         self.reload()
 
     def dispatch(self, event_id: int, to: str, note: str = "") -> bool:
-        ok = self._do(lambda: self.events.dispatch(event_id, self.operator, to, note))
+        ok = self._do(lambda: dispatch_event(self.events, event_id, self.operator, to, note))
         self.reload()
         return ok
 
     def close_events(self, ids: list[int], note: str) -> None:
         for i in ids:
-            self._do(lambda i=i: self.events.close_event(i, self.operator, note))  # type: ignore[misc]
+            self._do(lambda i=i: close_event(self.events, i, self.operator, note))  # type: ignore[misc]
         self.reload()
 
     def _ack_selected(self) -> None:

@@ -45,10 +45,10 @@ def _place(widget: QtWidgets.QWidget, screen_index: int | None, full: bool) -> N
 
 
 def run(args: argparse.Namespace) -> int:
-    from twin.scene.scenefile import load_scene_spec
+    from twin.usecases.scene import read_scene
 
     try:
-        spec = load_scene_spec(args.scene)
+        spec = read_scene(args.scene)
         if args.kiosk or args.tour:
             from twin.scene.tour import find_tour
 

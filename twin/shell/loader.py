@@ -38,23 +38,14 @@ class Loaded:
 
 def load(req: LoadRequest, progress: Any = None) -> Loaded:
     """Build the scene and open its live session (not started). Raises InputError."""
-    from twin.ingest.build import build_scene
-    from twin.scene.scenefile import load_scene_spec
-    from twin.telemetry.live import backfill, make_feed, open_live
+    from twin.usecases.scene import open_scene
+    from twin.usecases.session import start_session
 
-    spec = load_scene_spec(req.scene_path)
-    scene = build_scene(spec, progress)
+    scene = open_scene(req.scene_path, progress)
     if progress:
         progress("live", 0.97)
-    feed = make_feed(req.feed, scene, req.seed, req.speed, None, req.incidents_every)
-    live = open_live(scene, req.db, feed)
-    try:
-        if req.backfill:
-            backfill(live, seed=req.seed,
-                     progress=(lambda f: progress("history", 0.97 + 0.03 * f)) if progress else None)
-    except BaseException:
-        live.close()
-        raise
+    live = start_session(scene, req.feed, req.db, req.seed, req.speed, None, req.incidents_every, req.backfill,
+                         (lambda f: progress("history", 0.97 + 0.03 * f)) if progress else None)
     return Loaded(scene, live)
 
 

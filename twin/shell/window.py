@@ -280,14 +280,13 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def search(self, text: str) -> str | None:
+        from twin.usecases.search import search_devices
+
         text = text.strip()
         if not text:
             return None
-        devs = self.scene.devices
-        low = text.lower()
-        hit = next((d for d in devs if d.id == text), None) or \
-            next((d for d in devs if d.id.lower() == low or (d.name or "").lower() == low), None) or \
-            next((d for d in devs if low in d.id.lower() or low in (d.name or "").lower()), None)
+        hits = search_devices(self.scene, text, 1)
+        hit = hits[0] if hits else None
         if hit is None:
             self.notify(f"{tr(self.lang, 'not_found')}: {text}")
             return None
@@ -315,23 +314,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def save_bookmark(self, name: str) -> bool:
         """Save the current camera as a view in the scene file (comments kept)."""
-        from twin.ingest.crs import FrameTransform
-        from twin.scene.scenefile import ViewSpec, append_view
+        from twin.usecases.bookmarks import save_bookmark
 
         pose = pose_of(self.viewport.plotter)
-        lon, lat = FrameTransform(self.scene.frame).to_lonlat(pose.x, pose.y)
-        spec = ViewSpec(name, round(float(lon), 7), round(float(lat), 7), round(pose.distance, 1),
-                        round(pose.heading, 1), round(pose.pitch, 1))
-        path = self.scene.spec.path
         try:
-            if path is None:
-                raise InputError("scene", "has no scene file to save the view in.")
-            append_view(path, spec)
+            save_bookmark(self.scene, name, pose.x, pose.y, pose.distance, pose.heading, pose.pitch)
         except InputError as exc:
             self.notify(f"{tr(self.lang, 'action_failed')}: {exc.message}")
             return False
-        self.scene.spec.views.append(spec)
-        self.scene.view_targets[name] = (float(pose.x), float(pose.y))
         self.topbar.set_bookmarks(self._bookmark_names())
         return True
 
@@ -365,12 +355,12 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.live.history is None:
             self.status.setText(tr(self.lang, "history_none"))
             return
-        from twin.telemetry.live import state_at
+        from twin.usecases.session import replay_at
 
         at = float(self._live_clock()) - back_s
         self.replay_at = at
         hist = self.live.history
-        self._replay_job = self.ctx.pool.submit(state_at, self.scene, hist, at)
+        self._replay_job = self.ctx.pool.submit(replay_at, self.scene, hist, at)
         self._update_top()
 
     def _poll_replay(self) -> None:

@@ -366,22 +366,33 @@ class HistoryWriter:
         while True:
             item = self._q.get()
             if item is None:
+                self._q.task_done()
                 return
             rows, latest, meta = item
             self._drained.set()
+            taken = 1
             # merge whatever else is waiting into one transaction
             while True:
                 try:
                     nxt = self._q.get_nowait()
                 except queue.Empty:
                     break
+                taken += 1
                 if nxt is None:
                     self._write(rows, latest, meta)
+                    for _ in range(taken):
+                        self._q.task_done()
                     return
                 rows += nxt[0]
                 latest += nxt[1]
                 meta.update(nxt[2])
             self._write(rows, latest, meta)
+            for _ in range(taken):
+                self._q.task_done()
+
+    def drain(self) -> None:
+        """Wait until everything handed over so far is written (or failed)."""
+        self._q.join()
 
     def _write(self, rows: list[tuple[str, float, str]], latest: list[LatestState], meta: dict[str, Any]) -> None:
         try:

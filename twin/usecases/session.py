@@ -1,0 +1,131 @@
+"""A scene's live session: starting it, giving a new simulated one a past, and the state at a
+moment (now from a feed, or back in time from the recorded history)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from twin.core.errors import InputError
+from twin.scene.scene import Scene
+from twin.state.history import HistoryStore
+from twin.telemetry.feeds import MqttFeed, ReplayFeed, SimFeed
+from twin.telemetry.live import FEED_HELP, Live, make_feed, make_simulator, open_live, scene_prefix
+from twin.telemetry.simulator import INCIDENT_EVERY_S
+
+
+def start_session(scene: Scene, feed: str, db: str | Path | None, seed: int = 1, speed: float = 1.0,
+                  start: float | None = None, incidents_every_s: float | None = INCIDENT_EVERY_S,
+                  backfill: bool = False, progress: Callable[[float], None] | None = None) -> Live:
+    """The event log, history, pipeline and feed of ``scene`` (not started: call
+    ``Live.start()``); a new simulated session gets the last 24 hours when ``backfill``."""
+    live = open_live(scene, db, make_feed(feed, scene, seed, speed, start, incidents_every_s))
+    if backfill:
+        try:
+            backfill_history(live, seed=seed, progress=progress)
+        except BaseException:
+            live.close()
+            raise
+    return live
+
+
+def statuses_at(scene: Scene, feed_spec: str, at: float | None = None, seed: int = 1,
+                incident_every_s: float | None = INCIDENT_EVERY_S, listen_s: float = 5.0) -> tuple[dict[str, str], float]:
+    """Every device's status at ``at`` (default now) for a still frame: the simulator or a
+    replay fast-forwarded in memory (nothing written), or a broker listened to for ``listen_s``."""
+    spec = feed_spec.strip()
+    if spec.startswith(("mqtt://", "mqtts://")):
+        if at is not None:
+            raise InputError("--at", "cannot be used with a live broker feed.", "Drop --at, or use sim or replay:.")
+        feed = MqttFeed(spec, scene_prefix(scene))
+        live = open_live(scene, ":memory:", feed)
+        live.start()
+        time.sleep(listen_s)
+        live.close()
+        return {i: st.status for i, st in live.pipeline.store.states.items()}, time.time()
+    if spec == "sim":
+        at = time.time() if at is None else at
+        warm = 3600.0  # the longest heartbeat: every device has reported by then
+        sim = make_simulator(scene, seed, 1.0, at - warm, incident_every_s)
+        live = open_live(scene, ":memory:", None, clock=lambda: at)
+        p = live.pipeline
+        p.submit(sim.snapshot(sim.start))
+        t = sim.start
+        while t < at:
+            nxt = min(at, t + 60.0)
+            p.submit(sim.messages(t, nxt))
+            p.process(nxt)
+            t = nxt
+    elif spec.startswith("replay:"):
+        replay = ReplayFeed(Path(spec[7:]).expanduser(), {d.id: d.kind for d in scene.devices})
+        at = replay.t_end if at is None else at
+        live = open_live(scene, ":memory:", None, clock=lambda: at)
+        live.pipeline.submit(replay.take_until(at))
+    else:
+        raise InputError("--feed", f"{spec!r} is not a feed.", f"Use {FEED_HELP}.")
+    live.pipeline.process(at)
+    out = {i: st.status for i, st in live.pipeline.store.states.items()}
+    live.events.close()
+    return out, at
+
+
+def replay_at(scene: Scene, history: HistoryStore, at: float) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Every device's status and readings at ``at`` from the recorded history (the shell's time
+    slider): the raw messages of the heartbeat window before ``at`` folded through a throw-away
+    pipeline, so statuses (offline included) are what they were then. Nothing is written."""
+    from twin.scene.catalogue import CATALOGUE
+    from twin.state.store import MISSED_HEARTBEATS, Message
+
+    longest = max((CATALOGUE[d.kind].heartbeat_s for d in scene.devices), default=60)
+    live = open_live(scene, ":memory:", None, keep_history=False, clock=lambda: at)
+    try:
+        p = live.pipeline
+        batch: list[Message] = []
+        for device_id, ts, readings in history.messages(at - MISSED_HEARTBEATS * longest - 1, at):
+            batch.append(Message(device_id, ts, readings))
+            if len(batch) >= 50_000:
+                p.submit(batch)
+                p.process(ts)
+                batch = []
+        p.submit(batch)
+        p.process(at)
+        with p.lock:
+            states = p.store.states
+            return ({i: st.status for i, st in states.items()},
+                    {i: dict(st.readings) for i, st in states.items() if st.readings})
+    finally:
+        live.events.close()
+
+
+BACKFILL_H = 24.0
+BACKFILL_STEP_S = 1200.0
+
+
+def backfill_history(live: Live, hours: float = BACKFILL_H, step_s: float = BACKFILL_STEP_S,
+             seed: int = 1, progress: Callable[[float], None] | None = None) -> int:
+    """Give a new simulated session a past: the simulator's readings every ``step_s`` over the
+    last ``hours`` (without demo incidents), through the pipeline into the history and the
+    event log, so charts, the time slider and today's consumption mean something from the
+    first minute. Only when the history is empty and the feed is the simulator; returns the
+    number of messages written."""
+    if live.history is None or not isinstance(live.feed, SimFeed) or live.history.meta("clock") is not None:
+        return 0
+    now = live.feed.sim.start
+    sim = make_simulator(live.scene, seed, 1.0, now - hours * 3600, None)
+    p = live.pipeline
+    n, t = 0, now - hours * 3600
+    steps = int(hours * 3600 // step_s)
+    for k in range(steps):
+        batch = sim.snapshot(t)
+        p.submit(batch)
+        p.process(t)
+        n += len(batch)
+        t += step_s
+        if progress is not None:
+            progress((k + 1) / steps)
+    p.flush_history(t)
+    if p.writer is not None:
+        p.writer.drain()  # the past is readable (time slider, charts) before the session starts
+    return n
