@@ -51,7 +51,13 @@ from twin.ingest.tags import (
 from twin.ingest.tags import (
     building_height as tag_height,
 )
-from twin.scene.catalogue import CAMERA_DEFAULTS, CATALOGUE, MAX_MOUNT_HEIGHT, resolve_kind
+from twin.scene.catalogue import (
+    CAMERA_DEFAULTS,
+    CATALOGUE,
+    MAX_MOUNT_HEIGHT,
+    resolve_kind,
+    spacing_m,
+)
 from twin.scene.entities import Building, Device, Mesh, Surface, Warning
 from twin.scene.scene import Scene
 from twin.scene.scenefile import IfcSpec, SceneSpec
@@ -665,11 +671,14 @@ class _Collector:
         main = [(ln, w) for ln, w, c in self.road_lines if c == "main"]
         blocked = shapely.union_all([shapely.from_wkb(b.footprint_wkb) for b in scene.buildings if b.footprint_wkb]) \
             if scene.buildings else None
-        for kind, spacing, side in (("trash_bin", 100.0, 1.0), ("env_monitor", 250.0, -1.0)):
+        # spacings are the catalogue's deployment rules; an existing device within half a spacing
+        # (poles: within their minimum spacing less 10 m) already serves its stretch
+        pole_keep = CATALOGUE["pole"].rule_params["spacing_min_m"] - 10.0
+        for kind, keep, side in (("trash_bin", None, 1.0), ("env_monitor", None, -1.0), ("pole", pole_keep, 1.0)):
             pts = np.array([[d.x, d.y] for d in scene.devices if d.kind == kind]).reshape(-1, 2)
-            placements += fill.along_roads(main, kind, spacing, pts, spacing / 2, blocked, self.area, side)
-        poles = np.array([[d.x, d.y] for d in scene.devices if d.kind == "pole"]).reshape(-1, 2)
-        placements += fill.along_roads(main, "pole", fill.POLE_SPACING, poles, 20.0, blocked, self.area, 1.0)
+            spacing = spacing_m(kind)
+            placements += fill.along_roads(main, kind, spacing, pts, spacing / 2 if keep is None else keep, blocked,
+                                           self.area, side)
         if not placements:
             return
         counters: dict[str, int] = {}

@@ -19,7 +19,6 @@ from shapely import STRtree
 from twin.scene.catalogue import CATALOGUE
 
 SPACE_W, SPACE_L, AISLE = 2.5, 5.3, 6.0
-POLE_SPACING = 40.0
 
 
 @dataclass

@@ -10,6 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 STATUSES = ("online", "offline", "fault", "alarm", "unknown")
+"""A device's status (``twin.state.store`` derives it; its precedence is defined there)."""
+UP_STATUSES = frozenset({"online", "fault", "alarm"})
+"""Statuses of a device that reports (an alarming or faulty device is up)."""
+ONLINE_RATE_TARGET = 0.95
+"""The share of reporting devices that should be up; the wall shows a lower rate as a warning."""
+
+
+def online_rate_ok(up: int, reporting: int) -> bool:
+    """Whether ``up`` of ``reporting`` devices meets :data:`ONLINE_RATE_TARGET` (none
+    reporting is not ok: nothing is known)."""
+    return reporting > 0 and up / reporting >= ONLINE_RATE_TARGET
+
+
+def spacing_m(kind: str) -> float:
+    """The deployment spacing of ``kind`` along roads, from its rule parameters: ``spacing_m``,
+    or the middle of ``spacing_min_m`` - ``spacing_max_m``."""
+    p = CATALOGUE[kind].rule_params
+    if "spacing_m" in p:
+        return float(p["spacing_m"])
+    return (float(p["spacing_min_m"]) + float(p["spacing_max_m"])) / 2
 
 
 @dataclass(frozen=True)

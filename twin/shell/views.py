@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from twin.core.i18n import pick
 from twin.render.status import STATUS_STYLE
 from twin.render.style import rgb
-from twin.scene.catalogue import CATALOGUE
+from twin.scene.catalogue import CATALOGUE, UP_STATUSES, online_rate_ok
 from twin.scene.entities import Device
 from twin.scene.scene import Scene
 from twin.shell import theme
@@ -171,8 +171,8 @@ class OverviewPanel(ViewPanel):
         devs = ctx.scene.devices
         tally = Counter(ctx.statuses.get(d.id, "unknown") for d in devs)
         reporting = len(devs) - tally.get("unknown", 0)
-        up = tally.get("online", 0) + tally.get("alarm", 0) + tally.get("fault", 0)
-        self.c_online.set(pct(up, reporting), theme.STATUS["ok"] if reporting and up / reporting > 0.95
+        up = sum(tally.get(s, 0) for s in UP_STATUSES)
+        self.c_online.set(pct(up, reporting), theme.STATUS["ok"] if online_rate_ok(up, reporting)
                           else theme.STATUS["warning"])
         n_open = len(ctx.events.events(open_only=True))
         self.c_open.set(str(n_open), theme.STATUS["alarm"] if n_open else theme.STATUS["ok"])
@@ -299,9 +299,9 @@ class SecurityPanel(ViewPanel):
         self.b_all.setText(tr(L, "frusta_all") if self.b_all.isChecked() else tr(L, "frusta_alarm"))
         cams = ctx.scene.devices_of("camera")
         st = ctx.statuses
-        up = sum(1 for c in cams if st.get(c.id) in ("online", "alarm", "fault"))
+        up = sum(1 for c in cams if st.get(c.id) in UP_STATUSES)
         known = sum(1 for c in cams if st.get(c.id, "unknown") != "unknown")
-        self.c_cam.set(pct(up, known), theme.STATUS["ok"] if known and up / known >= 0.95 else theme.STATUS["warning"])
+        self.c_cam.set(pct(up, known), theme.STATUS["ok"] if online_rate_ok(up, known) else theme.STATUS["warning"])
         self.linkage = self.compute_linkage()
         link = self.linkage
         shown: list[Device] = []
@@ -421,7 +421,7 @@ class ParkingPanel(ViewPanel):
         self.c_occ.set(f"{s.occupancy_pct:.0f} %" if s.occupancy_pct is not None else "–")
         self.c_free.set(f"{s.free}", theme.STATUS["ok"] if s.free else theme.STATUS["alarm"])
         self.c_util.set(f"{100 * s.utilisation:.0f} %" if s.utilisation is not None else "–")
-        ok = s.charger_ratio is not None and s.charger_ratio >= 0.5
+        ok = s.charger_ratio is not None and s.charger_ratio >= CATALOGUE["charger"].rule_params["ratio_min"]
         self.c_ratio.set(f"{100 * s.charger_ratio:.0f} %" if s.charger_ratio is not None else "–",
                          theme.STATUS["ok"] if ok else theme.STATUS["warning"])
         rows = []

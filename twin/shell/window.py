@@ -15,6 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from twin.analysis.environment import QUANTITIES, band
 from twin.core.errors import InputError
 from twin.render.camera import pose_of
+from twin.scene.catalogue import UP_STATUSES, online_rate_ok
 from twin.scene.tour import CameraPose
 from twin.shell import settings as store
 from twin.shell import theme
@@ -201,8 +202,8 @@ class MainWindow(QtWidgets.QMainWindow):
         devs = self.scene.devices
         known = [ctx.statuses.get(d.id, "unknown") for d in devs]
         reporting = sum(1 for s in known if s != "unknown")
-        up = sum(1 for s in known if s in ("online", "alarm", "fault"))
-        self.topbar.online.set(f"{up:,} / {len(devs):,}", theme.STATUS["ok"] if reporting and up / reporting >= 0.95
+        up = sum(1 for s in known if s in UP_STATUSES)
+        self.topbar.online.set(f"{up:,} / {len(devs):,}", theme.STATUS["ok"] if online_rate_ok(up, reporting)
                                else theme.STATUS["warning"])
         n = self.alarms.open_count()
         self.topbar.alarms.set(str(n), theme.STATUS["alarm"] if n else theme.STATUS["ok"])

@@ -55,7 +55,8 @@ SCHEMA_VERSION = 2
 """Version of the database layout written by this module."""
 
 SEVERITIES = ("critical", "major", "minor", "info")
-STATUSES = ("raised", "acknowledged", "dispatched", "closed")
+LIFECYCLE = ("raised", "acknowledged", "dispatched", "closed")
+"""An event's statuses, in order (not a device's status: see ``twin.scene.catalogue.STATUSES``)."""
 
 _TIME_FIELDS = ("raised_at", "cleared_at", "acknowledged_at", "dispatched_at", "closed_at")
 _RAISE_KEYS = frozenset({"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at",
@@ -89,7 +90,7 @@ CREATE TABLE IF NOT EXISTS events (
     type TEXT NOT NULL,
     rule_id TEXT NOT NULL,
     severity TEXT NOT NULL CHECK (severity IN {SEVERITIES!r}),
-    status TEXT NOT NULL DEFAULT 'raised' CHECK (status IN {STATUSES!r}),
+    status TEXT NOT NULL DEFAULT 'raised' CHECK (status IN {LIFECYCLE!r}),
     raised_at REAL NOT NULL,
     cleared_at REAL,
     acknowledged_at REAL,

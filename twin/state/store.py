@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from twin.scene.catalogue import CATALOGUE
+from twin.scene.catalogue import CATALOGUE, STATUSES
 from twin.scene.entities import Device
 
-STATUSES = ("unknown", "offline", "alarm", "fault", "online")
+PRECEDENCE = ("unknown", "offline", "alarm", "fault", "online")
+"""The device statuses of the catalogue, strongest first (``derive_status`` applies them in this order)."""
+assert set(PRECEDENCE) == set(STATUSES)
 MISSED_HEARTBEATS = 3
 
 
@@ -95,7 +97,7 @@ class StateStore:
         return changed
 
     def counts(self) -> dict[str, int]:
-        out = dict.fromkeys(STATUSES, 0)
+        out = dict.fromkeys(PRECEDENCE, 0)
         for st in self.states.values():
             out[st.status] += 1
         return out
