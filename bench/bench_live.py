@@ -93,7 +93,9 @@ def bench_ingest(scene, templates, vis, colours) -> None:
     for topic, payload in stream[:m]:
         msg = q.parser.parse(topic, payload)
         changed = q.store.apply([msg], now)
-        for c in q.engine.evaluate(changed, now):
+        found = q.engine.evaluate(changed, now)
+        q.store.apply_changes(found, now)
+        for c in found:
             if c.raised:
                 q.events.raise_event(c.device_id, c.kind, c.rule.id, c.rule.id, c.rule.severity, at=c.at)
             else:
@@ -105,7 +107,7 @@ def bench_ingest(scene, templates, vis, colours) -> None:
     for topic, payload in stream[:m]:
         msg = r.parser.parse(topic, payload)
         changed = r.store.apply([msg], now)
-        r.engine.evaluate(changed, now)
+        changed |= r.store.apply_changes(r.engine.evaluate(changed, now), now)
         for d in changed:
             colours.update({d: r.store.states[d].status}, vis)
     naive_restyle = m / (time.perf_counter() - t1)
@@ -167,7 +169,7 @@ class Naive:
                 return
             now = time.time()
             changed = self.p.store.apply([m], now)
-            self.p.engine.evaluate(changed, now)
+            changed |= self.p.store.apply_changes(self.p.engine.evaluate(changed, now), now)
             for d in changed:
                 self.colours.update({d: self.p.store.get(d).status}, self.vis)
             self.latencies.append(time.time() - m.ts)

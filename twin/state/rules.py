@@ -47,6 +47,11 @@ class Rule:
     requires: str | None = None
     fault: bool = False
 
+    @property
+    def makes_fault(self) -> bool:
+        """Whether an active condition makes its device ``fault`` (else ``alarm``)."""
+        return self.fault or self.severity == "minor"
+
     def holds(self, st: DeviceState, active: bool, fire: bool, hour: int) -> bool:
         """Whether the condition holds for ``st``; ``active`` tells whether it held before
         (then it ends only past ``clear``)."""
@@ -121,7 +126,9 @@ class Change:
 
 class RuleEngine:
     """Evaluates rules on the devices that changed; keeps one active condition per
-    (device, rule): what is active is raised once and cleared once."""
+    (device, rule): what is active is raised once and cleared once. It reads the store's
+    states and returns transitions; the store applies them (``StateStore.apply_changes``) and
+    owns the statuses."""
 
     def __init__(self, rules: list[Rule], store: StateStore, active: Iterable[tuple[str, str]] = (),
                  local_hour: Callable[[float], int] | None = None) -> None:
@@ -133,8 +140,10 @@ class RuleEngine:
                 self.by_kind.setdefault(k, []).append(r)
         self.active: set[tuple[str, str]] = {a for a in active if a[1] in self.rules and a[0] in store}
         self.local_hour = local_hour or (lambda ts: time.localtime(ts).tm_hour)
-        for device_id, rule_id in self.active:
-            self._mark(device_id, self.rules[rule_id], True)
+
+    def held(self) -> list[Change]:
+        """The active conditions as raises (what a restarted store must hold again)."""
+        return [Change(d, self.store.states[d].kind, self.rules[r], True, 0.0, None) for d, r in sorted(self.active)]
 
     @property
     def fire(self) -> bool:
@@ -147,8 +156,6 @@ class RuleEngine:
         if self.fire != fire_before:  # the fire context changed: fire doors everywhere matter
             doors = [d for d, st in self.store.states.items() if any(r.requires for r in self.by_kind.get(st.kind, []))]
             changes += self._evaluate(doors, now)
-        if changes:
-            self.store.refresh_status({c.device_id for c in changes}, now)
         return changes
 
     def _evaluate(self, ids: Iterable[str], now: float) -> list[Change]:
@@ -166,7 +173,6 @@ class RuleEngine:
                 if now_holds == was:
                     continue
                 (self.active.add if now_holds else self.active.discard)(key)
-                self._mark(device_id, rule, now_holds)
                 # the time of the reading that started or ended the condition (device time),
                 # else now (status rules, day / night and fire context changes)
                 at = st.reading_ts.get(rule.reading, now) if rule.reading else now
@@ -174,8 +180,3 @@ class RuleEngine:
                 changes.append(Change(device_id, st.kind, rule, now_holds, at,
                                       st.readings.get(rule.reading) if rule.reading else st.status))
         return changes
-
-    def _mark(self, device_id: str, rule: Rule, on: bool) -> None:
-        st = self.store.states[device_id]
-        target = st.faults if rule.fault or rule.severity == "minor" else st.alarms
-        (target.add if on else target.discard)(rule.id)

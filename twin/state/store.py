@@ -9,8 +9,9 @@ those (one array write per kind).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from twin.scene.catalogue import CATALOGUE, STATUSES
 from twin.scene.entities import Device
@@ -31,7 +32,7 @@ class DeviceState:
     readings: dict[str, Any] = field(default_factory=dict)
     reading_ts: dict[str, float] = field(default_factory=dict)
     alarms: set[str] = field(default_factory=set)
-    """Rule ids of this device's active alarm conditions (set by the rules engine)."""
+    """Rule ids of this device's active alarm conditions (see ``StateStore.apply_changes``)."""
     faults: set[str] = field(default_factory=set)
 
     def derive_status(self, now: float) -> str:
@@ -53,6 +54,24 @@ class Message:
     device_id: str
     ts: float
     readings: dict[str, Any]
+
+
+class _RuleLike(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def makes_fault(self) -> bool: ...
+
+
+class Transition(Protocol):
+    """A condition that started or ended (``twin.state.rules.Change``)."""
+
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def rule(self) -> _RuleLike: ...
+    @property
+    def raised(self) -> bool: ...
 
 
 class StateStore:
@@ -95,6 +114,20 @@ class StateStore:
                 st.status = status
                 changed.add(device_id)
         return changed
+
+    def apply_changes(self, changes: Iterable[Transition], now: float | None) -> set[str]:
+        """Hold or drop the conditions the rules engine found started or ended, and re-derive
+        those devices' statuses (not when ``now`` is None: at a restart, before the first
+        batch derives everyone's); returns the devices whose status changed."""
+        ids = set()
+        for c in changes:
+            st = self.states.get(c.device_id)
+            if st is None:
+                continue
+            target = st.faults if c.rule.makes_fault else st.alarms
+            (target.add if c.raised else target.discard)(c.rule.id)
+            ids.add(c.device_id)
+        return self.refresh_status(ids, now) if ids and now is not None else set()
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(PRECEDENCE, 0)

@@ -121,6 +121,7 @@ class Pipeline:
         self.history = history
         self._resume(history, events)
         self.engine = RuleEngine(rules, self.store, events.active_conditions(), local_hour)
+        self.store.apply_changes(self.engine.held(), None)
         self.writer = HistoryWriter(history) if history is not None else None
         self.history_error: str | None = None
         """Why there is no history (set by whoever opened the pipeline without one)."""
@@ -242,7 +243,9 @@ class Pipeline:
                 changed |= self.store.refresh_status(None, now)
                 self._last_offline = now
             if changed:
-                changes += self.engine.evaluate(changed, now)
+                found = self.engine.evaluate(changed, now)
+                changed |= self.store.apply_changes(found, now)
+                changes += found
             changed |= {c.device_id for c in changes}
             states = {c.device_id: self._snapshot(c.device_id) for c in changes}
         result = TickResult(now, changed, messages=msgs)
@@ -283,7 +286,9 @@ class Pipeline:
                 continue
             if m.device_id in dirty and not changes_nothing(st, m):
                 changed |= store.refresh_status({m.device_id}, now)
-                changes += engine.evaluate((m.device_id,), now)
+                found = engine.evaluate((m.device_id,), now)
+                changed |= store.apply_changes(found, now)
+                changes += found
                 dirty.discard(m.device_id)
             if apply_message(st, m):
                 dirty.add(m.device_id)
