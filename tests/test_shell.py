@@ -21,9 +21,10 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from twin.render import style  # noqa: E402
+from twin.scene.views import VIEWS  # noqa: E402
 from twin.shell import theme  # noqa: E402
 from twin.shell.loader import LoadRequest, load  # noqa: E402
-from twin.shell.texts import TEXTS, VIEWS  # noqa: E402
+from twin.shell.texts import TEXTS  # noqa: E402
 from twin.shell.window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui

@@ -18,13 +18,14 @@ from twin.render.fonts import cjk_font
 from twin.render.offscreen import compose
 from twin.scene.scene import Scene
 from twin.scene.scenefile import TourSpec
-from twin.scene.tour import VIEW_TITLES, Tour, resolve_tour
+from twin.scene.tour import Tour, resolve_tour
+from twin.scene.views import REGISTRY
 
 Progress = Callable[[str, float], None]
 
 
 def view_caption(view: str, lang: str) -> str:
-    en, zh = VIEW_TITLES.get(view, (view, view))
+    en, zh = (REGISTRY[view].title_en, REGISTRY[view].title_zh) if view in REGISTRY else (view, view)
     return zh if lang == "zh" else en
 
 

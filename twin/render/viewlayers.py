@@ -13,16 +13,7 @@ import vtk
 
 from twin.render import style
 from twin.render.scenevis import SceneVisual
-
-VIEW_KINDS: dict[str, frozenset[str] | None] = {
-    "overview": None,
-    "security": frozenset({"camera", "fence_segment", "patrol_checkpoint", "fire_door", "smoke_detector",
-                           "fire_alarm", "hydrant", "electrical_fire_monitor", "gate", "barrier", "thermometer"}),
-    "parking": frozenset({"parking_space", "charger", "barrier", "info_display"}),
-    "environment": frozenset({"env_monitor", "pole", "manhole", "trash_bin", "irrigation", "water_tank_monitor"}),
-    "energy": frozenset({"meter", "light", "pole", "charger", "electrical_fire_monitor"}),
-}
-"""Device kinds each view shows (None: all)."""
+from twin.scene.views import REGISTRY
 
 HIGHLIGHT = "#00e5ff"
 
@@ -55,7 +46,7 @@ class ViewLayers:
     def set_view(self, view: str) -> None:
         """Show the kinds of ``view``; hide its own layers' leftovers from the previous one."""
         self.view = view
-        shown = VIEW_KINDS.get(view)
+        shown = REGISTRY[view].kinds if view in REGISTRY else None
         for kind in self.kinds:
             self.vis.set_kind_visible(kind, shown is None or kind in shown)
         if view != "security":
@@ -71,7 +62,7 @@ class ViewLayers:
             self.hide_labels()
 
     def visible_kinds(self) -> set[str]:
-        shown = VIEW_KINDS.get(self.view)
+        shown = REGISTRY[self.view].kinds if self.view in REGISTRY else None
         return set(self.kinds) if shown is None else self.kinds & shown
 
     # -- camera frusta ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 import tomli_w
 
 from twin.core.errors import InputError
+from twin.scene.views import VIEWS
 
 
 @dataclass
@@ -89,8 +90,6 @@ class ViewSpec:
     """Degrees below horizontal."""
 
 
-VIEWS = ("overview", "security", "parking", "environment", "energy")
-"""The situational views a tour keyframe can show (which themed layers are on)."""
 
 
 @dataclass

@@ -14,16 +14,8 @@ from dataclasses import dataclass, replace
 
 from twin.core.errors import InputError
 from twin.scene.scene import Scene
-from twin.scene.scenefile import VIEWS, KeyframeSpec, SceneSpec, TourSpec
-
-VIEW_TITLES: dict[str, tuple[str, str]] = {
-    "overview": ("Overview", "总览"),
-    "security": ("Security", "安防"),
-    "parking": ("Parking", "停车"),
-    "environment": ("Environment", "环境"),
-    "energy": ("Energy", "能源"),
-}
-"""Situational view -> (English, Chinese) caption."""
+from twin.scene.scenefile import KeyframeSpec, SceneSpec, TourSpec
+from twin.scene.views import VIEWS
 
 DEFAULT_TOUR = "default"
 

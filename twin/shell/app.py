@@ -13,10 +13,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from twin.core.errors import InputError
 from twin.core.i18n import default_lang
+from twin.scene.views import VIEWS
 from twin.shell import settings as store
 from twin.shell import theme
 from twin.shell.loader import Loaded, LoadingScreen, LoadRequest
-from twin.shell.texts import VIEWS
 
 
 def auto_font_scale(screen: QtGui.QScreen | None) -> float:

@@ -12,8 +12,8 @@ from PySide6 import QtCore, QtWidgets
 from twin.analysis.environment import QUANTITIES
 from twin.scene.catalogue import CATALOGUE
 from twin.shell import theme
+from twin.shell.panels.base import Context, kind_name
 from twin.shell.texts import tr
-from twin.shell.views import Context, kind_name
 from twin.shell.widgets import ColourList, LineChart, section
 from twin.telemetry.live import format_local
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from twin.core.errors import InputError
 from twin.core.i18n import LANGS
 from twin.core.paths import DEMO_SCENE
-from twin.shell.texts import VIEWS
+from twin.scene.views import VIEWS
 
 
 class _Parser(argparse.ArgumentParser):

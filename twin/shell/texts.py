@@ -3,17 +3,12 @@ missing here is a bug the tests catch (every key has both languages)."""
 
 from __future__ import annotations
 
-from twin.scene.scenefile import VIEWS
+from twin.scene.views import REGISTRY
 
-__all__ = ["TEXTS", "VIEWS", "tr"]
+__all__ = ["TEXTS", "tr"]
 
 TEXTS: dict[str, tuple[str, str]] = {
-    # views
-    "overview": ("Overview", "综合态势"),
-    "security": ("Security", "安防"),
-    "parking": ("Parking", "停车"),
-    "environment": ("Environment", "环境"),
-    "energy": ("Energy", "能源"),
+    # views: their titles come from the registry (twin.scene.views), below
     # top bar
     "air": ("Air", "空气"),
     "online": ("Online", "在线"),
@@ -152,6 +147,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tour": ("Tour", "巡游"),
     "legend": ("Legend", "图例"),
 }
+
+
+TEXTS.update({v.name: (v.title_en, v.title_zh) for v in REGISTRY.values()})
 
 
 def tr(lang: str, key: str, **fmt: object) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
+from twin.scene.views import VIEWS
 from twin.shell import theme
-from twin.shell.texts import VIEWS, tr
+from twin.shell.texts import tr
 
 
 class Figure(QtWidgets.QWidget):

@@ -17,17 +17,19 @@ from twin.core.errors import InputError
 from twin.render.camera import pose_of
 from twin.scene.catalogue import UP_STATUSES, online_rate_ok
 from twin.scene.tour import CameraPose
+from twin.scene.views import VIEWS
 from twin.shell import settings as store
 from twin.shell import theme
 from twin.shell.alarms import AlarmPanel
 from twin.shell.bridge import LiveBridge
 from twin.shell.inspector import Inspector
 from twin.shell.loader import Loaded
-from twin.shell.texts import VIEWS, tr
+from twin.shell.panels import PANELS
+from twin.shell.panels.base import FIRE_KINDS, Context, ViewPanel
+from twin.shell.texts import tr
 from twin.shell.timeline import TimeBar
 from twin.shell.topbar import TopBar
 from twin.shell.viewport import SceneView
-from twin.shell.views import FIRE_KINDS, PANELS, Context, ViewPanel
 from twin.telemetry.live import format_local, scene_tz
 
 log = logging.getLogger(__name__)
