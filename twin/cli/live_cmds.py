@@ -52,8 +52,8 @@ def _sim_args(p: argparse.ArgumentParser) -> None:
 # -- run ---------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
-        raise InputError("twin run", "opens no window yet without --headless.",
-                         "Add --headless, or start the desktop app with `python app.py`.")
+        raise InputError("twin run", "is the headless ingest service: add --headless.",
+                         "For the window, use `twin view SCENE` (or `python app.py`).")
     if args.duration is not None and not args.duration > 0:
         raise InputError("--duration", f"{args.duration} must be above 0 seconds.")
     _logging()

@@ -50,11 +50,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     a = p.parse_args(argv)
     if not Path(a.scene).exists():
         raise InputError(a.scene, "no such scene file.", "Check the path, or give none for the demo.")
-    feed = a.feed.strip()
-    if not (feed == "sim" or feed.startswith(("mqtt://", "mqtts://")) or feed.startswith("replay:")):
-        raise InputError("--feed", f"{feed!r} is not a feed.", "Use sim, mqtt://HOST[:PORT], mqtts://... or replay:FILE.")
-    if feed.startswith("replay:") and not Path(feed[7:]).expanduser().is_file():
-        raise InputError(feed[7:], "no such replay file.", "Export one with `twin history --export FILE`.")
+    from twin.telemetry.live import parse_feed
+
+    parse_feed(a.feed)  # a bad feed is one line, before any window
     if a.font_scale is not None and not 0.5 <= a.font_scale <= 4:
         raise InputError("--font-scale", f"{a.font_scale} is outside 0.5-4.", "Use e.g. 1.5 for a 4K wall.")
     if a.exit_after is not None and not a.exit_after > 0:

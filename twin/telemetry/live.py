@@ -71,16 +71,30 @@ def make_simulator(scene: Scene, seed: int = 1, speed: float = 1.0, start: float
                      time.time() if start is None else start, speed, incident_every_s)
 
 
-def make_feed(spec: str, scene: Scene, seed: int = 1, speed: float = 1.0, start: float | None = None,
-              incident_every_s: float | None = INCIDENT_EVERY_S) -> Feed:
+def parse_feed(spec: str) -> tuple[str, str]:
+    """What a ``--feed`` value names: ``("sim", "")``, ``("mqtt", URL)`` or ``("replay", FILE)``.
+    Raises InputError for anything else and for a replay file that does not exist."""
     spec = spec.strip()
     if spec == "sim":
-        return SimFeed(make_simulator(scene, seed, speed, start, incident_every_s))
+        return "sim", ""
     if spec.startswith(("mqtt://", "mqtts://")):
-        return MqttFeed(spec, scene_prefix(scene))
+        return "mqtt", spec
     if spec.startswith("replay:"):
-        return ReplayFeed(Path(spec[7:]).expanduser(), {d.id: d.kind for d in scene.devices}, speed)
+        path = Path(spec[7:]).expanduser()
+        if not path.is_file():
+            raise InputError(path, "no such replay file.", "Export one with `twin history SCENE --export FILE.csv`.")
+        return "replay", str(path)
     raise InputError("--feed", f"{spec!r} is not a feed.", f"Use {FEED_HELP}.")
+
+
+def make_feed(spec: str, scene: Scene, seed: int = 1, speed: float = 1.0, start: float | None = None,
+              incident_every_s: float | None = INCIDENT_EVERY_S) -> Feed:
+    kind, where = parse_feed(spec)
+    if kind == "sim":
+        return SimFeed(make_simulator(scene, seed, speed, start, incident_every_s))
+    if kind == "mqtt":
+        return MqttFeed(where, scene_prefix(scene))
+    return ReplayFeed(Path(where), {d.id: d.kind for d in scene.devices}, speed)
 
 
 @dataclass

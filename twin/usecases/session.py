@@ -12,7 +12,7 @@ from twin.core.errors import InputError
 from twin.scene.scene import Scene
 from twin.state.history import HistoryStore
 from twin.telemetry.feeds import MqttFeed, ReplayFeed, SimFeed
-from twin.telemetry.live import FEED_HELP, Live, make_feed, make_simulator, open_live, scene_prefix
+from twin.telemetry.live import Live, make_feed, make_simulator, open_live, parse_feed, scene_prefix
 from twin.telemetry.simulator import INCIDENT_EVERY_S
 
 
@@ -35,17 +35,17 @@ def statuses_at(scene: Scene, feed_spec: str, at: float | None = None, seed: int
                 incident_every_s: float | None = INCIDENT_EVERY_S, listen_s: float = 5.0) -> tuple[dict[str, str], float]:
     """Every device's status at ``at`` (default now) for a still frame: the simulator or a
     replay fast-forwarded in memory (nothing written), or a broker listened to for ``listen_s``."""
-    spec = feed_spec.strip()
-    if spec.startswith(("mqtt://", "mqtts://")):
+    kind, where = parse_feed(feed_spec)
+    if kind == "mqtt":
         if at is not None:
             raise InputError("--at", "cannot be used with a live broker feed.", "Drop --at, or use sim or replay:.")
-        feed = MqttFeed(spec, scene_prefix(scene))
+        feed = MqttFeed(where, scene_prefix(scene))
         live = open_live(scene, ":memory:", feed)
         live.start()
         time.sleep(listen_s)
         live.close()
         return {i: st.status for i, st in live.pipeline.store.states.items()}, time.time()
-    if spec == "sim":
+    if kind == "sim":
         at = time.time() if at is None else at
         warm = 3600.0  # the longest heartbeat: every device has reported by then
         sim = make_simulator(scene, seed, 1.0, at - warm, incident_every_s)
@@ -58,13 +58,11 @@ def statuses_at(scene: Scene, feed_spec: str, at: float | None = None, seed: int
             p.submit(sim.messages(t, nxt))
             p.process(nxt)
             t = nxt
-    elif spec.startswith("replay:"):
-        replay = ReplayFeed(Path(spec[7:]).expanduser(), {d.id: d.kind for d in scene.devices})
+    else:
+        replay = ReplayFeed(Path(where), {d.id: d.kind for d in scene.devices})
         at = replay.t_end if at is None else at
         live = open_live(scene, ":memory:", None, clock=lambda: at)
         live.pipeline.submit(replay.take_until(at))
-    else:
-        raise InputError("--feed", f"{spec!r} is not a feed.", f"Use {FEED_HELP}.")
     live.pipeline.process(at)
     out = {i: st.status for i, st in live.pipeline.store.states.items()}
     live.events.close()
