@@ -21,6 +21,7 @@ class InputError(Exception):
 
     @property
     def message(self) -> str:
+        """The one line a user reads: what, what is wrong, what to do."""
         text = f"{self.what}: {self.problem}"
         if self.fix:
             text += f" {self.fix}"

@@ -22,4 +22,5 @@ def default_lang() -> str:
 
 
 def pick(lang: str, en: str, zh: str) -> str:
+    """``zh`` for a Chinese ``lang``, else ``en``."""
     return zh if lang == "zh" else en

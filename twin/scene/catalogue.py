@@ -34,6 +34,7 @@ def spacing_m(kind: str) -> float:
 
 @dataclass(frozen=True)
 class Reading:
+    """One reading a device kind reports: name, unit, type and its physically possible range."""
     name: str
     unit: str
     type: str = "float"  # float / int / bool / enum
@@ -45,6 +46,7 @@ class Reading:
 
 @dataclass(frozen=True)
 class DeviceKind:
+    """A device kind of the catalogue: names, model, mounting, readings, heartbeat, deployment rule."""
     kind: str
     name_en: str
     name_zh: str
@@ -65,6 +67,7 @@ class DeviceKind:
     """Where the model's origin goes: ``ground`` (its foot) or ``mount`` (at mount height)."""
 
     def display_name(self, lang: str = "en") -> str:
+        """The kind's name in ``lang`` (Chinese for ``zh*``)."""
         return self.name_zh if lang.startswith("zh") else self.name_en
 
 

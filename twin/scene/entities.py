@@ -87,6 +87,7 @@ class Mesh:
 
     @classmethod
     def empty(cls) -> Mesh:
+        """A mesh with no points and no faces."""
         return cls(np.zeros((0, 3)), np.zeros((0, 3), dtype=np.int64), np.zeros(0, dtype=np.int64))
 
     @classmethod
@@ -102,6 +103,7 @@ class Mesh:
 
     @property
     def n_faces(self) -> int:
+        """Number of triangles."""
         return len(self.faces)
 
     def without(self, drop: set[int], n_entities: int) -> Mesh:
@@ -117,6 +119,7 @@ class Mesh:
 
 @dataclass
 class Building:
+    """A building: footprint, height and where it came from (GIS, CityJSON or IFC)."""
     id: str
     name: str
     height: float
@@ -133,6 +136,7 @@ class Building:
 
 @dataclass
 class Surface:
+    """A ground surface (road, green, water, parking lot...) drawn flat on the terrain."""
     id: str
     kind: str  # one of SURFACE_KINDS
     name: str
@@ -172,6 +176,7 @@ class Space:
 
 @dataclass
 class Device:
+    """A device placed in the scene: its kind, position in local metres and lon / lat, mounting."""
     id: str
     kind: str
     name: str
@@ -194,6 +199,7 @@ class Device:
     props: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
+        """The device as JSON-ready values (``twin devices --json``)."""
         d: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
@@ -236,6 +242,7 @@ class Warning:  # noqa: A001 - a scene warning, shadowing the builtin only in th
     features: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
+        """The warning as JSON-ready values (``twin info --json``)."""
         d: dict[str, Any] = {"source": self.source, "feature": self.feature, "reason": self.reason,
                              "action": self.action, "not_drawn": self.not_drawn}
         if self.features:

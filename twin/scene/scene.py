@@ -65,12 +65,15 @@ class Scene:
         return dict(sorted(c.items()))
 
     def synthetic_counts(self) -> dict[str, int]:
+        """Devices laid out by ``--fill-devices``, per kind."""
         return dict(sorted(Counter(d.kind for d in self.devices if d.synthetic).items()))
 
     def devices_of(self, kind: str | None = None) -> list[Device]:
+        """The devices of ``kind`` (all devices when None)."""
         return [d for d in self.devices if kind is None or d.kind == kind]
 
     def device(self, device_id: str) -> Device | None:
+        """The device with this id, or None."""
         for d in self.devices:
             if d.id == device_id:
                 return d

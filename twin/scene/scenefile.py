@@ -59,11 +59,13 @@ class IfcSpec:
 
     @property
     def placed(self) -> bool:
+        """Whether the model is placed by hand (lon / lat given)."""
         return self.lon is not None and self.lat is not None
 
 
 @dataclass
 class ClipSpec:
+    """The area a scene is clipped to: a lon / lat box or a polygon file."""
     bbox: tuple[float, float, float, float] | None = None
     """W, S, E, N in degrees (WGS84)."""
     polygon: list[tuple[float, float]] | None = None
@@ -73,6 +75,7 @@ class ClipSpec:
 
     @property
     def active(self) -> bool:
+        """Whether any clip is set."""
         return bool(self.bbox or self.polygon or self.polygon_file)
 
 
@@ -125,14 +128,17 @@ class TourSpec:
     keyframes: list[KeyframeSpec] = field(default_factory=list)
 
     def hold_of(self, k: KeyframeSpec) -> float:
+        """Seconds the tour holds keyframe ``k`` (its own or the tour's)."""
         return self.hold if k.hold is None else k.hold
 
     def travel_of(self, k: KeyframeSpec) -> float:
+        """Seconds the tour takes to reach keyframe ``k`` (its own or the tour's)."""
         return self.travel if k.travel is None else k.travel
 
 
 @dataclass
 class SceneSpec:
+    """A scene file's contents: name, frame, sources, devices, IFC models, clip, views, tours."""
     name: str
     path: Path | None = None
     crs: str | None = None
@@ -154,6 +160,7 @@ class SceneSpec:
 
     @property
     def base_dir(self) -> Path:
+        """The folder relative paths of the scene file are resolved from."""
         return self.path.parent if self.path else Path.cwd()
 
 
@@ -192,6 +199,7 @@ def load_scene_spec(path: str | Path) -> SceneSpec:
 
 
 def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
+    """A SceneSpec from parsed TOML (``path``: the file, for relative paths and messages); InputError when wrong."""
     where = str(path) if path else "scene"
     base = path.parent if path else Path.cwd()
 
@@ -359,6 +367,7 @@ def tour_to_dict(tour: TourSpec) -> dict[str, Any]:
 
 
 def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
+    """The TOML tables of ``spec``, paths relative to ``relative_to``."""
     def rel(p: Path) -> str:
         try:
             return Path(_relpath(p.resolve(), relative_to.resolve())).as_posix()
@@ -412,6 +421,7 @@ def _relpath(p: Path, base: Path) -> str:
 
 
 def save_scene_spec(spec: SceneSpec, path: str | Path) -> None:
+    """Write ``spec`` as a scene file at ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     header = "# Scene file of the community twin. Paths are relative to this file; see README.md.\n"

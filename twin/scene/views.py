@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class View:
+    """One situational view: its name, titles, the device kinds it shows, what its panel reports."""
     name: str
     title_en: str
     title_zh: str
@@ -23,6 +24,7 @@ class View:
     """What the panel reports, for the README and the tour."""
 
     def title(self, lang: str) -> str:
+        """The view's title in ``lang`` (Chinese for ``zh*``)."""
         return self.title_zh if lang.startswith("zh") else self.title_en
 
 

@@ -98,6 +98,7 @@ def history_path(event_db: str | Path) -> Path:
 
 @dataclass(frozen=True)
 class LatestState:
+    """A device's last known state as the history keeps it."""
     device_id: str
     kind: str
     status: str
@@ -183,6 +184,7 @@ class HistoryStore:
         return None if row is None else float(row[0])
 
     def close(self) -> None:
+        """Close the file (everything written is committed)."""
         with self._lock:
             self._conn.close()
 
@@ -242,6 +244,7 @@ class HistoryStore:
 
     # -- reading -------------------------------------------------------------------------------
     def latest(self, device_id: str | None = None) -> list[LatestState]:
+        """The last state of every device (or of ``device_id``), by id."""
         sql = "SELECT device_id, kind, status, last_seen, readings, " + \
             ("reading_ts" if self._has_reading_ts else "NULL") + " FROM latest"
         params: tuple[str, ...] = ()
@@ -253,6 +256,7 @@ class HistoryStore:
                 for r in rows]
 
     def meta(self, key: str) -> Any:
+        """A value the pipeline recorded (``ingest``, ``clock``, ``feed``, ``health``), or None."""
         with self._lock:
             row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
@@ -355,6 +359,7 @@ class HistoryWriter:
 
     def put(self, rows: list[tuple[str, float, str]], latest: Iterable[LatestState],
             meta: dict[str, Any] | None = None) -> None:
+        """Hand a batch to the writer thread (waits when the disk falls far behind; see the class)."""
         if self._q.qsize() >= self._max:
             self._drained.clear()
             if not self._drained.wait(self._wait) and self._q.qsize() >= self._max:

@@ -33,6 +33,7 @@ DAY_START, DAY_END = 6, 22
 
 @dataclass(frozen=True)
 class Rule:
+    """An alarm rule (from ``rules.toml``): which kinds, which reading or status, threshold, clear, severity."""
     id: str
     kinds: tuple[str, ...]
     severity: str
@@ -147,6 +148,7 @@ class RuleEngine:
 
     @property
     def fire(self) -> bool:
+        """Whether a fire or smoke condition is active anywhere (fire doors then matter)."""
         return any(rule_id in FIRE_RULES for _, rule_id in self.active)
 
     def evaluate(self, ids: Iterable[str], now: float) -> list[Change]:

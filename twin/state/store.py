@@ -24,6 +24,7 @@ MISSED_HEARTBEATS = 3
 
 @dataclass
 class DeviceState:
+    """What the twin knows of one device: status, last seen, readings and their times, conditions."""
     device_id: str
     kind: str
     heartbeat_s: float
@@ -36,6 +37,7 @@ class DeviceState:
     faults: set[str] = field(default_factory=set)
 
     def derive_status(self, now: float) -> str:
+        """The status at ``now``, by precedence: unknown, offline, alarm, fault, online."""
         if self.last_seen is None:
             return "unknown"
         if now - self.last_seen > MISSED_HEARTBEATS * self.heartbeat_s:
@@ -67,11 +69,16 @@ class Transition(Protocol):
     """A condition that started or ended (``twin.state.rules.Change``)."""
 
     @property
-    def device_id(self) -> str: ...
+    def device_id(self) -> str:
+        """The device."""
+
     @property
-    def rule(self) -> _RuleLike: ...
+    def rule(self) -> _RuleLike:
+        """The rule whose condition started or ended."""
+
     @property
-    def raised(self) -> bool: ...
+    def raised(self) -> bool:
+        """True when it started, False when it ended."""
 
 
 class StateStore:
@@ -87,6 +94,7 @@ class StateStore:
         return device_id in self.states
 
     def get(self, device_id: str) -> DeviceState:
+        """The state of ``device_id`` (KeyError for an unknown id)."""
         return self.states[device_id]
 
     def apply(self, batch: list[Message], now: float) -> set[str]:
@@ -130,6 +138,7 @@ class StateStore:
         return self.refresh_status(ids, now) if ids and now is not None else set()
 
     def counts(self) -> dict[str, int]:
+        """Number of devices per status."""
         out = dict.fromkeys(PRECEDENCE, 0)
         for st in self.states.values():
             out[st.status] += 1
