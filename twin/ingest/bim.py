@@ -13,6 +13,7 @@ import shapely
 from twin.core.errors import InputError
 from twin.ingest import georef
 from twin.ingest.crs import FrameTransform
+from twin.ingest.devices import DeviceFeature
 from twin.ingest.ifcmodel import IfcModelData
 from twin.ingest.placement import Placement, beside, origin_lonlat, place
 from twin.scene.entities import BimElement, Building, Mesh, Space, Warning
@@ -129,7 +130,7 @@ def add_models(scene: Scene, models: list[tuple[IfcModelData, IfcSpec]], ft: Fra
     parts: list[tuple[np.ndarray, np.ndarray, int]] = []
     entities: list[np.ndarray] = []  # each face's index in scene.bim_elements
     colours: list[np.ndarray] = []
-    device_feats: list[dict[str, Any]] = []
+    device_feats: list[DeviceFeature] = []
     drop: set[int] = set()
     skipped: list[tuple[IfcSpec, Placement, float]] = []
     for mi, (data, spec) in enumerate(models):
@@ -163,9 +164,8 @@ def add_models(scene: Scene, models: list[tuple[IfcModelData, IfcSpec]], ft: Fra
             props = {"mount_height": 0.0, "heading": 0.0, "global_id": d["global_id"],
                      "ifc_class": d["ifc_class"], "storey": d["storey"], "ifc_file": data.file,
                      "predefined_type": d["predefined_type"]}
-            device_feats.append({"source": "ifc", "fid": f"ifc-{d['global_id']}", "kind": d["kind"],
-                                 "listed": True, "props": props, "tags": {"name": d["name"]},
-                                 "x": float(x[0]), "y": float(y[0]), "z": d["z"] + pl.dz})
+            device_feats.append(DeviceFeature("ifc", f"ifc-{d['global_id']}", d["kind"], float(x[0]), float(y[0]),
+                                              d["z"] + pl.dz, props=props, name=str(d["name"] or ""), listed=True))
         zr = data.points[:, 2] if len(data.points) else np.zeros(1)
         height = round(float(zr.max() - min(zr.min(), 0.0)) + pl.dz, 2)
         scene.buildings.append(Building(

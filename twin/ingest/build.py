@@ -6,7 +6,6 @@ classify features into entities, mesh them, place and fill devices.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from time import perf_counter
@@ -26,6 +25,7 @@ from twin.ingest.archives import unpacked
 from twin.ingest.cityjson import CityModel, building_height, read_cityjson
 from twin.ingest.crs import WGS84, FrameTransform, frame_crs
 from twin.ingest.devicelist import DeviceRows, read_device_list
+from twin.ingest.devices import DeviceFeature, place_devices
 from twin.ingest.heights import check_plausible
 from twin.ingest.ifc import read_ifc_model
 from twin.ingest.ifcmodel import IfcModelData
@@ -52,13 +52,9 @@ from twin.ingest.tags import (
     building_height as tag_height,
 )
 from twin.scene.catalogue import (
-    CAMERA_DEFAULTS,
-    CATALOGUE,
-    MAX_MOUNT_HEIGHT,
     resolve_kind,
-    spacing_m,
 )
-from twin.scene.entities import Building, Device, Mesh, Surface, Warning
+from twin.scene.entities import Building, Mesh, Surface, Warning
 from twin.scene.scene import Scene
 from twin.scene.scenefile import IfcSpec, SceneSpec
 
@@ -71,7 +67,6 @@ MESH_TOLERANCE_M = 0.2
 triangles: software GL is triangle-bound); footprints and centrelines keep full precision."""
 OUTSIDE_MARGIN_M = 500.0
 """Devices from device lists farther than this outside the GIS data are not in the scene."""
-FORBIDDEN_ID_CHARS = set("/+#")
 
 
 class _Builder:
@@ -253,10 +248,10 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     b.progress("devices", 0.8)
     for r in rows:
         col.add_device_rows(r)
-    col.finish_devices()
+    place_devices(col.device_feats, scene, ft, col.road_lines, b.warnings, b.ledger)
     b.lap("devices")
     if spec.fill_devices:
-        col.fill_devices()
+        fill.fill_devices(scene, col.surface_geoms["parking_lot"], col.road_lines, col.area, ft, b.warnings)
     b.lap("fill")
     if not scene.buildings and not any(scene.surfaces.values()) and not scene.devices and not scene.bim_elements:
         b.warnings.extend(b.ledger.finish([]))
@@ -296,7 +291,7 @@ class _Collector:
         self.parts: list[dict[str, Any]] = []
         self.city: list[tuple[Building, np.ndarray, np.ndarray, int]] = []
         self.surface_geoms: dict[str, list[tuple[Surface, shapely.Geometry]]] = {k: [] for k in scene.surfaces}
-        self.device_feats: list[dict[str, Any]] = []
+        self.device_feats: list[DeviceFeature] = []
         self.road_lines: list[tuple[shapely.LineString, float, str]] = []
         self.attr_heights: dict[str, list[float]] = {}
         self._z_to_m = 1.0
@@ -357,8 +352,9 @@ class _Collector:
             if not self._inside(p):
                 return self._outside(ref)
             for n, (kind, props) in enumerate(devs):
-                self.device_feats.append({"source": source, "fid": fid, "kind": kind, "props": props, "ref": ref,
-                                          "tags": tags, "x": p.x, "y": p.y, "suffix": f"-{kind}" if n else ""})
+                self.device_feats.append(DeviceFeature(source, fid, kind, p.x, p.y, props=props, ref=ref,
+                                                       name=str(tags.get("name") or ""),
+                                                       suffix=f"-{kind}" if n else ""))
             return True
         if gtype in ("Polygon", "MultiPolygon", "GeometryCollection"):
             if not (is_building(tags) or surface_kind(tags) or (kind_of(tags) or ("",))[0] == "road"):
@@ -575,9 +571,9 @@ class _Collector:
                                      "heading": rec.get("heading"), "fov": rec.get("fov"), "tilt": rec.get("tilt")}
             if rec.get("use"):
                 props["use"] = rec["use"]  # meters: residential / commercial / public load curves
-            self.device_feats.append({"source": rows.source, "fid": str(rec["fid"]), "kind": rec["kind"],
-                                      "props": props, "tags": {"name": rec.get("name")}, "x": geom.x, "y": geom.y,
-                                      "listed": True, "ref": ref})
+            self.device_feats.append(DeviceFeature(rows.source, str(rec["fid"]), rec["kind"], geom.x, geom.y,
+                                                   props=props, name=str(rec.get("name") or ""), listed=True,
+                                                   ref=ref))
 
     def _data_area(self) -> shapely.Geometry | None:
         pts = [m.points[:, :2] for m in self.scene.meshes.values() if len(m.points)]
@@ -585,113 +581,6 @@ class _Collector:
             return None
         allp = np.concatenate(pts)
         return shapely.box(*allp.min(axis=0), *allp.max(axis=0))
-
-    def finish_devices(self) -> None:
-        feats = self.device_feats
-        ids: dict[str, int] = {}
-        dups: set[str] = set()
-        for f in feats:
-            f["id"] = f["fid"] if f.get("listed") else _osm_id(f["fid"]) + f.get("suffix", "")
-            if f.get("listed") and FORBIDDEN_ID_CHARS & set(f["id"]):
-                raise InputError(f["source"], f"device id {f['id']!r} contains '/', '+' or '#'.",
-                                 "Ids become MQTT topic levels; use letters, digits, '-', '_' or '.'.")
-            if f["id"] in ids:
-                dups.add(f["id"])
-            ids[f["id"]] = 1
-        if dups:
-            raise InputError(", ".join(sorted({f["source"] for f in feats if f["id"] in dups})),
-                             f"duplicate device ids: {', '.join(sorted(dups)[:20])}.",
-                             "Every device needs its own id across all device layers.")
-        if not feats:
-            return
-        xs = np.array([f["x"] for f in feats])
-        ys = np.array([f["y"] for f in feats])
-        lon, lat = self.ft.to_lonlat(xs, ys)
-        road_tree = STRtree([ln for ln, _, _ in self.road_lines]) if self.road_lines else None
-        for f, lo, la in zip(feats, lon, lat, strict=True):
-            dev = self._device(f, float(lo), float(la), road_tree)
-            self.scene.devices.append(dev)
-            if f.get("ref") is not None:
-                self.ledger.link(dev, f["ref"])
-
-    def _device(self, f: dict[str, Any], lon: float, lat: float, road_tree: STRtree | None) -> Device:
-        kind = f["kind"]
-        # a blank cell (None, or NaN from pandas) means the kind's default
-        props = {k: v for k, v in f["props"].items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
-        spec = CATALOGUE[kind]
-        sub = props.pop("subkind", None)
-        if kind == "camera":
-            if sub not in CAMERA_DEFAULTS:
-                if sub is not None:
-                    self.warnings.append(Warning(f["source"], f["id"], f"unknown camera sub-kind {sub!r}", "set to hd"))
-                sub = "hd"
-            defaults = CAMERA_DEFAULTS[sub]
-        else:
-            sub, defaults = None, {"mount_height": spec.mount_height}
-        mh = props.pop("mount_height", None)
-        mh = defaults["mount_height"] if mh is None else float(mh)
-        if mh > MAX_MOUNT_HEIGHT or mh < 0:
-            clamped = min(max(mh, 0.0), MAX_MOUNT_HEIGHT)
-            self.warnings.append(Warning(f["source"], f["id"], f"mount height {mh:g} m is absurd", f"clamped to {clamped:g} m"))
-            mh = clamped
-        heading = props.pop("heading", None)
-        fov = props.pop("fov", None)
-        tilt = props.pop("tilt", None)
-        if kind == "camera":
-            if heading is None and sub != "panorama" and road_tree is not None:
-                heading = _face_nearest_road(f["x"], f["y"], road_tree, self.road_lines)
-                props["heading_source"] = "nearest_road"
-            if fov is not None and not (0 < fov <= 360):
-                self.warnings.append(Warning(f["source"], f["id"], f"field of view {fov:g} deg is impossible",
-                                             f"set to {defaults['fov']:g}"))
-                fov = None
-            if tilt is not None and not (-90 <= tilt <= 90):
-                self.warnings.append(Warning(f["source"], f["id"], f"tilt {tilt:g} deg is impossible",
-                                             f"set to {defaults['tilt']:g}"))
-                tilt = None
-            fov = defaults["fov"] if fov is None else fov
-            tilt = defaults["tilt"] if tilt is None else tilt
-        name = str(f["tags"].get("name") or "")
-        return Device(
-            f["id"], kind, name, round(float(f["x"]), 4), round(float(f["y"]), 4), round(float(f.get("z", 0.0)), 4),
-            lon, lat, mh,
-            float(heading or 0.0) % 360.0, fov, tilt, sub, bool(f.get("synthetic", False)), f["source"], props,
-        )
-
-    def fill_devices(self) -> None:
-        scene = self.scene
-        placements: list[fill.Placement] = []
-        existing_chargers = np.array([[d.x, d.y] for d in scene.devices if d.kind == "charger"]).reshape(-1, 2)
-        lots = self.surface_geoms["parking_lot"]
-        for surf, poly in sorted(lots, key=lambda sg: sg[0].id):
-            spaces = fill.parking_spaces(poly, surf.capacity)
-            inside = int(shapely.contains_xy(poly.buffer(5.0), existing_chargers[:, 0], existing_chargers[:, 1]).sum()) \
-                if len(existing_chargers) else 0
-            placements += spaces + fill.chargers_for(spaces, inside)
-        main = [(ln, w) for ln, w, c in self.road_lines if c == "main"]
-        blocked = shapely.union_all([shapely.from_wkb(b.footprint_wkb) for b in scene.buildings if b.footprint_wkb]) \
-            if scene.buildings else None
-        # spacings are the catalogue's deployment rules; an existing device within half a spacing
-        # (poles: within their minimum spacing less 10 m) already serves its stretch
-        pole_keep = CATALOGUE["pole"].rule_params["spacing_min_m"] - 10.0
-        for kind, keep, side in (("trash_bin", None, 1.0), ("env_monitor", None, -1.0), ("pole", pole_keep, 1.0)):
-            pts = np.array([[d.x, d.y] for d in scene.devices if d.kind == kind]).reshape(-1, 2)
-            spacing = spacing_m(kind)
-            placements += fill.along_roads(main, kind, spacing, pts, spacing / 2 if keep is None else keep, blocked,
-                                           self.area, side)
-        if not placements:
-            return
-        counters: dict[str, int] = {}
-        feats = []
-        for p in placements:
-            counters[p.kind] = counters.get(p.kind, 0) + 1
-            feats.append({"source": "fill-devices", "fid": f"syn-{p.kind}-{counters[p.kind]:04d}", "kind": p.kind,
-                          "props": {"heading": p.heading}, "tags": {}, "x": p.x, "y": p.y, "synthetic": True,
-                          "listed": True})
-        lon, lat = self.ft.to_lonlat(np.array([f["x"] for f in feats]), np.array([f["y"] for f in feats]))
-        for f, lo, la in zip(feats, lon, lat, strict=True):
-            f["id"] = f["fid"]
-            scene.devices.append(self._device(f, float(lo), float(la), None))
 
 
 def _simplified(geom: shapely.Geometry) -> shapely.Geometry:
@@ -704,13 +593,6 @@ def _outward(points: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndar
     mesh = trimesh.Trimesh(points, faces, process=True)
     trimesh.repair.fix_normals(mesh)
     return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
-
-
-def _osm_id(fid: str) -> str:
-    kind, _, num = fid.partition("/")
-    if num:
-        return f"osm-{kind[0]}{num}"
-    return fid
 
 
 def _any_known(tags: dict[str, Any]) -> bool:
@@ -736,13 +618,3 @@ def _z_range(geom: shapely.Geometry, z_to_m: float = 1.0) -> float | None:
     z = shapely.get_coordinates(geom, include_z=True)[:, 2]
     z = z[np.isfinite(z)]
     return float(z.max() - z.min()) * z_to_m if len(z) else None
-
-
-def _face_nearest_road(x: float, y: float, tree: STRtree, lines: list[tuple[shapely.LineString, float, str]]) -> float:
-    p = shapely.Point(x, y)
-    i = int(tree.nearest(p))
-    q = shapely.line_interpolate_point(lines[i][0], shapely.line_locate_point(lines[i][0], p))
-    dx, dy = q.x - x, q.y - y
-    if math.hypot(dx, dy) < 0.5:
-        return 0.0
-    return math.degrees(math.atan2(dx, dy)) % 360.0
