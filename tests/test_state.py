@@ -167,3 +167,22 @@ def test_status_precedence():
     assert store.get("m1").status == "alarm"  # an alarm outranks a low battery
     store.refresh_status(None, T0 + 3 * 3600 + 1)
     assert store.get("m1").status == "offline"  # and offline outranks both
+
+
+def test_standards_limits_are_defined_once(tmp_path):
+    """The alarm rules and the environment view's grading read the same limits; a rule naming an
+    unknown limit is refused."""
+    from twin.analysis.environment import QUANTITIES
+    from twin.core.errors import InputError
+    from twin.scene.standards import LIMITS
+    from twin.state.rules import load_rules
+
+    rules = {r.id: r for r in load_rules()}
+    assert rules["pm25_high"].value == LIMITS["gb3095_pm25_grade2"] == QUANTITIES["pm25"].thresholds[1].value
+    assert rules["noise_day"].value == LIMITS["gb3096_class1_day"] == QUANTITIES["noise_db"].thresholds[0].value
+    assert rules["noise_night"].value == QUANTITIES["noise_db"].night_thresholds[0].value
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[[rule]]\nid = "x"\nkinds = ["env_monitor"]\nreading = "pm25"\nop = ">"\n'
+                   'limit = "gb9999_made_up"\nseverity = "major"\n')
+    with pytest.raises(InputError, match="not a known standard's limit"):
+        load_rules(bad)

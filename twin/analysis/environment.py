@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from twin.scene.scene import Scene
+from twin.scene.standards import LIMITS
 
 SAMPLE_KINDS = ("env_monitor", "pole")
 """Device kinds that measure the environment (poles carry a weather station)."""
@@ -66,22 +67,22 @@ class Quantity:
 QUANTITIES: dict[str, Quantity] = {
     "pm25": Quantity(
         "pm25", "PM2.5", "PM2.5", "ug/m3", 0.0, 150.0,
-        (Threshold(35.0, "grade I limit (24-h mean)", "一级浓度限值（24小时平均）"),
-         Threshold(75.0, "grade II limit (24-h mean)", "二级浓度限值（24小时平均）")),
+        (Threshold(LIMITS["gb3095_pm25_grade1"], "grade I limit (24-h mean)", "一级浓度限值（24小时平均）"),
+         Threshold(LIMITS["gb3095_pm25_grade2"], "grade II limit (24-h mean)", "二级浓度限值（24小时平均）")),
         True, "GB 3095-2012", "GB 3095-2012"),
     "pm10": Quantity(
         "pm10", "PM10", "PM10", "ug/m3", 0.0, 250.0,
-        (Threshold(50.0, "grade I limit (24-h mean)", "一级浓度限值（24小时平均）"),
-         Threshold(150.0, "grade II limit (24-h mean)", "二级浓度限值（24小时平均）")),
+        (Threshold(LIMITS["gb3095_pm10_grade1"], "grade I limit (24-h mean)", "一级浓度限值（24小时平均）"),
+         Threshold(LIMITS["gb3095_pm10_grade2"], "grade II limit (24-h mean)", "二级浓度限值（24小时平均）")),
         True, "GB 3095-2012", "GB 3095-2012"),
     "noise_db": Quantity(
         "noise_db", "Noise", "噪声", "dB(A)", 30.0, 90.0,
-        (Threshold(55.0, "class 1 (residential) day limit", "1类（居住）昼间限值"),
-         Threshold(70.0, "class 4a (beside main roads) day limit", "4a类（交通干线两侧）昼间限值")),
+        (Threshold(LIMITS["gb3096_class1_day"], "class 1 (residential) day limit", "1类（居住）昼间限值"),
+         Threshold(LIMITS["gb3096_class4a_day"], "class 4a (beside main roads) day limit", "4a类（交通干线两侧）昼间限值")),
         True, "GB 3096-2008", "GB 3096-2008",
         night_thresholds=(
-            Threshold(45.0, "class 1 (residential) night limit", "1类（居住）夜间限值"),
-            Threshold(55.0, "class 4a (beside main roads) night limit", "4a类（交通干线两侧）夜间限值"))),
+            Threshold(LIMITS["gb3096_class1_night"], "class 1 (residential) night limit", "1类（居住）夜间限值"),
+            Threshold(LIMITS["gb3096_class4a_night"], "class 4a (beside main roads) night limit", "4a类（交通干线两侧）夜间限值"))),
     "temp_c": Quantity(
         "temp_c", "Temperature", "气温", "degC", -20.0, 45.0,
         (Threshold(0.0, "frost", "霜冻", side="low"),

@@ -19,6 +19,7 @@ from typing import Any
 
 from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
+from twin.scene.standards import LIMITS
 from twin.state.events import SEVERITIES
 from twin.state.store import DeviceState, StateStore
 
@@ -107,8 +108,14 @@ def load_rules(path: str | Path | None = None) -> list[Rule]:
                                  f"{', '.join(missing) or 'the rule'}.", f"Ops: {' '.join(OPS)}.")
         if r.get("when") not in (None, "day", "night") or r.get("requires") not in (None, "fire"):
             raise InputError(where, f"rule {rid!r}: when must be day or night, requires must be fire.")
+        value = r.get("value")
+        if "limit" in r:  # a standard's limit, defined once in twin.scene.standards
+            if value is not None or r["limit"] not in LIMITS:
+                raise InputError(where, f"rule {rid!r}: limit {r['limit']!r} is not a known standard's limit "
+                                 "(or the rule gives a value too).", f"Limits: {', '.join(LIMITS)}.")
+            value = LIMITS[r["limit"]]
         rules.append(Rule(rid, kinds, r["severity"], str(r.get("message_en", rid)), str(r.get("message_zh", rid)),
-                          reading, r.get("op", "=="), r.get("value"), r.get("clear"), status, r.get("when"),
+                          reading, r.get("op", "=="), value, r.get("clear"), status, r.get("when"),
                           r.get("requires"), bool(r.get("fault", False))))
     return rules
 
