@@ -19,8 +19,8 @@ from twin.core.frame import LocalFrame
 from twin.scene.scene import Scene
 from twin.scene.scenefile import (
     VIEWS,
+    BookmarkSpec,
     KeyframeSpec,
-    ViewSpec,
     append_view,
     load_scene_spec,
     remove_view,
@@ -130,7 +130,7 @@ def test_append_and_remove_view_keep_comments(tmp_path):
     path = tmp_path / "demo.toml"
     shutil.copyfile(DEMO, path)
     before = path.read_text()
-    spec = append_view(path, ViewSpec("north-gate", 24.9451234567, 60.1755, 250.0, 370.0, 35.0))
+    spec = append_view(path, BookmarkSpec("north-gate", 24.9451234567, 60.1755, 250.0, 370.0, 35.0))
     text = path.read_text()
     assert text.startswith(before) and "# the park with the FZK house" in text
     v = load_scene_spec(path).views[-1]
@@ -138,12 +138,12 @@ def test_append_and_remove_view_keep_comments(tmp_path):
     assert (v.name, v.lon, v.lat, v.distance, v.heading, v.pitch) == ("north-gate", 24.9451235, 60.1755, 250, 10, 35)
     assert load_scene_spec(path).tours == load_scene_spec(DEMO).tours
     with pytest.raises(InputError, match="already exists"):
-        append_view(path, ViewSpec("north-gate", 24.94, 60.17))
+        append_view(path, BookmarkSpec("north-gate", 24.94, 60.17))
     with pytest.raises(InputError, match="used by tour"):
         remove_view(path, "duplex")
     with pytest.raises(InputError, match="north-gat'"):
         remove_view(path, "north-gat")
-    append_view(path, ViewSpec("south-gate", 24.94, 60.166))
+    append_view(path, BookmarkSpec("south-gate", 24.94, 60.166))
     # a bookmark in the middle: cut out, the rest as it was
     spec = remove_view(path, "north-gate")
     assert [v.name for v in spec.views] == ["railway-square", "fzk-house", "duplex", "south-gate"]

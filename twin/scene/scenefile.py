@@ -80,8 +80,9 @@ class ClipSpec:
 
 
 @dataclass
-class ViewSpec:
-    """A view bookmark: where the camera looks from."""
+class BookmarkSpec:
+    """A camera bookmark (a `[[views]]` table of the scene file): where the camera looks from.
+    Not a situational view: those are `twin.scene.views`."""
 
     name: str
     lon: float
@@ -148,7 +149,7 @@ class SceneSpec:
     ifc: list[IfcSpec] = field(default_factory=list)
     clip: ClipSpec = field(default_factory=ClipSpec)
     fill_devices: bool = False
-    views: list[ViewSpec] = field(default_factory=list)
+    views: list[BookmarkSpec] = field(default_factory=list)
     timezone: str | None = None
     """IANA time zone of the community (day / night rules, the simulator's days); None: the
     machine's local time."""
@@ -271,7 +272,7 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
     for i, v in enumerate(data.get("views", [])):
         try:
             spec.views.append(
-                ViewSpec(str(v["name"]), float(v["lon"]), float(v["lat"]), float(v.get("distance", 400)),
+                BookmarkSpec(str(v["name"]), float(v["lon"]), float(v["lat"]), float(v.get("distance", 400)),
                          float(v.get("heading", 0)), float(v.get("pitch", 45)))
             )
         except (KeyError, TypeError, ValueError):
@@ -429,7 +430,7 @@ def save_scene_spec(spec: SceneSpec, path: str | Path) -> None:
 
 
 # -- bookmarks, edited in place -----------------------------------------------------------------
-def _view_table(view: ViewSpec) -> str:
+def _view_table(view: BookmarkSpec) -> str:
     return tomli_w.dumps({"views": [{
         "name": view.name, "lon": round(view.lon, 7), "lat": round(view.lat, 7),
         "distance": round(view.distance, 1), "heading": round(view.heading % 360.0, 1),
@@ -456,7 +457,7 @@ def _check_text(path: Path, text: str) -> SceneSpec:
                          "Check the file by hand (see the README's scene file format).") from None
 
 
-def append_view(path: str | Path, view: ViewSpec) -> SceneSpec:
+def append_view(path: str | Path, view: BookmarkSpec) -> SceneSpec:
     """Save a bookmark: append a ``[[views]]`` table to the scene file's text, so the user's
     comments and layout stay as they are. Refuses a name already used (or ``overview``);
     the edited file is re-parsed before it is written. Returns the new spec.
@@ -474,7 +475,7 @@ def append_view(path: str | Path, view: ViewSpec) -> SceneSpec:
     if not (-180 <= view.lon <= 180 and -90 <= view.lat <= 90 and view.distance > 0 and 0 < view.pitch <= 90):
         raise InputError(f"bookmark {name!r}", "has a camera out of range.",
                          "Check lon / lat (degrees), distance (> 0 m) and pitch (0-90 degrees).")
-    view = ViewSpec(name, view.lon, view.lat, view.distance, view.heading, view.pitch)
+    view = BookmarkSpec(name, view.lon, view.lat, view.distance, view.heading, view.pitch)
     text = path.read_text(encoding="utf-8")
     new = text + ("" if text.endswith("\n") or not text else "\n") + "\n" + _view_table(view)
     try:
