@@ -81,7 +81,7 @@ def parse_clip(value: str) -> ClipSpec:
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_new_scene(args: argparse.Namespace) -> int:
-    from twin.ingest.build import build_scene
+    from twin.usecases.scene import open_scene
 
     out = Path(args.out)
     if out.suffix.lower() != ".toml":
@@ -107,7 +107,7 @@ def cmd_new_scene(args: argparse.Namespace) -> int:
         raise InputError("twin new-scene", "needs at least one --gis, --ifc or --devices file.")
     if args.clip:
         spec.clip = parse_clip(args.clip)
-    scene = build_scene(spec, progress_printer())
+    scene = open_scene(spec, progress_printer())
     # pin the frame so the scene stays put when data is added later
     spec.crs = scene.frame.crs
     spec.origin = (scene.frame.origin_lon, scene.frame.origin_lat)

@@ -41,10 +41,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     if args.tour is None:
         raise InputError("--tour", "is missing.", f"Use one of: {', '.join(t.name for t in tour_specs(spec))}.")
     tour = find_tour(spec, args.tour)
-    from twin.ingest.build import build_scene
+    from twin.usecases.scene import open_scene
 
     progress = progress_printer()
-    scene = build_scene(spec, progress)
+    scene = open_scene(spec, progress)
     statuses, subtitle = None, None
     if args.feed or args.db or args.at:
         statuses, subtitle = live_statuses(scene, args)

@@ -1,73 +1,38 @@
-"""Build a Scene from a scene file: read every source, choose the frame, reproject, clip,
-classify features into entities, mesh them, place and fill devices.
+"""Build a Scene from a scene file: read every source, choose the frame and the clip, then
+hand the features to ``twin.ingest.collect`` (entities and meshes), ``twin.ingest.bim`` (IFC
+models), ``twin.ingest.devices`` and ``twin.ingest.fill``, and account for every feature.
 
-``build_scene`` is the one entry point the CLI and the shell use.
+``build_scene`` is what the use case ``open_scene`` calls for the CLI and the shell.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from time import perf_counter
-from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import shapely
-import trimesh
 from pyproj import CRS
 from pyproj.exceptions import ProjError
-from shapely import STRtree
 
 from twin.core.errors import InputError
 from twin.ingest import bim, fill
 from twin.ingest.archives import unpacked
-from twin.ingest.cityjson import CityModel, building_height, read_cityjson
+from twin.ingest.cityjson import CityModel, read_cityjson
+from twin.ingest.collect import Collector, to_local
 from twin.ingest.crs import WGS84, FrameTransform, frame_crs
 from twin.ingest.devicelist import DeviceRows, read_device_list
-from twin.ingest.devices import DeviceFeature, place_devices
-from twin.ingest.heights import check_plausible
+from twin.ingest.devices import place_devices
 from twin.ingest.ifc import read_ifc_model
 from twin.ingest.ifcmodel import IfcModelData
 from twin.ingest.ledger import FeatureLedger
-from twin.ingest.meshing import extrude, flat
 from twin.ingest.osm import read_osm
 from twin.ingest.sources import Layer, check_readable, detect_format, read_vector
-from twin.ingest.tags import (
-    DEFAULT_BUILDING_HEIGHT,
-    MAX_BUILDING_HEIGHT,
-    METRES_PER_LEVEL,
-    devices_from_tags,
-    is_building,
-    is_building_part,
-    kind_of,
-    main_tag,
-    not_drawn_reason,
-    parse_number,
-    road_class,
-    road_width,
-    surface_kind,
-)
-from twin.ingest.tags import (
-    building_height as tag_height,
-)
-from twin.scene.catalogue import (
-    resolve_kind,
-)
-from twin.scene.entities import Building, Mesh, Surface, Warning
+from twin.scene.entities import Warning
 from twin.scene.scene import Scene
 from twin.scene.scenefile import IfcSpec, SceneSpec
 
 Progress = Callable[[str, float], None]
-
-SURFACE_Z = {"ground": 0.02, "water": 0.04, "green": 0.06, "parking_lot": 0.08}
-ROAD_Z = {"path": 0.10, "minor": 0.13, "main": 0.16}
-MESH_TOLERANCE_M = 0.2
-"""Drawn meshes are simplified by this much (invisible at wall distances, about a third fewer
-triangles: software GL is triangle-bound); footprints and centrelines keep full precision."""
-OUTSIDE_MARGIN_M = 500.0
-"""Devices from device lists farther than this outside the GIS data are not in the scene."""
-
 
 class _Builder:
     def __init__(self, spec: SceneSpec, progress: Progress | None) -> None:
@@ -186,7 +151,7 @@ class _Builder:
         elif clip.polygon_file:
             polys = []
             for layer in read_vector(clip.polygon_file):
-                polys.extend(_to_local(layer.frame, layer.crs, ft).geometry.values)
+                polys.extend(to_local(layer.frame, layer.crs, ft).geometry.values)
             area = shapely.union_all([p for p in polys if p is not None and p.geom_type in ("Polygon", "MultiPolygon")])
         if area is None or area.is_empty or not area.is_valid:
             raise InputError(self.where, "the clip polygon is empty or invalid.", "Give at least 3 distinct vertices.")
@@ -205,20 +170,6 @@ def _lonlat_bounds(bounds: np.ndarray, crs: CRS) -> tuple[float, float, float, f
         raise InputError(crs.name, f"coordinates cannot be converted to lon / lat ({exc}).") from None
 
 
-def _to_local(gdf: gpd.GeoDataFrame, crs: CRS, ft: FrameTransform) -> gpd.GeoDataFrame:
-    """``gdf`` in local metres; a ``finite`` column says which features survived the
-    reprojection (PROJ gives inf outside a CRS's area of use)."""
-    try:
-        g = gdf.set_crs(crs, allow_override=True).to_crs(ft.crs)
-    except ProjError as exc:
-        raise InputError(crs.name, f"cannot be reprojected to the scene frame ({exc}).") from None
-    ox, oy = ft.frame.origin_x, ft.frame.origin_y
-    g["geometry"] = shapely.transform(g.geometry.values, lambda c: c - np.array([ox, oy]))
-    with np.errstate(invalid="ignore"):
-        g["finite"] = np.isfinite(shapely.bounds(g.geometry.values)).all(axis=1) | g.geometry.isna().to_numpy()
-    return g
-
-
 def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     """Build the scene a scene file describes; raises :class:`InputError` for bad input."""
     b = _Builder(spec, progress)
@@ -226,7 +177,7 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     ft = b.frame(layers, models, rows)
     area = b.clip_area(ft)
     scene = Scene(spec.name, ft.frame, spec)
-    col = _Collector(scene, ft, area, b.warnings, b.ledger)
+    col = Collector(scene, ft, area, b.warnings, b.ledger)
     b.progress("classifying", 0.4)
     for layer in layers:
         col.add_layer(layer)
@@ -276,345 +227,3 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     scene.timings["total"] = sum(b.timings.values())
     b.progress("ready", 1.0)
     return scene
-
-
-class _Collector:
-    """Turns classified features into entities and merged meshes; every feature ends up linked to
-    its entities in the ledger, or skipped there with the reason."""
-
-    def __init__(self, scene: Scene, ft: FrameTransform, area: shapely.Geometry | None,
-                 warnings: list[Warning], ledger: FeatureLedger) -> None:
-        self.scene, self.ft, self.area, self.warnings, self.ledger = scene, ft, area, warnings, ledger
-        if area is not None:
-            shapely.prepare(area)
-        self.outlines: list[dict[str, Any]] = []
-        self.parts: list[dict[str, Any]] = []
-        self.city: list[tuple[Building, np.ndarray, np.ndarray, int]] = []
-        self.surface_geoms: dict[str, list[tuple[Surface, shapely.Geometry]]] = {k: [] for k in scene.surfaces}
-        self.device_feats: list[DeviceFeature] = []
-        self.road_lines: list[tuple[shapely.LineString, float, str]] = []
-        self.attr_heights: dict[str, list[float]] = {}
-        self._z_to_m = 1.0
-
-    # -- features ------------------------------------------------------------------------
-    def add_layer(self, layer: Layer) -> None:
-        g = _to_local(layer.frame, layer.crs, self.ft)
-        self._z_to_m = layer.z_to_m
-        notes = g["note"] if "note" in g else [None] * len(g)
-        not_kinds: Counter[str] = Counter()
-        for fid, tags, geom, finite, note in zip(g["fid"], g["tags"], g.geometry.values, g["finite"], notes,
-                                                 strict=True):
-            ref = self.ledger.feature(layer.name, str(fid))
-            if note:
-                self.ledger.note(ref, note)
-            if geom is None or geom.is_empty:
-                self.ledger.skip(ref, "has no geometry")
-                continue
-            if not finite:
-                self.ledger.skip(ref, "its coordinates cannot be reprojected into the scene frame (outside its CRS's "
-                                 "area of use?)")
-                continue
-            if layer.hint and not _any_known(tags):
-                raw = tags.get("kind")
-                if raw in (None, ""):
-                    tags = {**tags, "kind": layer.hint}
-                elif kind_of(tags) is None and resolve_kind(str(raw)) is None:
-                    not_kinds[str(raw)] += 1  # a value such as 商业 in a buildings layer: the layer's kind holds
-                    tags = {**tags, "kind": layer.hint}
-            if not self._add_feature(layer.name, str(fid), tags, geom, ref):
-                self.ledger.skip(ref, not_drawn_reason(tags, geom.geom_type), "ignored", group=True,
-                                 detail=main_tag(tags))
-        if not_kinds:
-            values = ", ".join(f"{v!r} {n}" for v, n in not_kinds.most_common(8))
-            self.warnings.append(Warning(layer.name, "kind", f"values that are not kinds ({values}): read as "
-                                         f"{layer.hint}, the kind its name says", "read"))
-
-    def _inside(self, geom: shapely.Geometry) -> bool:
-        if self.area is None:
-            return True
-        return bool(shapely.intersects(self.area, geom))
-
-    def _outside(self, ref: int) -> bool:
-        self.ledger.skip(ref, "outside the clip area", "ignored", group=True)
-        return True
-
-    def _add_feature(self, source: str, fid: str, tags: dict[str, Any], geom: shapely.Geometry, ref: int) -> bool:
-        """Classify one feature; False when it is of no kind the scene draws."""
-        gtype = geom.geom_type
-        # Devices are points (or areas, at their centre); a line tagged manhole=* is a pipe. A kind
-        # word that names an entity (parking -> parking lot) wins over a device of the same name.
-        devs = [] if "LineString" in gtype else devices_from_tags(tags)
-        word = str(tags.get("kind", ""))
-        if not devs and "LineString" not in gtype and kind_of(tags) is None and (k := resolve_kind(word)) is not None:
-            devs = [(k, {})]
-        if devs:
-            p = geom if gtype == "Point" else geom.representative_point()
-            if not self._inside(p):
-                return self._outside(ref)
-            for n, (kind, props) in enumerate(devs):
-                self.device_feats.append(DeviceFeature(source, fid, kind, p.x, p.y, props=props, ref=ref,
-                                                       name=str(tags.get("name") or ""),
-                                                       suffix=f"-{kind}" if n else ""))
-            return True
-        if gtype in ("Polygon", "MultiPolygon", "GeometryCollection"):
-            if not (is_building(tags) or surface_kind(tags) or (kind_of(tags) or ("",))[0] == "road"):
-                return False
-            poly = _polygonal(geom)
-            if poly is None:
-                area = shapely.area(geom)
-                self.ledger.skip(ref, f"its outline has no area ({area:.2g} m²)" if area < 0.01 else
-                                 "has no polygon to draw")
-                return True
-            if is_building(tags):
-                if self.area is not None and not shapely.contains_xy(self.area, *poly.representative_point().coords[0]):
-                    return self._outside(ref)
-                rec = {"source": source, "fid": fid, "tags": tags, "geom": poly, "ref": ref,
-                       "z": _z_range(geom, self._z_to_m)}
-                (self.parts if is_building_part(tags) else self.outlines).append(rec)
-                if is_building_part(tags) and tags.get("building") not in (None, "", "no"):
-                    self.outlines.append(rec)
-                return True
-            k = kind_of(tags)
-            rc = road_class(tags) if k is not None and k[0] == "road" else None
-            kind = "road" if rc else surface_kind(tags)
-            if kind is None:
-                return False
-            if self.area is not None:
-                poly = _polygonal(shapely.intersection(poly, self.area))
-                if poly is None:
-                    return self._outside(ref)
-            cap = parse_number(tags.get("capacity")) if kind == "parking_lot" else None
-            surf = Surface(fid, kind, str(tags.get("name") or ""), source,
-                           road_class=rc[0] if rc else None, highway=rc[1] if rc else None,
-                           capacity=int(cap) if cap is not None and 0 <= cap < 100000 else None)
-            self.ledger.link(surf, ref)
-            self.surface_geoms[kind].append((surf, poly))
-            return True
-        if gtype in ("LineString", "MultiLineString"):
-            rc = road_class(tags)
-            if rc is None:
-                return False
-            line = geom if self.area is None else shapely.intersection(geom, self.area)
-            if line.is_empty or line.length <= 0:
-                return self._outside(ref)
-            width, wsrc = road_width(tags, *rc)
-            surf = Surface(fid, "road", str(tags.get("name") or ""), source, rc[0], rc[1], round(width, 2), wsrc,
-                           shape_wkb=shapely.to_wkb(line))
-            self.ledger.link(surf, ref)
-            self.surface_geoms["road"].append((surf, line))
-            return True
-        return False
-
-    def add_city_model(self, m: CityModel) -> None:
-        if not m.buildings:
-            return
-        t = self.ft.from_crs(m.crs)
-        ox, oy = self.ft.frame.origin_x, self.ft.frame.origin_y
-        for cb in m.buildings:
-            ref = self.ledger.feature(m.name, cb.id)
-            x, y = t.transform(cb.points[:, 0], cb.points[:, 1])
-            if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-                self.ledger.skip(ref, "its coordinates cannot be reprojected into the scene frame")
-                continue
-            z0 = float(cb.points[:, 2].min())
-            pts = np.column_stack([np.asarray(x) - ox, np.asarray(y) - oy, (cb.points[:, 2] - z0) * m.z_to_m])
-            pts, faces = _outward(pts, cb.faces)
-            fc = shapely.get_coordinates(cb.footprint)
-            fx, fy = t.transform(fc[:, 0], fc[:, 1])
-            foot = shapely.set_coordinates(cb.footprint, np.column_stack([np.asarray(fx) - ox, np.asarray(fy) - oy]))
-            if self.area is not None and not shapely.contains_xy(self.area, *foot.representative_point().coords[0]):
-                self._outside(ref)
-                continue
-            h = building_height(cb) * m.z_to_m
-            name = cb.name or str(cb.attributes.get("name", "") or "")
-            bld = Building(cb.id, name, h, "geometry", f"CityJSON LoD{cb.lod}",
-                           footprint_wkb=shapely.to_wkb(foot), cityobject_type=cb.type)
-            self.city.append((bld, pts, faces, ref))
-
-    def replaced(self, before: list[Building]) -> None:
-        """Features whose buildings a BIM model replaced are in the ledger as replaced."""
-        after = {id(b) for b in self.scene.buildings}
-        by_id = {r: m["file"] for m in self.scene.bim_models for r in m["replaced"]}
-        for b in before:
-            if id(b) not in after:
-                for ref in self.ledger.refs_of(b):
-                    self.ledger.skip(ref, f"replaced by the BIM model {by_id.get(b.id, '')}".strip(), "replaced",
-                                     group=True)
-
-    # -- buildings -----------------------------------------------------------------------
-    def _height(self, rec: dict[str, Any]) -> tuple[float, float, str, float | None]:
-        h, min_h, src, levels = tag_height(rec["tags"])
-        where = rec["source"]
-        if h is None and rec["z"] is not None and rec["z"] > 2.0:
-            h, src = rec["z"], "geometry"
-        if h is None:
-            # a part that starts high (building:min_level) and says nothing more is one level tall
-            h, src = max(DEFAULT_BUILDING_HEIGHT, min_h + METRES_PER_LEVEL), "default"
-        if h > MAX_BUILDING_HEIGHT:
-            self.warnings.append(Warning(where, rec["fid"], f"height {h:g} m is absurd", f"clamped to {MAX_BUILDING_HEIGHT:g} m"))
-            h = MAX_BUILDING_HEIGHT
-        if h <= 0:
-            self.warnings.append(Warning(where, rec["fid"], f"height {h:g} m is not positive",
-                                         f"set to the default {DEFAULT_BUILDING_HEIGHT:g} m"))
-            h, src = DEFAULT_BUILDING_HEIGHT, "default"
-        if min_h < 0 or min_h >= h:
-            if min_h != 0:
-                self.warnings.append(Warning(where, rec["fid"], f"min_height {min_h:g} m is not below the top {h:g} m",
-                                             "set to 0"))
-            min_h = 0.0
-        return h, min_h, src, levels
-
-    def finish_buildings(self) -> None:
-        scene = self.scene
-        parts_by_outline: dict[int, list[dict[str, Any]]] = {}
-        orphan_parts = []
-        if self.parts and self.outlines:
-            tree = STRtree([o["geom"] for o in self.outlines])
-            for p in self.parts:
-                if p in self.outlines:
-                    continue
-                hits = tree.query(p["geom"].representative_point(), predicate="within")
-                if len(hits):
-                    parts_by_outline.setdefault(int(hits[0]), []).append(p)
-                else:
-                    orphan_parts.append(p)
-        else:
-            orphan_parts = [p for p in self.parts if p not in self.outlines]
-        mesh_parts: list[tuple[np.ndarray, np.ndarray, int]] = []
-        for i, rec in enumerate([*self.outlines, *orphan_parts]):
-            parts = parts_by_outline.get(i) if i < len(self.outlines) else None
-            h, min_h, src, levels = self._height(rec)
-            if src == "height":
-                self.attr_heights.setdefault(rec["source"], []).append(h)
-            idx = len(scene.buildings)
-            if parts:
-                tops = []
-                for p in parts:
-                    ph, pmin, psrc, _ = self._height(p)
-                    pts, faces = extrude(_simplified(p["geom"]), pmin, ph)
-                    if len(faces):
-                        mesh_parts.append((pts, faces, idx))
-                    tops.append((ph, psrc))
-                top = max(tops)
-                if top[0] > h or src == "default":
-                    h, src = top
-            else:
-                pts, faces = extrude(_simplified(rec["geom"]), min_h, h)
-                if not len(faces):
-                    self.ledger.skip(rec["ref"], "its footprint has no area to extrude")
-                    continue
-                mesh_parts.append((pts, faces, idx))
-            t = rec["tags"]
-            bld = Building(rec["fid"], str(t.get("name") or ""), round(h, 2), src, rec["source"], round(min_h, 2),
-                           levels, shapely.to_wkb(rec["geom"]))
-            scene.buildings.append(bld)
-            for r in [rec, *(parts or [])]:
-                self.ledger.link(bld, r["ref"])
-        for bld, pts, faces, ref in self.city:
-            mesh_parts.append((pts, faces, len(scene.buildings)))
-            scene.buildings.append(bld)
-            self.ledger.link(bld, ref)
-        scene.meshes["building"] = Mesh.merge(mesh_parts)
-        self.warnings.extend(check_plausible(self.attr_heights))
-
-    # -- surfaces ------------------------------------------------------------------------
-    def finish_surfaces(self) -> None:
-        scene = self.scene
-        roads = self.surface_geoms["road"]
-        is_line = [g.geom_type in ("LineString", "MultiLineString") for _, g in roads]
-        lines = [sg for sg, il in zip(roads, is_line, strict=True) if il]
-        road_polys = [sg for sg, il in zip(roads, is_line, strict=True) if not il]
-        if lines:
-            widths = np.array([s.width for s, _ in lines], dtype=float)
-            bufs = shapely.buffer(np.array([g for _, g in lines], dtype=object), widths / 2, quad_segs=1)
-            for (s, g), poly in zip(lines, bufs, strict=True):
-                self.road_lines.append((g, float(s.width or 0), s.road_class or "minor"))
-                road_polys.append((s, poly))
-        for kind in scene.surfaces:
-            items = road_polys if kind == "road" else self.surface_geoms[kind]
-            parts: list[tuple[np.ndarray, np.ndarray, int]] = []
-            for surf, poly in items:
-                z = ROAD_Z[surf.road_class or "minor"] if kind == "road" else SURFACE_Z[kind]
-                pts, faces = flat(_simplified(poly), z)
-                if not len(faces):
-                    for ref in self.ledger.refs_of(surf):
-                        self.ledger.skip(ref, "too small to draw (no area left after simplifying by "
-                                         f"{MESH_TOLERANCE_M:g} m)")
-                    continue
-                if not surf.shape_wkb:
-                    surf.shape_wkb = shapely.to_wkb(poly)
-                parts.append((pts, faces, len(scene.surfaces[kind])))
-                scene.surfaces[kind].append(surf)
-            if parts:
-                scene.meshes[kind] = Mesh.merge(parts)
-
-    # -- devices -------------------------------------------------------------------------
-    def add_device_rows(self, rows: DeviceRows) -> None:
-        g = _to_local(rows.frame, rows.crs, self.ft)
-        data_area = self._data_area()
-        for rec, geom in zip(g.to_dict("records"), g.geometry.values, strict=True):
-            ref = self.ledger.feature(rows.source, f"{rec['row']} (id {rec['fid']})")
-            if geom is None or not rec["finite"]:
-                self.ledger.skip(ref, "its position cannot be reprojected into the scene frame")
-                continue
-            inside = self.area is None or shapely.contains_xy(self.area, geom.x, geom.y)
-            if inside and data_area is not None:
-                d = shapely.distance(data_area, geom)
-                inside = d <= OUTSIDE_MARGIN_M
-                why = f"{d / 1000:.1f} km outside the scene's data" if not inside else ""
-            else:
-                why = "outside the clip area"
-            if not inside:
-                self.ledger.skip(ref, why)
-                continue
-            props: dict[str, Any] = {"subkind": rec.get("subkind"), "mount_height": rec.get("height"),
-                                     "heading": rec.get("heading"), "fov": rec.get("fov"), "tilt": rec.get("tilt")}
-            if rec.get("use"):
-                props["use"] = rec["use"]  # meters: residential / commercial / public load curves
-            self.device_feats.append(DeviceFeature(rows.source, str(rec["fid"]), rec["kind"], geom.x, geom.y,
-                                                   props=props, name=str(rec.get("name") or ""), listed=True,
-                                                   ref=ref))
-
-    def _data_area(self) -> shapely.Geometry | None:
-        pts = [m.points[:, :2] for m in self.scene.meshes.values() if len(m.points)]
-        if not pts:
-            return None
-        allp = np.concatenate(pts)
-        return shapely.box(*allp.min(axis=0), *allp.max(axis=0))
-
-
-def _simplified(geom: shapely.Geometry) -> shapely.Geometry:
-    g = shapely.simplify(geom, MESH_TOLERANCE_M, preserve_topology=True)
-    return g if not g.is_empty else geom
-
-
-def _outward(points: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Consistent, outward winding (files often get it wrong; the renderer culls back faces)."""
-    mesh = trimesh.Trimesh(points, faces, process=True)
-    trimesh.repair.fix_normals(mesh)
-    return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
-
-
-def _any_known(tags: dict[str, Any]) -> bool:
-    return bool(is_building(tags) or surface_kind(tags) or road_class(tags) or devices_from_tags(tags))
-
-
-def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom if geom.area > 0.01 else None
-    polys = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
-    if not polys:
-        return None
-    u = shapely.union_all(polys)
-    return u if u.area > 0.01 else None
-
-
-def _z_range(geom: shapely.Geometry, z_to_m: float = 1.0) -> float | None:
-    """Height of a 3D footprint in metres (``z_to_m``: metres per unit of z)."""
-    if not shapely.has_z(geom):
-        return None
-    z = shapely.get_coordinates(geom, include_z=True)[:, 2]
-    z = z[np.isfinite(z)]
-    return float(z.max() - z.min()) * z_to_m if len(z) else None
