@@ -12,7 +12,8 @@ writes commits before it returns, so once a call has returned its effect survive
 (``kill -9``, power loss). A UNIQUE partial index on ``(device_id, rule_id)`` over the events
 that are neither cleared nor closed makes "one active occurrence per condition" a property of
 the database, not of the process: raising again after a restart can never duplicate an event.
-The WAL file (``<name>-wal``) is part of the database: move or copy the three files together,
+The file's layout, its migrations and how it is opened are ``twin.state.eventschema``. The WAL
+file (``<name>-wal``) is part of the database: move or copy the three files together,
 and keep the file on a local disk (WAL does not work on network file systems).
 
 The event log is the truth about which conditions are active. With each batch of raises and
@@ -49,14 +50,16 @@ from types import TracebackType
 from typing import Any
 
 from twin.core.errors import InputError
-from twin.core.sqlitefiles import open_readonly
+from twin.state.eventschema import (
+    FIX_DAMAGED,
+    LIFECYCLE,
+    SCHEMA_VERSION,
+    SEVERITIES,
+    is_damage,
+    open_event_db,
+)
 
-SCHEMA_VERSION = 2
-"""Version of the database layout written by this module."""
-
-SEVERITIES = ("critical", "major", "minor", "info")
-LIFECYCLE = ("raised", "acknowledged", "dispatched", "closed")
-"""An event's statuses, in order (not a device's status: see ``twin.scene.catalogue.STATUSES``)."""
+__all__ = ["LIFECYCLE", "SCHEMA_VERSION", "SEVERITIES", "Event", "EventStore", "iso_utc"]
 
 _TIME_FIELDS = ("raised_at", "cleared_at", "acknowledged_at", "dispatched_at", "closed_at")
 _RAISE_KEYS = frozenset({"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at",
@@ -68,64 +71,6 @@ _CSV_FREE_TEXT = frozenset(
         "dispatched_by", "dispatched_to", "dispatched_note", "closed_by", "closed_note", "data",
     }
 )
-RECEIVED_KEEP_S = 30 * 86400.0
-"""How long the keys of received device events are kept (a redelivery comes within minutes)."""
-_MIGRATE_1_TO_2 = (
-    "ALTER TABLE events ADD COLUMN source_id TEXT",
-    "DROP INDEX IF EXISTS events_one_active_per_condition",
-)
-_FIX_DAMAGED = (
-    "Move the file away (rename it) and start again: a new, empty event log is created in its "
-    "place; keep the old file for inspection."
-)
-
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    device_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    type TEXT NOT NULL,
-    rule_id TEXT NOT NULL,
-    severity TEXT NOT NULL CHECK (severity IN {SEVERITIES!r}),
-    status TEXT NOT NULL DEFAULT 'raised' CHECK (status IN {LIFECYCLE!r}),
-    raised_at REAL NOT NULL,
-    cleared_at REAL,
-    acknowledged_at REAL,
-    acknowledged_by TEXT,
-    acknowledged_note TEXT,
-    dispatched_at REAL,
-    dispatched_by TEXT,
-    dispatched_to TEXT,
-    dispatched_note TEXT,
-    closed_at REAL,
-    closed_by TEXT,
-    closed_note TEXT,
-    message TEXT NOT NULL DEFAULT '',
-    data TEXT NOT NULL DEFAULT '{{}}',
-    source_id TEXT
-);
-CREATE UNIQUE INDEX IF NOT EXISTS events_one_active_per_condition_v2
-    ON events(device_id, rule_id) WHERE cleared_at IS NULL AND status != 'closed' AND source_id IS NULL;
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_source ON events(device_id, source_id) WHERE source_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS device_state (
-    device_id TEXT PRIMARY KEY,
-    last_seen REAL,
-    readings TEXT NOT NULL,
-    reading_ts TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS received (
-    key TEXT PRIMARY KEY,
-    at REAL NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_by_device ON events(device_id, raised_at);
-CREATE INDEX IF NOT EXISTS events_by_time ON events(raised_at);
-CREATE INDEX IF NOT EXISTS events_open ON events(status) WHERE status != 'closed';
-"""
-
-
 def iso_utc(epoch: float | None) -> str | None:
     """ISO 8601 UTC text (millisecond precision, ``Z`` suffix) of an epoch time, or None.
 
@@ -278,14 +223,6 @@ def _row_to_event(row: sqlite3.Row) -> Event:
     return Event(**values)
 
 
-def _is_damage(exc: BaseException) -> bool:
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-        return True
-    text = str(exc).lower()
-    return "malformed" in text or "not a database" in text
-
-
 def _csv_cell(name: str, value: Any) -> Any:
     """A cell for Excel: free text starting with = + - @ is prefixed with ' so Excel shows it
     as text instead of evaluating it as a formula."""
@@ -327,101 +264,7 @@ class EventStore:
         self.path = Path(path)
         self.readonly = readonly
         self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        if self.path.is_dir():
-            raise InputError(self.path, "is a folder, not an event database.", "Give a file name.")
-        if readonly:
-            conn = self._open_readonly()
-        else:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise InputError(self.path, f"cannot create its folder ({exc.strerror}).") from None
-            try:
-                conn = sqlite3.connect(
-                    self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-                )
-            except sqlite3.Error as exc:
-                raise InputError(self.path, f"cannot open the event database ({exc}).") from None
-        conn.row_factory = sqlite3.Row
-        try:
-            self._initialise(conn)
-        except InputError:
-            conn.close()
-            raise
-        except sqlite3.Error as exc:
-            conn.close()
-            if _is_damage(exc):
-                raise InputError(
-                    self.path, f"is not a readable event database ({exc}).", _FIX_DAMAGED
-                ) from None
-            fix = ("Check the file's permissions and the free disk space, or open it read-only "
-                   "(`twin events` and `twin state` do)." if not readonly else "")
-            raise InputError(self.path, f"cannot open the event database ({exc}).", fix) from None
-        self._conn = conn
-
-    def _open_readonly(self) -> sqlite3.Connection:
-        try:
-            return open_readonly(self.path)
-        except sqlite3.DatabaseError as exc:
-            if _is_damage(exc):
-                raise InputError(self.path, f"is not a readable event database ({exc}).", _FIX_DAMAGED) from None
-            raise InputError(self.path, f"cannot be read ({exc}).", "Check the file's permissions.") from None
-
-    def _initialise(self, conn: sqlite3.Connection) -> None:
-        if self.readonly:
-            self._check_tables(conn)
-            return
-        conn.execute("PRAGMA journal_mode=WAL").fetchone()
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = self._check_tables(conn)
-            if version == 1:  # add device ids of events, received keys and device state
-                for statement in _MIGRATE_1_TO_2:
-                    conn.execute(statement)
-                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            if conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 0:
-                conn.execute("INSERT INTO schema_version(version) VALUES (?)", (SCHEMA_VERSION,))
-            conn.execute("DELETE FROM received WHERE at < ?", (time.time() - RECEIVED_KEEP_S,))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-
-    def _check_tables(self, conn: sqlite3.Connection) -> int | None:
-        """The file's schema version (None for an empty file); refuses foreign and newer files."""
-        tables = {
-            r[0]
-            for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            )
-        }
-        if "schema_version" in tables:
-            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            version = row[0] if row else None
-            if version is not None and version > SCHEMA_VERSION:
-                raise InputError(
-                    self.path,
-                    f"was written by a newer version of the twin (event schema {version}, "
-                    f"this version reads {SCHEMA_VERSION}).",
-                    "Update the twin, or move the file away to start a new event log.",
-                )
-            return int(version) if version is not None else None
-        if tables:
-            raise InputError(
-                self.path,
-                "is an SQLite database but not a twin event log "
-                f"(it holds tables {', '.join(sorted(tables))}).",
-                "Give another file name for the event log.",
-            )
-        if self.readonly:
-            raise InputError(self.path, "is an empty database, not an event log yet.")
-        return None
+        self._conn: sqlite3.Connection | None = open_event_db(self.path, readonly)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -431,7 +274,7 @@ class EventStore:
         return self._conn
 
     def _damaged(self, exc: sqlite3.Error) -> InputError:
-        return InputError(self.path, f"the event database is damaged ({exc}).", _FIX_DAMAGED)
+        return InputError(self.path, f"the event database is damaged ({exc}).", FIX_DAMAGED)
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -440,7 +283,7 @@ class EventStore:
             try:
                 yield conn
             except sqlite3.DatabaseError as exc:
-                if _is_damage(exc):
+                if is_damage(exc):
                     raise self._damaged(exc) from None
                 raise
 
@@ -472,7 +315,7 @@ class EventStore:
                             pass
                     raise
             except sqlite3.DatabaseError as exc:
-                if _is_damage(exc):
+                if is_damage(exc):
                     raise self._damaged(exc) from None
                 raise
 
