@@ -384,14 +384,21 @@ class HistoryWriter:
                     break
                 taken += 1
                 if nxt is None:
-                    self._write(rows, latest, meta)
-                    for _ in range(taken):
-                        self._q.task_done()
+                    self._write_counted(rows, latest, meta, taken)
                     return
                 rows += nxt[0]
                 latest += nxt[1]
                 meta.update(nxt[2])
+            self._write_counted(rows, latest, meta, taken)
+
+    def _write_counted(self, rows: list[tuple[str, float, str]], latest: list[LatestState], meta: dict[str, Any],
+                       taken: int) -> None:
+        try:
             self._write(rows, latest, meta)
+        except Exception:  # a bug: logged, and the writer keeps going (drain() never hangs on it)
+            log.exception("history writer failed; %d readings not recorded", len(rows))
+            self.dropped += len(rows)
+        finally:
             for _ in range(taken):
                 self._q.task_done()
 
