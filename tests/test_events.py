@@ -417,3 +417,22 @@ def test_an_event_log_of_schema_1_is_migrated_in_place(tmp_path: Path) -> None:
     con = sqlite3.connect(db)
     assert con.execute("SELECT version FROM schema_version").fetchone() == (2,)
     con.close()
+
+
+def test_a_failed_commit_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """When COMMIT itself fails (a full disk does it; a deferred constraint does it every time)
+    SQLite can leave the transaction open, and every later write would fail with "cannot start
+    a transaction within a transaction". The shared write transaction rolls it back."""
+    from twin.core.sqlitefiles import transaction
+
+    conn = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
+    conn.executescript("PRAGMA foreign_keys = ON; CREATE TABLE p (id INTEGER PRIMARY KEY);"
+                       "CREATE TABLE c (p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED);")
+    with pytest.raises(sqlite3.IntegrityError):
+        with transaction(conn):
+            conn.execute("INSERT INTO c VALUES (7)")  # fails only at COMMIT
+    assert not conn.in_transaction
+    with transaction(conn):
+        conn.execute("INSERT INTO p VALUES (7)")
+    assert conn.execute("SELECT COUNT(*) FROM p").fetchone() == (1,)
+    conn.close()

@@ -29,7 +29,7 @@ from tests.helpers_gis import (
     run_twin_all,
     write_geojson,
 )
-from tests.ifc_builder import NOT_DRAWN, tessellate, write_test_ifc
+from tests.ifc_builder import NOT_DRAWN, _owner_history, tessellate, write_test_ifc
 from twin.ingest.build import build_scene
 from twin.scene.scene import Scene
 from twin.scene.scenefile import SceneSpec, spec_from_dict
@@ -435,19 +435,11 @@ def test_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: dict[str,
 def _write_ifc2x3_devices(path: Path) -> dict[str, tuple[str, tuple[float, float, float]]]:
     """An IFC2X3 model whose devices are generic elements (IfcFlowTerminal,
     IfcDistributionControlElement) known only by their type objects, as Revit exports them."""
-    import ifcopenshell.api.owner.settings as owner
     from ifcopenshell.api import project
 
     model = project.create_file(version="IFC2X3")
-    org = model.createIfcOrganization(Name="Twin tests")
-    user = model.createIfcPersonAndOrganization(model.createIfcPerson(FamilyName="Tester"), org)
-    app = model.createIfcApplication(org, "1", "twin tests", "twin-tests")
-    saved = owner.get_user, owner.get_application
-    owner.get_user, owner.get_application = (lambda f: user), (lambda f: app)
-    try:
+    with _owner_history(model):
         return _fill_ifc2x3(model, path)
-    finally:
-        owner.get_user, owner.get_application = saved
 
 
 def _fill_ifc2x3(model: Any, path: Path) -> dict[str, tuple[str, tuple[float, float, float]]]:

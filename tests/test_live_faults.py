@@ -295,6 +295,8 @@ def test_full_disk_keeps_the_alarm_retries_and_says_so(scene, tmp_path):
         twin.wait_status(lambda s: s["health"]["event_log"]["unwritten"] == 2, what="the clear kept after the raise")
         filler.unlink()
         twin.wait_status(lambda s: s["health"]["event_log"]["ok"], what="event log written again")
+        # the history shared the full disk; it is written again too (no transaction left open)
+        twin.wait_status(lambda s: s["health"]["history"]["ok"], what="history written again")
         with EventStore(db, readonly=True) as ev:
             (e,) = ev.events()
         assert (e.type, round(e.raised_at * 1000), round(e.cleared_at * 1000)) == ("smoke", ts, ts2)

@@ -1,11 +1,32 @@
-"""Opening the twin's SQLite files for reading only."""
+"""The twin's SQLite files: write transactions that never stay open, and opening for reading
+only."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from twin.core.errors import InputError
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error - a full disk or an I/O error
+    at ``COMMIT`` included (SQLite may leave the transaction open then), so the next write
+    starts clean once the disk has room again."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        raise
 
 
 def open_readonly(path: Path) -> sqlite3.Connection:

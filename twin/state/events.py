@@ -50,6 +50,7 @@ from types import TracebackType
 from typing import Any
 
 from twin.core.errors import InputError
+from twin.core.sqlitefiles import transaction
 from twin.state.eventschema import (
     FIX_DAMAGED,
     LIFECYCLE,
@@ -295,25 +296,8 @@ class EventStore:
             if self.readonly:
                 raise InputError(self.path, "was opened read-only.", "Open it without readonly to write.")
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with transaction(conn):
                     yield conn
-                except BaseException:
-                    if conn.in_transaction:
-                        try:
-                            conn.execute("ROLLBACK")
-                        except sqlite3.Error:
-                            pass
-                    raise
-                try:
-                    conn.execute("COMMIT")
-                except sqlite3.Error:  # a full disk at commit: leave no transaction open
-                    if conn.in_transaction:
-                        try:
-                            conn.execute("ROLLBACK")
-                        except sqlite3.Error:
-                            pass
-                    raise
             except sqlite3.DatabaseError as exc:
                 if is_damage(exc):
                     raise self._damaged(exc) from None

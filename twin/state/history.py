@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.core.errors import InputError
-from twin.core.sqlitefiles import open_readonly
+from twin.core.sqlitefiles import open_readonly, transaction
 
 log = logging.getLogger("twin.history")
 
@@ -170,14 +170,8 @@ class HistoryStore:
     # -- plumbing ------------------------------------------------------------------------------
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self._lock, transaction(self._conn) as conn:
+            yield conn
 
     def _meta_float(self, key: str) -> float | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()

@@ -148,6 +148,16 @@ class StateStore:
 _MISSING = object()
 
 
+def changes_nothing(st: DeviceState, m: Message) -> bool:
+    """Whether :func:`apply_message` would change no value: every reading equal to the one held,
+    or older than it."""
+    readings, stamps = st.readings, st.reading_ts
+    for name, value in m.readings.items():
+        if m.ts >= stamps.get(name, float("-inf")) and readings.get(name, _MISSING) != value:
+            return False
+    return True
+
+
 def apply_message(st: DeviceState, m: Message) -> bool:
     """Apply one message's readings (each only if not older than the value held); True when a
     value changed."""

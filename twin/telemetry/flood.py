@@ -10,8 +10,6 @@ a condition, so it is always applied: rate limiting never costs an alarm or a cl
 
 from __future__ import annotations
 
-from twin.state.store import DeviceState, Message
-
 FLOOD_RATE, FLOOD_BURST = 50.0, 200.0
 """Per-device token bucket: 50 messages a second sustained, bursts of 200."""
 
@@ -33,14 +31,3 @@ class FloodGate:
         self._buckets[device_id] = (tokens - 1.0, now)
         return False
 
-
-def changes_nothing(st: DeviceState, m: Message) -> bool:
-    """Whether applying ``m`` to ``st`` would change no reading."""
-    readings, stamps = st.readings, st.reading_ts
-    for name, value in m.readings.items():
-        if m.ts >= stamps.get(name, float("-inf")) and readings.get(name, _MISSING) != value:
-            return False
-    return True
-
-
-_MISSING = object()

@@ -42,8 +42,8 @@ from twin.scene.entities import Device
 from twin.state.events import Event, EventStore, iso_utc
 from twin.state.history import HistoryStore, HistoryWriter, LatestState, dumps_readings
 from twin.state.rules import Change, Rule, RuleEngine
-from twin.state.store import Message, StateStore, apply_message
-from twin.telemetry.flood import FloodGate, changes_nothing
+from twin.state.store import Message, StateStore, apply_message, changes_nothing
+from twin.telemetry.flood import FloodGate
 from twin.telemetry.parse import ExternalEvent, Parser
 
 log = logging.getLogger("twin.pipeline")
