@@ -36,18 +36,55 @@ def _private_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
 
-def open_window(qtbot, tmp_path, feed="sim", scene=DEMO, backfill=False, lang="en", view="overview"):
+def open_window(qtbot, tmp_path, feed="sim", scene=DEMO, backfill=False, lang="en", view="overview",
+                own=True):
     qapp = QtWidgets.QApplication.instance()
     theme.apply(qapp, 1.0, lang)
     loaded = load(LoadRequest(str(scene), feed, str(tmp_path / "ev.sqlite"), 1, 1.0, None, backfill))
     win = MainWindow(loaded, lang, view)
-    qtbot.addWidget(win)
+    if own:
+        qtbot.addWidget(win)
     win.resize(1600, 900)
     win.show()
-    qtbot.waitExposed(win)
     win.start()
     qtbot.waitUntil(lambda: win.viewport.home is not None and bool(win.viewport.frame_ms), timeout=20000)
     return win
+
+
+@pytest.fixture(scope="session")
+def demo_window(qapp, tmp_path_factory, request):
+    """One demo window on the simulator for the tests that only look at it or leave it as they
+    found it (the ``window`` fixture puts it back to the overview); built once, not per test."""
+    from pytestqt.qtbot import QtBot
+
+    tmp = tmp_path_factory.mktemp("demo-window")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TWIN_SETTINGS", str(tmp / "settings.ini"))
+    mp.setenv("XDG_DATA_HOME", str(tmp / "data"))
+    win = open_window(QtBot(request), tmp, own=False)
+    yield win
+    win.close()
+    mp.undo()
+
+
+@pytest.fixture
+def window(demo_window, qtbot):
+    """The shared demo window, back on the overview at the home camera with nothing selected and
+    no tour running, before and after each test."""
+    win = demo_window
+
+    def reset():
+        if win.kiosk is not None:
+            win.kiosk.stop()
+        win.inspector.clear()
+        win.set_view("overview")
+        win.resize(1600, 900)
+        win.viewport.fly_home(seconds=0)
+        qtbot.wait(50)
+
+    reset()
+    yield win
+    reset()
 
 
 def pump(qtbot, seconds):
@@ -64,13 +101,6 @@ def pixel_at(win, xyz):
 
 def near(colour, hex_colour, tol=40):
     return int(np.abs(np.asarray(colour) - np.array(style.rgb(hex_colour))).max()) <= tol
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = open_window(qtbot, tmp_path)
-    yield win
-    win.close()
 
 
 def test_every_text_has_both_languages():
@@ -375,7 +405,7 @@ def test_app_screenshot_of_a_view(tmp_path):
     (["no-such-scene.toml"], "no-such-scene.toml"),
     (["--feed", "carrier-pigeon"], "--feed"),
     (["--feed", "replay:/no/such/file.csv"], "/no/such/file.csv"),
-    (["--view", "weather"], "app.py"),
+    (["--view", "weather"], "--view"),
     (["--kiosk", "--tour", "nope"], "tour 'nope'"),
     (["--screenshot", "x.jpg"], "--screenshot"),
 ])
@@ -418,7 +448,7 @@ def test_top_bar_says_when_the_event_log_cannot_be_written(window, qtbot, monkey
     assert window.topbar.mode.text() == "LIVE"
     assert any(e.device_id == smoke.id and e.type == "smoke" for e in live.events.events(open_only=True))
     # the history failing is told once, in the status line (alarms are unaffected)
-    live.pipeline.writer.error = "disk I/O error"
+    monkeypatch.setattr(live.pipeline.writer, "error", "disk I/O error")
     window._panel_at = 0
     window.tick()
     assert "without reading history (disk I/O error)" in window.status.text()

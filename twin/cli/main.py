@@ -192,19 +192,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_view(args: argparse.Namespace) -> int:
-    """The desktop wall display on a scene (the program `python app.py` starts): one window for
-    every use, live on a feed (the simulator by default)."""
-    from twin.shell.main import main as shell_main
-
-    argv = [args.scene, "--feed", args.feed or "sim", "--seed", str(args.seed), "--speed", str(args.speed),
-            "--incidents-every", str(args.incidents_every)]
-    for flag, value in (("--db", args.db), ("--lang", args.lang), ("--view", args.view)):
-        if value:
-            argv += [flag, value]
-    return shell_main(argv)
-
-
 def cmd_template(args: argparse.Namespace) -> int:
     src = ASSETS_DIR / "templates" / ("devices_template.xlsx" if args.out.lower().endswith(".xlsx")
                                       else "devices_template.csv")
@@ -213,8 +200,15 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Command-line mistakes are bad input like any other: one line naming the option, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(self.prog, message + ".", f"See {self.prog} --help.")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="twin", description="Community digital twin: scenes from GIS, BIM and device data.")
+    p = _Parser(prog="twin", description="Community digital twin: scenes from GIS, BIM and device data.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("new-scene", help="write a scene file from GIS and device files")
@@ -253,16 +247,9 @@ def parser() -> argparse.ArgumentParser:
     add_status_options(s)
     s.set_defaults(func=cmd_render)
 
-    s = sub.add_parser("view", help="open a scene in the wall display (the desktop app), live on a feed")
-    s.add_argument("scene")
-    s.add_argument("--lang", choices=("zh", "en"))
-    s.add_argument("--view", help="the view to open (overview, security, parking, environment, energy)")
-    s.add_argument("--feed", help="live status from: sim (default), mqtt://HOST[:PORT] or replay:FILE")
-    s.add_argument("--db", help="event log of the live session (default: ~/.local/share/twin/<scene>/)")
-    s.add_argument("--seed", type=int, default=1)
-    s.add_argument("--speed", type=float, default=1.0)
-    s.add_argument("--incidents-every", type=float, default=180.0, metavar="S")
-    s.set_defaults(func=cmd_view)
+    from twin.cli.view_cmd import add_command as add_view
+
+    add_view(sub)
 
     from twin.cli.live_cmds import add_commands
 
@@ -279,8 +266,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
     try:
+        args = parser().parse_args(argv)
         return int(args.func(args) or 0)
     except InputError as exc:
         print(f"twin: error: {exc.message}", file=sys.stderr)

@@ -6,6 +6,7 @@ ledger to what it became, or skipped there with the reason."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -72,6 +73,29 @@ def to_local(gdf: gpd.GeoDataFrame, crs: CRS, ft: FrameTransform) -> gpd.GeoData
     return g
 
 
+@dataclass(eq=False)
+class Footprint:
+    """A building (or building part) outline from a GIS layer, waiting for its height and parts.
+    Compared by identity: a part that is also a building is the same record in both lists."""
+
+    source: str
+    fid: str
+    tags: dict[str, Any]
+    geom: shapely.Geometry  # polygonal, local metres
+    ref: int  # its feature in the ledger
+    z: float | None  # height of a 3D footprint, metres; None for flat ones
+
+
+@dataclass
+class CitySolid:
+    """A CityJSON building: its solid in local metres, outward-facing, and its ledger feature."""
+
+    building: Building
+    points: np.ndarray
+    faces: np.ndarray
+    ref: int
+
+
 class Collector:
     """Turns classified features into entities and merged meshes; every feature ends up linked to
     its entities in the ledger, or skipped there with the reason."""
@@ -81,9 +105,9 @@ class Collector:
         self.scene, self.ft, self.area, self.warnings, self.ledger = scene, ft, area, warnings, ledger
         if area is not None:
             shapely.prepare(area)
-        self.outlines: list[dict[str, Any]] = []
-        self.parts: list[dict[str, Any]] = []
-        self.city: list[tuple[Building, np.ndarray, np.ndarray, int]] = []
+        self.outlines: list[Footprint] = []
+        self.parts: list[Footprint] = []
+        self.city: list[CitySolid] = []
         self.surface_geoms: dict[str, list[tuple[Surface, shapely.Geometry]]] = {k: [] for k in scene.surfaces}
         self.device_feats: list[DeviceFeature] = []
         self.road_lines: list[tuple[shapely.LineString, float, str]] = []
@@ -162,8 +186,7 @@ class Collector:
             if is_building(tags):
                 if self.area is not None and not shapely.contains_xy(self.area, *poly.representative_point().coords[0]):
                     return self._outside(ref)
-                rec = {"source": source, "fid": fid, "tags": tags, "geom": poly, "ref": ref,
-                       "z": _z_range(geom, self._z_to_m)}
+                rec = Footprint(source, fid, tags, poly, ref, _z_range(geom, self._z_to_m))
                 (self.parts if is_building_part(tags) else self.outlines).append(rec)
                 if is_building_part(tags) and tags.get("building") not in (None, "", "no"):
                     self.outlines.append(rec)
@@ -223,7 +246,7 @@ class Collector:
             name = cb.name or str(cb.attributes.get("name", "") or "")
             bld = Building(cb.id, name, h, "geometry", f"CityJSON LoD{cb.lod}",
                            footprint_wkb=shapely.to_wkb(foot), cityobject_type=cb.type)
-            self.city.append((bld, pts, faces, ref))
+            self.city.append(CitySolid(bld, pts, faces, ref))
 
     def replaced(self, before: list[Building]) -> None:
         """Features whose buildings a BIM model replaced are in the ledger as replaced."""
@@ -236,38 +259,38 @@ class Collector:
                                      group=True)
 
     # -- buildings -----------------------------------------------------------------------
-    def _height(self, rec: dict[str, Any]) -> tuple[float, float, str, float | None]:
-        h, min_h, src, levels = tag_height(rec["tags"])
-        where = rec["source"]
-        if h is None and rec["z"] is not None and rec["z"] > 2.0:
-            h, src = rec["z"], "geometry"
+    def _height(self, rec: Footprint) -> tuple[float, float, str, float | None]:
+        h, min_h, src, levels = tag_height(rec.tags)
+        where = rec.source
+        if h is None and rec.z is not None and rec.z > 2.0:
+            h, src = rec.z, "geometry"
         if h is None:
             # a part that starts high (building:min_level) and says nothing more is one level tall
             h, src = max(DEFAULT_BUILDING_HEIGHT, min_h + METRES_PER_LEVEL), "default"
         if h > MAX_BUILDING_HEIGHT:
-            self.warnings.append(Warning(where, rec["fid"], f"height {h:g} m is absurd", f"clamped to {MAX_BUILDING_HEIGHT:g} m"))
+            self.warnings.append(Warning(where, rec.fid, f"height {h:g} m is absurd", f"clamped to {MAX_BUILDING_HEIGHT:g} m"))
             h = MAX_BUILDING_HEIGHT
         if h <= 0:
-            self.warnings.append(Warning(where, rec["fid"], f"height {h:g} m is not positive",
+            self.warnings.append(Warning(where, rec.fid, f"height {h:g} m is not positive",
                                          f"set to the default {DEFAULT_BUILDING_HEIGHT:g} m"))
             h, src = DEFAULT_BUILDING_HEIGHT, "default"
         if min_h < 0 or min_h >= h:
             if min_h != 0:
-                self.warnings.append(Warning(where, rec["fid"], f"min_height {min_h:g} m is not below the top {h:g} m",
+                self.warnings.append(Warning(where, rec.fid, f"min_height {min_h:g} m is not below the top {h:g} m",
                                              "set to 0"))
             min_h = 0.0
         return h, min_h, src, levels
 
     def finish_buildings(self) -> None:
         scene = self.scene
-        parts_by_outline: dict[int, list[dict[str, Any]]] = {}
+        parts_by_outline: dict[int, list[Footprint]] = {}
         orphan_parts = []
         if self.parts and self.outlines:
-            tree = STRtree([o["geom"] for o in self.outlines])
+            tree = STRtree([o.geom for o in self.outlines])
             for p in self.parts:
                 if p in self.outlines:
                     continue
-                hits = tree.query(p["geom"].representative_point(), predicate="within")
+                hits = tree.query(p.geom.representative_point(), predicate="within")
                 if len(hits):
                     parts_by_outline.setdefault(int(hits[0]), []).append(p)
                 else:
@@ -279,13 +302,13 @@ class Collector:
             parts = parts_by_outline.get(i) if i < len(self.outlines) else None
             h, min_h, src, levels = self._height(rec)
             if src == "height":
-                self.attr_heights.setdefault(rec["source"], []).append(h)
+                self.attr_heights.setdefault(rec.source, []).append(h)
             idx = len(scene.buildings)
             if parts:
                 tops = []
                 for p in parts:
                     ph, pmin, psrc, _ = self._height(p)
-                    pts, faces = extrude(_simplified(p["geom"]), pmin, ph)
+                    pts, faces = extrude(_simplified(p.geom), pmin, ph)
                     if len(faces):
                         mesh_parts.append((pts, faces, idx))
                     tops.append((ph, psrc))
@@ -293,21 +316,21 @@ class Collector:
                 if top[0] > h or src == "default":
                     h, src = top
             else:
-                pts, faces = extrude(_simplified(rec["geom"]), min_h, h)
+                pts, faces = extrude(_simplified(rec.geom), min_h, h)
                 if not len(faces):
-                    self.ledger.skip(rec["ref"], "its footprint has no area to extrude")
+                    self.ledger.skip(rec.ref, "its footprint has no area to extrude")
                     continue
                 mesh_parts.append((pts, faces, idx))
-            t = rec["tags"]
-            bld = Building(rec["fid"], str(t.get("name") or ""), round(h, 2), src, rec["source"], round(min_h, 2),
-                           levels, shapely.to_wkb(rec["geom"]))
+            t = rec.tags
+            bld = Building(rec.fid, str(t.get("name") or ""), round(h, 2), src, rec.source, round(min_h, 2),
+                           levels, shapely.to_wkb(rec.geom))
             scene.buildings.append(bld)
             for r in [rec, *(parts or [])]:
-                self.ledger.link(bld, r["ref"])
-        for bld, pts, faces, ref in self.city:
-            mesh_parts.append((pts, faces, len(scene.buildings)))
-            scene.buildings.append(bld)
-            self.ledger.link(bld, ref)
+                self.ledger.link(bld, r.ref)
+        for solid in self.city:
+            mesh_parts.append((solid.points, solid.faces, len(scene.buildings)))
+            scene.buildings.append(solid.building)
+            self.ledger.link(solid.building, solid.ref)
         scene.meshes["building"] = Mesh.merge(mesh_parts)
         self.warnings.extend(check_plausible(self.attr_heights))
 
@@ -346,9 +369,9 @@ class Collector:
     def add_device_rows(self, rows: DeviceRows) -> None:
         g = to_local(rows.frame, rows.crs, self.ft)
         data_area = self._data_area()
-        for rec, geom in zip(g.to_dict("records"), g.geometry.values, strict=True):
-            ref = self.ledger.feature(rows.source, f"{rec['row']} (id {rec['fid']})")
-            if geom is None or not rec["finite"]:
+        for row, geom in zip(g.to_dict("records"), g.geometry.values, strict=True):
+            ref = self.ledger.feature(rows.source, f"{row['row']} (id {row['fid']})")
+            if geom is None or not row["finite"]:
                 self.ledger.skip(ref, "its position cannot be reprojected into the scene frame")
                 continue
             inside = self.area is None or shapely.contains_xy(self.area, geom.x, geom.y)
@@ -361,12 +384,12 @@ class Collector:
             if not inside:
                 self.ledger.skip(ref, why)
                 continue
-            props: dict[str, Any] = {"subkind": rec.get("subkind"), "mount_height": rec.get("height"),
-                                     "heading": rec.get("heading"), "fov": rec.get("fov"), "tilt": rec.get("tilt")}
-            if rec.get("use"):
-                props["use"] = rec["use"]  # meters: residential / commercial / public load curves
-            self.device_feats.append(DeviceFeature(rows.source, str(rec["fid"]), rec["kind"], geom.x, geom.y,
-                                                   props=props, name=str(rec.get("name") or ""), listed=True,
+            props: dict[str, Any] = {"subkind": row.get("subkind"), "mount_height": row.get("height"),
+                                     "heading": row.get("heading"), "fov": row.get("fov"), "tilt": row.get("tilt")}
+            if row.get("use"):
+                props["use"] = row["use"]  # meters: residential / commercial / public load curves
+            self.device_feats.append(DeviceFeature(rows.source, str(row["fid"]), row["kind"], geom.x, geom.y,
+                                                   props=props, name=str(row.get("name") or ""), listed=True,
                                                    ref=ref))
 
     def _data_area(self) -> shapely.Geometry | None:

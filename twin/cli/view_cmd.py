@@ -1,9 +1,9 @@
-"""``python app.py``: the wall display.
+"""``twin view`` (and ``python app.py``, which is ``twin view``): the wall display.
 
-    python app.py [SCENE] [--feed sim|mqtt://HOST[:PORT]|mqtts://...|replay:FILE]
-                  [--view overview|security|parking|environment|energy] [--screen N]
-                  [--fullscreen] [--kiosk] [--lang zh|en] [--font-scale F]
-                  [--screenshot PATH --exit-after S]
+    twin view [SCENE] [--feed sim|mqtt://HOST[:PORT]|mqtts://...|replay:FILE]
+              [--view overview|security|parking|environment|energy] [--screen N]
+              [--fullscreen] [--kiosk] [--lang zh|en] [--font-scale F]
+              [--screenshot PATH --exit-after S]
 
 Bad input (a missing scene, a bad feed, a broken scene file) prints one line naming it and
 exits with 2, before any window opens.
@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 from pathlib import Path
+from typing import Any
 
 from twin.core.errors import InputError
 from twin.core.i18n import LANGS
@@ -23,13 +23,8 @@ from twin.core.paths import DEMO_SCENE
 from twin.scene.views import VIEWS
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError("app.py", message + ".", "See python app.py --help.")
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = _Parser(prog="app.py", description="Community digital twin: the wall display")
+def add_command(sub: Any) -> None:
+    p = sub.add_parser("view", help="the wall display (the desktop app, as python app.py) on a scene, live on a feed")
     p.add_argument("scene", nargs="?", default=str(DEMO_SCENE), help="scene file (default: the bundled demo)")
     p.add_argument("--feed", default="sim", help="sim (default), mqtt://HOST[:PORT], mqtts://... or replay:FILE")
     p.add_argument("--db", help="event log (default: ~/.local/share/twin/<scene>/events.sqlite)")
@@ -38,7 +33,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--kiosk", action="store_true", help="exhibition mode: full screen, no chrome, the tour")
     p.add_argument("--tour", help="tour of the scene file for --kiosk (default: its first, or a built-in one)")
-    p.add_argument("--idle", type=float, default=60.0, metavar="S", help="kiosk: seconds without input before the tour resumes")
+    p.add_argument("--idle", type=float, default=60.0, metavar="S",
+                   help="kiosk: seconds without input before the tour resumes")
     p.add_argument("--lang", choices=LANGS)
     p.add_argument("--font-scale", type=float, metavar="F", help="text size factor (default: from the screen)")
     p.add_argument("--seed", type=int, default=1)
@@ -46,13 +42,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--incidents-every", type=float, default=180.0, metavar="S",
                    help="simulator demo incidents every S seconds (0: none)")
     p.add_argument("--screenshot", metavar="PATH", help="save a PNG of the window at --exit-after, then quit")
-    p.add_argument("--exit-after", type=float, metavar="S", help="quit after S seconds (default with --screenshot: 8)")
-    a = p.parse_args(argv)
+    p.add_argument("--exit-after", type=float, metavar="S",
+                   help="quit after S seconds (default with --screenshot: 8)")
+    p.set_defaults(func=cmd_view)
+
+
+def check_view_args(a: argparse.Namespace) -> None:
+    """Everything about the command line that can be wrong, said before any window opens."""
     if not Path(a.scene).exists():
         raise InputError(a.scene, "no such scene file.", "Check the path, or give none for the demo.")
     from twin.telemetry.live import parse_feed
 
-    parse_feed(a.feed)  # a bad feed is one line, before any window
+    parse_feed(a.feed)
     if a.font_scale is not None and not 0.5 <= a.font_scale <= 4:
         raise InputError("--font-scale", f"{a.font_scale} is outside 0.5-4.", "Use e.g. 1.5 for a 4K wall.")
     if a.exit_after is not None and not a.exit_after > 0:
@@ -61,24 +62,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         out = Path(a.screenshot)
         if out.suffix.lower() != ".png":
             raise InputError("--screenshot", f"{out} should end in .png.", "Use a .png file name.")
-        if not out.parent.exists() and not os.access(out.parent.parent if out.parent.parent.exists() else ".", os.W_OK):
+        parent = out.parent.parent if out.parent.parent.exists() else Path(".")
+        if not out.parent.exists() and not os.access(parent, os.W_OK):
             raise InputError("--screenshot", f"cannot write to {out.parent}.", "Use a folder you can write to.")
     if not a.speed > 0:
         raise InputError("--speed", f"{a.speed} must be above 0.", "Use e.g. --speed 60 for an hour a minute.")
-    return a
 
 
-def main(argv: list[str] | None = None) -> int:
-    try:
-        args = parse_args(argv)
-    except InputError as exc:
-        print(f"twin: error: {exc.message}", file=sys.stderr)
-        return 2
+def cmd_view(args: argparse.Namespace) -> int:
+    check_view_args(args)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from twin.shell.app import run
 
     return run(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
