@@ -44,7 +44,9 @@ PREFIX = "twin/bench"
 
 
 def devices_and_templates(scene):
-    sim = Simulator(scene.devices, seed=1, lat=60.17, lon=24.94, start=time.time(), incident_every_s=None)
+    sim = Simulator(
+        scene.devices, seed=1, lat=60.17, lon=24.94, start=time.time(), incident_every_s=None
+    )
     t = time.time()
     return [(d.id, sim.values(i, t)) for i, d in enumerate(sim.devices)]
 
@@ -58,8 +60,12 @@ def raw_stream(templates, n: int) -> tuple[list[tuple[str, bytes]], dict[str, di
     now_ms = int(time.time() * 1000)
     for k in range(n):
         device_id, readings = templates[k % len(templates)]
-        body = {key: (round(v * (1 - (k // len(templates) % 7) * 0.01), 3) if isinstance(v, float) else v)
-                for key, v in readings.items()}  # values move (within their ranges): every message changes state
+        body = {
+            key: (
+                round(v * (1 - (k // len(templates) % 7) * 0.01), 3) if isinstance(v, float) else v
+            )
+            for key, v in readings.items()
+        }  # values move (within their ranges): every message changes state
         last[device_id] = body
         out.append((f"{PREFIX}/{device_id}/telemetry", json.dumps(dict(body, ts=now_ms)).encode()))
     return out, last
@@ -69,10 +75,11 @@ def raw_stream(templates, n: int) -> tuple[list[tuple[str, bytes]], dict[str, di
 def bench_ingest(scene, templates, vis, colours) -> None:
     n = 200_000
     stream, last = raw_stream(templates, n)
+
     def batched(p: Pipeline, batch: int = 1000) -> float:  # 1,000 = 50 ms of 20,000 messages / s
         t0 = time.perf_counter()
         for i in range(0, n, batch):
-            for topic, payload in stream[i:i + batch]:
+            for topic, payload in stream[i : i + batch]:
                 p.submit_raw(topic, payload)
             p.process()
         return time.perf_counter() - t0
@@ -81,7 +88,9 @@ def bench_ingest(scene, templates, vis, colours) -> None:
     dt = batched(p)
     # the same with the renderer restyled after every batch (what the shell does per tick)
     pr = pipeline_for(scene, "ingest-restyle")
-    pr.listeners.append(lambda r: colours.update({d: pr.store.states[d].status for d in r.changed}, vis))
+    pr.listeners.append(
+        lambda r: colours.update({d: pr.store.states[d].status for d in r.changed}, vis)
+    )
     dt_restyle = batched(pr)
     wrong = sum(1 for d, body in last.items() if p.store.get(d).readings != body)
     assert p.parser.stats.accepted == n, p.stats()
@@ -97,7 +106,9 @@ def bench_ingest(scene, templates, vis, colours) -> None:
         q.store.apply_changes(found, now)
         for c in found:
             if c.raised:
-                q.events.raise_event(c.device_id, c.kind, c.rule.id, c.rule.id, c.rule.severity, at=c.at)
+                q.events.raise_event(
+                    c.device_id, c.kind, c.rule.id, c.rule.id, c.rule.severity, at=c.at
+                )
             else:
                 q.events.clear_condition(c.device_id, c.rule.id, c.at)
     naive_rate = m / (time.perf_counter() - t1)
@@ -113,12 +124,18 @@ def bench_ingest(scene, templates, vis, colours) -> None:
     naive_restyle = m / (time.perf_counter() - t1)
     rate_restyle = n / dt_restyle
     rate = n / dt
-    print(f"ingest parse->state->rules  {rate:9,.0f} msg/s   naive per message {naive_rate:9,.0f} msg/s   "
-          f"{rate / naive_rate:4.1f}x   (target >= 20,000 msg/s)")
-    print(f"  with the restyle      {rate_restyle:9,.0f} msg/s   naive, apply + restyle per message "
-          f"{naive_restyle:9,.0f} msg/s   {rate_restyle / naive_restyle:4.1f}x")
-    print(f"  {n:,} messages, {len(last):,} devices; final state equal to the last value sent: "
-          f"{len(last) - wrong:,}/{len(last):,}")
+    print(
+        f"ingest parse->state->rules  {rate:9,.0f} msg/s   naive per message {naive_rate:9,.0f} msg/s   "
+        f"{rate / naive_rate:4.1f}x   (target >= 20,000 msg/s)"
+    )
+    print(
+        f"  with the restyle      {rate_restyle:9,.0f} msg/s   naive, apply + restyle per message "
+        f"{naive_restyle:9,.0f} msg/s   {rate_restyle / naive_restyle:4.1f}x"
+    )
+    print(
+        f"  {n:,} messages, {len(last):,} devices; final state equal to the last value sent: "
+        f"{len(last) - wrong:,}/{len(last):,}"
+    )
 
 
 # -- 2. through mosquitto -----------------------------------------------------------------------
@@ -131,11 +148,20 @@ def free_port() -> int:
 def start_broker() -> tuple[subprocess.Popen, int]:
     port = free_port()
     conf = TMP / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 1000000\nmax_inflight_messages 0\n" +
-                    ("user root\n" if hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0 else ""))
-    proc = subprocess.Popen([shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 1000000\nmax_inflight_messages 0\n"
+        + (
+            "user root\n"
+            if hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0
+            else ""
+        )
+    )
+    proc = subprocess.Popen(
+        [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
@@ -148,8 +174,19 @@ def start_broker() -> tuple[subprocess.Popen, int]:
 def publish(port: int, templates, rate: float, seconds: float, prefix: str = PREFIX) -> dict:
     dev_file, last_file = TMP / "devices.json", TMP / "last.json"
     dev_file.write_text(json.dumps(templates))
-    subprocess.run([sys.executable, str(ROOT / "bench" / "publish_load.py"), str(port), prefix, str(dev_file),
-                    str(rate), str(seconds), str(last_file)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "publish_load.py"),
+            str(port),
+            prefix,
+            str(dev_file),
+            str(rate),
+            str(seconds),
+            str(last_file),
+        ],
+        check=True,
+    )
     return json.loads(last_file.read_text())
 
 
@@ -185,8 +222,11 @@ def bench_mqtt(scene, templates, vis, colours) -> None:
     broker, port = start_broker()
     prefix = scene_prefix(scene)
     try:
-        for label, rate, seconds in (("sustained", 20_000.0, 15.0), ("sustained", 25_000.0, 15.0),
-                                     ("latency", 5_000.0, 10.0)):
+        for label, rate, seconds in (
+            ("sustained", 20_000.0, 15.0),
+            ("sustained", 25_000.0, 15.0),
+            ("latency", 5_000.0, 10.0),
+        ):
             feed = MqttFeed(f"mqtt://127.0.0.1:{port}", prefix)
             live = open_live(scene, TMP / f"mqtt-{label}-{rate:.0f}.sqlite", feed)
             p = live.pipeline
@@ -213,15 +253,21 @@ def bench_mqtt(scene, templates, vis, colours) -> None:
             wrong = sum(1 for d, body in sent["last"].items() if p.store.get(d).readings != body)
             lat_ms = np.array(lat) * 1000
             if label == "sustained":
-                print(f"through mosquitto, history on  {kept_up / sent['seconds']:9,.0f} msg/s applied while "
-                      f"{sent['sent'] / sent['seconds']:,.0f}/s were sent (backlog at the end "
-                      f"{sent['sent'] - kept_up:,}; {got:,} of {sent['sent']:,} in all; final state equal to the last "
-                      f"sent: {len(sent['last']) - wrong:,}/{len(sent['last']):,})")
-                print(f"  latency at that rate: p50 {np.percentile(lat_ms, 50):5.0f} ms   "
-                      f"p99 {np.percentile(lat_ms, 99):5.0f} ms   max {lat_ms.max():5.0f} ms")
+                print(
+                    f"through mosquitto, history on  {kept_up / sent['seconds']:9,.0f} msg/s applied while "
+                    f"{sent['sent'] / sent['seconds']:,.0f}/s were sent (backlog at the end "
+                    f"{sent['sent'] - kept_up:,}; {got:,} of {sent['sent']:,} in all; final state equal to the last "
+                    f"sent: {len(sent['last']) - wrong:,}/{len(sent['last']):,})"
+                )
+                print(
+                    f"  latency at that rate: p50 {np.percentile(lat_ms, 50):5.0f} ms   "
+                    f"p99 {np.percentile(lat_ms, 99):5.0f} ms   max {lat_ms.max():5.0f} ms"
+                )
             else:
-                print(f"publish-to-state latency at {rate:,.0f}/s   p50 {np.percentile(lat_ms, 50):5.0f} ms   "
-                      f"p99 {np.percentile(lat_ms, 99):5.0f} ms   (target p99 <= 250 ms)")
+                print(
+                    f"publish-to-state latency at {rate:,.0f}/s   p50 {np.percentile(lat_ms, 50):5.0f} ms   "
+                    f"p99 {np.percentile(lat_ms, 99):5.0f} ms   (target p99 <= 250 ms)"
+                )
         # naive at the same rates: it keeps up at 5,000 / s, not at 25,000 / s
         for rate in (5_000.0, 20_000.0):
             naive = Naive(scene, vis, colours)
@@ -236,8 +282,10 @@ def bench_mqtt(scene, templates, vis, colours) -> None:
             took = time.monotonic() - t0
             client.stop()
             lat_ms = np.array(naive.latencies) * 1000
-            print(f"  naive at {rate:6,.0f}/s, apply + restyle per message: {len(lat_ms) / took:7,.0f} msg/s, "
-                  f"p50 {np.percentile(lat_ms, 50):6.0f} ms   p99 {np.percentile(lat_ms, 99):6.0f} ms")
+            print(
+                f"  naive at {rate:6,.0f}/s, apply + restyle per message: {len(lat_ms) / took:7,.0f} msg/s, "
+                f"p50 {np.percentile(lat_ms, 50):6.0f} ms   p99 {np.percentile(lat_ms, 99):6.0f} ms"
+            )
     finally:
         broker.kill()
 
@@ -248,26 +296,53 @@ def bench_cli(scene, templates, vis, colours) -> None:
     building the scene first to find the event log."""
     db = TMP / "cli.sqlite"
     with EventStore(db) as ev:
-        ids = [ev.raise_event(f"d{i}", "manhole", "lid_open", "lid_open", "critical").id for i in range(10)]
-    naive_code = ("import sys; from twin.cli.common import build_scene_file; from twin.state.events import EventStore; "
-                  f"build_scene_file({str(DEMO_SCENE)!r}); EventStore({str(db)!r}).acknowledge(int(sys.argv[1]), 'op')")
+        ids = [
+            ev.raise_event(f"d{i}", "manhole", "lid_open", "lid_open", "critical").id
+            for i in range(10)
+        ]
+    naive_code = (
+        "import sys; from twin.cli.common import build_scene_file; from twin.state.events import EventStore; "
+        f"build_scene_file({str(DEMO_SCENE)!r}); EventStore({str(db)!r}).acknowledge(int(sys.argv[1]), 'op')"
+    )
     fast, naive = [], []
     for k, event_id in enumerate(ids[:6]):
         t0 = time.perf_counter()
         if k % 2 == 0:
-            subprocess.run([sys.executable, "-m", "twin.cli.main", "event", str(DEMO_SCENE), str(event_id), "ack",
-                            "--operator", "op", "--db", str(db)], check=True, capture_output=True, cwd=ROOT)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "twin.cli.main",
+                    "event",
+                    str(DEMO_SCENE),
+                    str(event_id),
+                    "ack",
+                    "--operator",
+                    "op",
+                    "--db",
+                    str(db),
+                ],
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
             fast.append(time.perf_counter() - t0)
         else:
-            subprocess.run([sys.executable, "-c", naive_code, str(event_id)], check=True, capture_output=True,
-                           cwd=ROOT)
+            subprocess.run(
+                [sys.executable, "-c", naive_code, str(event_id)],
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
             naive.append(time.perf_counter() - t0)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     floor = time.perf_counter() - t0
-    print(f"`twin event ID ack`           {statistics.median(fast) * 1000:6.0f} ms   naive (build the scene first) "
-          f"{statistics.median(naive) * 1000:6.0f} ms   {statistics.median(naive) / statistics.median(fast):4.1f}x   "
-          f"(target <= 500 ms; a bare interpreter start: {floor * 1000:.0f} ms)")
+    print(
+        f"`twin event ID ack`           {statistics.median(fast) * 1000:6.0f} ms   naive (build the scene first) "
+        f"{statistics.median(naive) * 1000:6.0f} ms   {statistics.median(naive) / statistics.median(fast):4.1f}x   "
+        f"(target <= 500 ms; a bare interpreter start: {floor * 1000:.0f} ms)"
+    )
 
 
 # -- 3. restyle -------------------------------------------------------------------------------
@@ -275,8 +350,10 @@ def bench_restyle(scene, vis, colours) -> None:
     ids = [d.id for d in scene.devices]
     rng = np.random.default_rng(1)
     statuses = ("online", "alarm", "fault", "offline")
-    batches = [{ids[i]: statuses[int(rng.integers(4))] for i in rng.choice(len(ids), 2000, replace=False)}
-               for _ in range(20)]
+    batches = [
+        {ids[i]: statuses[int(rng.integers(4))] for i in rng.choice(len(ids), 2000, replace=False)}
+        for _ in range(20)
+    ]
     fast = []
     for b in batches:
         t = time.perf_counter()
@@ -293,8 +370,10 @@ def bench_restyle(scene, vis, colours) -> None:
     colours.update(everyone, vis)
     all_ms = (time.perf_counter() - t) * 1000
     f, s = statistics.median(fast) * 1000, statistics.median(slow) * 1000
-    print(f"restyle {len(ids):,} devices, 2,000 changed: {f:6.2f} ms/tick   naive per device {s:8.1f} ms   "
-          f"{s / f:5.0f}x   (target <= 5 ms); all {len(ids):,} changed: {all_ms:.2f} ms")
+    print(
+        f"restyle {len(ids):,} devices, 2,000 changed: {f:6.2f} ms/tick   naive per device {s:8.1f} ms   "
+        f"{s / f:5.0f}x   (target <= 5 ms); all {len(ids):,} changed: {all_ms:.2f} ms"
+    )
 
 
 def main() -> None:
@@ -307,7 +386,12 @@ def main() -> None:
     plotter, vis = compose(scene, "overview", (1280, 720), "en")
     colours = StatusColours(scene)
     only = sys.argv[1:]  # e.g. `bench_live.py mqtt`: one part only
-    for name, part in (("ingest", bench_ingest), ("restyle", None), ("cli", bench_cli), ("mqtt", bench_mqtt)):
+    for name, part in (
+        ("ingest", bench_ingest),
+        ("restyle", None),
+        ("cli", bench_cli),
+        ("mqtt", bench_mqtt),
+    ):
         if only and name not in only:
             continue
         if part is None:

@@ -74,11 +74,15 @@ def gdal_osm_read(path) -> int:
     import pyogrio
 
     conf = Path(__file__).resolve().parents[1] / "tests" / "osmconf.ini"
-    pyogrio.set_gdal_config_options({"OSM_CONFIG_FILE": str(conf), "OGR_GEOMETRY_ACCEPT_UNCLOSED_RING": "YES"})
+    pyogrio.set_gdal_config_options(
+        {"OSM_CONFIG_FILE": str(conf), "OGR_GEOMETRY_ACCEPT_UNCLOSED_RING": "YES"}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return sum(len(pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore"))
-                   for layer in ("points", "lines", "multipolygons"))
+        return sum(
+            len(pyogrio.read_dataframe(path, layer=layer, on_invalid="ignore"))
+            for layer in ("points", "lines", "multipolygons")
+        )
 
 
 def frame_times(plotter, n: int = 15) -> float:
@@ -201,11 +205,17 @@ def compare_frames(scene, label: str) -> None:
     plotter.close()
     print(f"\nframe, {label}: {len(scene.devices)} devices, {len(scene.buildings)} buildings")
     print(f"  first frame             {t_first * 1000:7.0f} ms")
-    print(f"  frame (moving, no AA)   {t_frame * 1000:7.1f} ms   {n_actors} actors   (target <= 60 ms)")
+    print(
+        f"  frame (moving, no AA)   {t_frame * 1000:7.1f} ms   {n_actors} actors   (target <= 60 ms)"
+    )
     print(f"  frame with FXAA (still) {t_frame_fxaa * 1000:7.1f} ms")
-    print(f"  naive, actor per thing  {t_naive * 1000:7.1f} ms   {n_naive} actors   ratio {t_naive / t_frame:5.1f}x "
-          "(target >= 5x)")
-    print(f"  per-actor, shared model {t_careful * 1000:7.1f} ms   {n_naive} actors   ratio {t_careful / t_frame:5.1f}x")
+    print(
+        f"  naive, actor per thing  {t_naive * 1000:7.1f} ms   {n_naive} actors   ratio {t_naive / t_frame:5.1f}x "
+        "(target >= 5x)"
+    )
+    print(
+        f"  per-actor, shared model {t_careful * 1000:7.1f} ms   {n_naive} actors   ratio {t_careful / t_frame:5.1f}x"
+    )
 
 
 def bench_ifc(spec) -> None:
@@ -224,15 +234,19 @@ def bench_ifc(spec) -> None:
         t_cold = time.perf_counter() - t0
         t_warm = median_time(lambda: build_scene(spec), 3)
         print(f"demo with BIM, cold cache  {t_cold:7.2f} s")
-        print(f"demo with BIM, warm cache  {t_warm:7.2f} s   {t_cold / t_warm:5.1f}x faster (target >= 5x)")
+        print(
+            f"demo with BIM, warm cache  {t_warm:7.2f} s   {t_cold / t_warm:5.1f}x faster (target >= 5x)"
+        )
         for m in spec.ifc:
             for f in Path(cache, "twin").glob("*.npz"):
                 f.unlink()
             t0 = time.perf_counter()
             data = read_ifc_model(m.path)
             t = time.perf_counter() - t0
-            print(f"  tessellate {m.path.name:<24}{len(data.elements):5d} elements {t:6.2f} s "
-                  f"{len(data.elements) / t:7.0f} elements/s ({len(data.faces)} triangles)")
+            print(
+                f"  tessellate {m.path.name:<24}{len(data.elements):5d} elements {t:6.2f} s "
+                f"{len(data.elements) / t:7.0f} elements/s ({len(data.faces)} triangles)"
+            )
     if saved is None:
         os.environ.pop("XDG_CACHE_HOME", None)
     else:
@@ -252,8 +266,10 @@ def main() -> None:
     bench_ifc(full)
     scene = build_scene(full)
     print(f"GIS demo from raw files   {t_build:7.2f} s   (target <= 3 s)")
-    print(f"  naive per-feature build {t_naive_build:7.2f} s   ratio {t_naive_build / t_build:5.1f}x  "
-          f"(the naive one does less: no surfaces, devices or fill)")
+    print(
+        f"  naive per-feature build {t_naive_build:7.2f} s   ratio {t_naive_build / t_build:5.1f}x  "
+        f"(the naive one does less: no surfaces, devices or fill)"
+    )
     stages = ", ".join(f"{k} {v:.2f}" for k, v in scene.timings.items() if k != "total")
     print(f"  stages: {stages}")
     from twin.ingest.osm import read_osm
@@ -262,9 +278,13 @@ def main() -> None:
     t_osm = median_time(lambda: read_osm(osm), 3)
     t_gdal = median_time(lambda: gdal_osm_read(osm), 3)
     f = scene.features[osm.name]
-    print(f"  read the OSM extract    {t_osm:7.2f} s   {f['read']} features = {f['drawn']} drawn + "
-          f"{f['not_drawn']} named in warnings")
-    print(f"  GDAL's OSM driver       {t_gdal:7.2f} s   ratio {t_gdal / t_osm:5.2f}x  (drops unnamed what it cannot read)")
+    print(
+        f"  read the OSM extract    {t_osm:7.2f} s   {f['read']} features = {f['drawn']} drawn + "
+        f"{f['not_drawn']} named in warnings"
+    )
+    print(
+        f"  GDAL's OSM driver       {t_gdal:7.2f} s   ratio {t_gdal / t_osm:5.2f}x  (drops unnamed what it cannot read)"
+    )
 
     from twin.render.offscreen import compose
 

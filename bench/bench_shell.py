@@ -33,8 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 TMP = Path(tempfile.mkdtemp(prefix="twin-bench-shell-"))
-ENV = {"XDG_DATA_HOME": str(TMP / "data"), "XDG_CACHE_HOME": str(TMP / "cache"),
-       "TWIN_SETTINGS": str(TMP / "settings.ini")}
+ENV = {
+    "XDG_DATA_HOME": str(TMP / "data"),
+    "XDG_CACHE_HOME": str(TMP / "cache"),
+    "TWIN_SETTINGS": str(TMP / "settings.ini"),
+}
 os.environ.update(ENV)  # before anything of the twin runs: its paths are read at call time
 
 from twin.core.paths import DEMO_SCENE  # noqa: E402
@@ -90,8 +93,14 @@ DRIVER = textwrap.dedent("""
 def start_once(driver: Path, db: Path) -> dict:
     env = dict(os.environ, **ENV, QT_QPA_PLATFORM="xcb")
     t0 = time.time()
-    r = subprocess.run([sys.executable, str(driver), repr(t0), str(ROOT), str(DEMO_SCENE), str(db)],
-                       env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, str(driver), repr(t0), str(ROOT), str(DEMO_SCENE), str(db)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     if r.returncode != 0 or not lines:
         raise RuntimeError(f"start driver failed ({r.returncode}):\n{r.stderr[-3000:]}")
@@ -110,14 +119,25 @@ def bench_start() -> None:
     warm = start_once(driver, db)  # the same cache: every later start
 
     def parts(r: dict) -> str:
-        return (f"imports {r['imports']:.1f}, load {r['load']:.1f}, window {r['window']:.1f}, "
-                f"first frame {r['frame']:.1f} s")
+        return (
+            f"imports {r['imports']:.1f}, load {r['load']:.1f}, window {r['window']:.1f}, "
+            f"first frame {r['frame']:.1f} s"
+        )
 
     print("3. process start -> first frame of the main window (fresh interpreter, 1920x1080)")
     print(f"  warm cache        {warm['total']:6.2f} s   ({parts(warm)})   (target <= 5 s)")
-    print(f"  naive: cold cache {cold['total']:6.2f} s   ({parts(cold)})   ratio {cold['total'] / warm['total']:4.1f}x")
-    SUMMARY.append(("start -> first frame, warm cache", "<= 5 s", f"{warm['total']:.2f} s",
-                    f"{cold['total']:.2f} s (cold cache)", f"{cold['total'] / warm['total']:.1f}x"))
+    print(
+        f"  naive: cold cache {cold['total']:6.2f} s   ({parts(cold)})   ratio {cold['total'] / warm['total']:4.1f}x"
+    )
+    SUMMARY.append(
+        (
+            "start -> first frame, warm cache",
+            "<= 5 s",
+            f"{warm['total']:.2f} s",
+            f"{cold['total']:.2f} s (cold cache)",
+            f"{cold['total'] / warm['total']:.1f}x",
+        )
+    )
 
 
 # -- the window --------------------------------------------------------------------------------
@@ -164,7 +184,11 @@ def open_window():
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     theme.apply(app, 1.0, "en")
-    loaded = load(LoadRequest(str(DEMO_SCENE), "sim", str(TMP / "live" / "events.sqlite"), 1, 1.0, None, False))
+    loaded = load(
+        LoadRequest(
+            str(DEMO_SCENE), "sim", str(TMP / "live" / "events.sqlite"), 1, 1.0, None, False
+        )
+    )
     win = MainWindow(loaded, "en", "overview")
     win.resize(*SIZE)
     win.move(0, 0)
@@ -208,22 +232,41 @@ def bench_views(app, win) -> None:
     app.processEvents()
     every = [x for v in VIEWS for x in times[v]]
     med, worst, nmed = statistics.median(every), max(every), statistics.median(naive)
-    print(f"\n2. view switch: set_view (it renders) + events until painted, {ROUNDS} rounds, window {SIZE[0]}x{SIZE[1]}")
-    print(f"  {'view':<12} {'median':>8} {'max':>8}   set_view alone (window's switch_ms): median, max")
+    print(
+        f"\n2. view switch: set_view (it renders) + events until painted, {ROUNDS} rounds, window {SIZE[0]}x{SIZE[1]}"
+    )
+    print(
+        f"  {'view':<12} {'median':>8} {'max':>8}   set_view alone (window's switch_ms): median, max"
+    )
     for v in VIEWS:
-        print(f"  {v:<12} {statistics.median(times[v]):6.0f} ms {max(times[v]):6.0f} ms   "
-              f"{statistics.median(own[v]):6.0f} ms {max(own[v]):6.0f} ms")
+        print(
+            f"  {v:<12} {statistics.median(times[v]):6.0f} ms {max(times[v]):6.0f} ms   "
+            f"{statistics.median(own[v]):6.0f} ms {max(own[v]):6.0f} ms"
+        )
     every_own = [x for v in VIEWS for x in own[v]]
-    print(f"  all views    {med:6.0f} ms {worst:6.0f} ms   {statistics.median(every_own):6.0f} ms "
-          f"{max(every_own):6.0f} ms   (target <= 300 ms)")
-    print(f"  naive, rebuild the scene per switch (compose 1600x900 + screenshot): median {nmed:6.0f} ms, "
-          f"max {max(naive):6.0f} ms   ratio {nmed / med:5.1f}x")
-    SUMMARY.append(("view switch (median / max)", "<= 300 ms", f"{med:.0f} / {worst:.0f} ms",
-                    f"{nmed:.0f} / {max(naive):.0f} ms (rebuild)", f"{nmed / med:.1f}x"))
+    print(
+        f"  all views    {med:6.0f} ms {worst:6.0f} ms   {statistics.median(every_own):6.0f} ms "
+        f"{max(every_own):6.0f} ms   (target <= 300 ms)"
+    )
+    print(
+        f"  naive, rebuild the scene per switch (compose 1600x900 + screenshot): median {nmed:6.0f} ms, "
+        f"max {max(naive):6.0f} ms   ratio {nmed / med:5.1f}x"
+    )
+    SUMMARY.append(
+        (
+            "view switch (median / max)",
+            "<= 300 ms",
+            f"{med:.0f} / {worst:.0f} ms",
+            f"{nmed:.0f} / {max(naive):.0f} ms (rebuild)",
+            f"{nmed / med:.1f}x",
+        )
+    )
 
 
 # -- 1. the GUI thread under load --------------------------------------------------------------
-def payload_bodies(win, variants: int = 8, alarm_manholes: int = 5) -> list[tuple[str, list[bytes]]]:
+def payload_bodies(
+    win, variants: int = 8, alarm_manholes: int = 5
+) -> list[tuple[str, list[bytes]]]:
     """Per device: its topic and ``variants`` JSON bodies (realistic readings from the simulator,
     moved within the catalogue's ranges so every message changes state), each open at the end
     for its ``ts``. A few manholes' lids open and close (alarms raised and cleared)."""
@@ -252,7 +295,10 @@ def payload_bodies(win, variants: int = 8, alarm_manholes: int = 5) -> list[tupl
                 elif isinstance(v, float):
                     x = v * (1 + 0.01 * (j - variants // 2)) + 0.01 * j
                     if r is not None:
-                        x = min(max(x, r.low if r.low is not None else x), r.high if r.high is not None else x)
+                        x = min(
+                            max(x, r.low if r.low is not None else x),
+                            r.high if r.high is not None else x,
+                        )
                     body[name] = round(x, 3)
                 else:
                     body[name] = v
@@ -296,8 +342,10 @@ class Injector(threading.Thread):
 
 
 def stall_line(label: str, gaps: np.ndarray) -> str:
-    return (f"  {label:<34} stall max {gaps.max():6.0f} ms   p99 {pct(gaps, 99):5.0f} ms   "
-            f"p50 {pct(gaps, 50):4.1f} ms   >100 ms: {int((gaps > 100).sum()):3d}   ({len(gaps):,} timer ticks)")
+    return (
+        f"  {label:<34} stall max {gaps.max():6.0f} ms   p99 {pct(gaps, 99):5.0f} ms   "
+        f"p50 {pct(gaps, 50):4.1f} ms   >100 ms: {int((gaps > 100).sum()):3d}   ({len(gaps):,} timer ticks)"
+    )
 
 
 def count_parsed(p) -> list[int]:
@@ -401,42 +449,78 @@ def bench_load(app, win) -> None:
     wait_drained(p)
     naive_applied = p.stats()["accepted"] - n0
 
-    print(f"\n1. GUI thread while the feed delivers {RATE:,.0f} messages / s "
-          f"({len(bodies):,} devices, random, {LOAD_S:.0f} s; naive {NAIVE_S:.0f} s)")
+    print(
+        f"\n1. GUI thread while the feed delivers {RATE:,.0f} messages / s "
+        f"({len(bodies):,} devices, random, {LOAD_S:.0f} s; naive {NAIVE_S:.0f} s)"
+    )
     print(stall_line("idle (simulator only), reference", idle))
     print(stall_line("shell: bridge + 250 ms frame", gaps) + "   (target max <= 100 ms)")
     print(stall_line("naive: restyle per device + render", naive_gaps))
-    print(f"  ratio naive / shell: max {naive_gaps.max() / max(gaps.max(), 1e-9):5.1f}x   "
-          f"p99 {pct(naive_gaps, 99) / max(pct(gaps, 99), 1e-9):5.1f}x")
-    print(f"  shell frame (tick) {len(ticks)} ticks: max {max(ticks):5.0f} ms   p99 {pct(ticks, 99):5.0f} ms   "
-          f"p50 {pct(ticks, 50):4.0f} ms   (idle: max {max(idle_tick or [0]):.0f} ms, "
-          f"p50 {pct(idle_tick, 50):.0f} ms); render alone p50 {pct(frames, 50):.0f} ms, max {max(frames):.0f} ms")
-    print(f"  full VTK renders of the viewport: {renders[0]} for {len(ticks)} ticks "
-          f"({renders[0] / max(len(ticks), 1):.1f} per frame: the tick's render() and the widget's paintGL)")
-    print(f"  naive batch handler {behind} batches: max {max(naive.handle_ms):5.0f} ms   "
-          f"p99 {pct(naive.handle_ms, 99):5.0f} ms   p50 {pct(naive.handle_ms, 50):4.0f} ms")
-    print(f"  pipeline applied {ours / inj.took:7,.0f} msg/s of ours (+ {(sim1 - sim0) / inj.took:.0f}/s from the "
-          f"simulator); sent {inj.sent:,}, accepted {ours:,}, rejected {rejected}, single readings dropped "
-          f"{bad_readings}; queue peak {inj.max_pending:,}; alarms raised {events}")
-    print(f"  naive run: pipeline applied {naive_applied / inj2.took:7,.0f} msg/s; queue peak {inj2.max_pending:,}")
-    SUMMARY.append((f"GUI stall at {RATE:,.0f} msg/s (max / p99)", "max <= 100 ms",
-                    f"{gaps.max():.0f} / {pct(gaps, 99):.0f} ms",
-                    f"{naive_gaps.max():.0f} / {pct(naive_gaps, 99):.0f} ms (per device)",
-                    f"{naive_gaps.max() / max(gaps.max(), 1e-9):.1f}x"))
-    SUMMARY.append(("frame tick under load (max / p99)", "-", f"{max(ticks):.0f} / {pct(ticks, 99):.0f} ms",
-                    f"{max(naive.handle_ms):.0f} / {pct(naive.handle_ms, 99):.0f} ms (per batch)",
-                    f"{max(naive.handle_ms) / max(ticks):.1f}x"))
-    SUMMARY.append(("pipeline applied", f"{RATE:,.0f} msg/s", f"{ours / inj.took:,.0f} msg/s",
-                    f"{naive_applied / inj2.took:,.0f} msg/s", "-"))
+    print(
+        f"  ratio naive / shell: max {naive_gaps.max() / max(gaps.max(), 1e-9):5.1f}x   "
+        f"p99 {pct(naive_gaps, 99) / max(pct(gaps, 99), 1e-9):5.1f}x"
+    )
+    print(
+        f"  shell frame (tick) {len(ticks)} ticks: max {max(ticks):5.0f} ms   p99 {pct(ticks, 99):5.0f} ms   "
+        f"p50 {pct(ticks, 50):4.0f} ms   (idle: max {max(idle_tick or [0]):.0f} ms, "
+        f"p50 {pct(idle_tick, 50):.0f} ms); render alone p50 {pct(frames, 50):.0f} ms, max {max(frames):.0f} ms"
+    )
+    print(
+        f"  full VTK renders of the viewport: {renders[0]} for {len(ticks)} ticks "
+        f"({renders[0] / max(len(ticks), 1):.1f} per frame: the tick's render() and the widget's paintGL)"
+    )
+    print(
+        f"  naive batch handler {behind} batches: max {max(naive.handle_ms):5.0f} ms   "
+        f"p99 {pct(naive.handle_ms, 99):5.0f} ms   p50 {pct(naive.handle_ms, 50):4.0f} ms"
+    )
+    print(
+        f"  pipeline applied {ours / inj.took:7,.0f} msg/s of ours (+ {(sim1 - sim0) / inj.took:.0f}/s from the "
+        f"simulator); sent {inj.sent:,}, accepted {ours:,}, rejected {rejected}, single readings dropped "
+        f"{bad_readings}; queue peak {inj.max_pending:,}; alarms raised {events}"
+    )
+    print(
+        f"  naive run: pipeline applied {naive_applied / inj2.took:7,.0f} msg/s; queue peak {inj2.max_pending:,}"
+    )
+    SUMMARY.append(
+        (
+            f"GUI stall at {RATE:,.0f} msg/s (max / p99)",
+            "max <= 100 ms",
+            f"{gaps.max():.0f} / {pct(gaps, 99):.0f} ms",
+            f"{naive_gaps.max():.0f} / {pct(naive_gaps, 99):.0f} ms (per device)",
+            f"{naive_gaps.max() / max(gaps.max(), 1e-9):.1f}x",
+        )
+    )
+    SUMMARY.append(
+        (
+            "frame tick under load (max / p99)",
+            "-",
+            f"{max(ticks):.0f} / {pct(ticks, 99):.0f} ms",
+            f"{max(naive.handle_ms):.0f} / {pct(naive.handle_ms, 99):.0f} ms (per batch)",
+            f"{max(naive.handle_ms) / max(ticks):.1f}x",
+        )
+    )
+    SUMMARY.append(
+        (
+            "pipeline applied",
+            f"{RATE:,.0f} msg/s",
+            f"{ours / inj.took:,.0f} msg/s",
+            f"{naive_applied / inj2.took:,.0f} msg/s",
+            "-",
+        )
+    )
 
 
 def main() -> None:
     t_all = time.perf_counter()
-    print(f"Shell benchmark: {DEMO_SCENE.name}, window {SIZE[0]}x{SIZE[1]} on "
-          f"{os.environ.get('QT_QPA_PLATFORM', 'xcb')} (DISPLAY {os.environ.get('DISPLAY', '?')}), "
-          "software OpenGL\n")
+    print(
+        f"Shell benchmark: {DEMO_SCENE.name}, window {SIZE[0]}x{SIZE[1]} on "
+        f"{os.environ.get('QT_QPA_PLATFORM', 'xcb')} (DISPLAY {os.environ.get('DISPLAY', '?')}), "
+        "software OpenGL\n"
+    )
     if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
-        sys.exit("bench_shell.py needs an X display (make bench runs it under xvfb-run) and QT_QPA_PLATFORM=xcb")
+        sys.exit(
+            "bench_shell.py needs an X display (make bench runs it under xvfb-run) and QT_QPA_PLATFORM=xcb"
+        )
     bench_start()
     app, win = open_window()
     try:

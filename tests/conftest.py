@@ -30,11 +30,25 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
-        raise pytest.UsageError("Xvfb is not installed: run `make test` (it installs it) or apt-get install xvfb.")
+        raise pytest.UsageError(
+            "Xvfb is not installed: run `make test` (it installs it) or apt-get install xvfb."
+        )
     r, w = os.pipe()
     _xvfb = subprocess.Popen(
-        [xvfb, "-displayfd", str(w), "-screen", "0", "1920x1080x24", "-nolisten", "tcp", "-noreset"],
-        pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            xvfb,
+            "-displayfd",
+            str(w),
+            "-screen",
+            "0",
+            "1920x1080x24",
+            "-nolisten",
+            "tcp",
+            "-noreset",
+        ],
+        pass_fds=(w,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     os.close(w)
     with os.fdopen(r) as fh:
@@ -72,8 +86,13 @@ def demo_scene():
 
 def run_twin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The real `twin` command in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "twin.cli.main", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "twin.cli.main", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=300,
+    )
 
 
 # -- a real MQTT broker -----------------------------------------------------------------------
@@ -99,7 +118,8 @@ class Broker:
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
             f"max_queued_messages 100000\n{extra_conf}\n"
             # as root mosquitto drops to the 'mosquitto' user, who cannot read the test's files
-            + ("user root\n" if os.geteuid() == 0 else ""))
+            + ("user root\n" if os.geteuid() == 0 else "")
+        )
         self.log = workdir / f"mosquitto-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.start()
@@ -112,8 +132,9 @@ class Broker:
         import socket
         import time
 
-        self.proc = subprocess.Popen([self.exe, "-c", str(self.conf)], stdout=open(self.log, "ab"),
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [self.exe, "-c", str(self.conf)], stdout=open(self.log, "ab"), stderr=subprocess.STDOUT
+        )
         end = time.monotonic() + 10
         while time.monotonic() < end:
             try:
@@ -134,8 +155,23 @@ class Broker:
     def publish(self, topic: str, payload: str | bytes, qos: int = 0) -> None:
         """From outside the project's tools: mosquitto_pub."""
         data = payload.encode() if isinstance(payload, str) else payload
-        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(self.port), "-t", topic, "-q", str(qos),
-                        "-s"], input=data, check=True, timeout=20)
+        subprocess.run(
+            [
+                "mosquitto_pub",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-t",
+                topic,
+                "-q",
+                str(qos),
+                "-s",
+            ],
+            input=data,
+            check=True,
+            timeout=20,
+        )
 
 
 @pytest.fixture

@@ -22,14 +22,26 @@ def run_twin(*args: str | Path, cwd: Path | None = None) -> subprocess.Completed
     """``python -m twin.cli.main ARGS`` in a subprocess (no tty, so no progress bar)."""
     return subprocess.run(
         [sys.executable, "-m", "twin.cli.main", *map(str, args)],
-        cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
     )
 
 
 def run_twin_all(*argvs: list[str | Path]) -> list[subprocess.CompletedProcess[str]]:
     """Several ``twin`` commands at once (independent ones: they run concurrently)."""
-    procs = [subprocess.Popen([sys.executable, "-m", "twin.cli.main", *map(str, a)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True) for a in argvs]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "twin.cli.main", *map(str, a)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        for a in argvs
+    ]
     out = []
     for p in procs:
         stdout, stderr = p.communicate(timeout=120)
@@ -76,7 +88,9 @@ def metres_to_lonlat(lon0: float, lat0: float, dx: float, dy: float) -> tuple[fl
     return float(lon), float(lat)
 
 
-def rect_lonlat(lon0: float, lat0: float, x: float, y: float, w: float, h: float) -> list[list[float]]:
+def rect_lonlat(
+    lon0: float, lat0: float, x: float, y: float, w: float, h: float
+) -> list[list[float]]:
     """A closed lon / lat ring of the rectangle [x, x + w] x [y, y + h] metres from (lon0, lat0)."""
     corners = [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]
     return [list(metres_to_lonlat(lon0, lat0, cx, cy)) for cx, cy in corners]
@@ -93,12 +107,17 @@ def project(src: int | str | CRS, dst: int | str | CRS, x: float, y: float) -> t
 
 # -- GeoJSON ------------------------------------------------------------------------------------
 def feature(geometry_type: str, coordinates: Any, **props: Any) -> dict[str, Any]:
-    return {"type": "Feature", "properties": props,
-            "geometry": {"type": geometry_type, "coordinates": coordinates}}
+    return {
+        "type": "Feature",
+        "properties": props,
+        "geometry": {"type": geometry_type, "coordinates": coordinates},
+    }
 
 
 def write_geojson(path: Path, features: list[dict[str, Any]]) -> Path:
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    path.write_text(
+        json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8"
+    )
     return path
 
 
@@ -112,26 +131,37 @@ HOUSE = {"x": 85150.0, "y": 446100.0, "w": 8.0, "d": 10.0, "base": 2.0, "eave": 
 
 
 class _Vertices:
-    def __init__(self, scale: tuple[float, float, float], translate: tuple[float, float, float]) -> None:
+    def __init__(
+        self, scale: tuple[float, float, float], translate: tuple[float, float, float]
+    ) -> None:
         self.scale, self.translate = scale, translate
         self.items: list[list[int]] = []
         self.index: dict[tuple[int, int, int], int] = {}
 
     def __call__(self, x: float, y: float, z: float) -> int:
-        q = tuple(int(round((c - t) / s)) for c, t, s in zip((x, y, z), self.translate, self.scale, strict=True))
+        q = tuple(
+            int(round((c - t) / s))
+            for c, t, s in zip((x, y, z), self.translate, self.scale, strict=True)
+        )
         if q not in self.index:
             self.index[q] = len(self.items)  # type: ignore[index]
             self.items.append(list(q))
         return self.index[q]  # type: ignore[index]
 
 
-def _flat_rect(v: _Vertices, x: float, y: float, w: float, d: float, z: float = 0.0) -> list[list[int]]:
+def _flat_rect(
+    v: _Vertices, x: float, y: float, w: float, d: float, z: float = 0.0
+) -> list[list[int]]:
     """One counter-clockwise (normal up) surface."""
     return [[v(x, y, z), v(x + w, y, z), v(x + w, y + d, z), v(x, y + d, z)]]
 
 
-def cityjson_doc(version: str = "2.0", reference: str = "https://www.opengis.net/def/crs/EPSG/0/7415",
-                 scale: Any = MM_SCALE, translate: Any = RD_TRANSLATE) -> dict[str, Any]:
+def cityjson_doc(
+    version: str = "2.0",
+    reference: str = "https://www.opengis.net/def/crs/EPSG/0/7415",
+    scale: Any = MM_SCALE,
+    translate: Any = RD_TRANSLATE,
+) -> dict[str, Any]:
     """A small CityJSON model: an LoD1 Solid box, an LoD2 BuildingPart house, a Road, a
     PlantCover, a WaterBody, a LandUse and a TINRelief."""
     v = _Vertices(tuple(scale), tuple(translate))
@@ -163,23 +193,66 @@ def cityjson_doc(version: str = "2.0", reference: str = "https://www.opengis.net
         [[e[1], e[2], r[1], r[0]]],  # east roof
         [[e[3], e[0], r[0], r[1]]],  # west roof
     ]
-    tin = [[[v(85000, 446000, 0), v(85300, 446000, 0), v(85300, 446300, 1)]],
-           [[v(85000, 446000, 0), v(85300, 446300, 1), v(85000, 446300, 1)]]]
+    tin = [
+        [[v(85000, 446000, 0), v(85300, 446000, 0), v(85300, 446300, 1)]],
+        [[v(85000, 446000, 0), v(85300, 446300, 1), v(85000, 446300, 1)]],
+    ]
     objects = {
-        "B1": {"type": "Building", "attributes": {"name": "Box"},
-               "geometry": [{"type": "Solid", "lod": "1", "boundaries": [shell]}]},
+        "B1": {
+            "type": "Building",
+            "attributes": {"name": "Box"},
+            "geometry": [{"type": "Solid", "lod": "1", "boundaries": [shell]}],
+        },
         "B2": {"type": "Building", "attributes": {"name": "House"}, "children": ["B2-part"]},
-        "B2-part": {"type": "BuildingPart", "parents": ["B2"],
-                    "geometry": [{"type": "MultiSurface", "lod": "2", "boundaries": house}]},
-        "R1": {"type": "Road", "geometry": [{"type": "MultiSurface", "lod": "1",
-                                             "boundaries": [_flat_rect(v, 85080, 446080, 120, 10)]}]},
-        "P1": {"type": "PlantCover", "geometry": [{"type": "MultiSurface", "lod": "1",
-                                                   "boundaries": [_flat_rect(v, 85120, 446130, 20, 20)]}]},
-        "W1": {"type": "WaterBody", "geometry": [{"type": "MultiSurface", "lod": "1",
-                                                  "boundaries": [_flat_rect(v, 85160, 446130, 20, 20)]}]},
-        "L1": {"type": "LandUse", "geometry": [{"type": "MultiSurface", "lod": "1",
-                                                "boundaries": [_flat_rect(v, 85200, 446100, 30, 30)]}]},
-        "T1": {"type": "TINRelief", "geometry": [{"type": "CompositeSurface", "lod": "1", "boundaries": tin}]},
+        "B2-part": {
+            "type": "BuildingPart",
+            "parents": ["B2"],
+            "geometry": [{"type": "MultiSurface", "lod": "2", "boundaries": house}],
+        },
+        "R1": {
+            "type": "Road",
+            "geometry": [
+                {
+                    "type": "MultiSurface",
+                    "lod": "1",
+                    "boundaries": [_flat_rect(v, 85080, 446080, 120, 10)],
+                }
+            ],
+        },
+        "P1": {
+            "type": "PlantCover",
+            "geometry": [
+                {
+                    "type": "MultiSurface",
+                    "lod": "1",
+                    "boundaries": [_flat_rect(v, 85120, 446130, 20, 20)],
+                }
+            ],
+        },
+        "W1": {
+            "type": "WaterBody",
+            "geometry": [
+                {
+                    "type": "MultiSurface",
+                    "lod": "1",
+                    "boundaries": [_flat_rect(v, 85160, 446130, 20, 20)],
+                }
+            ],
+        },
+        "L1": {
+            "type": "LandUse",
+            "geometry": [
+                {
+                    "type": "MultiSurface",
+                    "lod": "1",
+                    "boundaries": [_flat_rect(v, 85200, 446100, 30, 30)],
+                }
+            ],
+        },
+        "T1": {
+            "type": "TINRelief",
+            "geometry": [{"type": "CompositeSurface", "lod": "1", "boundaries": tin}],
+        },
     }
     return {
         "type": "CityJSON",

@@ -71,16 +71,26 @@ NOT_DRAWN = ("IfcSpace", "IfcOpeningElement", "IfcSite")
 DEVICES: dict[str, tuple[str, str | None, str, tuple[float, float, float], str | None]] = {
     "Smoke sensor": ("IfcSensor", "SMOKESENSOR", "First floor", (2.0, 3.0, 5.8), "smoke_detector"),
     "Gas sensor": ("IfcSensor", "GASSENSOR", "Ground floor", (10.0, 1.0, 2.5), "smoke_detector"),
-    "Temperature sensor": ("IfcSensor", "TEMPERATURESENSOR", "Ground floor", (6.0, 4.0, 1.5),
-                           "env_monitor"),
+    "Temperature sensor": (
+        "IfcSensor",
+        "TEMPERATURESENSOR",
+        "Ground floor",
+        (6.0, 4.0, 1.5),
+        "env_monitor",
+    ),
     "Fire alarm": ("IfcAlarm", FIRE_ALARM_TYPE, "Ground floor", (1.0, 7.0, 1.4), "fire_alarm"),
     "Light": ("IfcLightFixture", "POINTSOURCE", "Ground floor", (6.0, 2.0, 2.9), "light"),
     "Fire door": ("IfcDoor", "DOOR", "Ground floor", (4.0, 0.0, 0.0), "fire_door"),
     "Plain door": ("IfcDoor", "DOOR", "Ground floor", (8.0, 0.0, 0.0), None),
     "Lift": ("IfcTransportElement", "ELEVATOR", "Ground floor", (11.0, 6.5, 0.0), "lift"),
     "Camera": ("IfcAudioVisualAppliance", "CAMERA", "Ground floor", (0.5, 0.5, 2.8), "camera"),
-    "Hydrant": ("IfcFireSuppressionTerminal", "FIREHYDRANT", "Ground floor", (11.5, 0.5, 0.0),
-                "hydrant"),
+    "Hydrant": (
+        "IfcFireSuppressionTerminal",
+        "FIREHYDRANT",
+        "Ground floor",
+        (11.5, 0.5, 0.0),
+        "hydrant",
+    ),
     "Controller": ("IfcController", "PROGRAMMABLE", "Ground floor", (5.0, 7.5, 1.2), None),
 }
 UNKNOWN_DEVICES = {"IfcController": 1}
@@ -89,16 +99,21 @@ LIFT_BOX = (1.8, 1.8, 2.5)
 
 LENGTH_UNITS = {"METRE": 1.0, "MILLIMETRE": 0.001, "FOOT": 0.3048, "US_SURVEY_FOOT": 1200 / 3937}
 """Project length units the builder writes, in metres."""
-SCHEMAS = {"IFC4": "IFC4", "IFC2X3": "IFC2X3", "IFC4X3": "IFC4X3_ADD2",
-           "IFC4X3_ADD2": "IFC4X3_ADD2"}
+SCHEMAS = {
+    "IFC4": "IFC4",
+    "IFC2X3": "IFC2X3",
+    "IFC4X3": "IFC4X3_ADD2",
+    "IFC4X3_ADD2": "IFC4X3_ADD2",
+}
 
 
 def length_unit(model: ifcopenshell.file, name: str) -> ifcopenshell.entity_instance:
     """A length unit entity: METRE, MILLIMETRE (IfcSIUnit), FOOT, US_SURVEY_FOOT
     (IfcConversionBasedUnit)."""
     if name in ("METRE", "MILLIMETRE"):
-        return unit.add_si_unit(model, unit_type="LENGTHUNIT",
-                                prefix="MILLI" if name == "MILLIMETRE" else None)
+        return unit.add_si_unit(
+            model, unit_type="LENGTHUNIT", prefix="MILLI" if name == "MILLIMETRE" else None
+        )
     label = {"FOOT": "foot", "US_SURVEY_FOOT": "US survey foot"}[name]
     metre = model.createIfcSIUnit(None, "LENGTHUNIT", None, "METRE")
     factor = model.createIfcMeasureWithUnit(model.createIfcLengthMeasure(LENGTH_UNITS[name]), metre)
@@ -134,16 +149,18 @@ TYPES_2X3 = {
 """IFC2X3 has no such occurrence classes: a generic element says what it is by its type."""
 
 
-def _device(model: ifcopenshell.file, ifc_class: str, ptype: str | None,
-            name: str) -> ifcopenshell.entity_instance | None:
+def _device(
+    model: ifcopenshell.file, ifc_class: str, ptype: str | None, name: str
+) -> ifcopenshell.entity_instance | None:
     """The device element, in IFC2X3 as Revit writes it (None where IFC2X3 has no class)."""
     if model.schema != "IFC2X3":
         return root.create_entity(model, ifc_class=ifc_class, predefined_type=ptype, name=name)
     if ifc_class in TYPES_2X3:
         generic, type_class = TYPES_2X3[ifc_class]
         el = root.create_entity(model, ifc_class=generic, name=name)
-        t = root.create_entity(model, ifc_class=type_class, name=f"{name} type",
-                               predefined_type=ptype)
+        t = root.create_entity(
+            model, ifc_class=type_class, name=f"{name} type", predefined_type=ptype
+        )
         ifctype.assign_type(model, related_objects=[el], relating_type=t)
         return el
     schema = ifcopenshell.ifcopenshell_wrapper.schema_by_name(model.schema)
@@ -154,8 +171,9 @@ def _device(model: ifcopenshell.file, ifc_class: str, ptype: str | None,
     return root.create_entity(model, ifc_class=ifc_class, predefined_type=ptype, name=name)
 
 
-def _box(model: ifcopenshell.file, body: ifcopenshell.entity_instance,
-         w: float, d: float, h: float) -> ifcopenshell.entity_instance:
+def _box(
+    model: ifcopenshell.file, body: ifcopenshell.entity_instance, w: float, d: float, h: float
+) -> ifcopenshell.entity_instance:
     """A w x d x h box from the element's origin (x, y >= 0, z >= 0)."""
     return geometry.add_slab_representation(
         model, context=body, depth=h, polyline=[(0.0, 0.0), (w, 0.0), (w, d), (0.0, d), (0.0, 0.0)]
@@ -170,10 +188,16 @@ def _placement(x: float, y: float, z: float, angle_deg: float = 0.0) -> np.ndarr
     return m
 
 
-def write_test_ifc(path: Path, *, map_conversion: bool | dict[str, Any] = True,
-                   schema: str = "IFC4", length: str = "METRE", oversize: float = 1.0,
-                   site: tuple[float, float] | None = None,
-                   true_north: float = 0.0) -> dict[str, Any]:
+def write_test_ifc(
+    path: Path,
+    *,
+    map_conversion: bool | dict[str, Any] = True,
+    schema: str = "IFC4",
+    length: str = "METRE",
+    oversize: float = 1.0,
+    site: tuple[float, float] | None = None,
+    true_north: float = 0.0,
+) -> dict[str, Any]:
     """Write the test model to ``path``; return what the tests expect of it (see module doc).
 
     Parameters
@@ -203,9 +227,15 @@ def write_test_ifc(path: Path, *, map_conversion: bool | dict[str, Any] = True,
         return _write(model, path, map_conversion, length, oversize, site, true_north)
 
 
-def _write(model: ifcopenshell.file, path: Path, map_conversion: bool | dict[str, Any],
-           unit_name: str, oversize: float, site_latlon: tuple[float, float] | None,
-           true_north: float) -> dict[str, Any]:
+def _write(
+    model: ifcopenshell.file,
+    path: Path,
+    map_conversion: bool | dict[str, Any],
+    unit_name: str,
+    oversize: float,
+    site_latlon: tuple[float, float] | None,
+    true_north: float,
+) -> dict[str, Any]:
     k = oversize  # metres given to the API (it writes project units) per metre of the house
     ifc_project = root.create_entity(model, ifc_class="IfcProject", name="Twin test project")
     metre = length_unit(model, unit_name)
@@ -214,7 +244,10 @@ def _write(model: ifcopenshell.file, path: Path, map_conversion: bool | dict[str
     unit.assign_unit(model, units=[metre, m2, m3])
     model_ctx = context.add_context(model, context_type="Model")
     body = context.add_context(
-        model, context_type="Model", context_identifier="Body", target_view="MODEL_VIEW",
+        model,
+        context_type="Model",
+        context_identifier="Body",
+        target_view="MODEL_VIEW",
         parent=model_ctx,
     )
 
@@ -233,11 +266,18 @@ def _write(model: ifcopenshell.file, path: Path, map_conversion: bool | dict[str
         storeys[name] = st
     ground = storeys["Ground floor"]
 
-    def place(element: ifcopenshell.entity_instance, storey: str, x: float, y: float, z: float,
-              angle: float = 0.0) -> None:
+    def place(
+        element: ifcopenshell.entity_instance,
+        storey: str,
+        x: float,
+        y: float,
+        z: float,
+        angle: float = 0.0,
+    ) -> None:
         spatial.assign_container(model, products=[element], relating_structure=storeys[storey])
-        geometry.edit_object_placement(model, product=element,
-                                       matrix=_placement(x * k, y * k, z * k, angle))
+        geometry.edit_object_placement(
+            model, product=element, matrix=_placement(x * k, y * k, z * k, angle)
+        )
 
     # slab and walls (the walls are red brick)
     sx, sy, sz = (v * k for v in SLAB)
@@ -245,27 +285,43 @@ def _write(model: ifcopenshell.file, path: Path, map_conversion: bool | dict[str
     slab = root.create_entity(model, ifc_class="IfcSlab", predefined_type="FLOOR", name="Floor")
     place(slab, "Ground floor", 0.0, 0.0, 0.0)
     geometry.assign_representation(
-        model, product=slab, representation=geometry.add_slab_representation(
-            model, context=body, depth=sz, direction_sense="NEGATIVE",
-            polyline=[(0.0, 0.0), (sx, 0.0), (sx, sy), (0.0, sy), (0.0, 0.0)]))
+        model,
+        product=slab,
+        representation=geometry.add_slab_representation(
+            model,
+            context=body,
+            depth=sz,
+            direction_sense="NEGATIVE",
+            polyline=[(0.0, 0.0), (sx, 0.0), (sx, sy), (0.0, sy), (0.0, 0.0)],
+        ),
+    )
     brick = style.add_style(model, name="Red brick")
-    shading: dict[str, Any] = {"SurfaceColour": {"Name": None, "Red": WALL_COLOUR[0],
-                                                 "Green": WALL_COLOUR[1], "Blue": WALL_COLOUR[2]}}
+    shading: dict[str, Any] = {
+        "SurfaceColour": {
+            "Name": None,
+            "Red": WALL_COLOUR[0],
+            "Green": WALL_COLOUR[1],
+            "Blue": WALL_COLOUR[2],
+        }
+    }
     if model.schema != "IFC2X3":  # IFC2X3's shading has no transparency
         shading["Transparency"] = 0.0
-    style.add_surface_style(model, style=brick, ifc_class="IfcSurfaceStyleShading",
-                            attributes=shading)
+    style.add_surface_style(
+        model, style=brick, ifc_class="IfcSurfaceStyleShading", attributes=shading
+    )
     walls = []
     # (name, origin, angle, length): the wall runs along its local x, thickness inwards (+y)
     for name, (x, y), angle, length in [
-        ("South wall", (0.0, 0.0), 0.0, sx), ("East wall", (ux, 0.0), 90.0, sy),
-        ("North wall", (ux, uy), 180.0, sx), ("West wall", (0.0, uy), 270.0, sy),
+        ("South wall", (0.0, 0.0), 0.0, sx),
+        ("East wall", (ux, 0.0), 90.0, sy),
+        ("North wall", (ux, uy), 180.0, sx),
+        ("West wall", (0.0, uy), 270.0, sy),
     ]:
         wall = root.create_entity(model, ifc_class="IfcWall", predefined_type="STANDARD", name=name)
         place(wall, "Ground floor", x, y, 0.0, angle)
         rep = geometry.add_wall_representation(
-            model, context=body, length=length, height=WALL_HEIGHT * k,
-            thickness=WALL_THICKNESS * k)
+            model, context=body, length=length, height=WALL_HEIGHT * k, thickness=WALL_THICKNESS * k
+        )
         geometry.assign_representation(model, product=wall, representation=rep)
         style.assign_representation_styles(model, shape_representation=rep, styles=[brick])
         walls.append(wall)
@@ -275,13 +331,18 @@ def _write(model: ifcopenshell.file, path: Path, map_conversion: bool | dict[str
     aggregate.assign_object(model, products=[hall], relating_object=ground)
     geometry.edit_object_placement(model, product=hall)
     geometry.assign_representation(
-        model, product=hall, representation=_box(model, body, sx, sy, WALL_HEIGHT * k))
+        model, product=hall, representation=_box(model, body, sx, sy, WALL_HEIGHT * k)
+    )
     opening = root.create_entity(model, ifc_class="IfcOpeningElement", name="Door opening")
     feature.add_feature(model, feature=opening, element=walls[0])
-    geometry.edit_object_placement(model, product=opening,
-                                   matrix=_placement(3.5 * k, -0.1 * k, 0.0))
-    geometry.assign_representation(model, product=opening, representation=_box(
-        model, body, 1.0 * k, (WALL_THICKNESS + 0.2) * k, 2.1 * k))
+    geometry.edit_object_placement(
+        model, product=opening, matrix=_placement(3.5 * k, -0.1 * k, 0.0)
+    )
+    geometry.assign_representation(
+        model,
+        product=opening,
+        representation=_box(model, body, 1.0 * k, (WALL_THICKNESS + 0.2) * k, 2.1 * k),
+    )
 
     devices: dict[str, dict[str, Any]] = {}
     for name, (ifc_class, ptype, storey, (x, y, z), kind) in DEVICES.items():
@@ -294,10 +355,15 @@ def _write(model: ifcopenshell.file, path: Path, map_conversion: bool | dict[str
             pset.edit_pset(model, pset=door_common, properties={"FireRating": "EI60"})
         if name == "Lift":
             geometry.assign_representation(
-                model, product=el, representation=_box(model, body, *(v * k for v in LIFT_BOX)))
+                model, product=el, representation=_box(model, body, *(v * k for v in LIFT_BOX))
+            )
         devices[name] = {
-            "global_id": el.GlobalId, "ifc_class": ifc_class, "predefined_type": ptype,
-            "storey": storey, "position": (x, y, z), "kind": kind,
+            "global_id": el.GlobalId,
+            "ifc_class": ifc_class,
+            "predefined_type": ptype,
+            "storey": storey,
+            "position": (x, y, z),
+            "kind": kind,
         }
 
     mc = _georeference(model, site, map_conversion)
@@ -336,13 +402,21 @@ def _write(model: ifcopenshell.file, path: Path, map_conversion: bool | dict[str
     }
 
 
-def _georeference(model: ifcopenshell.file, site: ifcopenshell.entity_instance,
-                  map_conversion: bool | dict[str, Any]) -> dict[str, Any] | None:
+def _georeference(
+    model: ifcopenshell.file,
+    site: ifcopenshell.entity_instance,
+    map_conversion: bool | dict[str, Any],
+) -> dict[str, Any] | None:
     """Write the map conversion ``write_test_ifc`` describes; return its parameters."""
     if not map_conversion:
         return None
-    mc: dict[str, Any] = {**MAP_CONVERSION, "map_unit": None, "map_unit_as": "unit",
-                          "pset_host": None, "pset_prefix": "ePSet_"}
+    mc: dict[str, Any] = {
+        **MAP_CONVERSION,
+        "map_unit": None,
+        "map_unit_as": "unit",
+        "pset_host": None,
+        "pset_prefix": "ePSet_",
+    }
     if isinstance(map_conversion, dict):
         mc.update(map_conversion)
         a = math.radians(mc["rotation_deg"])
@@ -353,9 +427,13 @@ def _georeference(model: ifcopenshell.file, site: ifcopenshell.entity_instance,
         _georeference_psets(model, site, mc)
         return mc
     georeference.add_georeferencing(model, ifc_class="IfcMapConversion", name=mc["crs"])
-    operation = {"Eastings": mc["eastings"], "Northings": mc["northings"],
-                 "OrthogonalHeight": mc["orthogonal_height"],
-                 "XAxisAbscissa": mc["x_axis_abscissa"], "XAxisOrdinate": mc["x_axis_ordinate"]}
+    operation = {
+        "Eastings": mc["eastings"],
+        "Northings": mc["northings"],
+        "OrthogonalHeight": mc["orthogonal_height"],
+        "XAxisAbscissa": mc["x_axis_abscissa"],
+        "XAxisOrdinate": mc["x_axis_ordinate"],
+    }
     if mc["scale"] is not None:
         operation["Scale"] = mc["scale"]
     crs: dict[str, Any] = {"Name": mc["crs"]}
@@ -367,8 +445,9 @@ def _georeference(model: ifcopenshell.file, site: ifcopenshell.entity_instance,
     return mc
 
 
-def _georeference_psets(model: ifcopenshell.file, site: ifcopenshell.entity_instance,
-                        mc: dict[str, Any]) -> None:
+def _georeference_psets(
+    model: ifcopenshell.file, site: ifcopenshell.entity_instance, mc: dict[str, Any]
+) -> None:
     """IFC2X3's ePSet_MapConversion and ePSet_ProjectedCRS (buildingSMART's georeferencing
     guide), on the IfcSite or the IfcProject, with ``mc["pset_prefix"]`` as the spelling."""
     host = site if mc["pset_host"] == "IfcSite" else model.by_type("IfcProject")[0]
@@ -391,8 +470,9 @@ def _georeference_psets(model: ifcopenshell.file, site: ifcopenshell.entity_inst
         label = model.createIfcLabel(mc["map_unit"])
         pset.edit_pset(model, pset=crs, properties={"MapUnit": label})
         return
-    prop = model.createIfcPropertySingleValue("MapUnit", None, model.createIfcLabel(mc["map_unit"]),
-                                              length_unit(model, mc["map_unit"]))
+    prop = model.createIfcPropertySingleValue(
+        "MapUnit", None, model.createIfcLabel(mc["map_unit"]), length_unit(model, mc["map_unit"])
+    )
     crs.HasProperties = [*crs.HasProperties, prop]
 
 

@@ -18,14 +18,30 @@ def test_app_opens_the_demo_window_and_stays_up(tmp_path):
     """`make run`: the demo in a window with the built-in simulator driving live states."""
     env = dict(os.environ)  # DISPLAY is the suite's Xvfb
     db = tmp_path / "ev.sqlite"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--lang", "en", "--db", str(db),
-                             "--incidents-every", "2"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "--lang",
+            "en",
+            "--db",
+            str(db),
+            "--incidents-every",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 60
         window = ""
         while time.time() < deadline and proc.poll() is None:
-            r = subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True, env=env)
+            r = subprocess.run(
+                ["xwininfo", "-root", "-tree"], capture_output=True, text=True, env=env
+            )
             if "community twin" in r.stdout:
                 window = r.stdout
                 break
@@ -60,8 +76,13 @@ def test_app_opens_the_demo_window_and_stays_up(tmp_path):
 
 
 def test_app_reports_a_bad_scene_with_exit_code_2(tmp_path):
-    r = subprocess.run([sys.executable, str(ROOT / "app.py"), str(tmp_path / "missing.toml")],
-                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), str(tmp_path / "missing.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2
     assert "missing.toml" in r.stderr and "Traceback" not in r.stderr
 

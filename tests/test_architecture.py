@@ -32,9 +32,11 @@ def test_mypy_on_models():
 
 def test_models_are_free_of_qt_vtk_and_gis_at_runtime():
     """Importing the scene models pulls in none of the heavy libraries."""
-    code = ("import sys, twin.scene, twin.core.frame; "
-            "bad = [m for m in ('vtk', 'pyvista', 'PySide6', 'shapely', 'pyproj', 'geopandas') if m in sys.modules]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+    code = (
+        "import sys, twin.scene, twin.core.frame; "
+        "bad = [m for m in ('vtk', 'pyvista', 'PySide6', 'shapely', 'pyproj', 'geopandas') if m in sys.modules]; "
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
     r = _run(sys.executable, "-c", code)
     assert r.returncode == 0, r.stdout
 
@@ -45,6 +47,12 @@ def test_no_import_circles():
     import grimp
 
     graph = grimp.build_graph("twin")
-    circles = sorted({tuple(sorted((m, n))) for m in graph.modules for n in graph.find_modules_directly_imported_by(m)
-                      if n.startswith("twin.") and graph.find_shortest_chain(importer=n, imported=m)})
+    circles = sorted(
+        {
+            tuple(sorted((m, n)))
+            for m in graph.modules
+            for n in graph.find_modules_directly_imported_by(m)
+            if n.startswith("twin.") and graph.find_shortest_chain(importer=n, imported=m)
+        }
+    )
     assert circles == [], circles

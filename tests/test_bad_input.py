@@ -32,6 +32,8 @@ from twin.ingest.build import build_scene
 from twin.scene.scenefile import load_scene_spec
 
 SZ = (114.05, 22.54)
+
+
 def write_csv(path: Path, rows: list[list[Any]], encoding: str = "utf-8") -> Path:
     with open(path, "w", encoding=encoding, newline="") as fh:
         csv.writer(fh).writerows(rows)
@@ -41,12 +43,25 @@ def write_csv(path: Path, rows: list[list[Any]], encoding: str = "utf-8") -> Pat
 def site(path: Path) -> Path:
     """A small valid GIS file (two buildings and a road, near Shenzhen)."""
     lon0, lat0 = SZ
-    return write_geojson(path, [
-        feature("Polygon", [rect_lonlat(lon0, lat0, 0, 0, 20, 20)], id="b1", building="yes"),
-        feature("Polygon", [rect_lonlat(lon0, lat0, 40, 0, 20, 20)], id="b2", building="yes", height=30),
-        feature("LineString", [list(metres_to_lonlat(lon0, lat0, x, -10)) for x in (-50, 100)],
-                id="r1", highway="residential"),
-    ])
+    return write_geojson(
+        path,
+        [
+            feature("Polygon", [rect_lonlat(lon0, lat0, 0, 0, 20, 20)], id="b1", building="yes"),
+            feature(
+                "Polygon",
+                [rect_lonlat(lon0, lat0, 40, 0, 20, 20)],
+                id="b2",
+                building="yes",
+                height=30,
+            ),
+            feature(
+                "LineString",
+                [list(metres_to_lonlat(lon0, lat0, x, -10)) for x in (-50, 100)],
+                id="r1",
+                highway="residential",
+            ),
+        ],
+    )
 
 
 def device_rows(*rows: tuple[str, str, float, float]) -> list[list[Any]]:
@@ -110,27 +125,49 @@ def _gcj02_gis(d: Path) -> tuple[list[str], list[str]]:
 def _gcj02_device_column(d: Path) -> tuple[list[str], list[str]]:
     rows = [["id", "kind", "lon", "lat", "crs"], ["C1", "camera", SZ[0], SZ[1], "GCJ02"]]
     p = write_csv(d / "amap_devices.csv", rows)
-    return ["--gis", str(site(d / "site.geojson")), "--devices", str(p)], ["amap_devices.csv", "GCJ-02", "WGS84"]
+    return ["--gis", str(site(d / "site.geojson")), "--devices", str(p)], [
+        "amap_devices.csv",
+        "GCJ-02",
+        "WGS84",
+    ]
 
 
 def _duplicate_ids(d: Path) -> tuple[list[str], list[str]]:
-    p = write_csv(d / "dups.csv", device_rows(("CAM-1", "camera", 0, 0), ("CAM-2", "camera", 5, 0),
-                                              ("CAM-1", "camera", 10, 0), ("MH-7", "manhole", 0, 5),
-                                              ("MH-7", "manhole", 5, 5)))
-    return ["--gis", str(site(d / "site.geojson")), "--devices", str(p)], ["dups.csv", "CAM-1", "MH-7"]
+    p = write_csv(
+        d / "dups.csv",
+        device_rows(
+            ("CAM-1", "camera", 0, 0),
+            ("CAM-2", "camera", 5, 0),
+            ("CAM-1", "camera", 10, 0),
+            ("MH-7", "manhole", 0, 5),
+            ("MH-7", "manhole", 5, 5),
+        ),
+    )
+    return ["--gis", str(site(d / "site.geojson")), "--devices", str(p)], [
+        "dups.csv",
+        "CAM-1",
+        "MH-7",
+    ]
 
 
 def _duplicate_ids_across_lists(d: Path) -> tuple[list[str], list[str]]:
-    a = write_csv(d / "list_a.csv", device_rows(("CAM-1", "camera", 0, 0), ("POLE-1", "pole", 5, 0)))
-    b = write_csv(d / "list_b.csv", device_rows(("POLE-2", "pole", 10, 0), ("CAM-1", "camera", 15, 0)))
-    return (["--gis", str(site(d / "site.geojson")), "--devices", str(a), "--devices", str(b)],
-            ["list_a.csv", "list_b.csv", "CAM-1"])
+    a = write_csv(
+        d / "list_a.csv", device_rows(("CAM-1", "camera", 0, 0), ("POLE-1", "pole", 5, 0))
+    )
+    b = write_csv(
+        d / "list_b.csv", device_rows(("POLE-2", "pole", 10, 0), ("CAM-1", "camera", 15, 0))
+    )
+    return (
+        ["--gis", str(site(d / "site.geojson")), "--devices", str(a), "--devices", str(b)],
+        ["list_a.csv", "list_b.csv", "CAM-1"],
+    )
 
 
 def _cityjson(name: str, **changes: Any) -> Case:
     def case(d: Path) -> tuple[list[str], list[str]]:
         p = write_cityjson(d / name, modified(cityjson_doc(), **changes))
         return ["--gis", str(p)], [name]
+
     return case
 
 
@@ -152,9 +189,12 @@ BAD_FILES: dict[str, Case] = {
     "GCJ-02 crs column": _gcj02_device_column,
     "duplicate ids in a list": _duplicate_ids,
     "duplicate ids across lists": _duplicate_ids_across_lists,
-    "cityjson zero scale": _cityjson("zero.city.json", transform={"scale": [0, 0, 0],
-                                                                  "translate": [85000, 446000, 0]}),
-    "cityjson no scale": _cityjson("noscale.city.json", transform={"translate": [85000, 446000, 0]}),
+    "cityjson zero scale": _cityjson(
+        "zero.city.json", transform={"scale": [0, 0, 0], "translate": [85000, 446000, 0]}
+    ),
+    "cityjson no scale": _cityjson(
+        "noscale.city.json", transform={"translate": [85000, 446000, 0]}
+    ),
     "cityjson version 3.0": _cityjson("future.city.json", version="3.0"),
     "not JSON": _not_json,
 }
@@ -186,7 +226,9 @@ def test_bad_file(tmp_path: Path, case: str) -> None:
     args, names = BAD_FILES[case](tmp_path)
     out = tmp_path / "x.toml"
     scene = _scene_toml(tmp_path / "scene.toml", args)
-    new_scene, info = run_twin_all(["new-scene", *args, "--name", "x", "--out", out], ["info", scene, "--json"])
+    new_scene, info = run_twin_all(
+        ["new-scene", *args, "--name", "x", "--out", out], ["info", scene, "--json"]
+    )
     assert_one_line_error(new_scene, *names)
     assert not out.exists()
     assert_one_line_error(info, *names)
@@ -195,7 +237,9 @@ def test_bad_file(tmp_path: Path, case: str) -> None:
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read a file with mode 000")
 def test_unreadable_file(tmp_path: Path) -> None:
     args, names = _unreadable(tmp_path)
-    assert_one_line_error(run_twin("new-scene", *args, "--name", "x", "--out", tmp_path / "x.toml"), *names)
+    assert_one_line_error(
+        run_twin("new-scene", *args, "--name", "x", "--out", tmp_path / "x.toml"), *names
+    )
 
 
 # -- bad scene files ----------------------------------------------------------------------------------
@@ -237,12 +281,16 @@ def good_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_devices_unknown_kind(good_scene: Path) -> None:
-    assert_one_line_error(run_twin("devices", good_scene, "--kind", "nosuchkind"), "--kind", "nosuchkind")
+    assert_one_line_error(
+        run_twin("devices", good_scene, "--kind", "nosuchkind"), "--kind", "nosuchkind"
+    )
 
 
 def test_render_bad_size(good_scene: Path, tmp_path: Path) -> None:
     out = tmp_path / "x.png"
-    assert_one_line_error(run_twin("render", good_scene, "--size", "10x10", "--out", out), "--size", "10x10")
+    assert_one_line_error(
+        run_twin("render", good_scene, "--size", "10x10", "--out", out), "--size", "10x10"
+    )
     assert not out.exists()
 
 
@@ -252,23 +300,40 @@ def repaired(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     d = tmp_path_factory.mktemp("repaired")
     lon0, lat0 = SZ
     p = lambda x, y: list(metres_to_lonlat(lon0, lat0, x, y))  # noqa: E731
-    gis = write_geojson(d / "estate.geojson", [
-        feature("Polygon", [rect_lonlat(lon0, lat0, 0, 0, 20, 20)], id="ok", building="yes"),
-        # a self-intersecting bow tie
-        feature("Polygon", [[p(40, 0), p(60, 20), p(60, 0), p(40, 20), p(40, 0)]], id="bowtie", building="yes"),
-        feature("Polygon", [rect_lonlat(lon0, lat0, 80, 0, 20, 20)], id="tower", building="yes", height="5000"),
-        feature("LineString", [p(-50, -10), p(150, -10)], id="r1", highway="residential"),
-    ])
+    gis = write_geojson(
+        d / "estate.geojson",
+        [
+            feature("Polygon", [rect_lonlat(lon0, lat0, 0, 0, 20, 20)], id="ok", building="yes"),
+            # a self-intersecting bow tie
+            feature(
+                "Polygon",
+                [[p(40, 0), p(60, 20), p(60, 0), p(40, 20), p(40, 0)]],
+                id="bowtie",
+                building="yes",
+            ),
+            feature(
+                "Polygon",
+                [rect_lonlat(lon0, lat0, 80, 0, 20, 20)],
+                id="tower",
+                building="yes",
+                height="5000",
+            ),
+            feature("LineString", [p(-50, -10), p(150, -10)], id="r1", highway="residential"),
+        ],
+    )
     far = metres_to_lonlat(lon0, lat0, 0, 50_000)
     near = metres_to_lonlat(lon0, lat0, 30, -20)
-    devs = write_csv(d / "estate_devices.csv", [
-        ["id", "kind", "lon", "lat", "height", "fov"],
-        ["POLE-1", "pole", *near, 999, ""],
-        ["CAM-FAR", "camera", *far, "", ""],
-        ["X-1", "nosuchkind", *near, "", ""],
-        ["CAM-WIDE", "camera", *metres_to_lonlat(lon0, lat0, 50, -20), "", 500],
-        ["CAM-OK", "camera", *metres_to_lonlat(lon0, lat0, 70, -20), "", 60],
-    ])
+    devs = write_csv(
+        d / "estate_devices.csv",
+        [
+            ["id", "kind", "lon", "lat", "height", "fov"],
+            ["POLE-1", "pole", *near, 999, ""],
+            ["CAM-FAR", "camera", *far, "", ""],
+            ["X-1", "nosuchkind", *near, "", ""],
+            ["CAM-WIDE", "camera", *metres_to_lonlat(lon0, lat0, 50, -20), "", 500],
+            ["CAM-OK", "camera", *metres_to_lonlat(lon0, lat0, 70, -20), "", 60],
+        ],
+    )
     out = d / "estate.toml"
     proc = run_twin("new-scene", "--gis", gis, "--devices", devs, "--name", "estate", "--out", out)
     assert proc.returncode == 0, proc.stderr
@@ -276,8 +341,12 @@ def repaired(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     info = info_json(out)
     devices = run_twin("devices", out, "--json")
     assert devices.returncode == 0, devices.stderr
-    return {"info": info, "devices": {x["id"]: x for x in json.loads(devices.stdout)},
-            "devices_stdout": devices.stdout, "scene": build_scene(load_scene_spec(out))}
+    return {
+        "info": info,
+        "devices": {x["id"]: x for x in json.loads(devices.stdout)},
+        "devices_stdout": devices.stdout,
+        "scene": build_scene(load_scene_spec(out)),
+    }
 
 
 def _warnings(repaired: dict[str, Any], feature: str) -> list[dict[str, str]]:

@@ -62,14 +62,23 @@ def _assert_accounted(info: dict) -> None:
 
 
 # -- 1. one bad feature never costs the file -----------------------------------------------------
-OSM_CASES = ["cut.osm", "cut.osm.bz2", "cut.osm.gz", "cut.osm.pbf", "unsorted.osm.pbf", "josm-negative-ids.osm"]
+OSM_CASES = [
+    "cut.osm",
+    "cut.osm.bz2",
+    "cut.osm.gz",
+    "cut.osm.pbf",
+    "unsorted.osm.pbf",
+    "josm-negative-ids.osm",
+]
 
 
 @pytest.mark.parametrize("name", OSM_CASES)
 @pytest.mark.slow
 def test_osm_extract_every_feature_is_drawn_or_named(tmp_path, name):
     neg = "negative" in name
-    xml = osm_corpus.write_cut_extract(tmp_path / ("src.osm" if name.endswith(".pbf") else name), neg=neg)
+    xml = osm_corpus.write_cut_extract(
+        tmp_path / ("src.osm" if name.endswith(".pbf") else name), neg=neg
+    )
     path = xml
     if name.endswith(".pbf"):
         path = osm_corpus.write_pbf(xml, tmp_path / name, shuffle=name.startswith("unsorted"))
@@ -99,9 +108,14 @@ def test_osm_extract_every_feature_is_drawn_or_named(tmp_path, name):
             assert fid in warned, f"{fid} is neither drawn nor named in a warning"
             assert expect in warned[fid]["reason"], (fid, warned[fid]["reason"])
     if name.startswith("unsorted") or neg:
-        assert any("not sorted by id" in w["reason"] for w in info["warnings"] if w["feature"] == "file")
+        assert any(
+            "not sorted by id" in w["reason"] for w in info["warnings"] if w["feature"] == "file"
+        )
     # and the drawn ones are where they are, to the centimetre
-    devices = {d["id"]: d for d in json.loads(run_twin("devices", str(tmp_path / "scene.toml"), "--json").stdout)}
+    devices = {
+        d["id"]: d
+        for d in json.loads(run_twin("devices", str(tmp_path / "scene.toml"), "--json").stdout)
+    }
     pole = devices[f"osm-n{sign}7"]
     lon, lat = metres_to_lonlat(osm_corpus.LON0, osm_corpus.LAT0, 10, -25)
     assert abs(pole["lon"] - lon) < 1e-7 and abs(pole["lat"] - lat) < 1e-7
@@ -115,10 +129,36 @@ def test_osm_extract_every_feature_is_drawn_or_named(tmp_path, name):
 
 def test_unsorted_pbf_reads_like_the_sorted_one(tmp_path):
     xml = osm_corpus.write_cut_extract(tmp_path / "src.osm")
-    a = build_scene(spec_from_dict({"name": "a", "sources": [{"path": str(osm_corpus.write_pbf(
-        xml, tmp_path / "sorted.osm.pbf", shuffle=False))}]}, tmp_path / "a.toml"))
-    b = build_scene(spec_from_dict({"name": "b", "sources": [{"path": str(osm_corpus.write_pbf(
-        xml, tmp_path / "shuffled.osm.pbf", shuffle=True))}]}, tmp_path / "b.toml"))
+    a = build_scene(
+        spec_from_dict(
+            {
+                "name": "a",
+                "sources": [
+                    {
+                        "path": str(
+                            osm_corpus.write_pbf(xml, tmp_path / "sorted.osm.pbf", shuffle=False)
+                        )
+                    }
+                ],
+            },
+            tmp_path / "a.toml",
+        )
+    )
+    b = build_scene(
+        spec_from_dict(
+            {
+                "name": "b",
+                "sources": [
+                    {
+                        "path": str(
+                            osm_corpus.write_pbf(xml, tmp_path / "shuffled.osm.pbf", shuffle=True)
+                        )
+                    }
+                ],
+            },
+            tmp_path / "b.toml",
+        )
+    )
     assert a.counts() == b.counts()
     assert [(d.id, d.x, d.y) for d in a.devices] == [(d.id, d.x, d.y) for d in b.devices]
     assert np.allclose(a.meshes["building"].points, b.meshes["building"].points)
@@ -141,22 +181,29 @@ def test_compressed_and_zipped_layers_read_like_the_plain_ones(tmp_path):
         d.mkdir()
         info = info_json(_new_scene(d, packed))
         _assert_accounted(info)
-        want = build_scene(spec_from_dict({"name": "p", "sources": [{"path": str(original)}]}, d / "p.toml"))
+        want = build_scene(
+            spec_from_dict({"name": "p", "sources": [{"path": str(original)}]}, d / "p.toml")
+        )
         got = build_scene(load_scene_spec(d / "scene.toml"))
         assert got.counts() == want.counts(), label
         assert [b.height for b in got.buildings] == [b.height for b in want.buildings], label
         (source,) = [s for s in info["features"] if s != "total"]
-        assert source.startswith(packed.name + "/"), source  # messages name the file inside the archive
+        assert source.startswith(packed.name + "/"), (
+            source
+        )  # messages name the file inside the archive
     # the zip's readme and macOS litter are not GIS files and are not read; the shapefile in its folder is
     info = info_json(tmp_path / "zip" / "scene.toml")
     assert list(info["features"]) == ["nyc.zip/data/nyc_buildings.shp", "total"]
 
 
-@pytest.mark.parametrize(("name", "content", "words"), [
-    ("fake.geojson.gz", b"not gzip at all", ("fake.geojson.gz", "not a gz archive")),
-    ("empty.zip", None, ("empty.zip", "no GIS file")),
-    ("city.tar.gz", None, ("tar",)),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("fake.geojson.gz", b"not gzip at all", ("fake.geojson.gz", "not a gz archive")),
+        ("empty.zip", None, ("empty.zip", "no GIS file")),
+        ("city.tar.gz", None, ("tar",)),
+    ],
+)
 def test_bad_archives_are_one_line_errors(tmp_path, name, content, words):
     import gzip
     import io
@@ -205,7 +252,11 @@ def test_cityjson_building_parts_with_inconsistent_winding(tmp_path):
     info = info_json(_new_scene(tmp_path, path))  # a subprocess: the real command, no traceback
     _assert_accounted(info)
     assert info["counts"]["building"] == 2
-    assert info["features"]["parts.city.json"] == {"read": 7, "drawn": 6, "not_drawn": 1}  # TINRelief not drawn
+    assert info["features"]["parts.city.json"] == {
+        "read": 7,
+        "drawn": 6,
+        "not_drawn": 1,
+    }  # TINRelief not drawn
     scene = build_scene(load_scene_spec(tmp_path / "scene.toml"))
     assert sorted(b.height for b in scene.buildings) == [9.0, 12.0]
     m = scene.meshes["building"]
@@ -219,7 +270,9 @@ def test_heights_in_the_feet_of_the_layers_crs(tmp_path):
     info = info_json(_new_scene(tmp_path, vec.feet_shapefile(tmp_path)))
     _assert_accounted(info)
     scene = build_scene(load_scene_spec(tmp_path / "scene.toml"))
-    assert [b.height for b in scene.buildings] == pytest.approx([h * vec.FT_US for h in vec.FEET_HEIGHTS], abs=0.01)
+    assert [b.height for b in scene.buildings] == pytest.approx(
+        [h * vec.FT_US for h in vec.FEET_HEIGHTS], abs=0.01
+    )
     note = [w for w in info["warnings"] if w["feature"] == "heights"]
     assert note and "US ft" in note[0]["reason"] and "EPSG:2263" in note[0]["reason"]
     assert not any("implausible" in w["reason"] for w in info["warnings"])
@@ -252,19 +305,43 @@ def test_implausible_heights_are_named_and_height_unit_fixes_them(tmp_path):
     path = vec.feet_geojson(tmp_path)
     info = info_json(_new_scene(tmp_path, path))
     (w,) = [w for w in info["warnings"] if "implausible" in w["reason"]]
-    assert "feet" in w["reason"] and 'height_unit = "ft"' in w["reason"] and "--height-unit ft" in w["reason"]
+    assert (
+        "feet" in w["reason"]
+        and 'height_unit = "ft"' in w["reason"]
+        and "--height-unit ft" in w["reason"]
+    )
     # the fix the warning names
-    r = run_twin("new-scene", "--gis", str(path), "--height-unit", "ft", "--name", "ft",
-                 "--out", str(tmp_path / "ft.toml"))
+    r = run_twin(
+        "new-scene",
+        "--gis",
+        str(path),
+        "--height-unit",
+        "ft",
+        "--name",
+        "ft",
+        "--out",
+        str(tmp_path / "ft.toml"),
+    )
     assert r.returncode == 0, r.stderr
     assert 'height_unit = "ft"' in (tmp_path / "ft.toml").read_text()
     info = info_json(tmp_path / "ft.toml")
     assert not any("implausible" in w["reason"] for w in info["warnings"])
     scene = build_scene(load_scene_spec(tmp_path / "ft.toml"))
-    assert [b.height for b in scene.buildings] == pytest.approx([h * 0.3048 for h in vec.FEET_HEIGHTS], abs=0.01)
+    assert [b.height for b in scene.buildings] == pytest.approx(
+        [h * 0.3048 for h in vec.FEET_HEIGHTS], abs=0.01
+    )
     assert info["bounds"]["zmax"] == pytest.approx(980 * 0.3048, abs=0.05)
-    r = run_twin("new-scene", "--gis", str(path), "--height-unit", "furlong", "--name", "x",
-                 "--out", str(tmp_path / "x.toml"))
+    r = run_twin(
+        "new-scene",
+        "--gis",
+        str(path),
+        "--height-unit",
+        "furlong",
+        "--name",
+        "x",
+        "--out",
+        str(tmp_path / "x.toml"),
+    )
     assert_one_line_error(r, "--height-unit", "furlong")
 
 
@@ -278,11 +355,21 @@ def test_kinds_in_chinese_attribute_values(tmp_path):
     _assert_accounted(info)
     scene = build_scene(load_scene_spec(tmp_path / "scene.toml"))
     assert {(r.name, r.road_class) for r in scene.surfaces["road"]} == {
-        ("深南大道辅路", "minor"), ("深南大道", "main"), ("步道", "path")}
+        ("深南大道辅路", "minor"),
+        ("深南大道", "main"),
+        ("步道", "path"),
+    }
     warned = _not_drawn(info, "shenzhen.shp")
-    assert list(warned) == ["feature 3"] and "'雕塑' is not understood" in warned["feature 3"]["reason"]
+    assert (
+        list(warned) == ["feature 3"]
+        and "'雕塑' is not understood" in warned["feature 3"]["reason"]
+    )
     assert {k: v for k, v in info["counts"].items() if k != "road"} == {
-        "building": 1, "green": 1, "water": 1, "parking_lot": 1}
+        "building": 1,
+        "green": 1,
+        "water": 1,
+        "parking_lot": 1,
+    }
     assert scene.buildings[0].height == 18.0 and scene.buildings[0].height_source == "height"
     # in a layer whose name gives the kind, a value that is no kind keeps the layer's kind, and says so
     d = tmp_path / "named"
@@ -298,8 +385,11 @@ def test_kinds_in_chinese_attribute_values(tmp_path):
     e = tmp_path / "devices-in-buildings"
     e.mkdir()
     cam = shapely.Point(*metres_to_lonlat(*vec.SZ, 5, -10))
-    gpd.GeoDataFrame({"类型": ["商业", "商业", "摄像头"]}, geometry=[*vec._boxes_lonlat(*vec.SZ, 2), cam],
-                     crs=4326).to_file(e / "buildings.geojson")
+    gpd.GeoDataFrame(
+        {"类型": ["商业", "商业", "摄像头"]},
+        geometry=[*vec._boxes_lonlat(*vec.SZ, 2), cam],
+        crs=4326,
+    ).to_file(e / "buildings.geojson")
     info = info_json(_new_scene(e, e / "buildings.geojson"))
     _assert_accounted(info)
     assert info["counts"] == {"building": 2, "camera": 1}
@@ -341,9 +431,14 @@ def test_one_bad_layer_keeps_the_other_layers(tmp_path):
 
     path = tmp_path / "two.gpkg"
     good = vec._boxes_lonlat(*vec.SZ, 3)
-    gpd.GeoDataFrame({"building": ["yes"] * 3}, geometry=good, crs=4326).to_file(path, layer="buildings")
-    gpd.GeoDataFrame({"building": ["yes"] * 2}, geometry=[shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)],
-                     crs=None).to_file(path, layer="local_grid")
+    gpd.GeoDataFrame({"building": ["yes"] * 3}, geometry=good, crs=4326).to_file(
+        path, layer="buildings"
+    )
+    gpd.GeoDataFrame(
+        {"building": ["yes"] * 2},
+        geometry=[shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)],
+        crs=None,
+    ).to_file(path, layer="local_grid")
     info = info_json(_new_scene(tmp_path, path))
     _assert_accounted(info)
     assert info["counts"] == {"building": 3}

@@ -57,7 +57,11 @@ def _child(mode: str, db: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, mode, str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
     )
 
 
@@ -126,7 +130,9 @@ def test_same_condition_raises_one_event_until_cleared(tmp_path: Path) -> None:
         old = store.get(first.id)
         assert old.status == "raised" and old.cleared  # stays until an operator closes it
         assert len(store.events(device_id="d1")) == 3
-        assert [e.id for e in store.events()] == sorted((e.id for e in store.events()), reverse=True)
+        assert [e.id for e in store.events()] == sorted(
+            (e.id for e in store.events()), reverse=True
+        )
         assert [e.id for e in store.events(limit=1)] == [again.id]
 
 
@@ -163,8 +169,18 @@ def test_bad_raise_input(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="device_id"):
             store.raise_event("", "bin", "r1", "lid_open", "major")
         with pytest.raises(InputError, match="unknown fields"):
-            store.raise_many([{"device_id": "d1", "kind": "bin", "rule_id": "r1",
-                               "type": "x", "severity": "minor", "time": T0}])
+            store.raise_many(
+                [
+                    {
+                        "device_id": "d1",
+                        "kind": "bin",
+                        "rule_id": "r1",
+                        "type": "x",
+                        "severity": "minor",
+                        "time": T0,
+                    }
+                ]
+            )
         assert store.events() == []
 
 
@@ -178,14 +194,27 @@ def test_full_lifecycle(tmp_path: Path) -> None:
         assert ev is not None
         ack = store.acknowledge(ev.id, "值班员 王", note="已看到", at=T0 + 10)
         assert (ack.status, ack.acknowledged_at, ack.acknowledged_by, ack.acknowledged_note) == (
-            "acknowledged", T0 + 10, "值班员 王", "已看到")
+            "acknowledged",
+            T0 + 10,
+            "值班员 王",
+            "已看到",
+        )
         dis = store.dispatch(ev.id, "值班员 王", to="保安 3 队", note="去看看", at=T0 + 20)
-        assert (dis.status, dis.dispatched_at, dis.dispatched_by, dis.dispatched_to,
-                dis.dispatched_note) == ("dispatched", T0 + 20, "值班员 王", "保安 3 队", "去看看")
+        assert (
+            dis.status,
+            dis.dispatched_at,
+            dis.dispatched_by,
+            dis.dispatched_to,
+            dis.dispatched_note,
+        ) == ("dispatched", T0 + 20, "值班员 王", "保安 3 队", "去看看")
         assert dis.acknowledged_note == "已看到"
         closed = store.close_event(ev.id, "值班员 李", note="已处理", at=T0 + 30)
         assert (closed.status, closed.closed_at, closed.closed_by, closed.closed_note) == (
-            "closed", T0 + 30, "值班员 李", "已处理")
+            "closed",
+            T0 + 30,
+            "值班员 李",
+            "已处理",
+        )
         assert store.events(open_only=True) == []
         # closed while its condition lasts: the log still says the condition holds (a restart
         # must not raise it again), but the closed event no longer blocks a new occurrence
@@ -245,8 +274,16 @@ def test_invalid_transitions(tmp_path: Path) -> None:
 def test_raise_many_and_clear_many(tmp_path: Path) -> None:
     n = 5000
     items = [
-        {"device_id": f"d{i}", "kind": "air", "rule_id": "r1", "type": "pm25_high",
-         "severity": "minor", "message": f"#{i}", "data": {"i": i}, "at": T0 + i}
+        {
+            "device_id": f"d{i}",
+            "kind": "air",
+            "rule_id": "r1",
+            "type": "pm25_high",
+            "severity": "minor",
+            "message": f"#{i}",
+            "data": {"i": i},
+            "at": T0 + i,
+        }
         for i in range(n)
     ]
     with EventStore(tmp_path / "events.db") as store:
@@ -263,8 +300,7 @@ def test_raise_many_and_clear_many(tmp_path: Path) -> None:
 
 def test_bad_batch_writes_nothing(tmp_path: Path) -> None:
     with EventStore(tmp_path / "events.db") as store:
-        good = {"device_id": "d1", "kind": "air", "rule_id": "r1", "type": "t",
-                "severity": "minor"}
+        good = {"device_id": "d1", "kind": "air", "rule_id": "r1", "type": "t", "severity": "minor"}
         with pytest.raises(InputError):
             store.raise_many([good, {**good, "device_id": "d2", "severity": "bad"}])
         assert store.events() == []
@@ -306,8 +342,16 @@ def test_acknowledged_events_survive_kill_9(tmp_path: Path) -> None:
     db = tmp_path / "events.db"
     with EventStore(db) as store:
         store.raise_many(
-            [{"device_id": f"d{i}", "kind": "air", "rule_id": "r1", "type": "pm25_high",
-              "severity": "major"} for i in range(200)]
+            [
+                {
+                    "device_id": f"d{i}",
+                    "kind": "air",
+                    "rule_id": "r1",
+                    "type": "pm25_high",
+                    "severity": "major",
+                }
+                for i in range(200)
+            ]
         )
     printed = _read_then_kill(_child("ack_loop", db), 60)
     _assert_sound(db)
@@ -340,9 +384,23 @@ def test_export_csv_for_excel(tmp_path: Path) -> None:
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 2
-    for key in ("id", "device_id", "kind", "type", "rule_id", "severity", "status", "raised_at",
-                "cleared", "cleared_at", "acknowledged_by", "dispatched_to", "closed_at",
-                "message", "data"):
+    for key in (
+        "id",
+        "device_id",
+        "kind",
+        "type",
+        "rule_id",
+        "severity",
+        "status",
+        "raised_at",
+        "cleared",
+        "cleared_at",
+        "acknowledged_by",
+        "dispatched_to",
+        "closed_at",
+        "message",
+        "data",
+    ):
         assert key in rows[0]
     first, second = rows
     assert first["message"] == "垃圾桶盖未关" and json.loads(first["data"]) == {"fill": 0.9}
@@ -401,7 +459,8 @@ def test_an_event_log_of_schema_1_is_migrated_in_place(tmp_path: Path) -> None:
         "CREATE UNIQUE INDEX events_one_active_per_condition ON events(device_id, rule_id)"
         " WHERE cleared_at IS NULL AND status != 'closed';"
         f"INSERT INTO events (device_id, kind, type, rule_id, severity, raised_at) VALUES"
-        f" ('d1', 'manhole', 'lid_open', 'lid_open', 'critical', {T0});")
+        f" ('d1', 'manhole', 'lid_open', 'lid_open', 'critical', {T0});"
+    )
     con.commit()
     con.close()
     with EventStore(db, readonly=True) as ro:
@@ -410,9 +469,25 @@ def test_an_event_log_of_schema_1_is_migrated_in_place(tmp_path: Path) -> None:
         assert ro.device_states() == {}
     with EventStore(db) as store:
         assert store.active_conditions() == {("d1", "lid_open")}
-        assert store.raise_event("d1", "manhole", "lid_open", "lid_open", "critical", at=T0 + 1) is None
-        raised, _, _ = store.write_batch([("raise", {"device_id": "d1", "kind": "manhole", "rule_id": "event:x",
-                                                     "type": "x", "severity": "info", "source_id": "42"})])
+        assert (
+            store.raise_event("d1", "manhole", "lid_open", "lid_open", "critical", at=T0 + 1)
+            is None
+        )
+        raised, _, _ = store.write_batch(
+            [
+                (
+                    "raise",
+                    {
+                        "device_id": "d1",
+                        "kind": "manhole",
+                        "rule_id": "event:x",
+                        "type": "x",
+                        "severity": "info",
+                        "source_id": "42",
+                    },
+                )
+            ]
+        )
         assert [e.source_id for e in raised] == ["42"]
     con = sqlite3.connect(db)
     assert con.execute("SELECT version FROM schema_version").fetchone() == (2,)
@@ -426,8 +501,10 @@ def test_a_failed_commit_leaves_no_transaction_open(tmp_path: Path) -> None:
     from twin.core.sqlitefiles import transaction
 
     conn = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
-    conn.executescript("PRAGMA foreign_keys = ON; CREATE TABLE p (id INTEGER PRIMARY KEY);"
-                       "CREATE TABLE c (p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED);")
+    conn.executescript(
+        "PRAGMA foreign_keys = ON; CREATE TABLE p (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE c (p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED);"
+    )
     with pytest.raises(sqlite3.IntegrityError):
         with transaction(conn):
             conn.execute("INSERT INTO c VALUES (7)")  # fails only at COMMIT

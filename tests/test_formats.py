@@ -44,8 +44,12 @@ HEL = (24.94, 60.17)  # Helsinki, ETRS-TM35FIN = EPSG:3067
 INFO_KEYS = {"name", "crs", "origin", "bounds", "counts", "synthetic_counts", "warnings", "timings"}
 
 
-def build(tmp_path: Path, sources: list[dict[str, Any]], devices: list[dict[str, Any]] | None = None,
-          **extra: Any) -> Scene:
+def build(
+    tmp_path: Path,
+    sources: list[dict[str, Any]],
+    devices: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> Scene:
     data: dict[str, Any] = {"name": "test", "sources": sources, "devices": devices or [], **extra}
     return build_scene(spec_from_dict(data, tmp_path / "scene.toml"))
 
@@ -148,7 +152,9 @@ def test_geojson(tmp_path: Path) -> None:
         feature("LineString", [p(-50, -20), p(150, -20)], id="r-primary", highway="primary"),
         feature("LineString", [p(-50, 40), p(150, 40)], id="r-residential", highway="residential"),
         feature("LineString", [p(-50, 60), p(150, 60)], id="r-footway", highway="footway"),
-        feature("LineString", [p(-50, 80), p(150, 80)], id="r-width", highway="residential", width="7.5"),
+        feature(
+            "LineString", [p(-50, 80), p(150, 80)], id="r-width", highway="residential", width="7.5"
+        ),
         feature("LineString", [p(-50, 100), p(150, 100)], id="r-lanes", highway="primary", lanes=4),
         feature("Point", p(10, -15), id="cam-1", kind="camera"),
         feature("Point", p(50, -15), id="cam-2", kind="camera"),
@@ -159,8 +165,12 @@ def test_geojson(tmp_path: Path) -> None:
     scene = build(tmp_path, [{"path": str(path)}])
 
     assert scene.counts() == {"building": 4, "road": 5, "camera": 2, "manhole": 1, "hydrant": 1}
-    expect = {"b-height": (15.0, "height"), "b-levels": (12.0, "levels"), "b-floors": (15.0, "levels"),
-              "b-default": (9.0, "default")}
+    expect = {
+        "b-height": (15.0, "height"),
+        "b-levels": (12.0, "levels"),
+        "b-floors": (15.0, "levels"),
+        "b-default": (9.0, "default"),
+    }
     for bid, (h, src) in expect.items():
         _, b = building(scene, bid)
         assert (b.height, b.height_source) == (pytest.approx(h), src), bid
@@ -175,7 +185,12 @@ def test_geojson(tmp_path: Path) -> None:
     }
     for rid, (cls, hw, width, wsrc) in expect_roads.items():
         s = roads[rid]
-        assert (s.road_class, s.highway, s.width, s.width_source) == (cls, hw, pytest.approx(width), wsrc), rid
+        assert (s.road_class, s.highway, s.width, s.width_source) == (
+            cls,
+            hw,
+            pytest.approx(width),
+            wsrc,
+        ), rid
 
     # devices: where pyproj puts them, and their lon / lat back
     for did, (dx, dy) in {"cam-1": (10, -15), "mh-1": (70, -25)}.items():
@@ -187,7 +202,10 @@ def test_geojson(tmp_path: Path) -> None:
     # a building vertex lands where pyproj puts it
     _, b = building(scene, "b-height")
     lon, lat = r(0, 0)[0]
-    assert nearest_vertex_distance(shapely.from_wkb(b.footprint_wkb), *local_of(scene, 4326, lon, lat)) < 0.01
+    assert (
+        nearest_vertex_distance(shapely.from_wkb(b.footprint_wkb), *local_of(scene, 4326, lon, lat))
+        < 0.01
+    )
 
 
 # -- GeoPackage in CGCS2000 Gauss-Kruger ----------------------------------------------------------
@@ -200,12 +218,17 @@ def test_geopackage_cgcs2000_gk(tmp_path: Path) -> None:
     path = tmp_path / "shenzhen.gpkg"
     blds = gpd.GeoDataFrame(
         {"floors": [6, 18]},
-        geometry=[shapely.box(x0, y0, x0 + 20, y0 + 12), shapely.box(x0 + 40, y0, x0 + 60, y0 + 12)],
+        geometry=[
+            shapely.box(x0, y0, x0 + 20, y0 + 12),
+            shapely.box(x0 + 40, y0, x0 + 60, y0 + 12),
+        ],
         crs="EPSG:4547",
     )
     roads = gpd.GeoDataFrame(
-        geometry=[shapely.LineString([(x0 - 50, y0 - 10), (x0 + 100, y0 - 10)]),
-                  shapely.LineString([(x0 + 30, y0 - 50), (x0 + 30, y0 + 60)])],
+        geometry=[
+            shapely.LineString([(x0 - 50, y0 - 10), (x0 + 100, y0 - 10)]),
+            shapely.LineString([(x0 + 30, y0 - 50), (x0 + 30, y0 + 60)]),
+        ],
         crs="EPSG:4547",
     )
     blds.to_file(path, layer="buildings", driver="GPKG")
@@ -232,7 +255,10 @@ def _write_footprints_3857(path: Path) -> tuple[float, float]:
     x0, y0 = project(4326, 3857, *HEL)
     gdf = gpd.GeoDataFrame(
         {"HEIGHT": [21.5, 7.0]},
-        geometry=[shapely.box(x0, y0, x0 + 30, y0 + 30), shapely.box(x0 + 60, y0, x0 + 80, y0 + 40)],
+        geometry=[
+            shapely.box(x0, y0, x0 + 30, y0 + 30),
+            shapely.box(x0 + 60, y0, x0 + 80, y0 + 40),
+        ],
         crs="EPSG:3857",
     )
     gdf.to_file(path)
@@ -245,7 +271,10 @@ def test_shapefile_3857(tmp_path: Path) -> None:
     assert path.with_suffix(".prj").exists()
     scene = build(tmp_path, [{"path": str(path)}])
     assert scene.counts() == {"building": 2}
-    assert sorted((b.height, b.height_source) for b in scene.buildings) == [(7.0, "height"), (21.5, "height")]
+    assert sorted((b.height, b.height_source) for b in scene.buildings) == [
+        (7.0, "height"),
+        (21.5, "height"),
+    ]
     fx, fy = local_of(scene, 3857, x0 + 30, y0 + 30)
     foots = [shapely.from_wkb(b.footprint_wkb) for b in scene.buildings]
     assert min(nearest_vertex_distance(f, fx, fy) for f in foots) < 0.01
@@ -274,11 +303,19 @@ def test_shapefile_without_prj_cli(tmp_path: Path) -> None:
 # -- device lists -----------------------------------------------------------------------------------
 def test_device_lists(tmp_path: Path) -> None:
     lon0, lat0 = SZ
-    gis = write_geojson(tmp_path / "site.geojson", [
-        feature("Polygon", [rect_lonlat(lon0, lat0, -20, -20, 40, 40)], id="b1", building="yes"),
-    ])
+    gis = write_geojson(
+        tmp_path / "site.geojson",
+        [
+            feature(
+                "Polygon", [rect_lonlat(lon0, lat0, -20, -20, 40, 40)], id="b1", building="yes"
+            ),
+        ],
+    )
     # CSV, UTF-8, Chinese headers and kind names
-    utf8 = {"SZ-CAM-01": ("摄像头", "camera", 10.0, 30.0), "SZ-MH-01": ("智能井盖", "manhole", -30.0, 25.0)}
+    utf8 = {
+        "SZ-CAM-01": ("摄像头", "camera", 10.0, 30.0),
+        "SZ-MH-01": ("智能井盖", "manhole", -30.0, 25.0),
+    }
     rows = [["编号", "类型", "名称", "经度", "纬度"]]
     for did, (zh, _, dx, dy) in utf8.items():
         lon, lat = metres_to_lonlat(lon0, lat0, dx, dy)
@@ -286,7 +323,10 @@ def test_device_lists(tmp_path: Path) -> None:
     with open(tmp_path / "devices_utf8.csv", "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
     # CSV, GB18030
-    gb = {"SZ-POLE-01": ("智慧杆", "pole", 40.0, -30.0), "SZ-BIN-01": ("垃圾桶", "trash_bin", -40.0, -35.0)}
+    gb = {
+        "SZ-POLE-01": ("智慧杆", "pole", 40.0, -30.0),
+        "SZ-BIN-01": ("垃圾桶", "trash_bin", -40.0, -35.0),
+    }
     rows = [["编号", "类型", "名称", "经度", "纬度"]]
     for did, (zh, _, dx, dy) in gb.items():
         lon, lat = metres_to_lonlat(lon0, lat0, dx, dy)
@@ -296,7 +336,10 @@ def test_device_lists(tmp_path: Path) -> None:
     assert "编号".encode("gb18030") in (tmp_path / "devices_gbk.csv").read_bytes()
     # Excel, x / y in EPSG:4547 with a crs column
     gx0, gy0 = _gk_origin()
-    xl = {"SZ-CHG-01": ("charger", gx0 + 25.0, gy0 - 10.0), "SZ-ENV-01": ("env_monitor", gx0 - 15.5, gy0 + 45.25)}
+    xl = {
+        "SZ-CHG-01": ("charger", gx0 + 25.0, gy0 - 10.0),
+        "SZ-ENV-01": ("env_monitor", gx0 - 15.5, gy0 + 45.25),
+    }
     wb = Workbook()
     ws = wb.active
     ws.append(["id", "kind", "name", "x", "y", "crs"])
@@ -305,13 +348,18 @@ def test_device_lists(tmp_path: Path) -> None:
     wb.save(tmp_path / "devices.xlsx")
     # GeoJSON points
     gj = {"SZ-HYD-01": ("hydrant", 35.0, 35.0), "SZ-GATE-01": ("gate", -35.0, 0.0)}
-    write_geojson(tmp_path / "devices.geojson", [
-        feature("Point", list(metres_to_lonlat(lon0, lat0, dx, dy)), id=did, kind=kind)
-        for did, (kind, dx, dy) in gj.items()
-    ])
+    write_geojson(
+        tmp_path / "devices.geojson",
+        [
+            feature("Point", list(metres_to_lonlat(lon0, lat0, dx, dy)), id=did, kind=kind)
+            for did, (kind, dx, dy) in gj.items()
+        ],
+    )
 
-    devices = [{"path": str(tmp_path / n)} for n in
-               ("devices_utf8.csv", "devices_gbk.csv", "devices.xlsx", "devices.geojson")]
+    devices = [
+        {"path": str(tmp_path / n)}
+        for n in ("devices_utf8.csv", "devices_gbk.csv", "devices.xlsx", "devices.geojson")
+    ]
     scene = build(tmp_path, [{"path": str(gis)}], devices)
     assert sorted(d.id for d in scene.devices) == sorted([*utf8, *gb, *xl, *gj])
     assert not scene.warnings, [str(w) for w in scene.warnings]
@@ -338,9 +386,18 @@ def test_device_lists(tmp_path: Path) -> None:
 
 # -- --crs ------------------------------------------------------------------------------------------
 def _small_site(path: Path, lon0: float, lat0: float) -> Path:
-    return write_geojson(path, [
-        feature("Polygon", [rect_lonlat(lon0, lat0, 0, 0, 20, 20)], id="b1", building="yes", height=10),
-    ])
+    return write_geojson(
+        path,
+        [
+            feature(
+                "Polygon",
+                [rect_lonlat(lon0, lat0, 0, 0, 20, 20)],
+                id="b1",
+                building="yes",
+                height=10,
+            ),
+        ],
+    )
 
 
 def test_crs_cgcs2000_becomes_gauss_kruger(tmp_path: Path) -> None:
@@ -372,17 +429,29 @@ def test_crs_projected_is_kept(tmp_path: Path) -> None:
 # -- --clip -----------------------------------------------------------------------------------------
 def _clip_inputs(tmp_path: Path) -> tuple[Path, Path, str]:
     lon0, lat0 = SZ
-    site = write_geojson(tmp_path / "site.geojson", [
-        feature("Polygon", [rect_lonlat(lon0, lat0, 0, 0, 20, 20)], id="in-1", building="yes"),
-        feature("Polygon", [rect_lonlat(lon0, lat0, 40, 0, 20, 20)], id="in-2", building="yes"),
-        feature("Polygon", [rect_lonlat(lon0, lat0, 400, 0, 20, 20)], id="out-1", building="yes"),
-        feature("Polygon", [rect_lonlat(lon0, lat0, 0, 300, 30, 30)], id="park-out", leisure="park"),
-    ])
+    site = write_geojson(
+        tmp_path / "site.geojson",
+        [
+            feature("Polygon", [rect_lonlat(lon0, lat0, 0, 0, 20, 20)], id="in-1", building="yes"),
+            feature("Polygon", [rect_lonlat(lon0, lat0, 40, 0, 20, 20)], id="in-2", building="yes"),
+            feature(
+                "Polygon", [rect_lonlat(lon0, lat0, 400, 0, 20, 20)], id="out-1", building="yes"
+            ),
+            feature(
+                "Polygon", [rect_lonlat(lon0, lat0, 0, 300, 30, 30)], id="park-out", leisure="park"
+            ),
+        ],
+    )
     devs = tmp_path / "devices.csv"
     rows = [["id", "kind", "lon", "lat"]]
     for did, (dx, dy) in {"cam-in": (30, 30), "cam-out": (410, 30), "pole-out": (10, 330)}.items():
-        rows.append([did, "camera" if did.startswith("cam") else "pole",
-                     *map(str, metres_to_lonlat(lon0, lat0, dx, dy))])
+        rows.append(
+            [
+                did,
+                "camera" if did.startswith("cam") else "pole",
+                *map(str, metres_to_lonlat(lon0, lat0, dx, dy)),
+            ]
+        )
     with open(devs, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows)
     w, s = metres_to_lonlat(lon0, lat0, -50, -50)
@@ -406,7 +475,9 @@ def test_clip_api(tmp_path: Path) -> None:
 def test_clip_cli(tmp_path: Path) -> None:
     site, devs, bbox = _clip_inputs(tmp_path)
     out = tmp_path / "x.toml"
-    proc = run_twin("new-scene", "--gis", site, "--devices", devs, "--clip", bbox, "--name", "c", "--out", out)
+    proc = run_twin(
+        "new-scene", "--gis", site, "--devices", devs, "--clip", bbox, "--name", "c", "--out", out
+    )
     assert proc.returncode == 0, proc.stderr
     info = info_json(out)
     assert info["counts"] == {"building": 2, "camera": 1}
@@ -443,7 +514,9 @@ def test_the_shipped_template_reads_as_it_says(name):
     from twin.ingest.build import build_scene
     from twin.scene.scenefile import DeviceLayerSpec, SceneSpec
 
-    scene = build_scene(SceneSpec(name="t", devices=[DeviceLayerSpec(ASSETS_DIR / "templates" / name)]))
+    scene = build_scene(
+        SceneSpec(name="t", devices=[DeviceLayerSpec(ASSETS_DIR / "templates" / name)])
+    )
     got = {d.id: d for d in scene.devices}
     assert set(got) == {"cam-gate-01", "pole-001", "bin-001", "meter-b1"}
     assert got["cam-gate-01"].subkind == "ai" and got["pole-001"].kind == "pole"

@@ -18,7 +18,9 @@ from tests.conftest import DEMO, HELSINKI, run_twin
 @pytest.fixture(scope="module")
 def raw_points():
     """The extract's nodes read independently of the twin's reader."""
-    pyogrio.set_gdal_config_options({"OSM_CONFIG_FILE": str(Path(__file__).with_name("osmconf.ini"))})
+    pyogrio.set_gdal_config_options(
+        {"OSM_CONFIG_FILE": str(Path(__file__).with_name("osmconf.ini"))}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pyogrio.read_dataframe(HELSINKI, layer="points")
@@ -30,12 +32,22 @@ def _count(df, key, value=None):
 
 @pytest.mark.slow
 def test_real_devices_are_all_brought_in(demo_scene, raw_points):
-    real = {k: sum(1 for d in demo_scene.devices if d.kind == k and not d.synthetic and d.id.startswith("osm-"))
-            for k in ("pole", "camera", "manhole", "hydrant", "trash_bin", "charger")}
+    real = {
+        k: sum(
+            1
+            for d in demo_scene.devices
+            if d.kind == k and not d.synthetic and d.id.startswith("osm-")
+        )
+        for k in ("pole", "camera", "manhole", "hydrant", "trash_bin", "charger")
+    }
     # and the demo's own device list (devices the map does not have), every row placed
     listed = [d for d in demo_scene.devices if d.source.endswith("demo_devices.csv")]
     assert len(listed) == 33
-    assert {d.props.get("use") for d in listed if d.kind == "meter"} == {"residential", "commercial", "public"}
+    assert {d.props.get("use") for d in listed if d.kind == "meter"} == {
+        "residential",
+        "commercial",
+        "public",
+    }
     assert real["pole"] == _count(raw_points, "highway", "street_lamp") == 586
     assert real["camera"] == _count(raw_points, "man_made", "surveillance") == 221
     assert real["manhole"] == _count(raw_points, "manhole") == 397
@@ -82,8 +94,11 @@ def test_buildings_roads_and_areas(demo_scene):
     # every building of the extract is drawn or named in a warning that says why not (outlines cut
     # at the extract's edge, multipolygons with members outside it)
     objects = _tagged_objects(HELSINKI)
-    buildings = {k for k, t in objects.items() if t.get("building") not in (None, "", "no")
-                 and not k.startswith("node/")}  # nodes tagged building=entrance are not outlines
+    buildings = {
+        k
+        for k, t in objects.items()
+        if t.get("building") not in (None, "", "no") and not k.startswith("node/")
+    }  # nodes tagged building=entrance are not outlines
     assert len(buildings) == 500
     gis = [b for b in demo_scene.buildings if not b.source.startswith("IFC")]
     parts = {k for k, t in objects.items() if t.get("building:part") not in (None, "", "no")}
@@ -93,8 +108,14 @@ def test_buildings_roads_and_areas(demo_scene):
     assert not drawn & warned
     assert (drawn & buildings) | warned == buildings
     assert len(gis) >= 450
-    reasons = {w.reason for w in demo_scene.warnings if w.not_drawn and (set(w.features or [w.feature]) & buildings)}
-    assert any("outside the extract" in r for r in reasons) and any("not in the extract" in r for r in reasons)
+    reasons = {
+        w.reason
+        for w in demo_scene.warnings
+        if w.not_drawn and (set(w.features or [w.feature]) & buildings)
+    }
+    assert any("outside the extract" in r for r in reasons) and any(
+        "not in the extract" in r for r in reasons
+    )
     # the account of the whole file: read = drawn + not drawn, read = every object with tags
     feats = demo_scene.features["Helsinki.osm.pbf"]
     assert feats["read"] == len(objects) == feats["drawn"] + feats["not_drawn"]
@@ -125,7 +146,9 @@ def test_device_positions_to_the_centimetre(demo_scene, raw_points):
     to_utm = Transformer.from_crs("EPSG:4326", frame.crs, always_xy=True)
     by_id = {d.id: d for d in demo_scene.devices}
     checked = 0
-    for osm_id, tags, geom in zip(raw_points["osm_id"], raw_points["all_tags"], raw_points.geometry, strict=True):
+    for osm_id, tags, geom in zip(
+        raw_points["osm_id"], raw_points["all_tags"], raw_points.geometry, strict=True
+    ):
         if not tags or tags.get("emergency") != "fire_hydrant":
             continue
         d = by_id[f"osm-n{osm_id}"]
@@ -147,7 +170,9 @@ def test_frame_is_utm_of_the_data_centre(demo_scene):
 def test_cameras_carry_their_geometry(demo_scene):
     cams = demo_scene.devices_of("camera")
     assert all(c.subkind in {"hd", "ai", "perimeter", "panorama"} for c in cams)
-    assert all(c.fov and 0 < c.fov <= 360 and c.tilt is not None and c.mount_height > 0 for c in cams)
+    assert all(
+        c.fov and 0 < c.fov <= 360 and c.tilt is not None and c.mount_height > 0 for c in cams
+    )
     with_height = [c for c in cams if c.source and c.mount_height not in (6.0, 4.5, 5.0)]
     assert with_height, "OSM height=* on cameras is used"
     # cameras without camera:direction face the nearest road
@@ -185,9 +210,20 @@ def test_cli_info_json_contract():
     r = run_twin("info", str(DEMO), "--json")
     assert r.returncode == 0, r.stderr
     info = json.loads(r.stdout)
-    for key in ("name", "crs", "origin", "bounds", "counts", "synthetic_counts", "warnings", "timings"):
+    for key in (
+        "name",
+        "crs",
+        "origin",
+        "bounds",
+        "counts",
+        "synthetic_counts",
+        "warnings",
+        "timings",
+    ):
         assert key in info
-    assert info["counts"]["camera"] == 221 + 2  # OSM cameras and the demo list's two perimeter cameras
+    assert (
+        info["counts"]["camera"] == 221 + 2
+    )  # OSM cameras and the demo list's two perimeter cameras
     assert info["counts"]["hydrant"] == 37
     assert set(info["origin"]) == {"lon", "lat"}
     assert all({"source", "feature", "reason", "action"} <= set(w) for w in info["warnings"])
@@ -208,8 +244,17 @@ def test_cli_devices_json_contract():
 @pytest.mark.slow
 def test_new_scene_from_the_extract(tmp_path):
     out = tmp_path / "scenes" / "h.toml"
-    r = run_twin("new-scene", "--gis", str(HELSINKI), "--clip", "24.935,60.165,24.950,60.172",
-                 "--name", "Helsinki south", "--out", str(out))
+    r = run_twin(
+        "new-scene",
+        "--gis",
+        str(HELSINKI),
+        "--clip",
+        "24.935,60.165,24.950,60.172",
+        "--name",
+        "Helsinki south",
+        "--out",
+        str(out),
+    )
     assert r.returncode == 0, r.stderr
     text = out.read_text()
     assert "../" in text or str(HELSINKI) in text  # paths written relative to the scene file

@@ -22,9 +22,16 @@ T0 = 1_800_000_000.0  # a bucket boundary (divisible by 300)
 
 def test_series_from_raw_and_rollups_agree(tmp_path):
     h = HistoryStore(tmp_path / "h.sqlite", raw_retention_s=3 * 3600)
-    rows = [("env-1", T0 + 60 * k, json.dumps({"pm25": float(k % 30), "ok": k % 2 == 0})) for k in range(6 * 60)]
+    rows = [
+        ("env-1", T0 + 60 * k, json.dumps({"pm25": float(k % 30), "ok": k % 2 == 0}))
+        for k in range(6 * 60)
+    ]
     h.write(rows[:100], [], {})
-    h.write(rows[100:], [LatestState("env-1", "env_monitor", "online", rows[-1][1], {"pm25": 29.0})], {"clock": 1})
+    h.write(
+        rows[100:],
+        [LatestState("env-1", "env_monitor", "online", rows[-1][1], {"pm25": 29.0})],
+        {"clock": 1},
+    )
     # raw kept for 3 h of the 6: the first 3 h come from rollups
     kept = list(h.messages())
     assert kept[0][1] >= T0 + 6 * 3600 - 60 - 3 * 3600 - 1
@@ -58,7 +65,10 @@ def test_writer_thread_batches_and_flushes_on_close(tmp_path):
     h = HistoryStore(tmp_path / "h.sqlite")
     w = HistoryWriter(h)
     for k in range(50):
-        w.put([("d", T0 + k, json.dumps({"v": k}))], [LatestState("d", "meter", "online", T0 + k, {"v": k})])
+        w.put(
+            [("d", T0 + k, json.dumps({"v": k}))],
+            [LatestState("d", "meter", "online", T0 + k, {"v": k})],
+        )
     w.close()
     assert len(list(h.messages())) == 50
     assert h.latest()[0].readings == {"v": 49}
@@ -78,12 +88,21 @@ def test_foreign_database_is_refused(tmp_path):
 
 def test_export_is_what_replay_reads(tmp_path):
     h = HistoryStore(tmp_path / "h.sqlite")
-    h.write([("cam-1", T0 + 1.25, json.dumps({"intrusion": True})), ("bin-1", T0 + 2, json.dumps({"fill_pct": 40.5})),
-             ("ghost", T0 + 3, json.dumps({"x": 1}))], [])
+    h.write(
+        [
+            ("cam-1", T0 + 1.25, json.dumps({"intrusion": True})),
+            ("bin-1", T0 + 2, json.dumps({"fill_pct": 40.5})),
+            ("ghost", T0 + 3, json.dumps({"x": 1})),
+        ],
+        [],
+    )
     n = h.export_csv(tmp_path / "x.csv", {"cam-1": "camera", "bin-1": "trash_bin"})
     assert n == 3
     msgs, skipped = read_history_csv(tmp_path / "x.csv", {"cam-1": "camera", "bin-1": "trash_bin"})
-    assert msgs == [Message("cam-1", T0 + 1.25, {"intrusion": True}), Message("bin-1", T0 + 2, {"fill_pct": 40.5})]
+    assert msgs == [
+        Message("cam-1", T0 + 1.25, {"intrusion": True}),
+        Message("bin-1", T0 + 2, {"fill_pct": 40.5}),
+    ]
     assert skipped == {"unknown_device": 1}
     h.close()
 
@@ -149,8 +168,10 @@ def test_scene_file_sets_prefix_and_time_zone(tmp_path, demo_scene):
     from twin.telemetry.live import local_hour_fn, scene_prefix, scene_tz
 
     src = tmp_path / "s.toml"
-    src.write_text('name = "阳光 花园"\ntimezone = "Asia/Shanghai"\n[mqtt]\nprefix = "/estate/nanshan/"\n'
-                   '[[devices]]\npath = "d.csv"\n')
+    src.write_text(
+        'name = "阳光 花园"\ntimezone = "Asia/Shanghai"\n[mqtt]\nprefix = "/estate/nanshan/"\n'
+        '[[devices]]\npath = "d.csv"\n'
+    )
     spec = load_scene_spec(src)
     assert (spec.timezone, spec.mqtt_prefix) == ("Asia/Shanghai", "estate/nanshan")
     save_scene_spec(spec, tmp_path / "t.toml")
@@ -159,9 +180,14 @@ def test_scene_file_sets_prefix_and_time_zone(tmp_path, demo_scene):
     scene = dataclasses.replace(demo_scene, spec=again)
     assert scene_prefix(scene) == "estate/nanshan"
     assert local_hour_fn(scene_tz(scene))(1_800_000_000.0) == 16  # 08:00 UTC is 16:00 in Shanghai
-    plain = dataclasses.replace(demo_scene, name="阳光 花园", spec=dataclasses.replace(again, mqtt_prefix=None))
+    plain = dataclasses.replace(
+        demo_scene, name="阳光 花园", spec=dataclasses.replace(again, mqtt_prefix=None)
+    )
     assert scene_prefix(plain) == "twin/阳光-花园"
-    for bad, what in (('timezone = "Mars/Olympus"', "Mars/Olympus"), ('[mqtt]\nprefix = "a/#"', "a/#")):
+    for bad, what in (
+        ('timezone = "Mars/Olympus"', "Mars/Olympus"),
+        ('[mqtt]\nprefix = "a/#"', "a/#"),
+    ):
         (tmp_path / "b.toml").write_text(f'name = "x"\n{bad}\n')
         with pytest.raises(InputError, match=what.replace("/", ".")):
             load_scene_spec(tmp_path / "b.toml")

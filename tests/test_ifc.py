@@ -110,8 +110,13 @@ def test_fixture_model_tessellates(model: dict[str, Any]) -> None:
     shapes = tessellate(model["path"])
     gids = {*model["walls"], model["devices"]["Lift"]["global_id"]}
     assert gids <= set(shapes)
-    assert model["body_counts"] == {"IfcWall": 4, "IfcSlab": 1, "IfcTransportElement": 1,
-                                    "IfcSpace": 1, "IfcOpeningElement": 1}
+    assert model["body_counts"] == {
+        "IfcWall": 4,
+        "IfcSlab": 1,
+        "IfcTransportElement": 1,
+        "IfcSpace": 1,
+        "IfcOpeningElement": 1,
+    }
     walls = np.concatenate([shapes[g][0] for g in model["walls"]])
     np.testing.assert_allclose(walls.min(axis=0), [0, 0, 0], atol=1e-6)
     np.testing.assert_allclose(walls.max(axis=0), [12, 8, 3], atol=1e-6)
@@ -168,8 +173,11 @@ def test_not_devices(mc_scene: Scene, model: dict[str, Any]) -> None:
     the controller is counted as an unknown device-like element."""
     ids = {d.id for d in mc_scene.devices}
     devs = model["devices"]
-    others = [devs["Plain door"]["global_id"], devs["Controller"]["global_id"],
-              *model["not_drawn"].values()]
+    others = [
+        devs["Plain door"]["global_id"],
+        devs["Controller"]["global_id"],
+        *model["not_drawn"].values(),
+    ]
     for gid in others:
         assert "ifc-" + gid not in ids
     assert bim(mc_scene)["unknown_devices"].get("IfcController") == 1
@@ -204,8 +212,10 @@ def test_drawn_geometry_placed(mc_scene: Scene, model: dict[str, Any]) -> None:
     to_frame = Transformer.from_crs(mc["crs"], mc_scene.frame.crs, always_xy=True)
     corners = []
     for x, y in [(0, 0), (12, 0), (12, 8), (0, 8)]:
-        fx, fy = to_frame.transform(mc["eastings"] + x * math.cos(a) - y * math.sin(a),
-                                    mc["northings"] + x * math.sin(a) + y * math.cos(a))
+        fx, fy = to_frame.transform(
+            mc["eastings"] + x * math.cos(a) - y * math.sin(a),
+            mc["northings"] + x * math.sin(a) + y * math.cos(a),
+        )
         corners.append((fx - mc_scene.frame.origin_x, fy - mc_scene.frame.origin_y))
     corners_a = np.array(corners)
     mesh = mc_scene.meshes["bim"]
@@ -258,8 +268,9 @@ def cli(model: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict
     d = tmp_path_factory.mktemp("cli")
     p = model["path"]
     scene_toml = d / "info.toml"
-    scene_toml.write_text(f'name = "IFC info"\n\n[[ifc]]\npath = "{p.as_posix()}"\n',
-                          encoding="utf-8")
+    scene_toml.write_text(
+        f'name = "IFC info"\n\n[[ifc]]\npath = "{p.as_posix()}"\n', encoding="utf-8"
+    )
     text = d / "notes.ifc"
     text.write_text("These are my meeting notes, not a building model.\n", encoding="utf-8")
     data = (SAMPLES / FZK).read_bytes()
@@ -268,12 +279,20 @@ def cli(model: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict
     rc2 = d / "rc2-house.ifc"
     src = p.read_text(encoding="utf-8")
     assert "FILE_SCHEMA(('IFC4'));" in src
-    rc2.write_text(src.replace("FILE_SCHEMA(('IFC4'));", "FILE_SCHEMA(('IFC4X3_RC2'));"),
-                   encoding="utf-8")
+    rc2.write_text(
+        src.replace("FILE_SCHEMA(('IFC4'));", "FILE_SCHEMA(('IFC4X3_RC2'));"), encoding="utf-8"
+    )
     cases: dict[str, list[str | Path]] = {
         "info": ["info", scene_toml, "--json"],
-        "new": ["new-scene", "--ifc", f"{p}@{HELSINKI[0]},{HELSINKI[1]},{ROTATION:g}",
-                "--name", "x", "--out", d / "x.toml"],
+        "new": [
+            "new-scene",
+            "--ifc",
+            f"{p}@{HELSINKI[0]},{HELSINKI[1]},{ROTATION:g}",
+            "--name",
+            "x",
+            "--out",
+            d / "x.toml",
+        ],
         "nan": ["new-scene", "--ifc", f"{p}@notanumber", "--name", "x", "--out", d / "nan.toml"],
     }
     bad = {"text": text, "truncated": truncated, "rc2": rc2}
@@ -333,8 +352,9 @@ def body_products(path: Path) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("name,schema",
-                         [(FZK, "IFC4"), (DUPLEX, "IFC2X3"), (SIGNAL, "IFC4X3_ADD2")])
+@pytest.mark.parametrize(
+    "name,schema", [(FZK, "IFC4"), (DUPLEX, "IFC2X3"), (SIGNAL, "IFC4X3_ADD2")]
+)
 @pytest.mark.slow
 def test_sample_models(samples: dict[str, Scene], name: str, schema: str) -> None:
     scene = samples[name]
@@ -363,8 +383,9 @@ def test_far_site_location_warns(tmp_path: Path) -> None:
     away it is and to place it by hand."""
     lon, lat = HELSINKI
     ring = rect_lonlat(lon, lat, 0, 0, 20, 15)
-    gis = write_geojson(tmp_path / "helsinki.geojson",
-                        [feature("Polygon", [ring], id="b1", building="yes")])
+    gis = write_geojson(
+        tmp_path / "helsinki.geojson", [feature("Polygon", [ring], id="b1", building="yes")]
+    )
     scene = build_scene(ifc_spec(tmp_path, {"path": SAMPLES / DUPLEX}, sources=(gis,)))
     hits = [w for w in scene.warnings if DUPLEX in f"{w.source} {w.feature}" and "km" in w.reason]
     assert hits, [str(w) for w in scene.warnings]
@@ -424,7 +445,7 @@ def test_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: dict[str,
     for f in files:  # corrupt every cache file in its middle
         data = bytearray(f.read_bytes())
         mid = len(data) // 2
-        data[max(mid - 32, 0): mid + 32] = b"\xa5" * len(data[max(mid - 32, 0): mid + 32])
+        data[max(mid - 32, 0) : mid + 32] = b"\xa5" * len(data[max(mid - 32, 0) : mid + 32])
         f.write_bytes(bytes(data))
     _assert_same(first, _snapshot(build_scene(spec)))
     assert len(tessellated) == 2, "a damaged entry must be rebuilt, not trusted"
@@ -460,10 +481,20 @@ def _fill_ifc2x3(model: Any, path: Path) -> dict[str, tuple[str, tuple[float, fl
         geometry.edit_object_placement(model, product=p)
     expected = {}
 
-    def add(cls: str, type_cls: str, predefined: str | None, pos: tuple[float, float, float], kind: str | None):
+    def add(
+        cls: str,
+        type_cls: str,
+        predefined: str | None,
+        pos: tuple[float, float, float],
+        kind: str | None,
+    ):
         el = root.create_entity(model, ifc_class=cls, name=f"{type_cls} {predefined}")
-        t = root.create_entity(model, ifc_class=type_cls, name=f"{type_cls} type",
-                               **({"predefined_type": predefined} if predefined else {}))
+        t = root.create_entity(
+            model,
+            ifc_class=type_cls,
+            name=f"{type_cls} type",
+            **({"predefined_type": predefined} if predefined else {}),
+        )
         ifctype.assign_type(model, related_objects=[el], relating_type=t)
         spatial.assign_container(model, products=[el], relating_structure=storey)
         m = np.eye(4)
@@ -474,9 +505,27 @@ def _fill_ifc2x3(model: Any, path: Path) -> dict[str, tuple[str, tuple[float, fl
         return el
 
     add("IfcFlowTerminal", "IfcLightFixtureType", "POINTSOURCE", (1.0, 2.0, 2.7), "light")
-    add("IfcDistributionControlElement", "IfcSensorType", "SMOKESENSOR", (3.0, 2.0, 2.9), "smoke_detector")
-    add("IfcDistributionControlElement", "IfcAlarmType", "MANUALPULLBOX", (0.2, 4.0, 1.4), "fire_alarm")
-    add("IfcFlowTerminal", "IfcFireSuppressionTerminalType", "FIREHYDRANT", (5.0, 0.5, 0.0), "hydrant")
+    add(
+        "IfcDistributionControlElement",
+        "IfcSensorType",
+        "SMOKESENSOR",
+        (3.0, 2.0, 2.9),
+        "smoke_detector",
+    )
+    add(
+        "IfcDistributionControlElement",
+        "IfcAlarmType",
+        "MANUALPULLBOX",
+        (0.2, 4.0, 1.4),
+        "fire_alarm",
+    )
+    add(
+        "IfcFlowTerminal",
+        "IfcFireSuppressionTerminalType",
+        "FIREHYDRANT",
+        (5.0, 0.5, 0.0),
+        "hydrant",
+    )
     add("IfcDistributionControlElement", "IfcControllerType", "FLOATING", (6.0, 1.0, 1.2), None)
     door = root.create_entity(model, ifc_class="IfcDoor", name="Stair door")
     spatial.assign_container(model, products=[door], relating_structure=storey)
@@ -493,9 +542,15 @@ def _fill_ifc2x3(model: Any, path: Path) -> dict[str, tuple[str, tuple[float, fl
 def test_ifc2x3_devices_by_type_objects(tmp_path: Path) -> None:
     path = tmp_path / "devices_2x3.ifc"
     expected = _write_ifc2x3_devices(path)
-    scene = build_scene(spec_from_dict(
-        {"name": "2x3", "ifc": [{"path": str(path), "lon": 121.47, "lat": 31.23, "rotation": 0}]},
-        tmp_path / "s.toml"))
+    scene = build_scene(
+        spec_from_dict(
+            {
+                "name": "2x3",
+                "ifc": [{"path": str(path), "lon": 121.47, "lat": 31.23, "rotation": 0}],
+            },
+            tmp_path / "s.toml",
+        )
+    )
     got = {d.props["global_id"]: d for d in scene.devices if d.source == "ifc"}
     assert {g: d.kind for g, d in got.items()} == {g: k for g, (k, _) in expected.items()}
     from pyproj import Geod
@@ -505,7 +560,9 @@ def test_ifc2x3_devices_by_type_objects(tmp_path: Path) -> None:
         d = got[guid]
         assert d.props["storey"] == "Level 1"
         # rotation 0: the model's +Y is true north, so each device is a geodesic walk away
-        lon, lat, _ = geod.fwd(121.47, 31.23, math.degrees(math.atan2(pos[0], pos[1])), math.hypot(pos[0], pos[1]))
+        lon, lat, _ = geod.fwd(
+            121.47, 31.23, math.degrees(math.atan2(pos[0], pos[1])), math.hypot(pos[0], pos[1])
+        )
         assert geod.inv(lon, lat, d.lon, d.lat)[2] < 0.05
         assert abs(d.z - pos[2]) < 0.05
     model = scene.summary()["bim_models"][0]
@@ -522,17 +579,26 @@ def test_element_that_fails_to_tessellate_is_listed_and_the_rest_kept(tmp_path: 
 
     write_test_ifc(tmp_path / "t.ifc")
     f = ifcopenshell.open(str(tmp_path / "t.ifc"))
-    body = next(c for c in f.by_type("IfcGeometricRepresentationSubContext") if c.ContextIdentifier == "Body")
+    body = next(
+        c
+        for c in f.by_type("IfcGeometricRepresentationSubContext")
+        if c.ContextIdentifier == "Body"
+    )
     el = root.create_entity(f, ifc_class="IfcBuildingElementProxy", name="Broken")
     spatial.assign_container(f, products=[el], relating_structure=f.by_type("IfcBuildingStorey")[0])
     geometry.edit_object_placement(f, product=el)
-    line = f.createIfcPolyline([f.createIfcCartesianPoint((0.0, 0.0)), f.createIfcCartesianPoint((1.0, 0.0))])
+    line = f.createIfcPolyline(
+        [f.createIfcCartesianPoint((0.0, 0.0)), f.createIfcCartesianPoint((1.0, 0.0))]
+    )
     solid = f.createIfcExtrudedAreaSolid(
         f.createIfcArbitraryClosedProfileDef("AREA", None, line),
         f.createIfcAxis2Placement3D(f.createIfcCartesianPoint((0.0, 0.0, 0.0))),
-        f.createIfcDirection((0.0, 0.0, 1.0)), 0.0)
+        f.createIfcDirection((0.0, 0.0, 1.0)),
+        0.0,
+    )
     el.Representation = f.createIfcProductDefinitionShape(
-        None, None, [f.createIfcShapeRepresentation(body, "Body", "SweptSolid", [solid])])
+        None, None, [f.createIfcShapeRepresentation(body, "Body", "SweptSolid", [solid])]
+    )
     path = tmp_path / "broken.ifc"
     f.write(str(path))
     out = tmp_path / "b.toml"
@@ -542,4 +608,7 @@ def test_element_that_fails_to_tessellate_is_listed_and_the_rest_kept(tmp_path: 
     model = info["bim_models"][0]
     assert model["failed"] == [el.GlobalId]
     assert model["elements"] >= 6  # slab, walls, lift: the rest of the model is kept
-    assert any(w["reason"] == "failed to tessellate" and el.GlobalId in w["feature"] for w in info["warnings"])
+    assert any(
+        w["reason"] == "failed to tessellate" and el.GlobalId in w["feature"]
+        for w in info["warnings"]
+    )

@@ -58,8 +58,10 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 # -- helpers ------------------------------------------------------------------------------------
 def scene_data(info: dict[str, Any], gis: Path | None = None, **entry: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {"name": info["path"].stem,
-                            "ifc": [{"path": str(info["path"]), **entry}]}
+    data: dict[str, Any] = {
+        "name": info["path"].stem,
+        "ifc": [{"path": str(info["path"]), **entry}],
+    }
     if gis is not None:
         data["sources"] = [{"path": str(gis)}]
     return data
@@ -82,8 +84,10 @@ def write_toml(where: Path, name: str, ifc: Path, gis: Path | None = None) -> Pa
 def gis_near(where: Path, lon: float, lat: float, dx: float = 60.0) -> Path:
     """One 20 x 15 m GIS building ``dx`` m east of (lon, lat)."""
     ring = rect_lonlat(lon, lat, dx, 0, 20, 15)
-    return write_geojson(where / f"gis-{lon:.3f}-{lat:.3f}.geojson",
-                         [feature("Polygon", [ring], id="b1", building="yes")])
+    return write_geojson(
+        where / f"gis-{lon:.3f}-{lat:.3f}.geojson",
+        [feature("Polygon", [ring], id="b1", building="yes")],
+    )
 
 
 def bim(scene: Scene) -> dict[str, Any]:
@@ -101,8 +105,9 @@ def device_xy(info: dict[str, Any]) -> dict[str, tuple[float, float]]:
     return {d["global_id"]: d["position"][:2] for d in info["devices"].values() if d["kind"]}
 
 
-def map_grid(info: dict[str, Any], scale: float, x: Any, y: Any,
-             map_unit: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def map_grid(
+    info: dict[str, Any], scale: float, x: Any, y: Any, map_unit: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The standard: (E, N) in the target CRS's axis unit of model metres (x, y), given the
     Scale to apply (and the map unit, when it is not the file's MapUnit)."""
     mc = info["map_conversion"]
@@ -123,8 +128,9 @@ def local_of(scene: Scene, crs: str | int, e: Any, n: Any) -> np.ndarray:
     return np.column_stack([np.asarray(x, dtype=float), np.asarray(y, dtype=float)]) - origin
 
 
-def walk_local(scene: Scene, lon0: float, lat0: float, rotation: float, x: Any,
-               y: Any) -> np.ndarray:
+def walk_local(
+    scene: Scene, lon0: float, lat0: float, rotation: float, x: Any, y: Any
+) -> np.ndarray:
     """Model metres walked out along geodesics from (lon0, lat0), +Y ``rotation`` clockwise
     from north, in the scene's frame."""
     x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
@@ -143,21 +149,31 @@ def assert_placed(scene: Scene, info: dict[str, Any], expected: Any) -> None:
         assert math.hypot(d.x - want[0], d.y - want[1]) < CM, (gid, (d.x, d.y), want)
     pts = expected(*drawn_points(info)[:, :2].T)
     mesh = scene.meshes["bim"].points[:, :2]
-    np.testing.assert_allclose([mesh.min(axis=0), mesh.max(axis=0)],
-                               [pts.min(axis=0), pts.max(axis=0)], atol=CM,
-                               err_msg="the model's placed extent")
+    np.testing.assert_allclose(
+        [mesh.min(axis=0), mesh.max(axis=0)],
+        [pts.min(axis=0), pts.max(axis=0)],
+        atol=CM,
+        err_msg="the model's placed extent",
+    )
     if scene.spec.sources:
         return
     allp = np.vstack([pts, [[d.x, d.y] for d in scene.devices]])
     b = scene.bounds()
     lo, hi = allp.min(axis=0), allp.max(axis=0)
-    np.testing.assert_allclose([b[0], b[1], b[2], b[3]], [lo[0], hi[0], lo[1], hi[1]], atol=CM,
-                               err_msg="the scene's bounds")
+    np.testing.assert_allclose(
+        [b[0], b[1], b[2], b[3]],
+        [lo[0], hi[0], lo[1], hi[1]],
+        atol=CM,
+        err_msg="the scene's bounds",
+    )
 
 
 def warnings_of(scene: Scene, text: str) -> list[str]:
-    return [f"{w.feature}: {w.reason} ({w.action})" for w in scene.warnings
-            if text in f"{w.reason} {w.action}"]
+    return [
+        f"{w.feature}: {w.reason} ({w.action})"
+        for w in scene.warnings
+        if text in f"{w.reason} {w.action}"
+    ]
 
 
 # -- 1. map units and Scale ---------------------------------------------------------------------
@@ -165,43 +181,101 @@ MM = 1000.0
 UNIT_CASES: dict[str, tuple[dict[str, Any], float, str | None]] = {
     # name: (builder options, the Scale a correct reader applies, the warning it gives or None)
     "mm project, MapUnit omitted, Scale 0.001 (ifcopenshell's advice)": (
-        {"length": "MILLIMETRE", "map_conversion": {"scale": 0.001}}, 0.001,
+        {"length": "MILLIMETRE", "map_conversion": {"scale": 0.001}},
+        0.001,
         r"has no MapUnit, and its Scale 0\.001 converts project millimetre to metre, the unit of "
-        r"its CRS EPSG:28992: its eastings and northings were read in metre"),
+        r"its CRS EPSG:28992: its eastings and northings were read in metre",
+    ),
     "mm project, metre map, Scale 0.001": (
         {"length": "MILLIMETRE", "map_conversion": {"map_unit": "METRE", "scale": 0.001}},
-        0.001, None),
+        0.001,
+        None,
+    ),
     "mm project, mm map, Scale 1": (
-        {"length": "MILLIMETRE", "map_conversion": {"map_unit": "MILLIMETRE", "scale": 1.0,
-                                                    "eastings": RD_E * MM, "northings": RD_N * MM}},
-        1.0, None),
+        {
+            "length": "MILLIMETRE",
+            "map_conversion": {
+                "map_unit": "MILLIMETRE",
+                "scale": 1.0,
+                "eastings": RD_E * MM,
+                "northings": RD_N * MM,
+            },
+        },
+        1.0,
+        None,
+    ),
     "metre project, mm map, Scale 1000": (
-        {"map_conversion": {"map_unit": "MILLIMETRE", "scale": 1000.0, "eastings": RD_E * MM,
-                            "northings": RD_N * MM}}, 1000.0, None),
+        {
+            "map_conversion": {
+                "map_unit": "MILLIMETRE",
+                "scale": 1000.0,
+                "eastings": RD_E * MM,
+                "northings": RD_N * MM,
+            }
+        },
+        1000.0,
+        None,
+    ),
     "survey scale factor 0.995": ({"map_conversion": {"scale": 0.995}}, 0.995, None),
     "Revit: mm project, metre map, Scale omitted": (
-        {"length": "MILLIMETRE", "map_conversion": {"map_unit": "METRE", "scale": None}}, 0.001,
+        {"length": "MILLIMETRE", "map_conversion": {"map_unit": "METRE", "scale": None}},
+        0.001,
         r"Scale is omitted, but project millimetre to map metre needs Scale 0\.001: the unit ratio "
-        r"0\.001 was used"),
+        r"0\.001 was used",
+    ),
     "mm project, metre map, Scale 1": (
-        {"length": "MILLIMETRE", "map_conversion": {"map_unit": "METRE", "scale": 1.0}}, 0.001,
-        r"Scale is 1, but project millimetre to map metre needs Scale 0\.001: the unit ratio"),
+        {"length": "MILLIMETRE", "map_conversion": {"map_unit": "METRE", "scale": 1.0}},
+        0.001,
+        r"Scale is 1, but project millimetre to map metre needs Scale 0\.001: the unit ratio",
+    ),
     "Scale inverted (1000 for 0.001)": (
-        {"length": "MILLIMETRE", "map_conversion": {"map_unit": "METRE", "scale": 1000.0}}, 0.001,
+        {"length": "MILLIMETRE", "map_conversion": {"map_unit": "METRE", "scale": 1000.0}},
+        0.001,
         r"Scale 1000 is inverted: project millimetre to map metre needs Scale 0\.001, so its "
-        r"reciprocal 0\.001 was used"),
+        r"reciprocal 0\.001 was used",
+    ),
     "feet project, US survey feet map, EPSG:2263": (
-        {"length": "FOOT", "map_conversion": {"crs": "EPSG:2263", "map_unit": "US_SURVEY_FOOT",
-                                              "scale": 1.0, "eastings": 988000.0,
-                                              "northings": 215000.0, "rotation_deg": -12.0}},
-        1.0, None),
+        {
+            "length": "FOOT",
+            "map_conversion": {
+                "crs": "EPSG:2263",
+                "map_unit": "US_SURVEY_FOOT",
+                "scale": 1.0,
+                "eastings": 988000.0,
+                "northings": 215000.0,
+                "rotation_deg": -12.0,
+            },
+        },
+        1.0,
+        None,
+    ),
     "metre project and map, CRS in US survey feet": (
-        {"map_conversion": {"crs": "EPSG:2263", "scale": None, "eastings": 301000.0,
-                            "northings": 65500.0, "rotation_deg": 0.0}}, 1.0, None),
+        {
+            "map_conversion": {
+                "crs": "EPSG:2263",
+                "scale": None,
+                "eastings": 301000.0,
+                "northings": 65500.0,
+                "rotation_deg": 0.0,
+            }
+        },
+        1.0,
+        None,
+    ),
     "IFC4X3, mm project, mm map, Scale 1": (
-        {"schema": "IFC4X3", "length": "MILLIMETRE",
-         "map_conversion": {"map_unit": "MILLIMETRE", "scale": 1.0, "eastings": RD_E * MM,
-                            "northings": RD_N * MM}}, 1.0, None),
+        {
+            "schema": "IFC4X3",
+            "length": "MILLIMETRE",
+            "map_conversion": {
+                "map_unit": "MILLIMETRE",
+                "scale": 1.0,
+                "eastings": RD_E * MM,
+                "northings": RD_N * MM,
+            },
+        },
+        1.0,
+        None,
+    ),
 }
 
 
@@ -216,8 +290,9 @@ def test_map_units_and_scale(tmp_path: Path, case: str) -> None:
     assert model["skipped"] is False
     crs = info["map_conversion"]["crs"]
     unit = "METRE" if "MapUnit omitted" in case else None  # the CRS's unit
-    assert_placed(scene, info,
-                  lambda x, y: local_of(scene, crs, *map_grid(info, scale, x, y, unit)))
+    assert_placed(
+        scene, info, lambda x, y: local_of(scene, crs, *map_grid(info, scale, x, y, unit))
+    )
     # the scene is the model's own: its origin is the model's origin
     to_wgs = Transformer.from_crs(crs, 4326, always_xy=True)
     lon, lat = to_wgs.transform(*map_grid(info, scale, 0.0, 0.0, unit))
@@ -236,8 +311,11 @@ def test_map_units_and_scale(tmp_path: Path, case: str) -> None:
 def test_absurd_extent_is_not_drawn_and_the_rest_is_kept(tmp_path: Path) -> None:
     """mm project, metre map, Scale 0.5: neither the unit ratio nor its reciprocal, so the
     standard is applied and the house comes out 500 times too large."""
-    info = write_test_ifc(tmp_path / "huge.ifc", length="MILLIMETRE",
-                          map_conversion={"map_unit": "METRE", "scale": 0.5})
+    info = write_test_ifc(
+        tmp_path / "huge.ifc",
+        length="MILLIMETRE",
+        map_conversion={"map_unit": "METRE", "scale": 0.5},
+    )
     gis = gis_near(tmp_path, *RD_LONLAT)
     scene = build(info, gis)
     model = bim(scene)
@@ -274,8 +352,13 @@ def test_absurd_extent_by_scene_placement(tmp_path: Path) -> None:
 
 
 # -- 2b. non-finite placements fall back ----------------------------------------------------------
-NOWHERE = {"crs": "EPSG:32631", "eastings": 1e8, "northings": 1e8, "rotation_deg": 0.0,
-           "scale": 1.0}
+NOWHERE = {
+    "crs": "EPSG:32631",
+    "eastings": 1e8,
+    "northings": 1e8,
+    "rotation_deg": 0.0,
+    "scale": 1.0,
+}
 """A map conversion PROJ turns into inf."""
 AMSTERDAM = (4.9, 52.37)
 
@@ -311,17 +394,37 @@ def test_non_finite_map_conversion_without_site(tmp_path: Path) -> None:
 PSET_CASES: dict[str, dict[str, Any]] = {
     # Revit's IFC2X3 export: on IfcSite, millimetre project, metre map (a label), Scale omitted
     "ePSet_ on IfcSite, METRE label, Scale omitted": {
-        "length": "MILLIMETRE", "map_conversion": {"pset_host": "IfcSite", "pset_prefix": "ePSet_",
-                                                   "map_unit": "METRE", "map_unit_as": "label",
-                                                   "scale": None}},
+        "length": "MILLIMETRE",
+        "map_conversion": {
+            "pset_host": "IfcSite",
+            "pset_prefix": "ePSet_",
+            "map_unit": "METRE",
+            "map_unit_as": "label",
+            "scale": None,
+        },
+    },
     "Pset_ on IfcProject, millimetre unit entity": {
-        "length": "MILLIMETRE", "map_conversion": {"pset_host": "IfcProject",
-                                                   "pset_prefix": "Pset_", "map_unit": "MILLIMETRE",
-                                                   "map_unit_as": "unit", "scale": 1.0,
-                                                   "eastings": RD_E * MM, "northings": RD_N * MM}},
+        "length": "MILLIMETRE",
+        "map_conversion": {
+            "pset_host": "IfcProject",
+            "pset_prefix": "Pset_",
+            "map_unit": "MILLIMETRE",
+            "map_unit_as": "unit",
+            "scale": 1.0,
+            "eastings": RD_E * MM,
+            "northings": RD_N * MM,
+        },
+    },
     "EPset_ on IfcSite, metre label": {
-        "map_conversion": {"pset_host": "IfcSite", "pset_prefix": "EPset_", "map_unit": "metre",
-                           "map_unit_as": "label", "scale": 1.0, "rotation_deg": -45.0}},
+        "map_conversion": {
+            "pset_host": "IfcSite",
+            "pset_prefix": "EPset_",
+            "map_unit": "metre",
+            "map_unit_as": "label",
+            "scale": 1.0,
+            "rotation_deg": -45.0,
+        }
+    },
     "ePSet_ on IfcSite, no MapUnit": {"map_conversion": {"pset_host": "IfcSite", "scale": None}},
 }
 
@@ -342,8 +445,9 @@ def test_ifc2x3_property_sets(tmp_path: Path, case: str) -> None:
     pu = info["unit_m"]
     mu = LENGTH_UNITS[mc["map_unit"]] if mc["map_unit"] else pu
     scale = mc["scale"] if mc["scale"] is not None else pu / mu
-    assert_placed(scene, info,
-                  lambda x, y: local_of(scene, "EPSG:28992", *map_grid(info, scale, x, y)))
+    assert_placed(
+        scene, info, lambda x, y: local_of(scene, "EPSG:28992", *map_grid(info, scale, x, y))
+    )
     if mc["scale"] is None and mu != pu:
         (w,) = [w for w in scene.warnings if "Scale" in w.reason]
         assert w.feature == model["map_conversion_source"]
@@ -356,8 +460,9 @@ def test_ifc2x3_property_sets(tmp_path: Path, case: str) -> None:
 # -- 4. remote places, no GIS data --------------------------------------------------------------
 def test_remote_site_in_the_pacific(tmp_path: Path) -> None:
     lat, lon, north = -10.5, -140.25, 20.0
-    info = write_test_ifc(tmp_path / "pacific-site.ifc", map_conversion=False, site=(lat, lon),
-                          true_north=north)
+    info = write_test_ifc(
+        tmp_path / "pacific-site.ifc", map_conversion=False, site=(lat, lon), true_north=north
+    )
     scene = build(info)
     model = bim(scene)
     assert scene.frame.crs == "EPSG:32707"
@@ -369,16 +474,29 @@ def test_remote_site_in_the_pacific(tmp_path: Path) -> None:
     assert not [w for w in scene.warnings if "placement" == w.feature]
 
 
-@pytest.mark.parametrize("crs,lon,lat,frame", [
-    ("EPSG:32707", -140.25, -10.5, "EPSG:32707"),  # UTM 7S, in the Pacific
-    ("EPSG:3832", 178.4, -18.1, "EPSG:32760"),  # Fiji, PDC Mercator
-    ("EPSG:32760", 178.4, -18.1, "EPSG:32760"),  # Fiji, UTM 60S
-])
-def test_remote_map_conversion(tmp_path: Path, crs: str, lon: float, lat: float,
-                               frame: str) -> None:
+@pytest.mark.parametrize(
+    "crs,lon,lat,frame",
+    [
+        ("EPSG:32707", -140.25, -10.5, "EPSG:32707"),  # UTM 7S, in the Pacific
+        ("EPSG:3832", 178.4, -18.1, "EPSG:32760"),  # Fiji, PDC Mercator
+        ("EPSG:32760", 178.4, -18.1, "EPSG:32760"),  # Fiji, UTM 60S
+    ],
+)
+def test_remote_map_conversion(
+    tmp_path: Path, crs: str, lon: float, lat: float, frame: str
+) -> None:
     e, n = Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
-    info = write_test_ifc(tmp_path / "remote.ifc", schema="IFC4X3", map_conversion={
-        "crs": crs, "eastings": e, "northings": n, "rotation_deg": 10.0, "scale": 1.0})
+    info = write_test_ifc(
+        tmp_path / "remote.ifc",
+        schema="IFC4X3",
+        map_conversion={
+            "crs": crs,
+            "eastings": e,
+            "northings": n,
+            "rotation_deg": 10.0,
+            "scale": 1.0,
+        },
+    )
     scene = build(info)
     model = bim(scene)
     assert scene.frame.crs == frame and model["placement"] == "map_conversion"
@@ -403,10 +521,12 @@ def test_site_across_the_antimeridian(tmp_path: Path) -> None:
 
 
 # -- 5. design tools' default locations -----------------------------------------------------------
-DEFAULTS = {"Revit's default location (Chicago)": (41.8744, -87.6394),
-            "Revit's default location (Boston)": (42.3584, -71.0598),
-            "Graphisoft ArchiCAD's default location (Budapest)": (47.4979, 19.0402),
-            "SketchUp's default location (Boulder)": (40.0178, -105.2797)}
+DEFAULTS = {
+    "Revit's default location (Chicago)": (41.8744, -87.6394),
+    "Revit's default location (Boston)": (42.3584, -71.0598),
+    "Graphisoft ArchiCAD's default location (Budapest)": (47.4979, 19.0402),
+    "SketchUp's default location (Boulder)": (40.0178, -105.2797),
+}
 
 
 @pytest.mark.parametrize("name", list(DEFAULTS))
@@ -432,8 +552,16 @@ def test_default_site_location_warns(tmp_path: Path, name: str) -> None:
 def test_default_map_conversion_location_warns(tmp_path: Path) -> None:
     lat, lon = DEFAULTS["Revit's default location (Chicago)"]
     e, n = Transformer.from_crs(4326, "EPSG:32616", always_xy=True).transform(lon, lat)
-    info = write_test_ifc(tmp_path / "chicago-mc.ifc", map_conversion={
-        "crs": "EPSG:32616", "eastings": e, "northings": n, "rotation_deg": 0.0, "scale": 1.0})
+    info = write_test_ifc(
+        tmp_path / "chicago-mc.ifc",
+        map_conversion={
+            "crs": "EPSG:32616",
+            "eastings": e,
+            "northings": n,
+            "rotation_deg": 0.0,
+            "scale": 1.0,
+        },
+    )
     (hit,) = warnings_of(build(info), "default location")
     assert "its IfcMapConversion is at Revit's default location (Chicago)" in hit
 
@@ -462,13 +590,19 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     gis_rd = gis_near(d, *RD_LONLAT)
     # UTM 32N beside the frame's 31N: read as metres, millimetres are far outside it (PROJ: inf)
     e, n = Transformer.from_crs(4326, "EPSG:32632", always_xy=True).transform(*RD_LONLAT)
-    mm_mm = {"crs": "EPSG:32632", "map_unit": "MILLIMETRE", "scale": 1.0, "eastings": e * MM,
-             "northings": n * MM}
+    mm_mm = {
+        "crs": "EPSG:32632",
+        "map_unit": "MILLIMETRE",
+        "scale": 1.0,
+        "eastings": e * MM,
+        "northings": n * MM,
+    }
     m_mm = {**mm_mm, "scale": 1000.0}
     b = write_test_ifc(d / "mm-mm.ifc", length="MILLIMETRE", map_conversion=mm_mm)
     c = write_test_ifc(d / "m-mm.ifc", map_conversion=m_mm)
-    huge = write_test_ifc(d / "huge.ifc", length="MILLIMETRE",
-                          map_conversion={"map_unit": "METRE", "scale": 0.5})
+    huge = write_test_ifc(
+        d / "huge.ifc", length="MILLIMETRE", map_conversion={"map_unit": "METRE", "scale": 0.5}
+    )
     lost = write_test_ifc(d / "lost.ifc", map_conversion=NOWHERE)
     pacific = write_test_ifc(d / "pacific.ifc", map_conversion=False, site=(-10.5, -140.25))
     psets = write_test_ifc(d / "psets.ifc", schema="IFC2X3", **PSET_CASES[next(iter(PSET_CASES))])

@@ -39,7 +39,9 @@ def scene(tmp_path: Path) -> Path:
     rows += [f"{d},smoke_detector,{24.941 + i * 0.0005:.4f},60.1705" for i, d in enumerate(SMOKES)]
     (tmp_path / "devices.csv").write_text("\n".join(rows) + "\n")
     path = tmp_path / "faults.toml"
-    path.write_text('name = "faults"\n[mqtt]\nprefix = "twin/faults"\n[[devices]]\npath = "devices.csv"\n')
+    path.write_text(
+        'name = "faults"\n[mqtt]\nprefix = "twin/faults"\n[[devices]]\npath = "devices.csv"\n'
+    )
     return path
 
 
@@ -50,9 +52,25 @@ class Twin:
         env = dict(os.environ, TWIN_MQTT_CLIENT_ID="twin-faults", PYTHONPATH=str(ROOT))
         self.db = db
         self.log = (logdir or db.parent) / f"twin-run-{time.monotonic_ns()}.log"
-        self.proc = subprocess.Popen([sys.executable, "-m", "twin.cli.main", "run", str(scene), "--headless",
-                                      "--feed", url, "--db", str(db)], cwd=ROOT, env=env,
-                                     stdout=subprocess.PIPE, stderr=open(self.log, "w"), text=True)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "twin.cli.main",
+                "run",
+                str(scene),
+                "--headless",
+                "--feed",
+                url,
+                "--db",
+                str(db),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=open(self.log, "w"),
+            text=True,
+        )
 
     def status(self) -> dict | None:
         st = read_status(self.db)
@@ -65,7 +83,9 @@ class Twin:
             if st and st["feed"].get("connected"):
                 return st
             if self.proc.poll() is not None:
-                raise AssertionError(f"twin run exited {self.proc.returncode}: {self.log.read_text()[-2000:]}")
+                raise AssertionError(
+                    f"twin run exited {self.proc.returncode}: {self.log.read_text()[-2000:]}"
+                )
             time.sleep(0.05)
         raise AssertionError(f"twin run did not connect: {self.log.read_text()[-2000:]}")
 
@@ -77,7 +97,9 @@ class Twin:
             if st and cond(st):
                 return st
             time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}; last status {st}; log {self.log.read_text()[-1500:]}")
+        raise AssertionError(
+            f"timed out waiting for {what}; last status {st}; log {self.log.read_text()[-1500:]}"
+        )
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -117,8 +139,11 @@ class Publisher:
             if k % 5 == 0:
                 eid = f"ev-{len(self.event_ids)}"
                 self.event_ids.append(eid)
-                self.c.publish(f"{PREFIX}/{rng.choice(CAMS)}/event",
-                               json.dumps({"type": "door_forced", "id": eid, "data": {"message": eid}}), qos=1)
+                self.c.publish(
+                    f"{PREFIX}/{rng.choice(CAMS)}/event",
+                    json.dumps({"type": "door_forced", "id": eid, "data": {"message": eid}}),
+                    qos=1,
+                )
             k += 1
             time.sleep(0.01)
 
@@ -179,19 +204,29 @@ def test_kill_9_twenty_times_invents_nothing_and_loses_nothing(scene, tmp_path):
         mine = [e for e in pm if e.device_id == dev]
         last_end = float("-inf")
         for e in mine:
-            assert round(e.raised_at * 1000) in highs, f"{dev}: raised at {e.raised_at}, no reading of 201 then"
-            assert e.raised_at >= last_end, f"{dev}: event {e.id} raised from a reading older than the last clear"
+            assert round(e.raised_at * 1000) in highs, (
+                f"{dev}: raised at {e.raised_at}, no reading of 201 then"
+            )
+            assert e.raised_at >= last_end, (
+                f"{dev}: event {e.id} raised from a reading older than the last clear"
+            )
             if e.cleared_at is not None:
-                assert round(e.cleared_at * 1000) in lows, f"{dev}: cleared at {e.cleared_at}, no reading of 10"
+                assert round(e.cleared_at * 1000) in lows, (
+                    f"{dev}: cleared at {e.cleared_at}, no reading of 10"
+                )
                 assert e.cleared_at > e.raised_at
                 last_end = e.cleared_at
-        assert all(e.cleared_at is not None for e in mine[:-1]), f"{dev}: two occurrences open at once"
+        assert all(e.cleared_at is not None for e in mine[:-1]), (
+            f"{dev}: two occurrences open at once"
+        )
     expected_active = {(d, "pm25_high") for d, v in final.items() if v == 201}
     assert {a for a in active if a[1] == "pm25_high"} == expected_active
     door = [e for e in events if e.type == "door_forced"]
     ids = [e.source_id for e in door]
     assert len(ids) == len(set(ids)), "a QoS 1 event stored twice"
-    assert set(ids) == set(pub.event_ids), f"QoS 1 events lost: {sorted(set(pub.event_ids) - set(ids))[:10]}"
+    assert set(ids) == set(pub.event_ids), (
+        f"QoS 1 events lost: {sorted(set(pub.event_ids) - set(ids))[:10]}"
+    )
 
 
 def test_a_redelivered_event_is_stored_once(scene, tmp_path):
@@ -212,8 +247,14 @@ def test_a_redelivered_event_is_stored_once(scene, tmp_path):
         live.start()
         assert feed.wait_connected(10)
         time.sleep(0.3)
-        feed._client.ack = lambda mid, qos: None  # the acknowledgement never leaves (the process dies)
-        broker.publish(f"{PREFIX}/cam-0/event", '{"type": "loitering", "data": {"message": "at the gate"}}', qos=1)
+        feed._client.ack = lambda mid, qos: (
+            None
+        )  # the acknowledgement never leaves (the process dies)
+        broker.publish(
+            f"{PREFIX}/cam-0/event",
+            '{"type": "loitering", "data": {"message": "at the gate"}}',
+            qos=1,
+        )
         end = time.monotonic() + 10
         while not live.events.events() and time.monotonic() < end:
             time.sleep(0.05)
@@ -241,7 +282,9 @@ def test_a_redelivered_event_is_stored_once(scene, tmp_path):
 
 def _mount_tmpfs(where: Path, size: str) -> None:
     where.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+    )
     if r.returncode != 0:
         pytest.skip(f"cannot mount a size-limited tmpfs here ({r.stderr.decode().strip()})")
 
@@ -262,7 +305,9 @@ def _fill(where: Path) -> Path:
     return filler
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a size-limited tmpfs (a real full disk)")
+@pytest.mark.skipif(
+    os.geteuid() != 0, reason="needs root to mount a size-limited tmpfs (a real full disk)"
+)
 def test_full_disk_keeps_the_alarm_retries_and_says_so(scene, tmp_path):
     """Section 3: the event log's disk fills up mid-run: the smoke alarm is kept in memory,
     `twin state` says the event log fails and why, and once there is space again the event is
@@ -280,7 +325,9 @@ def test_full_disk_keeps_the_alarm_retries_and_says_so(scene, tmp_path):
         filler = _fill(disk)
         ts = int(time.time() * 1000)
         broker.publish(f"{PREFIX}/smoke-0/telemetry", json.dumps({"smoke": True, "ts": ts}))
-        st = twin.wait_status(lambda s: not s["health"]["event_log"]["ok"], what="event log failing")
+        st = twin.wait_status(
+            lambda s: not s["health"]["event_log"]["ok"], what="event log failing"
+        )
         assert "full" in st["health"]["event_log"]["error"]
         assert st["health"]["event_log"]["unwritten"] == 1 and st["statuses"]["alarm"] == 1
         r = run_twin("state", str(scene), "--db", str(db), "--json")
@@ -292,7 +339,10 @@ def test_full_disk_keeps_the_alarm_retries_and_says_so(scene, tmp_path):
         assert "EVENT LOG FAILING" in r.stdout and "full" in r.stdout
         ts2 = int(time.time() * 1000)
         broker.publish(f"{PREFIX}/smoke-0/telemetry", json.dumps({"smoke": False, "ts": ts2}))
-        twin.wait_status(lambda s: s["health"]["event_log"]["unwritten"] == 2, what="the clear kept after the raise")
+        twin.wait_status(
+            lambda s: s["health"]["event_log"]["unwritten"] == 2,
+            what="the clear kept after the raise",
+        )
         filler.unlink()
         twin.wait_status(lambda s: s["health"]["event_log"]["ok"], what="event log written again")
         # the history shared the full disk; it is written again too (no transaction left open)
@@ -303,7 +353,9 @@ def test_full_disk_keeps_the_alarm_retries_and_says_so(scene, tmp_path):
         # stopping while the disk is full: exit 3, every unwritten raise named
         filler = _fill(disk)
         broker.publish(f"{PREFIX}/smoke-1/telemetry", json.dumps({"smoke": True}))
-        twin.wait_status(lambda s: s["health"]["event_log"]["unwritten"] == 1, what="second alarm kept")
+        twin.wait_status(
+            lambda s: s["health"]["event_log"]["unwritten"] == 1, what="second alarm kept"
+        )
         rc, out, log = twin.stop()
         assert rc == 3, log[-1500:]
         assert "not written to the event log: raise" in log and '"device_id": "smoke-1"' in log
@@ -322,11 +374,16 @@ def test_a_damaged_history_does_not_stop_alarms(scene, tmp_path):
         (tmp_path / "ev.history.sqlite").write_bytes(b"this is not a database" * 100)
         twin = Twin(scene, db, broker.url)
         st = twin.wait_connected()
-        assert st["health"]["history"]["ok"] is False and "not a readable" in st["health"]["history"]["error"]
+        assert (
+            st["health"]["history"]["ok"] is False
+            and "not a readable" in st["health"]["history"]["error"]
+        )
         broker.publish(f"{PREFIX}/smoke-0/telemetry", '{"smoke": true}')
         twin.wait_status(lambda s: s["events_raised"] == 1, what="alarm raised")
         r = run_twin("state", str(scene), "--db", str(db))
-        assert r.returncode == 0 and "HISTORY FAILING" in r.stdout and "alarm 1" in r.stdout, r.stdout + r.stderr
+        assert r.returncode == 0 and "HISTORY FAILING" in r.stdout and "alarm 1" in r.stdout, (
+            r.stdout + r.stderr
+        )
         rc, _, log = twin.stop()
         assert rc == 0 and "RUNNING WITHOUT HISTORY" in log and "Traceback" not in log
         with EventStore(db, readonly=True) as ev:
@@ -352,19 +409,44 @@ def test_feed_state_reconnects_and_tls_errors_are_told(scene, tmp_path):
         broker.kill()
         twin.wait_status(lambda s: not s["feed"]["connected"], what="disconnect seen")
         broker.start()
-        st = twin.wait_status(lambda s: s["feed"]["connected"] and s["feed"]["reconnects"] == 1, what="reconnect")
+        st = twin.wait_status(
+            lambda s: s["feed"]["connected"] and s["feed"]["reconnects"] == 1, what="reconnect"
+        )
         # the last error is the loss, or a reconnect attempt made while the broker was still down
-        assert any(w in st["feed"]["last_error"] for w in ("lost the broker", "cannot reach the broker"))
+        assert any(
+            w in st["feed"]["last_error"] for w in ("lost the broker", "cannot reach the broker")
+        )
         assert st["feed"]["last_error_at"] is not None
         out = json.loads(run_twin("state", str(scene), "--db", str(db), "--json").stdout)
         assert out["feed"]["reconnects"] == 1
         rc, _, _ = twin.stop()
         assert rc == 0
-        r = subprocess.run([sys.executable, "-m", "twin.cli.main", "run", str(scene), "--headless", "--feed",
-                            f"mqtts://127.0.0.1:{broker.port}", "--db", str(tmp_path / "tls.sqlite"), "--duration", "3"],
-                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "twin.cli.main",
+                "run",
+                str(scene),
+                "--headless",
+                "--feed",
+                f"mqtts://127.0.0.1:{broker.port}",
+                "--db",
+                str(tmp_path / "tls.sqlite"),
+                "--duration",
+                "3",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
         assert r.returncode == 3, r.stderr[-1500:]
-        assert "TLS handshake" in r.stderr and "never connected" in r.stderr and "Traceback" not in r.stderr
+        assert (
+            "TLS handshake" in r.stderr
+            and "never connected" in r.stderr
+            and "Traceback" not in r.stderr
+        )
     finally:
         broker.kill()
 
@@ -378,18 +460,38 @@ def test_hostile_payloads_from_outside(scene, tmp_path):
     try:
         twin = Twin(scene, db, broker.url)
         twin.wait_connected()
-        cases = [("smoke-0/telemetry", '{"smoke": 1}'), ("smoke-0/telemetry", '{"smoke": 1.0}'),
-                 ("smoke-1/telemetry", '{"smoke": "true"}'), ("env-0/telemetry", "{}"),
-                 ("env-0/telemetry", json.dumps({"ts": int(time.time() * 1000)})), ("/telemetry", '{"pm25": 5}'),
-                 ("env-1/telemetry", '{"pm25": 9, "x": ' + "[" * 10000 + "]" * 10000 + "}"),
-                 ("cam-0/event", json.dumps({"type": "x" * 200})),
-                 ("cam-1/event", json.dumps({"type": "door\u202e_forced\x00", "id": "a\x1b[31mb",
-                                             "data": {"message": "gate\u202e 3\x00"}}))]
+        cases = [
+            ("smoke-0/telemetry", '{"smoke": 1}'),
+            ("smoke-0/telemetry", '{"smoke": 1.0}'),
+            ("smoke-1/telemetry", '{"smoke": "true"}'),
+            ("env-0/telemetry", "{}"),
+            ("env-0/telemetry", json.dumps({"ts": int(time.time() * 1000)})),
+            ("/telemetry", '{"pm25": 5}'),
+            ("env-1/telemetry", '{"pm25": 9, "x": ' + "[" * 10000 + "]" * 10000 + "}"),
+            ("cam-0/event", json.dumps({"type": "x" * 200})),
+            (
+                "cam-1/event",
+                json.dumps(
+                    {
+                        "type": "door\u202e_forced\x00",
+                        "id": "a\x1b[31mb",
+                        "data": {"message": "gate\u202e 3\x00"},
+                    }
+                ),
+            ),
+        ]
         for topic, payload in cases:
             broker.publish(f"{PREFIX}/{topic}", payload, qos=1 if topic.endswith("event") else 0)
-        st = twin.wait_status(lambda s: s["ingest"]["rejected_total"] >= 8 and s["events_raised"] >= 1,
-                              what="all counted")
-        assert st["ingest"]["rejected"] == {"bad_event": 1, "bad_topic": 1, "no_valid_reading": 5, "too_deep": 1}
+        st = twin.wait_status(
+            lambda s: s["ingest"]["rejected_total"] >= 8 and s["events_raised"] >= 1,
+            what="all counted",
+        )
+        assert st["ingest"]["rejected"] == {
+            "bad_event": 1,
+            "bad_topic": 1,
+            "no_valid_reading": 5,
+            "too_deep": 1,
+        }
         assert st["ingest"]["readings_rejected"] == {"wrong_type": 3}
         assert st["statuses"]["alarm"] == 0
         rc, _, log = twin.stop()
@@ -406,8 +508,21 @@ def test_read_only_copy_and_fast_operator_commands(scene, tmp_path):
     """Section 7: a copy of the databases on a read-only medium is read by `twin events` and
     `twin state`; `twin event ... ack` touches only the event log (it works even when the
     scene's data files are gone: nothing is built)."""
-    r = run_twin("run", str(scene), "--headless", "--feed", "sim", "--incidents-every", "1", "--speed", "60",
-                 "--duration", "4", "--db", str(tmp_path / "live" / "ev.sqlite"))
+    r = run_twin(
+        "run",
+        str(scene),
+        "--headless",
+        "--feed",
+        "sim",
+        "--incidents-every",
+        "1",
+        "--speed",
+        "60",
+        "--duration",
+        "4",
+        "--db",
+        str(tmp_path / "live" / "ev.sqlite"),
+    )
     assert r.returncode == 0, r.stderr
     src = tmp_path / "live"
     ro = tmp_path / "ro"
@@ -432,13 +547,31 @@ def test_read_only_copy_and_fast_operator_commands(scene, tmp_path):
         r = run_twin("state", str(scene), "--db", str(ro / "ev.sqlite"), "--json")
         assert r.returncode == 0, r.stderr
         assert sum(json.loads(r.stdout)["counts"].values()) == len(ENVS) + len(CAMS) + len(SMOKES)
-        r = run_twin("event", str(scene), str(events[0]["id"]), "ack", "--operator", "w", "--db", str(ro / "ev.sqlite"))
+        r = run_twin(
+            "event",
+            str(scene),
+            str(events[0]["id"]),
+            "ack",
+            "--operator",
+            "w",
+            "--db",
+            str(ro / "ev.sqlite"),
+        )
         assert r.returncode == 2 and "read" in r.stderr.lower() and "Traceback" not in r.stderr
     finally:
         if os.geteuid() == 0:
             subprocess.run(["umount", "-l", str(ro)], capture_output=True)
     (tmp_path / "devices.csv").unlink()  # the scene can no longer be built
     raised = [e for e in events if e["status"] == "raised"]
-    r = run_twin("event", str(scene), str(raised[0]["id"]), "ack", "--operator", "值班员", "--db", str(src / "ev.sqlite"))
+    r = run_twin(
+        "event",
+        str(scene),
+        str(raised[0]["id"]),
+        "ack",
+        "--operator",
+        "值班员",
+        "--db",
+        str(src / "ev.sqlite"),
+    )
     assert r.returncode == 0, r.stderr
     assert "acknowledged" in r.stdout

@@ -63,19 +63,36 @@ def test_outside_publisher_drives_state_and_alarms(demo_scene, broker, live):
     manhole = demo_scene.devices_of("manhole")[0].id
     env = demo_scene.devices_of("env_monitor")[0].id
     store = live.pipeline.store
-    broker.publish(live.topic(manhole), json.dumps({"lid_open": True, "tilt_deg": 30, "ts": int(time.time() * 1000)}))
+    broker.publish(
+        live.topic(manhole),
+        json.dumps({"lid_open": True, "tilt_deg": 30, "ts": int(time.time() * 1000)}),
+    )
     wait_for(lambda: store.get(manhole).status == "alarm", what="manhole alarm")
     assert store.get(manhole).readings["tilt_deg"] == 30.0
-    broker.publish(live.topic(env), json.dumps({"pm25": 80.5, "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}))
+    broker.publish(
+        live.topic(env),
+        json.dumps({"pm25": 80.5, "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}),
+    )
     wait_for(lambda: store.get(env).readings.get("pm25") == 80.5, what="pm25 reading")
     broker.publish(live.topic(manhole), json.dumps({"lid_open": True}))  # still open: no new event
-    broker.publish(live.topic(manhole, "event"), json.dumps({"type": "vandalism", "severity": "major",
-                                                             "data": {"message": "sensor reports a hit"}}), qos=1)
+    broker.publish(
+        live.topic(manhole, "event"),
+        json.dumps(
+            {"type": "vandalism", "severity": "major", "data": {"message": "sensor reports a hit"}}
+        ),
+        qos=1,
+    )
     wait_for(lambda: len(live.events.events()) == 4, what="four events")
     time.sleep(0.5)
     got = sorted((e.device_id, e.type, e.severity) for e in live.events.events())
-    assert got == sorted([(manhole, "lid_open", "critical"), (manhole, "lid_tilted", "major"),
-                          (env, "pm25_high", "major"), (manhole, "vandalism", "major")])
+    assert got == sorted(
+        [
+            (manhole, "lid_open", "critical"),
+            (manhole, "lid_tilted", "major"),
+            (env, "pm25_high", "major"),
+            (manhole, "vandalism", "major"),
+        ]
+    )
     broker.publish(live.topic(manhole), json.dumps({"lid_open": False, "tilt_deg": 2}))
     wait_for(lambda: store.get(manhole).status == "online", what="manhole back to online")
     cleared = {e.type for e in live.events.events() if e.cleared}
@@ -122,8 +139,10 @@ def test_bad_traffic_is_rejected_and_counted_by_reason(demo_scene, broker, live,
     # negative PM2.5 is rejected, the valid readings of the same message are kept
     broker.publish(live.topic(env), b'{"pm25": -3, "pm10": 40, "noise_db": "loud"}')
     stats = live.pipeline.parser.stats
-    wait_for(lambda: sum(stats.rejected.values()) == sum(expected.values()) and stats.accepted >= 1,
-             what="every bad message counted")
+    wait_for(
+        lambda: sum(stats.rejected.values()) == sum(expected.values()) and stats.accepted >= 1,
+        what="every bad message counted",
+    )
     time.sleep(0.3)
     assert dict(stats.rejected) == expected
     assert stats.readings_rejected["out_of_range"] >= 3  # -5 cm, 300 %, -3 ug/m3
@@ -134,11 +153,16 @@ def test_bad_traffic_is_rejected_and_counted_by_reason(demo_scene, broker, live,
     assert live.pipeline.store.get(manhole).status == "unknown"  # nothing valid ever arrived
     assert live.events.events() == []
     # logged at most once per reason per minute
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected not_json")]
+    lines = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected not_json")
+    ]
     assert len(lines) == 1
     # and the feed still works
     broker.publish(live.topic(manhole), b'{"lid_open": false}')
-    wait_for(lambda: live.pipeline.store.get(manhole).status == "online", what="valid message after bad ones")
+    wait_for(
+        lambda: live.pipeline.store.get(manhole).status == "online",
+        what="valid message after bad ones",
+    )
 
 
 def test_flood_from_one_device_is_cut_without_starving_others(demo_scene, broker, live):
@@ -148,7 +172,9 @@ def test_flood_from_one_device_is_cut_without_starving_others(demo_scene, broker
     c.connect("127.0.0.1", broker.port)
     c.loop_start()
     for k in range(2000):
-        c.publish(live.topic(noisy), json.dumps({"fill_pct": 40 if k < 1990 else 95 if k == 1990 else 50}))
+        c.publish(
+            live.topic(noisy), json.dumps({"fill_pct": 40 if k < 1990 else 95 if k == 1990 else 50})
+        )
     c.publish(live.topic(quiet), json.dumps({"fill_pct": 55}))
     time.sleep(1.0)
     c.disconnect()
@@ -158,7 +184,9 @@ def test_flood_from_one_device_is_cut_without_starving_others(demo_scene, broker
     assert stats.rejected["flood"] >= 1500
     assert live.pipeline.store.get(quiet).readings["fill_pct"] == 55.0
     assert live.pipeline.store.get(noisy).readings["fill_pct"] == 50.0
-    (ev,) = live.events.events(device_id=noisy)  # the one message at 95 % in the flood raised and cleared
+    (ev,) = live.events.events(
+        device_id=noisy
+    )  # the one message at 95 % in the flood raised and cleared
     assert ev.type == "bin_full" and ev.cleared
 
 
@@ -183,7 +211,10 @@ def test_broker_absent_at_start_and_restarted_mid_run(demo_scene, tmp_path):
         time.sleep(0.3)
         assert lv.feed.connects == 2
         broker.publish(lv.topic(smoke), b'{"smoke": true, "battery_pct": 77}')  # resubscribed?
-        wait_for(lambda: lv.pipeline.store.get(smoke).readings.get("battery_pct") == 77.0, what="after restart")
+        wait_for(
+            lambda: lv.pipeline.store.get(smoke).readings.get("battery_pct") == 77.0,
+            what="after restart",
+        )
         time.sleep(0.3)
         assert [(e.device_id, e.type) for e in lv.events.events()] == [(smoke, "smoke")]
         broker.kill()
@@ -195,21 +226,68 @@ def _openssl(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None or shutil.which("mosquitto_passwd") is None,
-                    reason="needs openssl and mosquitto_passwd")
+@pytest.mark.skipif(
+    shutil.which("openssl") is None or shutil.which("mosquitto_passwd") is None,
+    reason="needs openssl and mosquitto_passwd",
+)
 def test_mqtts_with_ca_file_and_credentials_from_environment(demo_scene, tmp_path, monkeypatch):
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=twin test CA", cwd=tmp_path)
-    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-             "-subj", "/CN=localhost", cwd=tmp_path)
+    _openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=twin test CA",
+        cwd=tmp_path,
+    )
+    _openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+        cwd=tmp_path,
+    )
     (tmp_path / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "san.ext", cwd=tmp_path)
-    subprocess.run(["mosquitto_passwd", "-b", "-c", str(tmp_path / "passwd"), "operator", "s3cret"], check=True)
+    _openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        cwd=tmp_path,
+    )
+    subprocess.run(
+        ["mosquitto_passwd", "-b", "-c", str(tmp_path / "passwd"), "operator", "s3cret"], check=True
+    )
     port = free_port()
-    conf = (("user root\n" if os.geteuid() == 0 else "") +
-            f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {tmp_path / 'passwd'}\n"
-            f"cafile {tmp_path / 'ca.pem'}\ncertfile {tmp_path / 'server.pem'}\nkeyfile {tmp_path / 'server.key'}\n")
+    conf = (
+        ("user root\n" if os.geteuid() == 0 else "")
+        + f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {tmp_path / 'passwd'}\n"
+        f"cafile {tmp_path / 'ca.pem'}\ncertfile {tmp_path / 'server.pem'}\nkeyfile {tmp_path / 'server.key'}\n"
+    )
     broker = Broker(tmp_path, port=free_port())
     broker.kill()
     broker.conf.write_text(conf)
@@ -230,10 +308,30 @@ def test_mqtts_with_ca_file_and_credentials_from_environment(demo_scene, tmp_pat
             assert lv.feed.wait_connected(15)
             time.sleep(0.3)
             hydrant = demo_scene.devices_of("hydrant")[0].id
-            subprocess.run(["mosquitto_pub", "-h", "localhost", "-p", str(port), "--cafile", str(tmp_path / "ca.pem"),
-                            "-u", "operator", "-P", "s3cret", "-t", lv.topic(hydrant), "-m", '{"pressure_mpa": 0.05}'],
-                           check=True, timeout=20)
-            wait_for(lambda: lv.pipeline.store.get(hydrant).status == "alarm", what="hydrant over TLS")
+            subprocess.run(
+                [
+                    "mosquitto_pub",
+                    "-h",
+                    "localhost",
+                    "-p",
+                    str(port),
+                    "--cafile",
+                    str(tmp_path / "ca.pem"),
+                    "-u",
+                    "operator",
+                    "-P",
+                    "s3cret",
+                    "-t",
+                    lv.topic(hydrant),
+                    "-m",
+                    '{"pressure_mpa": 0.05}',
+                ],
+                check=True,
+                timeout=20,
+            )
+            wait_for(
+                lambda: lv.pipeline.store.get(hydrant).status == "alarm", what="hydrant over TLS"
+            )
         finally:
             lv.close()
     finally:

@@ -23,7 +23,9 @@ def test_topic_prefix_is_safe_for_mqtt():
 
 def test_good_telemetry_with_both_timestamp_forms():
     p = _parser()
-    m = p.parse("twin/demo/env-1/telemetry", json.dumps({"pm25": 41.5, "ts": int((NOW - 2) * 1000)}))
+    m = p.parse(
+        "twin/demo/env-1/telemetry", json.dumps({"pm25": 41.5, "ts": int((NOW - 2) * 1000)})
+    )
     assert m == Message("env-1", NOW - 2, {"pm25": 41.5})
     m = p.parse("twin/demo/env-1/telemetry", b'{"noise_db": 48, "ts": "2027-01-15T08:00:00Z"}')
     assert m == Message("env-1", NOW, {"noise_db": 48.0})  # 1.8e9 s is 2027-01-15 08:00 UTC
@@ -57,7 +59,9 @@ def test_every_kind_of_bad_message_is_rejected_and_counted(caplog):
             p.parse(topic, payload)
     assert dict(p.stats.rejected) == {reason: 2 for reason in cases}
     assert len(caplog.records) == len(cases)  # once per reason per minute
-    assert p.parse("twin/demo/env-1/telemetry", b"3") is None and p.stats.rejected["not_object"] == 3
+    assert (
+        p.parse("twin/demo/env-1/telemetry", b"3") is None and p.stats.rejected["not_object"] == 3
+    )
 
 
 def test_partly_bad_message_keeps_the_valid_readings():
@@ -69,7 +73,10 @@ def test_partly_bad_message_keeps_the_valid_readings():
 
 def test_device_events():
     p = _parser()
-    e = p.parse("twin/demo/cam-1/event", b'{"type": "face_match", "severity": "minor", "data": {"who": "x"}}')
+    e = p.parse(
+        "twin/demo/cam-1/event",
+        b'{"type": "face_match", "severity": "minor", "data": {"who": "x"}}',
+    )
     assert e == ExternalEvent("cam-1", NOW, "face_match", "minor", {"who": "x"})
 
 
@@ -86,7 +93,12 @@ def test_hostile_payloads_nobody_planned_for():
     assert p.parse(t, b'{"pm25": 5, "ts": "99999-01-01T00:00:00"}') is None
     assert p.parse(t, b'{"pm25": 5, "ts": true}') is None
     assert p.parse("twin/demo/cam-1/event", b'{"type": "x", "data": [1]}') is None
-    assert dict(p.stats.rejected) == {"too_deep": 1, "no_valid_reading": 3, "bad_timestamp": 3, "bad_event": 1}
+    assert dict(p.stats.rejected) == {
+        "too_deep": 1,
+        "no_valid_reading": 3,
+        "bad_timestamp": 3,
+        "bad_event": 1,
+    }
     assert p.parse(t, b'{"pm25": 5}') == Message("env-1", NOW, {"pm25": 5.0})
 
 
@@ -95,11 +107,17 @@ def test_event_fields_are_cleaned_and_limits_are_told():
     characters is refused, not cut; an event may carry its own id; deep data is fine."""
     p = _parser()
     deep = "[" * 900 + "]" * 900
-    e = p.parse("twin/demo/cam-1/event",
-                ('{"type": "door\\u202e_forced\\u0000", "id": 17, "data": {"message": "gate\\u2066 3\\u001b[0m",'
-                 ' "nested": ' + deep + '}}').encode())
+    e = p.parse(
+        "twin/demo/cam-1/event",
+        (
+            '{"type": "door\\u202e_forced\\u0000", "id": 17, "data": {"message": "gate\\u2066 3\\u001b[0m",'
+            ' "nested": ' + deep + "}}"
+        ).encode(),
+    )
     assert (e.type, e.source_id, e.data["message"]) == ("door_forced", "17", "gate 3[0m")
-    assert p.parse("twin/demo/cam-1/event", json.dumps({"type": "t" * 128}).encode()).type == "t" * 128
+    assert (
+        p.parse("twin/demo/cam-1/event", json.dumps({"type": "t" * 128}).encode()).type == "t" * 128
+    )
     assert p.parse("twin/demo/cam-1/event", json.dumps({"type": "t" * 129}).encode()) is None
     assert p.parse("twin/demo/cam-1/event", json.dumps({"type": "x", "id": True}).encode()) is None
     assert p.parse("twin/demo/env-1/telemetry", b"{}") is None

@@ -17,18 +17,29 @@ from twin.telemetry.pipeline import MAX_UNWRITTEN, Pipeline
 
 T0 = 1_800_000_000.0
 PREFIX = "twin/t"
-DEVICES = [Device(i, kind, i, x, 0.0, 0.0, 24.94, 60.17, 3.0)
-           for i, kind, x in (("env-1", "env_monitor", 0.0), ("mh-1", "manhole", 5.0), ("smoke-1", "smoke_detector", 9.0))]
+DEVICES = [
+    Device(i, kind, i, x, 0.0, 0.0, 24.94, 60.17, 3.0)
+    for i, kind, x in (
+        ("env-1", "env_monitor", 0.0),
+        ("mh-1", "manhole", 5.0),
+        ("smoke-1", "smoke_detector", 9.0),
+    )
+]
 
 
-def _pipeline(tmp_path: Path, clock: list[float], history: bool = True) -> tuple[Pipeline, EventStore, HistoryStore | None]:
+def _pipeline(
+    tmp_path: Path, clock: list[float], history: bool = True
+) -> tuple[Pipeline, EventStore, HistoryStore | None]:
     ev = EventStore(tmp_path / "ev.sqlite")
     h = HistoryStore(tmp_path / "ev.history.sqlite") if history else None
     return Pipeline(DEVICES, ev, load_rules(), PREFIX, h, clock=lambda: clock[0]), ev, h
 
 
 def _raw(p: Pipeline, device: str, body: dict | bytes, channel: str = "telemetry") -> None:
-    p.submit_raw(f"{PREFIX}/{device}/{channel}", body if isinstance(body, bytes) else json.dumps(body).encode())
+    p.submit_raw(
+        f"{PREFIX}/{device}/{channel}",
+        body if isinstance(body, bytes) else json.dumps(body).encode(),
+    )
 
 
 def _crash(p: Pipeline, ev: EventStore, h: HistoryStore | None) -> None:
@@ -64,7 +75,9 @@ def test_restart_resumes_from_a_state_that_agrees_with_the_event_log(tmp_path):
     p, ev, h = _pipeline(tmp_path, clock)
     assert p.store.get("env-1").readings["pm25"] == 10.0  # the log's newer value won
     r = p.process(T0 + 2)
-    _raw(p, "env-1", {"noise_db": 40, "ts": int((T0 + 3) * 1000)})  # another reading re-evaluates the device
+    _raw(
+        p, "env-1", {"noise_db": 40, "ts": int((T0 + 3) * 1000)}
+    )  # another reading re-evaluates the device
     r2 = p.process(T0 + 3)
     assert r.raised == r2.raised == []
     assert len(ev.events()) == 1 and ev.active_conditions() == set()
@@ -130,8 +143,13 @@ def test_garbage_on_a_topic_does_not_spend_the_devices_allowance(tmp_path):
     between: every raise and clear gets through; repeats beyond the allowance are cut."""
     clock = [T0]
     p, ev, _ = _pipeline(tmp_path, clock, history=False)
-    real = {10: {"lid_open": True}, 30: {"smoke": True}, 50: {"lid_open": False}, 70: {"lid_open": True},
-            90: {"smoke": False}}
+    real = {
+        10: {"lid_open": True},
+        30: {"smoke": True},
+        50: {"lid_open": False},
+        70: {"lid_open": True},
+        90: {"smoke": False},
+    }
     for second in range(5):
         for k in range(200):
             i = second * 20 + k // 10
@@ -144,9 +162,16 @@ def test_garbage_on_a_topic_does_not_spend_the_devices_allowance(tmp_path):
         clock[0] = T0 + second + 1
         p.process(clock[0])
     kinds = sorted((e.device_id, e.type, e.cleared) for e in ev.events())
-    assert kinds == [("mh-1", "lid_open", False), ("mh-1", "lid_open", True), ("smoke-1", "smoke", True)]
+    assert kinds == [
+        ("mh-1", "lid_open", False),
+        ("mh-1", "lid_open", True),
+        ("smoke-1", "smoke", True),
+    ]
     assert p.parser.stats.rejected["flood"] == 0
-    assert p.parser.stats.rejected["not_json"] == 500 and p.parser.stats.rejected["no_valid_reading"] == 1500
+    assert (
+        p.parser.stats.rejected["not_json"] == 500
+        and p.parser.stats.rejected["no_valid_reading"] == 1500
+    )
     # a flood of repeats is cut; a change inside it is not
     for k in range(1000):
         _raw(p, "env-1", {"pm25": 201 if k == 900 else 20})
@@ -192,7 +217,11 @@ def test_an_event_log_that_cannot_be_written_keeps_and_retries(tmp_path, monkeyp
     r = p.process(T0)
     assert r.raised == [] and p.unwritten == 1
     health = p.health()["event_log"]
-    assert (health["ok"], health["error"], health["unwritten"]) == (False, "database or disk is full", 1)
+    assert (health["ok"], health["error"], health["unwritten"]) == (
+        False,
+        "database or disk is full",
+        1,
+    )
     assert p.store.get("smoke-1").status == "alarm"  # the wall shows the alarm meanwhile
     clock[0] = T0 + 0.5
     _raw(p, "smoke-1", {"smoke": False})
@@ -219,7 +248,11 @@ def test_unwritten_events_are_bounded_and_counted(tmp_path, monkeypatch):
     monkeypatch.setattr(pl, "MAX_UNWRITTEN", 3)
     clock = [T0]
     p, ev, _ = _pipeline(tmp_path, clock, history=False)
-    monkeypatch.setattr(ev, "write_batch", lambda *a, **k: (_ for _ in ()).throw(sqlite3.OperationalError("disk I/O error")))
+    monkeypatch.setattr(
+        ev,
+        "write_batch",
+        lambda *a, **k: (_ for _ in ()).throw(sqlite3.OperationalError("disk I/O error")),
+    )
     for k in range(6):
         clock[0] = T0 + k * 0.1
         _raw(p, "mh-1", {"lid_open": k % 2 == 0})
@@ -234,15 +267,19 @@ def test_history_written_in_schema_1_is_migrated_and_resumed(tmp_path):
     """A history file of the previous version (no per-reading times) opens and resumes."""
     path = tmp_path / "ev.history.sqlite"
     con = sqlite3.connect(path)
-    con.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-                      "INSERT INTO meta VALUES ('schema_version', '1');"
-                      "CREATE TABLE latest (device_id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,"
-                      " last_seen REAL, readings TEXT NOT NULL);"
-                      f"INSERT INTO latest VALUES ('env-1', 'env_monitor', 'online', {T0}, '{{\"pm25\": 12}}');")
+    con.executescript(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('schema_version', '1');"
+        "CREATE TABLE latest (device_id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL,"
+        " last_seen REAL, readings TEXT NOT NULL);"
+        f"INSERT INTO latest VALUES ('env-1', 'env_monitor', 'online', {T0}, '{{\"pm25\": 12}}');"
+    )
     con.commit()
     con.close()
     h = HistoryStore(path)
-    assert h.latest("env-1") == [LatestState("env-1", "env_monitor", "online", T0, {"pm25": 12}, None)]
+    assert h.latest("env-1") == [
+        LatestState("env-1", "env_monitor", "online", T0, {"pm25": 12}, None)
+    ]
     h.close()
     p, ev, h = _pipeline(tmp_path, [T0 + 1])
     assert p.store.get("env-1").reading_ts == {"pm25": T0}

@@ -41,11 +41,13 @@ def test_devices_colour_where_they_stand(frame, demo_scene, kind):
     px = _pixels_of(plotter, devices)
     hits = 0
     for c, r in px:
-        win = img[max(r - 3, 0): r + 4, max(c - 3, 0): c + 4].reshape(-1, 3)
+        win = img[max(r - 3, 0) : r + 4, max(c - 3, 0) : c + 4].reshape(-1, 3)
         if len(win) and np.min(np.abs(win - colour).sum(axis=1)) <= 60:
             hits += 1
     # markers of denser kinds overlap each other; most must still show their own colour
-    assert hits / len(devices) >= (0.9 if kind in ("hydrant", "camera") else 0.6), f"{kind}: {hits}/{len(devices)}"
+    assert hits / len(devices) >= (0.9 if kind in ("hydrant", "camera") else 0.6), (
+        f"{kind}: {hits}/{len(devices)}"
+    )
 
 
 def test_colour_is_not_everywhere(frame, demo_scene):
@@ -53,7 +55,7 @@ def test_colour_is_not_everywhere(frame, demo_scene):
     plotter, _, img = frame
     colour = np.array(rgb(CATALOGUE["hydrant"].colour))
     match = np.abs(img - colour).sum(axis=2) <= 40
-    match[SIZE[1] // 3:, : int(SIZE[0] * 0.25)] = False  # the legend's own swatch and label
+    match[SIZE[1] // 3 :, : int(SIZE[0] * 0.25)] = False  # the legend's own swatch and label
     rows, cols = np.nonzero(match)
     assert len(rows) > 37
     px = _pixels_of(plotter, demo_scene.devices_of("hydrant"))
@@ -77,7 +79,7 @@ def test_buildings_are_drawn(frame, demo_scene):
     plotter, vis, img = frame
     assert "building" in vis.actors
     # the building grey-blue dominates the scene's middle
-    mid = img[SIZE[1] // 3: 2 * SIZE[1] // 3, SIZE[0] // 3: 2 * SIZE[0] // 3].reshape(-1, 3)
+    mid = img[SIZE[1] // 3 : 2 * SIZE[1] // 3, SIZE[0] // 3 : 2 * SIZE[0] // 3].reshape(-1, 3)
     bright = (mid.mean(axis=1) > 90).mean()
     assert bright > 0.2
 
@@ -93,7 +95,18 @@ def test_one_actor_per_kind_not_per_device(frame, demo_scene):
 @pytest.mark.slow
 def test_cli_render_writes_a_png(tmp_path):
     out = tmp_path / "demo.png"
-    r = run_twin("render", str(DEMO), "--view", "overview", "--out", str(out), "--size", "800x450", "--lang", "zh")
+    r = run_twin(
+        "render",
+        str(DEMO),
+        "--view",
+        "overview",
+        "--out",
+        str(out),
+        "--size",
+        "800x450",
+        "--lang",
+        "zh",
+    )
     assert r.returncode == 0, r.stderr
     img = np.asarray(Image.open(out))
     assert img.shape[:2] == (450, 800)
@@ -103,7 +116,9 @@ def test_cli_render_writes_a_png(tmp_path):
 @pytest.mark.slow
 def test_bookmark_view(tmp_path):
     out = tmp_path / "bm.png"
-    r = run_twin("render", str(DEMO), "--view", "railway-square", "--out", str(out), "--size", "640x360")
+    r = run_twin(
+        "render", str(DEMO), "--view", "railway-square", "--out", str(out), "--size", "640x360"
+    )
     assert r.returncode == 0, r.stderr
     r = run_twin("render", str(DEMO), "--view", "nowhere", "--out", str(out))
     assert r.returncode == 2 and "railway-square" in r.stderr
@@ -120,7 +135,7 @@ def test_restyling_devices_changes_their_pixels(demo_scene):
         def red_near(img):
             n = 0
             for c, r in px:
-                win = img[max(r - 3, 0): r + 4, max(c - 3, 0): c + 4].reshape(-1, 3)
+                win = img[max(r - 3, 0) : r + 4, max(c - 3, 0) : c + 4].reshape(-1, 3)
                 n += bool(len(win) and np.min(np.abs(win - red).sum(axis=1)) <= 60)
             return n
 

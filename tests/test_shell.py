@@ -36,18 +36,23 @@ def _private_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
 
-def open_window(qtbot, tmp_path, feed="sim", scene=DEMO, backfill=False, lang="en", view="overview",
-                own=True):
+def open_window(
+    qtbot, tmp_path, feed="sim", scene=DEMO, backfill=False, lang="en", view="overview", own=True
+):
     qapp = QtWidgets.QApplication.instance()
     theme.apply(qapp, 1.0, lang)
-    loaded = load(LoadRequest(str(scene), feed, str(tmp_path / "ev.sqlite"), 1, 1.0, None, backfill))
+    loaded = load(
+        LoadRequest(str(scene), feed, str(tmp_path / "ev.sqlite"), 1, 1.0, None, backfill)
+    )
     win = MainWindow(loaded, lang, view)
     if own:
         qtbot.addWidget(win)
     win.resize(1600, 900)
     win.show()
     win.start()
-    qtbot.waitUntil(lambda: win.viewport.home is not None and bool(win.viewport.frame_ms), timeout=20000)
+    qtbot.waitUntil(
+        lambda: win.viewport.home is not None and bool(win.viewport.frame_ms), timeout=20000
+    )
     return win
 
 
@@ -112,7 +117,9 @@ def test_every_text_has_both_languages():
         assert en.strip() and zh.strip(), key
     used: set[str] = set()
     for f in (ROOT / "twin" / "shell").glob("*.py"):
-        used |= set(re.findall(r"\btr\(\s*[\w.]+\s*,\s*[\"']([\w]+)[\"']", f.read_text(encoding="utf-8")))
+        used |= set(
+            re.findall(r"\btr\(\s*[\w.]+\s*,\s*[\"']([\w]+)[\"']", f.read_text(encoding="utf-8"))
+        )
     assert len(used) > 40, sorted(used)
     missing = sorted(k for k in used if k not in TEXTS)
     assert missing == [], missing
@@ -142,7 +149,11 @@ def test_each_view_shows_its_layers_and_panel(window, qtbot):
         if view == "parking":
             assert "parking_space" in shown and "pole" not in shown
             # every demo space sits in a lot
-            assert win.panels["parking"].summary.spaces == len(win.scene.devices_of("parking_space")) > 100
+            assert (
+                win.panels["parking"].summary.spaces
+                == len(win.scene.devices_of("parking_space"))
+                > 100
+            )
             assert kinds._labels is not None and kinds._labels.GetVisibility()
         if view == "environment":
             assert kinds._surface is not None and kinds._surface.GetVisibility()
@@ -154,7 +165,9 @@ def test_each_view_shows_its_layers_and_panel(window, qtbot):
             rw.Render()
             without = win.viewport.plotter.screenshot(None, return_img=True).astype(int)
             kinds._surface.SetVisibility(True)
-            scene_px = (np.abs(without - np.array(style.rgb(style.BACKGROUND))).max(axis=2) > 10).sum()
+            scene_px = (
+                np.abs(without - np.array(style.rgb(style.BACKGROUND))).max(axis=2) > 10
+            ).sum()
             changed = (np.abs(with_surface - without).max(axis=2) > 30).sum()
             assert changed > 0.4 * scene_px  # most of what the scene covers
         if view == "energy":
@@ -164,10 +177,14 @@ def test_each_view_shows_its_layers_and_panel(window, qtbot):
 
 def test_live_status_colours_reach_the_scene(window, qtbot):
     win = window
-    qtbot.waitUntil(lambda: sum(1 for s in win.ctx.statuses.values() if s == "online") > 1000, timeout=15000)
+    qtbot.waitUntil(
+        lambda: sum(1 for s in win.ctx.statuses.values() if s == "online") > 1000, timeout=15000
+    )
     win.viewport.render()
     # a smart pole in the middle of the view is drawn in the "ok" colour
-    poles = [d for d in win.scene.devices if d.kind == "pole" and win.ctx.statuses.get(d.id) == "online"]
+    poles = [
+        d for d in win.scene.devices if d.kind == "pole" and win.ctx.statuses.get(d.id) == "online"
+    ]
     hits = 0
     for d in poles[:40]:
         rgb, _ = pixel_at(win, win.viewport.device_point(d.id))
@@ -192,8 +209,10 @@ def test_click_picks_a_device_and_the_inspector_shows_it(window, qtbot):
         qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(x, h - 1 - y))
     assert sig.args == ["device", dev.id]
     assert win.inspector.isVisible() and win.inspector.title.text() == (dev.name or dev.id)
-    rows = {win.inspector.facts.item(r, 0).text(): win.inspector.facts.item(r, 1).text()
-            for r in range(win.inspector.facts.rowCount())}
+    rows = {
+        win.inspector.facts.item(r, 0).text(): win.inspector.facts.item(r, 1).text()
+        for r in range(win.inspector.facts.rowCount())
+    }
     assert rows["ID"] == dev.id and "pm25" in rows
     # a building's roof, seen from straight above, picks that building and opens its facts
     mesh = win.scene.meshes["building"]
@@ -203,13 +222,19 @@ def test_click_picks_a_device_and_the_inspector_shows_it(window, qtbot):
         if len(pts):
             tops[i] = pts[pts[:, 2] >= pts[:, 2].max() - 0.01]
     devs = np.array([[d.x, d.y] for d in win.scene.devices])
-    b, roof = next((i, p) for i, p in sorted(tops.items(), key=lambda kv: -win.scene.buildings[kv[0]].height)
-                   if np.hypot(*(devs - p[:, :2].mean(axis=0)).T).min() > 25)
+    b, roof = next(
+        (i, p)
+        for i, p in sorted(tops.items(), key=lambda kv: -win.scene.buildings[kv[0]].height)
+        if np.hypot(*(devs - p[:, :2].mean(axis=0)).T).min() > 25
+    )
     cx, cy = roof[:, :2].mean(axis=0)
     from twin.scene.tour import CameraPose
 
     win.viewport.fly_to_pose(CameraPose(cx, cy, float(roof[0, 2]), 120.0, 0.0, 89.0), seconds=0)
-    assert win.viewport.pick(*win.viewport.screen_of((cx, cy, float(roof[0, 2])))) == ("building", b)
+    assert win.viewport.pick(*win.viewport.screen_of((cx, cy, float(roof[0, 2])))) == (
+        "building",
+        b,
+    )
     win.on_pick("building", b)
     assert win.inspector.title.text() == (win.scene.buildings[b].name or win.scene.buildings[b].id)
 
@@ -235,13 +260,22 @@ def test_alarm_flow_end_to_end_with_a_real_broker(broker, qtbot, tmp_path):
         qtbot.waitUntil(lambda: bool(win.live.feed.info().get("connected")), timeout=15000)
         smoke = next(d for d in win.scene.devices if d.kind == "smoke_detector")
         topic = f"{win.live.pipeline.parser.prefix}/{smoke.id}/telemetry"
-        broker.publish(topic, json.dumps({"ts": int(time.time() * 1000), "smoke": True, "gas": False,
-                                          "battery_pct": 90}))
-        qtbot.waitUntil(lambda: any(e.device_id == smoke.id for e in win.alarms.rows), timeout=15000)
+        broker.publish(
+            topic,
+            json.dumps(
+                {"ts": int(time.time() * 1000), "smoke": True, "gas": False, "battery_pct": 90}
+            ),
+        )
+        qtbot.waitUntil(
+            lambda: any(e.device_id == smoke.id for e in win.alarms.rows), timeout=15000
+        )
         event = next(e for e in win.alarms.rows if e.device_id == smoke.id)
         assert event.status == "raised" and event.severity in ("critical", "major")
         row = win.alarms.rows.index(event)
-        assert win.alarms.table.item(row, 1).background().color().name() == theme.SEVERITY[event.severity]
+        assert (
+            win.alarms.table.item(row, 1).background().color().name()
+            == theme.SEVERITY[event.severity]
+        )
         assert win.alarms.chime.played >= 1
         # emergency linkage: security view, flown there, nearest cameras listed with frusta
         qtbot.waitUntil(lambda: win.view == "security" and not win.viewport.flying, timeout=8000)
@@ -252,7 +286,10 @@ def test_alarm_flow_end_to_end_with_a_real_broker(broker, qtbot, tmp_path):
         sec = win.panels["security"]
         assert sec.linkage is not None and sec.linkage["device"].id == smoke.id
         assert len(sec.linkage["cameras"]) == 3 and sec.cams.count() == 3
-        assert win.viewport.layers._frusta is not None and win.viewport.layers._frusta[0].GetVisibility()
+        assert (
+            win.viewport.layers._frusta is not None
+            and win.viewport.layers._frusta[0].GetVisibility()
+        )
         # the alarm pin over the detector is red on the wall
         assert win.ctx.statuses[smoke.id] == "alarm"
         win.viewport.render()
@@ -276,8 +313,19 @@ def test_alarm_flow_end_to_end_with_a_real_broker(broker, qtbot, tmp_path):
 def test_dispatch_and_closed_events_in_the_list(window, qtbot):
     win = window
     dev = win.scene.devices[0]
-    ev = win.live.events.raise_many([{"device_id": dev.id, "kind": dev.kind, "type": "test", "rule_id": "test_rule",
-                                      "severity": "minor", "at": time.time(), "message": "test event"}])[0]
+    ev = win.live.events.raise_many(
+        [
+            {
+                "device_id": dev.id,
+                "kind": dev.kind,
+                "type": "test",
+                "rule_id": "test_rule",
+                "severity": "minor",
+                "at": time.time(),
+                "message": "test event",
+            }
+        ]
+    )[0]
     win.alarms.reload()
     assert win.alarms.select_event(ev.id)
     assert win.alarms.btn_dispatch.isEnabled()
@@ -353,7 +401,9 @@ def test_kiosk_tour_runs_and_input_takes_over(window, qtbot):
     assert k.paused
     c = np.array(win.viewport.plotter.camera.GetPosition())
     pump(qtbot, 0.5)
-    assert np.allclose(c, win.viewport.plotter.camera.GetPosition())  # held while the operator has it
+    assert np.allclose(
+        c, win.viewport.plotter.camera.GetPosition()
+    )  # held while the operator has it
     qtbot.waitUntil(lambda: not k.paused, timeout=5000)  # idle: the tour resumes
     # over a whole loop the tour shows every view
     seen = {stop.view for stop in k.tour.stops}
@@ -363,7 +413,9 @@ def test_kiosk_tour_runs_and_input_takes_over(window, qtbot):
 
 def test_bookmark_saved_in_the_scene_file(qtbot, tmp_path):
     scene = tmp_path / "demo.toml"
-    text = DEMO.read_text(encoding="utf-8").replace('"../assets/', f'"{(ROOT / "assets").as_posix()}/')
+    text = DEMO.read_text(encoding="utf-8").replace(
+        '"../assets/', f'"{(ROOT / "assets").as_posix()}/'
+    )
     scene.write_text(text, encoding="utf-8")
     win = open_window(qtbot, tmp_path, scene=scene)
     try:
@@ -383,15 +435,36 @@ def test_bookmark_saved_in_the_scene_file(qtbot, tmp_path):
 
 
 def _run_app(args, tmp_path, timeout=180):
-    env = dict(os.environ, TWIN_SETTINGS=str(tmp_path / "app.ini"), XDG_DATA_HOME=str(tmp_path / "data"))
-    return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    env = dict(
+        os.environ, TWIN_SETTINGS=str(tmp_path / "app.ini"), XDG_DATA_HOME=str(tmp_path / "data")
+    )
+    return subprocess.run(
+        [sys.executable, str(ROOT / "app.py"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_app_screenshot_of_a_view(tmp_path):
     out = tmp_path / "shots" / "parking.png"
-    r = _run_app(["--view", "parking", "--lang", "zh", "--db", str(tmp_path / "ev.sqlite"), "--screenshot", str(out),
-                  "--exit-after", "6"], tmp_path)
+    r = _run_app(
+        [
+            "--view",
+            "parking",
+            "--lang",
+            "zh",
+            "--db",
+            str(tmp_path / "ev.sqlite"),
+            "--screenshot",
+            str(out),
+            "--exit-after",
+            "6",
+        ],
+        tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     from PIL import Image
 
@@ -401,14 +474,17 @@ def test_app_screenshot_of_a_view(tmp_path):
     assert len(np.unique(img.reshape(-1, 3)[::97], axis=0)) > 50  # a picture, not a blank
 
 
-@pytest.mark.parametrize("args, names", [
-    (["no-such-scene.toml"], "no-such-scene.toml"),
-    (["--feed", "carrier-pigeon"], "--feed"),
-    (["--feed", "replay:/no/such/file.csv"], "/no/such/file.csv"),
-    (["--view", "weather"], "--view"),
-    (["--kiosk", "--tour", "nope"], "tour 'nope'"),
-    (["--screenshot", "x.jpg"], "--screenshot"),
-])
+@pytest.mark.parametrize(
+    "args, names",
+    [
+        (["no-such-scene.toml"], "no-such-scene.toml"),
+        (["--feed", "carrier-pigeon"], "--feed"),
+        (["--feed", "replay:/no/such/file.csv"], "/no/such/file.csv"),
+        (["--view", "weather"], "--view"),
+        (["--kiosk", "--tour", "nope"], "tour 'nope'"),
+        (["--screenshot", "x.jpg"], "--screenshot"),
+    ],
+)
 def test_app_bad_input_is_one_line_exit_2(tmp_path, args, names):
     assert_one_line_error(_run_app(args, tmp_path, timeout=120), names)
 
@@ -429,7 +505,9 @@ def test_top_bar_says_when_the_event_log_cannot_be_written(window, qtbot, monkey
 
     monkeypatch.setattr(live.events, "write_batch", write_batch)
     smoke = next(d for d in window.scene.devices if d.kind == "smoke_detector")
-    live.pipeline.submit_raw(f"{live.pipeline.parser.prefix}/{smoke.id}/telemetry", b'{"smoke": true}')
+    live.pipeline.submit_raw(
+        f"{live.pipeline.parser.prefix}/{smoke.id}/telemetry", b'{"smoke": true}'
+    )
     qtbot.waitUntil(lambda: not live.pipeline.health()["event_log"]["ok"], timeout=10000)
     window._panel_at = 0
     window.tick()
@@ -446,7 +524,9 @@ def test_top_bar_says_when_the_event_log_cannot_be_written(window, qtbot, monkey
     window._panel_at = 0
     window.tick()
     assert window.topbar.mode.text() == "LIVE"
-    assert any(e.device_id == smoke.id and e.type == "smoke" for e in live.events.events(open_only=True))
+    assert any(
+        e.device_id == smoke.id and e.type == "smoke" for e in live.events.events(open_only=True)
+    )
     # the history failing is told once, in the status line (alarms are unaffected)
     monkeypatch.setattr(live.pipeline.writer, "error", "disk I/O error")
     window._panel_at = 0

@@ -39,7 +39,9 @@ def test_same_seed_same_stream_and_chunking_does_not_matter(demo_scene):
     parts = [m for k in range(15) for m in b.messages(at(8) + 60 * k, at(8) + 60 * (k + 1))]
     assert len(whole) > 1000
     assert whole == parts
-    other = make_simulator(demo_scene, seed=4, start=at(8), incident_every_s=60).messages(at(8), at(8) + 900)
+    other = make_simulator(demo_scene, seed=4, start=at(8), incident_every_s=60).messages(
+        at(8), at(8) + 900
+    )
     assert other != whole
 
 
@@ -112,7 +114,9 @@ def test_building_load_follows_use(demo_scene, sim):
         return sim.values(i, at(h + 1))["kwh"] - sim.values(i, at(h))["kwh"]
 
     assert hourly("topelia-meter-01", 19) > 2 * hourly("topelia-meter-01", 3)  # residential evening
-    assert hourly("stockmann-meter-01", 11) > 3 * hourly("stockmann-meter-01", 3)  # commercial opening hours
+    assert hourly("stockmann-meter-01", 11) > 3 * hourly(
+        "stockmann-meter-01", 3
+    )  # commercial opening hours
     assert hourly("stockmann-meter-01", 11) > hourly("stockmann-meter-01", 20)
 
 
@@ -130,8 +134,9 @@ def test_all_readings_are_valid(sim):
         for i, d in enumerate(sim.devices):
             clean, bad = check_readings(CATALOGUE[d.kind], sim.values(i, at(h)))
             assert not bad, (d.id, bad)
-            assert set(clean) == {r.name for r in CATALOGUE[d.kind].readings} - {"booked"} | \
-                ({"booked"} if d.kind == "parking_space" else set()), d.id
+            assert set(clean) == {r.name for r in CATALOGUE[d.kind].readings} - {"booked"} | (
+                {"booked"} if d.kind == "parking_space" else set()
+            ), d.id
 
 
 def test_incidents_every_few_minutes_run_the_whole_alarm_loop(demo_scene, tmp_path):
@@ -143,8 +148,14 @@ def test_incidents_every_few_minutes_run_the_whole_alarm_loop(demo_scene, tmp_pa
     assert [i.name for i in incidents] == list(SCRIPT)
     assert [i.start - start for i in incidents] == [180.0 * n for n in range(1, 7)]
     with EventStore(tmp_path / "ev.sqlite") as events:
-        p = Pipeline(demo_scene.devices, events, load_rules(), scene_prefix(demo_scene), clock=lambda: start,
-                     local_hour=lambda ts: datetime.fromtimestamp(ts, HEL).hour)
+        p = Pipeline(
+            demo_scene.devices,
+            events,
+            load_rules(),
+            scene_prefix(demo_scene),
+            clock=lambda: start,
+            local_hour=lambda ts: datetime.fromtimestamp(ts, HEL).hour,
+        )
         p.submit(sim.snapshot(start))
         p.process(start)
         assert events.events() == []  # a quiet community before the first incident

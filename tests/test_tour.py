@@ -61,28 +61,48 @@ def test_demo_tour_parses_and_round_trips():
     assert tour.name == "exhibition" and tour.hold == 7 and tour.travel == 4
     assert {k.view for k in tour.keyframes} == set(VIEWS)
     assert tour.keyframes[1] == KeyframeSpec(view="security", bookmark="railway-square")
-    assert tour.keyframes[2].lon == 24.9385 and tour.keyframes[2].heading == 60 and tour.keyframes[2].hold is None
+    assert (
+        tour.keyframes[2].lon == 24.9385
+        and tour.keyframes[2].heading == 60
+        and tour.keyframes[2].hold is None
+    )
     assert 50 <= sum(tour.hold_of(k) + tour.travel_of(k) for k in tour.keyframes) <= 70
     again = spec_from_dict(tomllib.loads(tomli_w.dumps(spec_to_dict(spec, DEMO.parent))), DEMO)
     assert again.tours == spec.tours and again.views == spec.views
 
 
-@pytest.mark.parametrize("extra, words", [
-    ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nview = "traffic"\n', ["unknown view 'traffic'", "security"]),
-    ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nbookmark = "nope"\n', ["unknown bookmark 'nope'", "gate"]),
-    ('[[tours]]\nname = "a"\nhold = -1\n[[tours.keyframes]]\n', ["hold", "-1"]),
-    ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nhold = -2\n', ["keyframe 1: hold"]),
-    ('[[tours]]\nhold = 3\n[[tours.keyframes]]\n', ["tours[0] has no 'name'"]),
-    ('[[tours]]\nname = "a"\n[[tours.keyframes]]\n[[tours]]\nname = "a"\n[[tours.keyframes]]\n',
-     ["two tours are named 'a'"]),
-    ('[[tours]]\nname = "a"\n', ["no keyframes"]),
-    ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nlon = 24.9\n', ["both lon and lat"]),
-    ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nbookmark = "gate"\nlon = 24.9\nlat = 60.1\n',
-     ["both a bookmark and lon / lat"]),
-    ('[[tours]]\nname = "a"\n[[tours.keyframes]]\npitch = 120\n', ["pitch"]),
-    ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nbookmarks = "gate"\n', ["unknown key(s) bookmarks"]),
-    ('[[tours]]\nname = "a"\nhold = 0\ntravel = 0\n[[tours.keyframes]]\n', ["lasts 0 seconds"]),
-])
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        (
+            '[[tours]]\nname = "a"\n[[tours.keyframes]]\nview = "traffic"\n',
+            ["unknown view 'traffic'", "security"],
+        ),
+        (
+            '[[tours]]\nname = "a"\n[[tours.keyframes]]\nbookmark = "nope"\n',
+            ["unknown bookmark 'nope'", "gate"],
+        ),
+        ('[[tours]]\nname = "a"\nhold = -1\n[[tours.keyframes]]\n', ["hold", "-1"]),
+        ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nhold = -2\n', ["keyframe 1: hold"]),
+        ("[[tours]]\nhold = 3\n[[tours.keyframes]]\n", ["tours[0] has no 'name'"]),
+        (
+            '[[tours]]\nname = "a"\n[[tours.keyframes]]\n[[tours]]\nname = "a"\n[[tours.keyframes]]\n',
+            ["two tours are named 'a'"],
+        ),
+        ('[[tours]]\nname = "a"\n', ["no keyframes"]),
+        ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nlon = 24.9\n', ["both lon and lat"]),
+        (
+            '[[tours]]\nname = "a"\n[[tours.keyframes]]\nbookmark = "gate"\nlon = 24.9\nlat = 60.1\n',
+            ["both a bookmark and lon / lat"],
+        ),
+        ('[[tours]]\nname = "a"\n[[tours.keyframes]]\npitch = 120\n', ["pitch"]),
+        (
+            '[[tours]]\nname = "a"\n[[tours.keyframes]]\nbookmarks = "gate"\n',
+            ["unknown key(s) bookmarks"],
+        ),
+        ('[[tours]]\nname = "a"\nhold = 0\ntravel = 0\n[[tours.keyframes]]\n', ["lasts 0 seconds"]),
+    ],
+)
 def test_bad_tours_are_one_line_errors(extra, words):
     with pytest.raises(InputError) as e:
         _spec(extra)
@@ -116,7 +136,9 @@ def test_default_tour_when_none():
     (tour,) = tour_specs(spec)
     assert tour == default_tour(spec) and tour.name == "default"
     assert [k.view for k in tour.keyframes] == [*VIEWS, "overview"]
-    assert tour.keyframes[-1].bookmark == "gate" and all(k.bookmark is None for k in tour.keyframes[:5])
+    assert tour.keyframes[-1].bookmark == "gate" and all(
+        k.bookmark is None for k in tour.keyframes[:5]
+    )
     assert find_tour(spec) is tour or find_tour(spec) == tour
     with pytest.raises(InputError, match="Use one of: default"):
         find_tour(spec, "exhibition")
@@ -135,7 +157,14 @@ def test_append_and_remove_view_keep_comments(tmp_path):
     assert text.startswith(before) and "# the park with the FZK house" in text
     v = load_scene_spec(path).views[-1]
     assert v == spec.views[-1]
-    assert (v.name, v.lon, v.lat, v.distance, v.heading, v.pitch) == ("north-gate", 24.9451235, 60.1755, 250, 10, 35)
+    assert (v.name, v.lon, v.lat, v.distance, v.heading, v.pitch) == (
+        "north-gate",
+        24.9451235,
+        60.1755,
+        250,
+        10,
+        35,
+    )
     assert load_scene_spec(path).tours == load_scene_spec(DEMO).tours
     with pytest.raises(InputError, match="already exists"):
         append_view(path, BookmarkSpec("north-gate", 24.94, 60.17))
@@ -154,16 +183,22 @@ def test_append_and_remove_view_keep_comments(tmp_path):
     # the next table's comment stays with it
     path.write_text(BASE + "\n# the tours\n[[tours]]\nname = 'a'\n[[tours.keyframes]]\n")
     spec = remove_view(path, "gate")
-    assert spec.views == [] and "# the tours\n[[tours]]" in path.read_text() and spec.tours[0].name == "a"
+    assert (
+        spec.views == []
+        and "# the tours\n[[tours]]" in path.read_text()
+        and spec.tours[0].name == "a"
+    )
 
 
 # -- interpolation ------------------------------------------------------------------------------
 def _scene() -> Scene:
-    spec = _spec('[[tours]]\nname = "t"\nhold = 5\ntravel = 4\n'
-                 '[[tours.keyframes]]\nbookmark = "gate"\nview = "security"\n'
-                 '[[tours.keyframes]]\nview = "parking"\nlon = 24.95\nlat = 60.18\nheading = 10\npitch = 60\n'
-                 'distance = 800\nhold = 3\n'
-                 '[[tours.keyframes]]\nview = "energy"\ntravel = 6\n')
+    spec = _spec(
+        '[[tours]]\nname = "t"\nhold = 5\ntravel = 4\n'
+        '[[tours.keyframes]]\nbookmark = "gate"\nview = "security"\n'
+        '[[tours.keyframes]]\nview = "parking"\nlon = 24.95\nlat = 60.18\nheading = 10\npitch = 60\n'
+        "distance = 800\nhold = 3\n"
+        '[[tours.keyframes]]\nview = "energy"\ntravel = 6\n'
+    )
     scene = Scene("T", LocalFrame("EPSG:32635", 24.94, 60.17, 0.0, 0.0), spec)
     scene.view_targets["gate"] = (10.0, 20.0)
     scene.tour_targets[("t", 1)] = (500.0, 900.0)
@@ -195,7 +230,9 @@ def test_lon_lat_keyframes_fall_back_to_to_local():
     scene.tour_targets.clear()
     with pytest.raises(InputError, match="Rebuild"):
         resolve_tour(scene.spec.tours[0], scene, OVERVIEW)
-    tour = resolve_tour(scene.spec.tours[0], scene, OVERVIEW, to_local=lambda lon, lat: (lon * 10, lat * 10))
+    tour = resolve_tour(
+        scene.spec.tours[0], scene, OVERVIEW, to_local=lambda lon, lat: (lon * 10, lat * 10)
+    )
     assert tour.stops[1].pose.x == pytest.approx(249.5)
 
 
@@ -205,8 +242,9 @@ def pose_tuple(p: CameraPose) -> tuple[float, ...]:
 
 def test_heading_takes_the_shortest_way_round():
     a, b = CameraPose(0, 0, 0, 100, 350, 30), CameraPose(0, 0, 0, 100, 10, 30)
-    assert interpolate(a, b, 0.5).heading == pytest.approx(0.0, abs=1e-9) or \
-        interpolate(a, b, 0.5).heading == pytest.approx(360.0)
+    assert interpolate(a, b, 0.5).heading == pytest.approx(0.0, abs=1e-9) or interpolate(
+        a, b, 0.5
+    ).heading == pytest.approx(360.0)
     hs = [interpolate(a, b, u).heading for u in np.linspace(0, 1, 21)]
     assert all(h >= 349.99 or h <= 10.01 for h in hs), hs
     back = [interpolate(b, a, u).heading for u in np.linspace(0, 1, 21)]
@@ -219,8 +257,13 @@ def test_easing_is_smooth_and_monotone():
     assert s[0] == 0 and s[-1] == 1 and np.all(np.diff(s) >= 0)
     d = np.diff(s)
     assert d[0] < 1e-5 and d[-1] < 1e-5 and d.max() > 0.009  # starts and stops gently
-    tour = Tour("t", [Stop(CameraPose(0, 0, 0, 100, 0, 20), "overview", 1, 2),
-                      Stop(CameraPose(300, 0, 0, 400, 90, 70), "energy", 1, 2)])
+    tour = Tour(
+        "t",
+        [
+            Stop(CameraPose(0, 0, 0, 100, 0, 20), "overview", 1, 2),
+            Stop(CameraPose(300, 0, 0, 400, 90, 70), "energy", 1, 2),
+        ],
+    )
     ts = np.linspace(1, 3, 101)  # the flight from keyframe 0 to 1
     poses = [tour.at(t)[0] for t in ts]
     for attr in ("x", "pitch", "heading", "distance"):
@@ -250,7 +293,9 @@ def test_camera_pose_round_trip(demo_scene):
         ov = overview_pose(plotter, demo_scene, size)
         assert plotter.camera.position == before
         assert ov.distance > 1000 and ov.pitch == pytest.approx(52.0, abs=0.01)
-        assert ov.heading == pytest.approx(0.0, abs=0.01) or ov.heading == pytest.approx(360.0, abs=0.01)
+        assert ov.heading == pytest.approx(0.0, abs=0.01) or ov.heading == pytest.approx(
+            360.0, abs=0.01
+        )
     finally:
         plotter.close()
 
@@ -259,8 +304,16 @@ def test_record_tour_calls_on_view(demo_scene, tmp_path):
     from twin.render.record import record_tour
 
     seen: list[str] = []
-    stats = record_tour(demo_scene, find_tour(demo_scene.spec, "exhibition"), tmp_path / "v.mp4", fps=2,
-                        size=(160, 90), lang="en", on_view=seen.append, seconds=4)
+    stats = record_tour(
+        demo_scene,
+        find_tour(demo_scene.spec, "exhibition"),
+        tmp_path / "v.mp4",
+        fps=2,
+        size=(160, 90),
+        lang="en",
+        on_view=seen.append,
+        seconds=4,
+    )
     assert seen == ["overview", "security"] and stats["frames"] == 8
 
 
@@ -269,8 +322,21 @@ def test_record_cli_writes_a_moving_mp4(tmp_path):
     import imageio.v2 as iio
 
     out = tmp_path / "sub" / "x.mp4"
-    proc = run_twin("record", str(DEMO), "--tour", "exhibition", "--out", str(out), "--size", "320x180",
-                    "--fps", "5", "--seconds", "4", cwd=ROOT)
+    proc = run_twin(
+        "record",
+        str(DEMO),
+        "--tour",
+        "exhibition",
+        "--out",
+        str(out),
+        "--size",
+        "320x180",
+        "--fps",
+        "5",
+        "--seconds",
+        "4",
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Wrote" in proc.stdout and "20 frames" in proc.stdout
     reader = iio.get_reader(str(out))

@@ -61,22 +61,49 @@ def test_osm_xml_in_the_southern_hemisphere(tmp_path):
     pole = scene.devices_of("pole")[0]
     t = Transformer.from_crs("EPSG:4326", "EPSG:32756", always_xy=True)
     x, y = t.transform(151.2002, -33.8703)
-    assert abs(pole.x - (x - scene.frame.origin_x)) < 0.01 and abs(pole.y - (y - scene.frame.origin_y)) < 0.01
+    assert (
+        abs(pole.x - (x - scene.frame.origin_x)) < 0.01
+        and abs(pole.y - (y - scene.frame.origin_y)) < 0.01
+    )
     assert pole.mount_height == 9.0
 
 
 @pytest.mark.slow
 def test_nested_geojson_properties_do_not_break_the_rules(tmp_path):
-    fc = {"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"building": ["yes", "house"], "height": 12, "tags": {"a": 1}},
-         "geometry": {"type": "Polygon", "coordinates": [[[10.0, 50.0], [10.0002, 50.0], [10.0002, 50.0002],
-                                                          [10.0, 50.0002], [10.0, 50.0]]]}},
-        {"type": "Feature", "properties": {"highway": ["primary"], "kind": "road"},
-         "geometry": {"type": "LineString", "coordinates": [[10.0, 49.9995], [10.001, 49.9995]]}},
-    ]}
+    fc = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"building": ["yes", "house"], "height": 12, "tags": {"a": 1}},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [10.0, 50.0],
+                            [10.0002, 50.0],
+                            [10.0002, 50.0002],
+                            [10.0, 50.0002],
+                            [10.0, 50.0],
+                        ]
+                    ],
+                },
+            },
+            {
+                "type": "Feature",
+                "properties": {"highway": ["primary"], "kind": "road"},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[10.0, 49.9995], [10.001, 49.9995]],
+                },
+            },
+        ],
+    }
     path = tmp_path / "nested.geojson"
     path.write_text(json.dumps(fc))
-    r = run_twin("new-scene", "--gis", str(path), "--name", "nested", "--out", str(tmp_path / "n.toml"))
+    r = run_twin(
+        "new-scene", "--gis", str(path), "--name", "nested", "--out", str(tmp_path / "n.toml")
+    )
     assert r.returncode == 0, r.stderr
     info = json.loads(run_twin("info", str(tmp_path / "n.toml"), "--json").stdout)
     assert info["counts"]["building"] == 1
@@ -85,8 +112,17 @@ def test_nested_geojson_properties_do_not_break_the_rules(tmp_path):
 def test_clip_that_keeps_nothing_is_a_clear_error(tmp_path):
     path = tmp_path / "sydney.osm"
     path.write_text(OSM_XML, encoding="utf-8")
-    r = run_twin("new-scene", "--gis", str(path), "--clip", "2.0,48.0,2.1,48.1", "--name", "x",
-                 "--out", str(tmp_path / "x.toml"))
+    r = run_twin(
+        "new-scene",
+        "--gis",
+        str(path),
+        "--clip",
+        "2.0,48.0,2.1,48.1",
+        "--name",
+        "x",
+        "--out",
+        str(tmp_path / "x.toml"),
+    )
     assert r.returncode == 2
     assert "nothing to show" in r.stderr and "clip" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "x.toml").exists()
@@ -111,21 +147,46 @@ def test_a_scene_of_one_device_renders(tmp_path):
 
 def _box_cityjson(reference: str, x0: float, y0: float, w: float, d: float, h: float) -> dict:
     """One LoD1 box Building, coordinates in file units, integer vertices with transform."""
-    verts = [[x0, y0, 0], [x0 + w, y0, 0], [x0 + w, y0 + d, 0], [x0, y0 + d, 0],
-             [x0, y0, h], [x0 + w, y0, h], [x0 + w, y0 + d, h], [x0, y0 + d, h]]
+    verts = [
+        [x0, y0, 0],
+        [x0 + w, y0, 0],
+        [x0 + w, y0 + d, 0],
+        [x0, y0 + d, 0],
+        [x0, y0, h],
+        [x0 + w, y0, h],
+        [x0 + w, y0 + d, h],
+        [x0, y0 + d, h],
+    ]
     scale = 0.01
     ints = [[round(c / scale) for c in v] for v in verts]
-    shell = [[[0, 3, 2, 1]], [[4, 5, 6, 7]], [[0, 1, 5, 4]], [[1, 2, 6, 5]], [[2, 3, 7, 6]], [[3, 0, 4, 7]]]
-    return {"type": "CityJSON", "version": "2.0", "metadata": {"referenceSystem": reference},
-            "transform": {"scale": [scale, scale, scale], "translate": [0, 0, 0]},
-            "CityObjects": {"b1": {"type": "Building", "geometry": [
-                {"type": "Solid", "lod": "1", "boundaries": [shell]}]}},
-            "vertices": ints}
+    shell = [
+        [[0, 3, 2, 1]],
+        [[4, 5, 6, 7]],
+        [[0, 1, 5, 4]],
+        [[1, 2, 6, 5]],
+        [[2, 3, 7, 6]],
+        [[3, 0, 4, 7]],
+    ]
+    return {
+        "type": "CityJSON",
+        "version": "2.0",
+        "metadata": {"referenceSystem": reference},
+        "transform": {"scale": [scale, scale, scale], "translate": [0, 0, 0]},
+        "CityObjects": {
+            "b1": {
+                "type": "Building",
+                "geometry": [{"type": "Solid", "lod": "1", "boundaries": [shell]}],
+            }
+        },
+        "vertices": ints,
+    }
 
 
 def test_cityjson_in_us_feet_gives_heights_in_metres(tmp_path):
     """New York's CityJSON is in EPSG:2263 (US survey feet): a 30 ft box is 9.14 m tall."""
-    doc = _box_cityjson("https://www.opengis.net/def/crs/EPSG/0/2263", 987000.0, 211000.0, 50.0, 80.0, 30.0)
+    doc = _box_cityjson(
+        "https://www.opengis.net/def/crs/EPSG/0/2263", 987000.0, 211000.0, 50.0, 80.0, 30.0
+    )
     path = tmp_path / "nyc.city.json"
     path.write_text(json.dumps(doc))
     scene = _scene(tmp_path, {"name": "NYC", "sources": [{"path": str(path)}]})
@@ -134,14 +195,20 @@ def test_cityjson_in_us_feet_gives_heights_in_metres(tmp_path):
     assert abs(scene.meshes["building"].points[:, 2].max() - 9.144) < 0.01
     pts = scene.meshes["building"].points[:, :2]
     diagonal = np.max(np.hypot(*(pts[:, None, :] - pts[None, :, :]).T))
-    assert abs(diagonal - np.hypot(50, 80) * 0.3048006) < 0.02  # footprint converted too (rotation-free)
+    assert (
+        abs(diagonal - np.hypot(50, 80) * 0.3048006) < 0.02
+    )  # footprint converted too (rotation-free)
     assert scene.frame.crs == "EPSG:32618"  # UTM 18N for New York
 
 
 def test_malformed_cityjson_objects_are_skipped_not_fatal(tmp_path):
-    doc = _box_cityjson("https://www.opengis.net/def/crs/EPSG/0/28992", 85000.0, 446000.0, 10.0, 20.0, 12.0)
-    doc["CityObjects"]["bad1"] = {"type": "Building", "geometry": [{"type": "Solid", "lod": "1",
-                                                                   "boundaries": "not a list"}]}
+    doc = _box_cityjson(
+        "https://www.opengis.net/def/crs/EPSG/0/28992", 85000.0, 446000.0, 10.0, 20.0, 12.0
+    )
+    doc["CityObjects"]["bad1"] = {
+        "type": "Building",
+        "geometry": [{"type": "Solid", "lod": "1", "boundaries": "not a list"}],
+    }
     doc["CityObjects"]["bad2"] = {"type": "Building", "geometry": "nonsense"}
     doc["CityObjects"]["bad3"] = "not an object"
     path = tmp_path / "bad.city.json"

@@ -40,7 +40,9 @@ def test_search_devices_best_match_first(demo_scene) -> None:
     assert search_devices(demo_scene, cam.id.upper())[0].id == cam.id
     some = search_devices(demo_scene, "osm-n", 5)
     assert len(some) == 5 and all("osm-n" in d.id for d in some)
-    assert search_devices(demo_scene, "  ") == [] and search_devices(demo_scene, "no-such-thing") == []
+    assert (
+        search_devices(demo_scene, "  ") == [] and search_devices(demo_scene, "no-such-thing") == []
+    )
 
 
 def test_save_bookmark_writes_the_scene_file_and_the_scene(demo_scene, tmp_path: Path) -> None:

@@ -73,15 +73,27 @@ def test_space_state():
 
 
 def _parking_scene():
-    lot_a = Surface("a", "parking_lot", "Lot A", "test", shape_wkb=shapely.to_wkb(box(0, 0, 20, 10)))
-    lot_b = Surface("b", "parking_lot", "Lot B", "test", capacity=40,
-                    shape_wkb=shapely.to_wkb(box(100, 0, 120, 10)))
+    lot_a = Surface(
+        "a", "parking_lot", "Lot A", "test", shape_wkb=shapely.to_wkb(box(0, 0, 20, 10))
+    )
+    lot_b = Surface(
+        "b",
+        "parking_lot",
+        "Lot B",
+        "test",
+        capacity=40,
+        shape_wkb=shapely.to_wkb(box(100, 0, 120, 10)),
+    )
     lot_c = Surface("c", "parking_lot", "", "test", shape_wkb=shapely.to_wkb(box(200, 0, 220, 10)))
     spaces = [_dev(f"p{k}", "parking_space", 2.0 + 3 * k, 5.0) for k in range(5)]
     spaces.append(_dev("p-edge", "parking_space", 22.0, 5.0))  # 2 m outside: within tolerance
     spaces.append(_dev("p-far", "parking_space", 50.0, 5.0))  # in no lot
-    chargers = [_dev("c0", "charger", 1, 1), _dev("c1", "charger", 5, 1), _dev("c2", "charger", 9, 1),
-                _dev("c3", "charger", 60, 60)]
+    chargers = [
+        _dev("c0", "charger", 1, 1),
+        _dev("c1", "charger", 5, 1),
+        _dev("c2", "charger", 9, 1),
+        _dev("c3", "charger", 60, 60),
+    ]
     return _scene(spaces + chargers, [lot_a, lot_b, lot_c])
 
 
@@ -89,10 +101,18 @@ def test_parking_counts_for_a_lot():
     s = _parking_scene()
     lots = parking.lots_of_spaces(s)
     assert lots.tolist() == [0, 0, 0, 0, 0, 0, -1]
-    r = {"p0": {"occupied": True}, "p1": {"occupied": False, "booked": True}, "p2": {"occupied": False},
-         "p3": {"occupied": False}, "p4": {"occupied": True}, "p-edge": {"occupied": False},
-         "p-far": {"occupied": True},
-         "c0": {"state": "charging"}, "c1": {"state": "idle"}, "c2": {"state": "charging"}}
+    r = {
+        "p0": {"occupied": True},
+        "p1": {"occupied": False, "booked": True},
+        "p2": {"occupied": False},
+        "p3": {"occupied": False},
+        "p4": {"occupied": True},
+        "p-edge": {"occupied": False},
+        "p-far": {"occupied": True},
+        "c0": {"state": "charging"},
+        "c1": {"state": "idle"},
+        "c2": {"state": "charging"},
+    }
     st = {k: "online" for k in r} | {"p-edge": "offline", "c3": "offline"}
     sm = parking.summarise(s, r, st, lots)
     assert (sm.spaces, sm.free, sm.occupied, sm.booked, sm.unknown) == (7, 2, 3, 1, 1)
@@ -122,7 +142,13 @@ def test_demo_lots_get_their_space_sensors(demo_scene):
 # -- environment -------------------------------------------------------------------------------
 def test_band_thresholds():
     pm25, noise, temp = env.QUANTITIES["pm25"], env.QUANTITIES["noise_db"], env.QUANTITIES["temp_c"]
-    assert [env.band(v, pm25) for v in (20, 40, 76, 75, 35)] == ["ok", "warning", "alarm", "alarm", "warning"]
+    assert [env.band(v, pm25) for v in (20, 40, 76, 75, 35)] == [
+        "ok",
+        "warning",
+        "alarm",
+        "alarm",
+        "warning",
+    ]
     assert [env.band(v, noise) for v in (50, 60, 71)] == ["ok", "warning", "alarm"]
     assert [env.band(v, noise, night=True) for v in (40, 50, 56)] == ["ok", "warning", "alarm"]
     assert [env.band(v, temp) for v in (-3, 20, 36, 41)] == ["warning", "ok", "warning", "alarm"]
@@ -132,10 +158,22 @@ def test_band_thresholds():
 
 
 def test_samples_skip_offline_and_non_numbers():
-    devs = [_dev("e1", "env_monitor", 0, 0), _dev("e2", "env_monitor", 10, 0), _dev("p1", "pole", 20, 0),
-            _dev("p2", "pole", 30, 0), _dev("e3", "env_monitor", 40, 0), _dev("x", "meter", 50, 0)]
-    r = {"e1": {"pm25": 10}, "e2": {"pm25": 20.5}, "p1": {"pm25": float("nan")}, "p2": {"pm25": True},
-         "e3": {"pm25": 30.0}, "x": {"pm25": 1.0}}
+    devs = [
+        _dev("e1", "env_monitor", 0, 0),
+        _dev("e2", "env_monitor", 10, 0),
+        _dev("p1", "pole", 20, 0),
+        _dev("p2", "pole", 30, 0),
+        _dev("e3", "env_monitor", 40, 0),
+        _dev("x", "meter", 50, 0),
+    ]
+    r = {
+        "e1": {"pm25": 10},
+        "e2": {"pm25": 20.5},
+        "p1": {"pm25": float("nan")},
+        "p2": {"pm25": True},
+        "e3": {"pm25": 30.0},
+        "x": {"pm25": 1.0},
+    }
     xy, v = env.samples(_scene(devs), r, "pm25", {"e3": "offline"})
     assert xy.tolist() == [[0, 0], [10, 0]] and v.tolist() == [10.0, 20.5]
     xy, v = env.samples(_scene(devs), {}, "pm25")
@@ -158,11 +196,14 @@ def test_idw_exact_at_samples_blank_far_away_and_bounded():
     inside = g.values[dmin <= radius - 1e-6]
     assert np.all(np.isfinite(inside)) and inside.min() >= vals.min() and inside.max() <= vals.max()
     # a cell whose centre is on a sample takes its value
-    g2 = env.interpolate(np.array([[5.0, 5.0], [45.0, 25.0]]), np.array([10.0, 30.0]), (0, 50, 0, 30),
-                         cell=10.0)
+    g2 = env.interpolate(
+        np.array([[5.0, 5.0], [45.0, 25.0]]), np.array([10.0, 30.0]), (0, 50, 0, 30), cell=10.0
+    )
     assert (g2.nx, g2.ny, g2.cell) == (5, 3, 10.0)
     assert g2.values[0, 0] == 10.0 and g2.values[2, 4] == 30.0
-    one = env.interpolate(np.array([[0.0, 0.0]]), np.array([42.0]), (-1000, 1000, -1000, 1000), max_cells=400)
+    one = env.interpolate(
+        np.array([[0.0, 0.0]]), np.array([42.0]), (-1000, 1000, -1000, 1000), max_cells=400
+    )
     assert set(np.unique(one.values[np.isfinite(one.values)])) == {42.0}
     assert np.isnan(one.values[0, 0]) and np.isfinite(one.values).sum() > 0
     assert env.interpolate(np.zeros((0, 2)), np.zeros(0), (0, 1, 0, 1)) is None
@@ -178,11 +219,14 @@ def test_usage_of_counters_with_a_reset(tmp_path, raw_retention):
     h = HistoryStore(tmp_path / "h.sqlite", raw_retention_s=raw_retention)
     m1 = [100, 102, 104, 106, 108, 110, 1, 3, 5, 7, 9, 11]  # replaced after 110: 10 + 10 used
     rows = _rows("m1", T0 + 30, 600, m1, "kwh")
-    rows += [("m2", T0 + 10, json.dumps({"kwh": 50.0})), ("m2", T0 + 200, json.dumps({"kwh": 52.0})),
-             ("m2", T0 + 400, json.dumps({"kwh": 55.5}))]
+    rows += [
+        ("m2", T0 + 10, json.dumps({"kwh": 50.0})),
+        ("m2", T0 + 200, json.dumps({"kwh": 52.0})),
+        ("m2", T0 + 400, json.dumps({"kwh": 55.5})),
+    ]
     rows.sort(key=lambda r: r[1])
     for k in range(0, len(rows), 3):  # written as it comes, so rollups happen along the way
-        h.write(rows[k:k + 3], [])
+        h.write(rows[k : k + 3], [])
     h.write([("other", T0 + 4 * 3600, json.dumps({"kwh": 0}))], [])  # the stream moves on
     use = energy.usage(h, ["m1", "m2", "nobody"], "kwh", T0, T0 + 2 * 3600)
     assert use == {"m1": pytest.approx(20.0), "m2": pytest.approx(5.5)}
@@ -192,9 +236,14 @@ def test_usage_of_counters_with_a_reset(tmp_path, raw_retention):
 
 def test_by_building_top_and_carbon():
     s = _scene(buildings=[Building(f"b{k}", "", 10, "default", "t") for k in range(3)])
-    per = energy.by_building(s, {"m1": 5.0, "m2": 2.0, "m3": 7.0, "m4": 1.0}, {"m1": 0, "m2": 0, "m3": 2})
+    per = energy.by_building(
+        s, {"m1": 5.0, "m2": 2.0, "m3": 7.0, "m4": 1.0}, {"m1": 0, "m2": 0, "m3": 2}
+    )
     assert per == {0: 7.0, 2: 7.0}
-    assert energy.top({"a": 1.0, "b": 3.0, "c": 2.0, "d": float("nan")}, 2) == [("b", 3.0), ("c", 2.0)]
+    assert energy.top({"a": 1.0, "b": 3.0, "c": 2.0, "d": float("nan")}, 2) == [
+        ("b", 3.0),
+        ("c", 2.0),
+    ]
     assert energy.carbon_kg(1000) == pytest.approx(570.3)
     arr = energy.per_building_array(s, per)
     assert arr[0] == 7.0 and np.isnan(arr[1])
@@ -210,7 +259,9 @@ def test_night_flow_finds_the_leak_only(tmp_path):
         leak.append(leak[-1] + 0.03)  # 0.18 m3 an hour, all night
         normal.append(normal[-1] + (0.05 if hour >= 18 or 6 <= hour < 8 else 0.0))
         drip.append(drip[-1] + (0.03 if hour != 3 else 0.0))  # stops for an hour: not a leak
-    rows = _rows("leak", start, 600, leak, "water_m3") + _rows("normal", start, 600, normal, "water_m3")
+    rows = _rows("leak", start, 600, leak, "water_m3") + _rows(
+        "normal", start, 600, normal, "water_m3"
+    )
     rows += _rows("drip", start, 600, drip, "water_m3")
     h.write(sorted(rows, key=lambda r: r[1]), [])
     end = datetime(2027, 1, 15, 8, tzinfo=UTC).timestamp()
@@ -244,7 +295,11 @@ def test_meter_buildings():
     b0 = Building("b0", "", 10, "default", "t", footprint_wkb=shapely.to_wkb(box(0, 0, 10, 10)))
     b1 = Building("b1", "", 10, "default", "t", footprint_wkb=shapely.to_wkb(box(50, 0, 60, 10)))
     b2 = Building("b2", "", 10, "default", "t")  # no footprint
-    meters = [_dev("in", "meter", 5, 5), _dev("near", "meter", 70, 5), _dev("far", "meter", 200, 200)]
+    meters = [
+        _dev("in", "meter", 5, 5),
+        _dev("near", "meter", 70, 5),
+        _dev("far", "meter", 200, 200),
+    ]
     assert energy.meter_buildings(_scene(meters, buildings=[b0, b1, b2])) == {"in": 0, "near": 1}
 
 
@@ -260,7 +315,9 @@ def test_demo_meters_map_to_buildings(demo_scene):
 
 # -- frusta ------------------------------------------------------------------------------------
 def _camera(i="c", x=0.0, y=0.0, heading=90.0, tilt=15.0, fov=90.0, subkind="hd", mount=6.0):
-    return _dev(i, "camera", x, y, heading=heading, tilt=tilt, fov=fov, subkind=subkind, mount_height=mount)
+    return _dev(
+        i, "camera", x, y, heading=heading, tilt=tilt, fov=fov, subkind=subkind, mount_height=mount
+    )
 
 
 def test_frustum_geometry():
@@ -295,7 +352,9 @@ def test_frustum_geometry():
     edges = frustum_edges([cam, pano], np.array([[255, 0, 0], [0, 0, 255]]))
     assert edges.n_cells == 8 + 48 and edges.n_lines == 8 + 48
     assert np.asarray(edges.cell_data["rgb"])[-1].tolist() == [0, 0, 255]
-    north = frustum_polydata([_camera(heading=0, tilt=0, fov=60)], np.zeros((1, 3)), reach={"hd": 10})
+    north = frustum_polydata(
+        [_camera(heading=0, tilt=0, fov=60)], np.zeros((1, 3)), reach={"hd": 10}
+    )
     fp = np.asarray(north.points)[1:]
     assert np.all(fp[:, 1] > 8) and np.allclose(np.linalg.norm(fp - [0, 0, 6], axis=1), 10)
 

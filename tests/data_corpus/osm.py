@@ -22,8 +22,11 @@ def _tags(tags: dict[str, str] | None) -> str:
 def _node(nid: int, dx: float, dy: float, tags: dict[str, str] | None = None) -> str:
     lon, lat = metres_to_lonlat(LON0, LAT0, dx, dy)
     body = _tags(tags)
-    return f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}">{body}</node>' if body else \
-        f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>'
+    return (
+        f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}">{body}</node>'
+        if body
+        else f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>'
+    )
 
 
 def _way(wid: int, refs: list[int], tags: dict[str, str] | None = None) -> str:
@@ -62,24 +65,45 @@ def cut_extract_xml(neg: bool = False) -> str:
     s = -1 if neg else 1
     parts = [
         # a good building (way 100)
-        _node(s * 1, 0, 0), _node(s * 2, 20, 0), _node(s * 3, 20, 15), _node(s * 4, 0, 15),
+        _node(s * 1, 0, 0),
+        _node(s * 2, 20, 0),
+        _node(s * 3, 20, 15),
+        _node(s * 4, 0, 15),
         # the unclosed outer ring of relation 500
-        _node(s * 11, 40, 0), _node(s * 12, 60, 0), _node(s * 13, 60, 20),
+        _node(s * 11, 40, 0),
+        _node(s * 12, 60, 0),
+        _node(s * 13, 60, 20),
         # a building with a node outside the extract (way 103 refers to node 24, absent)
-        _node(s * 21, 80, 0), _node(s * 22, 95, 0), _node(s * 23, 95, 12),
+        _node(s * 21, 80, 0),
+        _node(s * 22, 95, 0),
+        _node(s * 23, 95, 12),
         # roads: 104 keeps two of three nodes, 105 one of two
-        _node(s * 31, -50, -30), _node(s * 32, 150, -30), _node(s * 41, -50, -60),
+        _node(s * 31, -50, -30),
+        _node(s * 32, 150, -30),
+        _node(s * 41, -50, -60),
         # tunnel footway, and an unclosed building outline
-        _node(s * 51, 0, -80), _node(s * 52, 100, -80), _node(s * 61, 0, 40), _node(s * 62, 10, 40),
+        _node(s * 51, 0, -80),
+        _node(s * 52, 100, -80),
+        _node(s * 61, 0, 40),
+        _node(s * 62, 10, 40),
         _node(s * 63, 10, 50),
         # a lawn whose fourth corner is outside the extract
-        _node(s * 71, -60, 0), _node(s * 72, -30, 0), _node(s * 73, -30, 30),
+        _node(s * 71, -60, 0),
+        _node(s * 72, -30, 0),
+        _node(s * 73, -30, 30),
         _node(s * 7, 10, -25, {"highway": "street_lamp", "height": "9"}),
-        _node(s * 8, 30, -25, {"man_made": "surveillance", "surveillance:type": "camera",
-                               "camera:direction": "180"}),
+        _node(
+            s * 8,
+            30,
+            -25,
+            {"man_made": "surveillance", "surveillance:type": "camera", "camera:direction": "180"},
+        ),
         _node(s * 9, 50, -25, {"amenity": "bench"}),
-        _way(s * 100, [s * 1, s * 2, s * 3, s * 4, s * 1],
-             {"building": "apartments", "building:levels": "6", "name": "Block A"}),
+        _way(
+            s * 100,
+            [s * 1, s * 2, s * 3, s * 4, s * 1],
+            {"building": "apartments", "building:levels": "6", "name": "Block A"},
+        ),
         _way(s * 101, [s * 11, s * 12, s * 13]),
         _way(s * 102, [s * 901, s * 902, s * 903, s * 901]),
         _way(s * 103, [s * 21, s * 22, s * 23, s * 24, s * 21], {"building": "yes"}),
@@ -89,13 +113,24 @@ def cut_extract_xml(neg: bool = False) -> str:
         _way(s * 107, [s * 61, s * 62, s * 63], {"building": "yes"}),
         _way(s * 108, [s * 71, s * 72, s * 73, s * 74, s * 71], {"landuse": "grass"}),
         _way(s * 109, [s * 21, s * 22, s * 25, s * 26, s * 21], {"building": "yes"}),
-        _relation(s * 500, [("way", s * 101, "outer")], {"type": "multipolygon", "building": "yes"}),
-        _relation(s * 501, [("way", s * 102, "outer")], {"type": "multipolygon", "landuse": "grass"}),
-        _relation(s * 502, [("way", s * 777, "outer")], {"type": "multipolygon", "natural": "water"}),
-        _relation(s * 600, [("way", s * 104, ""), ("way", s * 105, "")], {"type": "route", "route": "bus"}),
+        _relation(
+            s * 500, [("way", s * 101, "outer")], {"type": "multipolygon", "building": "yes"}
+        ),
+        _relation(
+            s * 501, [("way", s * 102, "outer")], {"type": "multipolygon", "landuse": "grass"}
+        ),
+        _relation(
+            s * 502, [("way", s * 777, "outer")], {"type": "multipolygon", "natural": "water"}
+        ),
+        _relation(
+            s * 600, [("way", s * 104, ""), ("way", s * 105, "")], {"type": "route", "route": "bus"}
+        ),
     ]
-    return "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\" generator=\"twin tests\">\n  " + \
-        "\n  ".join(parts) + "\n</osm>\n"
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\" generator=\"twin tests\">\n  "
+        + "\n  ".join(parts)
+        + "\n</osm>\n"
+    )
 
 
 def write_cut_extract(path: Path, neg: bool = False) -> Path:
@@ -128,16 +163,24 @@ def write_pbf(xml_path: Path, out: Path, shuffle: bool) -> Path:
     for o in osmium.FileProcessor(str(xml_path)):
         tags = {t.k: t.v for t in o.tags}
         if o.is_node():
-            nodes.append(Node(id=o.id, location=(o.location.lon, o.location.lat), tags=tags, version=1))
+            nodes.append(
+                Node(id=o.id, location=(o.location.lon, o.location.lat), tags=tags, version=1)
+            )
         elif o.is_way():
             ways.append(Way(id=o.id, nodes=[n.ref for n in o.nodes], tags=tags, version=1))
         elif o.is_relation():
-            rels.append(Relation(id=o.id, members=[(m.type, m.ref, m.role) for m in o.members], tags=tags,
-                                 version=1))
+            rels.append(
+                Relation(
+                    id=o.id,
+                    members=[(m.type, m.ref, m.role) for m in o.members],
+                    tags=tags,
+                    version=1,
+                )
+            )
     rng = random.Random(7)
     w = osmium.SimpleWriter(str(out), overwrite=True)
     for group in (nodes, ways, rels):
-        for x in (rng.sample(group, len(group)) if shuffle else group):
+        for x in rng.sample(group, len(group)) if shuffle else group:
             getattr(w, f"add_{type(x).__name__.lower()}")(x)
     w.close()
     return out

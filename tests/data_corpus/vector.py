@@ -21,7 +21,9 @@ FEET_HEIGHTS = [35.0, 45.0, 60.0, 250.0, 400.0, 980.0]
 """Heights of the feet layers, in feet (the last a tower of 299 m)."""
 
 
-def _boxes_lonlat(lon0: float, lat0: float, n: int, size: float = 12.0, gap: float = 30.0) -> list[shapely.Polygon]:
+def _boxes_lonlat(
+    lon0: float, lat0: float, n: int, size: float = 12.0, gap: float = 30.0
+) -> list[shapely.Polygon]:
     out = []
     for i in range(n):
         x0, y0 = metres_to_lonlat(lon0, lat0, i * gap, 0)
@@ -33,16 +35,22 @@ def _boxes_lonlat(lon0: float, lat0: float, n: int, size: float = 12.0, gap: flo
 def feet_shapefile(d: Path) -> Path:
     """New York buildings in EPSG:2263 (US survey feet), with a bare `height` column in feet."""
     x, y = project(4326, 2263, *NYC)
-    geoms = [shapely.box(x + i * 100, y, x + i * 100 + 40, y + 40) for i in range(len(FEET_HEIGHTS))]
+    geoms = [
+        shapely.box(x + i * 100, y, x + i * 100 + 40, y + 40) for i in range(len(FEET_HEIGHTS))
+    ]
     path = d / "nyc_buildings.shp"
-    gpd.GeoDataFrame({"height": FEET_HEIGHTS, "bin": list(range(1, 7))}, geometry=geoms, crs=2263).to_file(path)
+    gpd.GeoDataFrame(
+        {"height": FEET_HEIGHTS, "bin": list(range(1, 7))}, geometry=geoms, crs=2263
+    ).to_file(path)
     return path
 
 
 def feet_geojson(d: Path, column: str = "height") -> Path:
     """The same heights in feet, in a lon / lat GeoJSON that says nothing of units."""
     path = d / f"buildings_{column}.geojson"
-    gpd.GeoDataFrame({column: FEET_HEIGHTS}, geometry=_boxes_lonlat(*NYC, len(FEET_HEIGHTS)), crs=4326).to_file(path)
+    gpd.GeoDataFrame(
+        {column: FEET_HEIGHTS}, geometry=_boxes_lonlat(*NYC, len(FEET_HEIGHTS)), crs=4326
+    ).to_file(path)
     return path
 
 
@@ -52,8 +60,9 @@ def uom_gpkg(d: Path) -> Path:
     path = d / "uom.gpkg"
     units = ["ft", "ft", "ft", "m", "m", "m"]
     heights = [98.4252, 65.6168, 32.8084, 30.0, 20.0, 10.0]  # all 30 / 20 / 10 m
-    gpd.GeoDataFrame({"height": heights, "height_uom": units}, geometry=_boxes_lonlat(*SZ, 6),
-                     crs=4326).to_file(path, layer="buildings")
+    gpd.GeoDataFrame(
+        {"height": heights, "height_uom": units}, geometry=_boxes_lonlat(*SZ, 6), crs=4326
+    ).to_file(path, layer="buildings")
     return path
 
 
@@ -66,11 +75,20 @@ def chinese_kinds(d: Path, encoding: str = "UTF-8") -> tuple[Path, Path]:
         b = metres_to_lonlat(*SZ, 200, -40 - i * 30)
         lines.append(shapely.LineString([a, b]))
     roads = d / "shenzhen_roads.shp"
-    gpd.GeoDataFrame({"类型": ["道路", "主干道", "人行道", "雕塑"], "名称": ["深南大道辅路", "深南大道", "步道", "X"]},
-                     geometry=lines, crs=4326).to_file(roads, encoding=encoding)
+    gpd.GeoDataFrame(
+        {
+            "类型": ["道路", "主干道", "人行道", "雕塑"],
+            "名称": ["深南大道辅路", "深南大道", "步道", "X"],
+        },
+        geometry=lines,
+        crs=4326,
+    ).to_file(roads, encoding=encoding)
     areas = d / "地物.geojson"
-    gpd.GeoDataFrame({"类型": ["建筑", "绿地", "水系", "停车场"], "高度": [18.0, None, None, None]},
-                     geometry=_boxes_lonlat(*SZ, 4, size=20, gap=40), crs=4326).to_file(areas)
+    gpd.GeoDataFrame(
+        {"类型": ["建筑", "绿地", "水系", "停车场"], "高度": [18.0, None, None, None]},
+        geometry=_boxes_lonlat(*SZ, 4, size=20, gap=40),
+        crs=4326,
+    ).to_file(areas)
     return roads, areas
 
 
@@ -78,8 +96,9 @@ def one_bad_feature(d: Path) -> Path:
     """Five good buildings, one whose coordinates are not lon / lat, one without geometry."""
     geoms = [*_boxes_lonlat(*SZ, 5), shapely.box(500, 500, 510, 510), None]
     path = d / "one_bad.geojson"
-    gpd.GeoDataFrame({"building": ["yes"] * 7, "id": [f"b{i}" for i in range(7)]}, geometry=geoms,
-                     crs=4326).to_file(path)
+    gpd.GeoDataFrame(
+        {"building": ["yes"] * 7, "id": [f"b{i}" for i in range(7)]}, geometry=geoms, crs=4326
+    ).to_file(path)
     return path
 
 

@@ -49,7 +49,9 @@ def meter_buildings(scene: Scene) -> dict[str, int]:
         out.setdefault(meters[m].id, idx[g])
     rest = np.array([i for i, m in enumerate(meters) if m.id not in out], dtype=np.int64)
     if len(rest):
-        near = tree.query_nearest(pts[rest], max_distance=METER_BUILDING_MAX_M, return_distance=False)
+        near = tree.query_nearest(
+            pts[rest], max_distance=METER_BUILDING_MAX_M, return_distance=False
+        )
         for m, g in zip(near[0].tolist(), near[1].tolist(), strict=True):
             out.setdefault(meters[int(rest[m])].id, idx[g])
     return out
@@ -70,8 +72,9 @@ def _points(start: float, end: float) -> int:
     return max(1, min(MAX_POINTS, math.ceil((end - start) / BUCKET_S)))
 
 
-def usage(history: HistoryStore, meter_ids: Iterable[str], reading: str, start: float,
-          end: float) -> dict[str, float]:
+def usage(
+    history: HistoryStore, meter_ids: Iterable[str], reading: str, start: float, end: float
+) -> dict[str, float]:
     """Use of ``reading`` (a cumulative counter) by each meter over ``[start, end)``; meters
     without data in the period are left out. One history query per meter."""
     out: dict[str, float] = {}
@@ -83,7 +86,9 @@ def usage(history: HistoryStore, meter_ids: Iterable[str], reading: str, start: 
     return out
 
 
-def by_building(scene: Scene, per_meter: dict[str, float], meter_building: dict[str, int]) -> dict[int, float]:
+def by_building(
+    scene: Scene, per_meter: dict[str, float], meter_building: dict[str, int]
+) -> dict[int, float]:
     """Sum meters' values per building index (meters without a building are left out)."""
     out: dict[int, float] = {}
     for mid, v in per_meter.items():
@@ -104,7 +109,11 @@ def per_building_array(scene: Scene, per_building: dict[int, float]) -> np.ndarr
 
 def top(values: dict, n: int = 5) -> list[tuple]:
     """The ``n`` largest ``(key, value)`` pairs, largest first (NaN values left out)."""
-    items = [(k, v) for k, v in values.items() if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    items = [
+        (k, v)
+        for k, v in values.items()
+        if v is not None and not (isinstance(v, float) and math.isnan(v))
+    ]
     return sorted(items, key=lambda kv: kv[1], reverse=True)[:n]
 
 
@@ -113,11 +122,16 @@ def _tz(tz: tzinfo | str | None) -> tzinfo | None:
 
 
 def _local(ts: float, tz: tzinfo | None) -> datetime:
-    return datetime.fromtimestamp(ts, tz) if tz is not None else datetime.fromtimestamp(ts).astimezone()
+    return (
+        datetime.fromtimestamp(ts, tz)
+        if tz is not None
+        else datetime.fromtimestamp(ts).astimezone()
+    )
 
 
-def night_window(end: float, tz: tzinfo | str | None = None, start_hour: int = 1,
-                 end_hour: int = 5) -> tuple[float, float]:
+def night_window(
+    end: float, tz: tzinfo | str | None = None, start_hour: int = 1, end_hour: int = 5
+) -> tuple[float, float]:
     """The last complete night window ``[start_hour, end_hour)`` (local time in ``tz``, None:
     this machine's) that ends at or before ``end``, as timestamps."""
     zone = _tz(tz)
@@ -133,9 +147,17 @@ def night_window(end: float, tz: tzinfo | str | None = None, start_hour: int = 1
     raise ValueError("no night window")  # pragma: no cover - three days always hold one
 
 
-def night_flow(history: HistoryStore, meter_ids: Iterable[str], end: float,
-               tz: tzinfo | str | None = None, *, reading: str = "water_m3", start_hour: int = 1,
-               end_hour: int = 5, min_rate: float = 0.02) -> list[tuple[str, float]]:
+def night_flow(
+    history: HistoryStore,
+    meter_ids: Iterable[str],
+    end: float,
+    tz: tzinfo | str | None = None,
+    *,
+    reading: str = "water_m3",
+    start_hour: int = 1,
+    end_hour: int = 5,
+    min_rate: float = 0.02,
+) -> list[tuple[str, float]]:
     """Meters whose ``reading`` rose by at least ``min_rate`` in every hour of the last night
     window before ``end`` (water flowing all night: a leak), as ``(meter id, mean use per
     hour)``, largest first. An hour without data is not a flowing hour."""
@@ -160,9 +182,15 @@ def night_flow(history: HistoryStore, meter_ids: Iterable[str], end: float,
     return sorted(out, key=lambda kv: kv[1], reverse=True)
 
 
-def abnormal_vs_usual(history: HistoryStore, meter_ids: Iterable[str], reading: str, end: float,
-                      tz: tzinfo | str | None = None, factor: float = 2.0,
-                      days: int = 7) -> list[tuple[str, float, float]]:
+def abnormal_vs_usual(
+    history: HistoryStore,
+    meter_ids: Iterable[str],
+    reading: str,
+    end: float,
+    tz: tzinfo | str | None = None,
+    factor: float = 2.0,
+    days: int = 7,
+) -> list[tuple[str, float, float]]:
     """Meters whose use today (local midnight to ``end``) is more than ``factor`` x the median
     of their use over the same hours on each of the previous ``days`` days, as ``(meter id,
     today, usual)``, largest ratio first. Meters without earlier data, or whose usual use is 0,

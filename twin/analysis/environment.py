@@ -66,41 +66,124 @@ class Quantity:
 
 QUANTITIES: dict[str, Quantity] = {
     "pm25": Quantity(
-        "pm25", "PM2.5", "PM2.5", "ug/m3", 0.0, 150.0,
-        (Threshold(LIMITS["gb3095_pm25_grade1"], "grade I limit (24-h mean)", "一级浓度限值（24小时平均）"),
-         Threshold(LIMITS["gb3095_pm25_grade2"], "grade II limit (24-h mean)", "二级浓度限值（24小时平均）")),
-        True, "GB 3095-2012", "GB 3095-2012"),
+        "pm25",
+        "PM2.5",
+        "PM2.5",
+        "ug/m3",
+        0.0,
+        150.0,
+        (
+            Threshold(
+                LIMITS["gb3095_pm25_grade1"],
+                "grade I limit (24-h mean)",
+                "一级浓度限值（24小时平均）",
+            ),
+            Threshold(
+                LIMITS["gb3095_pm25_grade2"],
+                "grade II limit (24-h mean)",
+                "二级浓度限值（24小时平均）",
+            ),
+        ),
+        True,
+        "GB 3095-2012",
+        "GB 3095-2012",
+    ),
     "pm10": Quantity(
-        "pm10", "PM10", "PM10", "ug/m3", 0.0, 250.0,
-        (Threshold(LIMITS["gb3095_pm10_grade1"], "grade I limit (24-h mean)", "一级浓度限值（24小时平均）"),
-         Threshold(LIMITS["gb3095_pm10_grade2"], "grade II limit (24-h mean)", "二级浓度限值（24小时平均）")),
-        True, "GB 3095-2012", "GB 3095-2012"),
+        "pm10",
+        "PM10",
+        "PM10",
+        "ug/m3",
+        0.0,
+        250.0,
+        (
+            Threshold(
+                LIMITS["gb3095_pm10_grade1"],
+                "grade I limit (24-h mean)",
+                "一级浓度限值（24小时平均）",
+            ),
+            Threshold(
+                LIMITS["gb3095_pm10_grade2"],
+                "grade II limit (24-h mean)",
+                "二级浓度限值（24小时平均）",
+            ),
+        ),
+        True,
+        "GB 3095-2012",
+        "GB 3095-2012",
+    ),
     "noise_db": Quantity(
-        "noise_db", "Noise", "噪声", "dB(A)", 30.0, 90.0,
-        (Threshold(LIMITS["gb3096_class1_day"], "class 1 (residential) day limit", "1类（居住）昼间限值"),
-         Threshold(LIMITS["gb3096_class4a_day"], "class 4a (beside main roads) day limit", "4a类（交通干线两侧）昼间限值")),
-        True, "GB 3096-2008", "GB 3096-2008",
+        "noise_db",
+        "Noise",
+        "噪声",
+        "dB(A)",
+        30.0,
+        90.0,
+        (
+            Threshold(
+                LIMITS["gb3096_class1_day"],
+                "class 1 (residential) day limit",
+                "1类（居住）昼间限值",
+            ),
+            Threshold(
+                LIMITS["gb3096_class4a_day"],
+                "class 4a (beside main roads) day limit",
+                "4a类（交通干线两侧）昼间限值",
+            ),
+        ),
+        True,
+        "GB 3096-2008",
+        "GB 3096-2008",
         night_thresholds=(
-            Threshold(LIMITS["gb3096_class1_night"], "class 1 (residential) night limit", "1类（居住）夜间限值"),
-            Threshold(LIMITS["gb3096_class4a_night"], "class 4a (beside main roads) night limit", "4a类（交通干线两侧）夜间限值"))),
+            Threshold(
+                LIMITS["gb3096_class1_night"],
+                "class 1 (residential) night limit",
+                "1类（居住）夜间限值",
+            ),
+            Threshold(
+                LIMITS["gb3096_class4a_night"],
+                "class 4a (beside main roads) night limit",
+                "4a类（交通干线两侧）夜间限值",
+            ),
+        ),
+    ),
     "temp_c": Quantity(
-        "temp_c", "Temperature", "气温", "degC", -20.0, 45.0,
-        (Threshold(0.0, "frost", "霜冻", side="low"),
-         Threshold(35.0, "heat", "高温"),
-         Threshold(40.0, "extreme heat", "酷热")),
+        "temp_c",
+        "Temperature",
+        "气温",
+        "degC",
+        -20.0,
+        45.0,
+        (
+            Threshold(0.0, "frost", "霜冻", side="low"),
+            Threshold(35.0, "heat", "高温"),
+            Threshold(40.0, "extreme heat", "酷热"),
+        ),
         False,
         "no national limit; 35 / 40 degC are the levels of the weather service's heat warnings, 0 degC frost",
-        "无国家限值；35 / 40 ℃ 为气象高温预警的温度，0 ℃ 为霜冻"),
+        "无国家限值；35 / 40 ℃ 为气象高温预警的温度，0 ℃ 为霜冻",
+    ),
     "humidity_pct": Quantity(
-        "humidity_pct", "Humidity", "湿度", "%", 0.0, 100.0, (), False,
+        "humidity_pct",
+        "Humidity",
+        "湿度",
+        "%",
+        0.0,
+        100.0,
+        (),
+        False,
         "no national limit for outdoor humidity (shown without grading)",
-        "室外湿度无国家限值（不分级）"),
+        "室外湿度无国家限值（不分级）",
+    ),
 }
 """The environment view's quantities, in menu order."""
 
 
-def samples(scene: Scene, readings: dict[str, dict[str, Any]], reading: str,
-            statuses: dict[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def samples(
+    scene: Scene,
+    readings: dict[str, dict[str, Any]],
+    reading: str,
+    statuses: dict[str, str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Positions ``(N, 2)`` and values ``(N,)`` of ``reading`` from the environment monitors and
     poles that report it as a finite number; offline devices (per ``statuses``) are skipped."""
     xy: list[tuple[float, float]] = []
@@ -131,8 +214,10 @@ class Grid:
 
     def centres(self) -> tuple[np.ndarray, np.ndarray]:
         """x of each column's and y of each row's cell centres."""
-        return (self.x0 + (np.arange(self.nx) + 0.5) * self.cell,
-                self.y0 + (np.arange(self.ny) + 0.5) * self.cell)
+        return (
+            self.x0 + (np.arange(self.nx) + 0.5) * self.cell,
+            self.y0 + (np.arange(self.ny) + 0.5) * self.cell,
+        )
 
 
 def _chunks(n_queries: int, n_samples: int) -> range:
@@ -162,8 +247,13 @@ def default_radius(xy: np.ndarray) -> float:
     return max(MIN_RADIUS_M, 3.0 * float(np.median(sp))) if len(sp) else MIN_RADIUS_M
 
 
-def idw(xy: np.ndarray, values: np.ndarray, query: np.ndarray, power: float = 2.0,
-        radius: float | None = None) -> np.ndarray:
+def idw(
+    xy: np.ndarray,
+    values: np.ndarray,
+    query: np.ndarray,
+    power: float = 2.0,
+    radius: float | None = None,
+) -> np.ndarray:
     """Inverse-distance weighted values at ``query`` points ``(M, 2)``: exact at a sample, NaN
     farther than ``radius`` from every sample (no radius: everywhere defined). Evaluated in
     chunks, so memory stays bounded for any number of points."""
@@ -175,23 +265,32 @@ def idw(xy: np.ndarray, values: np.ndarray, query: np.ndarray, power: float = 2.
         return out
     step = max(1, _CHUNK_ELEMS // len(xy))
     for a in range(0, len(query), step):
-        q = query[a:a + step]
+        q = query[a : a + step]
         d2 = (q[:, None, 0] - xy[None, :, 0]) ** 2 + (q[:, None, 1] - xy[None, :, 1]) ** 2
         dmin2 = d2.min(axis=1)
         hit = d2 <= 1e-12  # on a sample: its value (mean if samples coincide)
         with np.errstate(divide="ignore"):
-            w = np.where(hit.any(axis=1, keepdims=True), hit.astype(np.float64),
-                         1.0 / np.power(d2, power / 2.0))
+            w = np.where(
+                hit.any(axis=1, keepdims=True),
+                hit.astype(np.float64),
+                1.0 / np.power(d2, power / 2.0),
+            )
         res = (w @ values) / w.sum(axis=1) if len(xy) > 1 else np.full(len(q), values[0])
         if radius is not None:
             res[dmin2 > radius * radius] = np.nan
-        out[a:a + step] = res
+        out[a : a + step] = res
     return out
 
 
-def interpolate(xy: np.ndarray, values: np.ndarray, bounds: tuple[float, float, float, float],
-                cell: float | None = None, power: float = 2.0, max_cells: int = 40_000,
-                radius: float | None = None) -> Grid | None:
+def interpolate(
+    xy: np.ndarray,
+    values: np.ndarray,
+    bounds: tuple[float, float, float, float],
+    cell: float | None = None,
+    power: float = 2.0,
+    max_cells: int = 40_000,
+    radius: float | None = None,
+) -> Grid | None:
     """An IDW grid of the samples over ``bounds`` ``(xmin, xmax, ymin, ymax)``.
 
     ``cell`` (metres) is enlarged when needed so that ``nx * ny <= max_cells``; by default the

@@ -16,14 +16,16 @@ FIRE_DOOR_RADIUS = 80.0
 """Metres around an incident within which fire doors are shown."""
 
 
-def _nearest(devices: list[Device], x: float, y: float, n: int | None,
-             radius: float | None = None) -> list[tuple[Device, float]]:
+def _nearest(
+    devices: list[Device], x: float, y: float, n: int | None, radius: float | None = None
+) -> list[tuple[Device, float]]:
     """``devices`` by horizontal distance from ``(x, y)``: the ``n`` nearest (all when None),
     only those within ``radius`` when given; ties keep scene order."""
     if not devices or (n is not None and n <= 0):
         return []
-    xy = np.fromiter((c for d in devices for c in (d.x, d.y)), dtype=np.float64,
-                     count=2 * len(devices)).reshape(-1, 2)
+    xy = np.fromiter(
+        (c for d in devices for c in (d.x, d.y)), dtype=np.float64, count=2 * len(devices)
+    ).reshape(-1, 2)
     dist = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
     if radius is not None:
         idx = np.nonzero(dist <= radius)[0]
@@ -40,8 +42,14 @@ def _nearest(devices: list[Device], x: float, y: float, n: int | None,
     return [(devices[i], float(dist[i])) for i in order]
 
 
-def nearest_devices(scene: Scene, x: float, y: float, kind: str = "camera", n: int = 3,
-                    exclude_offline: set[str] | None = None) -> list[tuple[Device, float]]:
+def nearest_devices(
+    scene: Scene,
+    x: float,
+    y: float,
+    kind: str = "camera",
+    n: int = 3,
+    exclude_offline: set[str] | None = None,
+) -> list[tuple[Device, float]]:
     """The ``n`` devices of ``kind`` nearest to ``(x, y)`` (horizontal distance, metres),
     nearest first, as ``(device, distance)``. Devices whose id is in ``exclude_offline``
     (for example the offline cameras) are skipped."""
@@ -50,8 +58,9 @@ def nearest_devices(scene: Scene, x: float, y: float, kind: str = "camera", n: i
     return _nearest(devices, x, y, n)
 
 
-def fire_doors_near(scene: Scene, x: float, y: float,
-                    radius: float = FIRE_DOOR_RADIUS) -> list[tuple[Device, float]]:
+def fire_doors_near(
+    scene: Scene, x: float, y: float, radius: float = FIRE_DOOR_RADIUS
+) -> list[tuple[Device, float]]:
     """Fire doors within ``radius`` metres of ``(x, y)``, nearest first; when none is that near,
     the nearest three anyway (an operator must always see some)."""
     doors = scene.devices_of("fire_door")

@@ -59,7 +59,9 @@ def _points_in_lots(scene: Scene, devices: list[Device], tolerance: float) -> np
     lots = scene.surfaces.get("parking_lot", [])
     if not devices or not lots:
         return out
-    geoms = np.array([shapely.from_wkb(s.shape_wkb) if s.shape_wkb else None for s in lots], dtype=object)
+    geoms = np.array(
+        [shapely.from_wkb(s.shape_wkb) if s.shape_wkb else None for s in lots], dtype=object
+    )
     valid = np.nonzero([g is not None and not g.is_empty for g in geoms])[0]
     if not len(valid):
         return out
@@ -132,8 +134,12 @@ class ParkingSummary:
     occupancy_pct: float | None = None
 
 
-def summarise(scene: Scene, readings: dict[str, dict[str, Any]], statuses: dict[str, str],
-              lots: np.ndarray | None = None) -> ParkingSummary:
+def summarise(
+    scene: Scene,
+    readings: dict[str, dict[str, Any]],
+    statuses: dict[str, str],
+    lots: np.ndarray | None = None,
+) -> ParkingSummary:
     """Parking figures from the latest ``readings`` and ``statuses`` (device id -> ...).
     ``lots``: :func:`lots_of_spaces` of the scene (computed when None). Car parks are listed
     when they have space sensors, or, without sensors, when the map gives their capacity."""
@@ -162,8 +168,21 @@ def summarise(scene: Scene, readings: dict[str, dict[str, Any]], statuses: dict[
             x, y = float(p.x), float(p.y)
         else:
             x = y = math.nan
-        out_lots.append(LotSummary(i, s.name, x, y, sum(c.values()), c["free"], c["occupied"], c["booked"],
-                                   c["unknown"], chargers_per_lot.get(i, 0), s.capacity))
+        out_lots.append(
+            LotSummary(
+                i,
+                s.name,
+                x,
+                y,
+                sum(c.values()),
+                c["free"],
+                c["occupied"],
+                c["booked"],
+                c["unknown"],
+                chargers_per_lot.get(i, 0),
+                s.capacity,
+            )
+        )
 
     total = Counter(states)
     by_state = {k: 0 for k in CHARGER_STATES}
@@ -171,8 +190,13 @@ def summarise(scene: Scene, readings: dict[str, dict[str, Any]], statuses: dict[
     in_service = by_state["idle"] + by_state["charging"]
     known = total["free"] + total["occupied"] + total["booked"]
     return ParkingSummary(
-        lots=out_lots, spaces=len(spaces), free=total["free"], occupied=total["occupied"],
-        booked=total["booked"], unknown=total["unknown"], chargers=len(chargers),
+        lots=out_lots,
+        spaces=len(spaces),
+        free=total["free"],
+        occupied=total["occupied"],
+        booked=total["booked"],
+        unknown=total["unknown"],
+        chargers=len(chargers),
         chargers_by_state=by_state,
         charger_ratio=len(chargers) / len(spaces) if spaces else None,
         utilisation=by_state["charging"] / in_service if in_service else None,
@@ -180,11 +204,15 @@ def summarise(scene: Scene, readings: dict[str, dict[str, Any]], statuses: dict[
     )
 
 
-def nearest_free(scene: Scene, x: float, y: float, readings: dict[str, dict[str, Any]],
-                 statuses: dict[str, str]) -> tuple[Device, float] | None:
+def nearest_free(
+    scene: Scene, x: float, y: float, readings: dict[str, dict[str, Any]], statuses: dict[str, str]
+) -> tuple[Device, float] | None:
     """The free parking space nearest to ``(x, y)`` (horizontal distance, metres), or None."""
-    free = [d for d in scene.devices_of("parking_space")
-            if space_state(readings.get(d.id), statuses.get(d.id, "unknown")) == "free"]
+    free = [
+        d
+        for d in scene.devices_of("parking_space")
+        if space_state(readings.get(d.id), statuses.get(d.id, "unknown")) == "free"
+    ]
     if not free:
         return None
     xy = np.array([[d.x, d.y] for d in free])

@@ -14,7 +14,9 @@ from twin.core.errors import InputError
 def parse_size(value: str) -> tuple[int, int]:
     m = re.fullmatch(r"(\d+)[xX*](\d+)", value.strip())
     if not m or not (16 <= int(m.group(1)) <= 8192 and 16 <= int(m.group(2)) <= 8192):
-        raise InputError("--size", f"{value!r} is not WIDTHxHEIGHT (16-8192 pixels each), e.g. 1920x1080.")
+        raise InputError(
+            "--size", f"{value!r} is not WIDTHxHEIGHT (16-8192 pixels each), e.g. 1920x1080."
+        )
     return int(m.group(1)), int(m.group(2))
 
 
@@ -41,10 +43,19 @@ def build_scene_file(scene_path: str) -> Any:
 def add_status_options(s: argparse.ArgumentParser) -> None:
     """Label language and where device statuses come from, for the commands that draw frames."""
     s.add_argument("--lang", choices=("zh", "en"), help="label language (default: from the locale)")
-    s.add_argument("--feed", help="colour devices by live status from this feed: sim, replay:FILE or "
-                   "mqtt://HOST[:PORT] (listened to for 5 s)")
-    s.add_argument("--at", metavar="TIME", help="with sim or replay: the moment to show, ISO 8601 (scene time zone)")
-    s.add_argument("--db", help="colour devices by the state a `twin run` recorded in this event log")
+    s.add_argument(
+        "--feed",
+        help="colour devices by live status from this feed: sim, replay:FILE or "
+        "mqtt://HOST[:PORT] (listened to for 5 s)",
+    )
+    s.add_argument(
+        "--at",
+        metavar="TIME",
+        help="with sim or replay: the moment to show, ISO 8601 (scene time zone)",
+    )
+    s.add_argument(
+        "--db", help="colour devices by the state a `twin run` recorded in this event log"
+    )
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--incidents-every", type=float, default=180.0, metavar="S")
 
@@ -60,10 +71,14 @@ def live_statuses(scene: Any, args: argparse.Namespace) -> tuple[dict[str, str],
         statuses, when = statuses_at(scene, args.feed, at, args.seed, args.incidents_every or None)
         return statuses, format_local(when, tz)
     if at is not None:
-        raise InputError("--at", "needs a --feed (sim or replay:FILE) to compute the state at that time.")
+        raise InputError(
+            "--at", "needs a --feed (sim or replay:FILE) to compute the state at that time."
+        )
     path = history_path(resolve_db(scene, args.db))
     if not path.exists():
-        raise InputError(path, "no state recorded yet.", "Run `twin run SCENE --headless --db ...` first.")
+        raise InputError(
+            path, "no state recorded yet.", "Run `twin run SCENE --headless --db ...` first."
+        )
     hist = HistoryStore(path, readonly=True)
     try:
         statuses = {s.device_id: s.status for s in hist.latest()}

@@ -43,23 +43,37 @@ def _logging() -> None:
 
 def _sim_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="simulator seed (same seed, same stream)")
-    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (replay too)")
-    p.add_argument("--incidents-every", type=float, default=180.0, metavar="S",
-                   help="simulator: a scripted incident every S real seconds (0: none)")
-    p.add_argument("--start", metavar="TIME", help="simulator: simulated start time, ISO 8601 (default: now)")
+    p.add_argument(
+        "--speed", type=float, default=1.0, help="simulated seconds per real second (replay too)"
+    )
+    p.add_argument(
+        "--incidents-every",
+        type=float,
+        default=180.0,
+        metavar="S",
+        help="simulator: a scripted incident every S real seconds (0: none)",
+    )
+    p.add_argument(
+        "--start", metavar="TIME", help="simulator: simulated start time, ISO 8601 (default: now)"
+    )
 
 
 # -- run ---------------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
-        raise InputError("twin run", "is the headless ingest service: add --headless.",
-                         "For the window, use `twin view SCENE` (or `python app.py`).")
+        raise InputError(
+            "twin run",
+            "is the headless ingest service: add --headless.",
+            "For the window, use `twin view SCENE` (or `python app.py`).",
+        )
     if args.duration is not None and not args.duration > 0:
         raise InputError("--duration", f"{args.duration} must be above 0 seconds.")
     _logging()
     scene = _scene(args.scene)
     start = parse_time(args.start, scene_tz(scene), "--start") if args.start else None
-    live = start_session(scene, args.feed, args.db, args.seed, args.speed, start, args.incidents_every or None)
+    live = start_session(
+        scene, args.feed, args.db, args.seed, args.speed, start, args.incidents_every or None
+    )
     feed = live.feed
     assert feed is not None
     stop = {"now": False}
@@ -82,9 +96,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 break
             if now - last_report >= 10.0:
                 acc = live.pipeline.parser.stats.accepted
-                logging.getLogger("twin").info("%.0f msg/s, statuses %s, %d events raised", (acc - last_accepted) /
-                                               (now - last_report), live.pipeline.store.counts(),
-                                               live.pipeline.events_raised)
+                logging.getLogger("twin").info(
+                    "%.0f msg/s, statuses %s, %d events raised",
+                    (acc - last_accepted) / (now - last_report),
+                    live.pipeline.store.counts(),
+                    live.pipeline.events_raised,
+                )
                 last_report, last_accepted = now, acc
     finally:
         live.close()
@@ -93,18 +110,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, ensure_ascii=False, indent=1))
     else:
         ing = summary["ingest"]
-        print(f"Ran {time.monotonic() - t0:.1f} s on {feed.name}: {ing['accepted']} messages accepted, "
-              f"{ing['rejected_total']} rejected {ing['rejected'] or ''}; {summary['events_raised']} events raised; "
-              f"statuses {summary['statuses']}. Event log {summary['db']}, history {summary['history'] or 'none'}.")
+        print(
+            f"Ran {time.monotonic() - t0:.1f} s on {feed.name}: {ing['accepted']} messages accepted, "
+            f"{ing['rejected_total']} rejected {ing['rejected'] or ''}; {summary['events_raised']} events raised; "
+            f"statuses {summary['statuses']}. Event log {summary['db']}, history {summary['history'] or 'none'}."
+        )
         for line in _health_lines(summary["health"]):
             print(line)
     if live.unwritten:
-        print(f"twin: error: {len(live.unwritten)} raise(s) and clear(s) could not be written to the event log "
-              f"{summary['db']} ({summary['health']['event_log']['error']}); each is in the log above "
-              "('not written to the event log'). Free the disk and start again.", file=sys.stderr)
+        print(
+            f"twin: error: {len(live.unwritten)} raise(s) and clear(s) could not be written to the event log "
+            f"{summary['db']} ({summary['health']['event_log']['error']}); each is in the log above "
+            "('not written to the event log'). Free the disk and start again.",
+            file=sys.stderr,
+        )
         return 3
     if isinstance(feed, MqttFeed) and not feed.ever_connected:
-        print(f"twin: error: never connected to the broker: {feed.last_error or feed.settings.url}", file=sys.stderr)
+        print(
+            f"twin: error: never connected to the broker: {feed.last_error or feed.settings.url}",
+            file=sys.stderr,
+        )
         return 3
     return 0
 
@@ -123,7 +148,9 @@ def cmd_events(args: argparse.Namespace) -> int:
     print(f"{'id':>6}  {'raised (UTC)':<26}{'severity':<10}{'status':<14}{'device':<26}type")
     for e in events:
         status = e.status + (" (cleared)" if e.cleared else "")
-        print(f"{e.id:>6}  {iso_utc(e.raised_at) or '':<26}{e.severity:<10}{status:<14}{e.device_id:<26}{e.type}")
+        print(
+            f"{e.id:>6}  {iso_utc(e.raised_at) or '':<26}{e.severity:<10}{status:<14}{e.device_id:<26}{e.type}"
+        )
     print(f"{len(events)} event(s)", file=sys.stderr)
     return 0
 
@@ -136,7 +163,11 @@ def cmd_event(args: argparse.Namespace) -> int:
             e = dispatch_event(store, args.id, args.operator, args.to, args.note)
         else:
             e = close_event(store, args.id, args.operator, args.note)
-    print(json.dumps(e.as_dict(), ensure_ascii=False, indent=1) if args.json else f"Event {e.id}: {e.status}")
+    print(
+        json.dumps(e.as_dict(), ensure_ascii=False, indent=1)
+        if args.json
+        else f"Event {e.id}: {e.status}"
+    )
     return 0
 
 
@@ -147,7 +178,9 @@ def cmd_state(args: argparse.Namespace) -> int:
     path = history_path(db)
     live = read_status(db)
     if not path.exists() and live is None:
-        raise InputError(path, "no state recorded yet.", "Run `twin run SCENE --headless` with this --db first.")
+        raise InputError(
+            path, "no state recorded yet.", "Run `twin run SCENE --headless` with this --db first."
+        )
     latest: dict[str, Any] = {}
     ingest = clock = feed = health = None
     if path.exists():
@@ -160,34 +193,60 @@ def cmd_state(args: argparse.Namespace) -> int:
         if hist is not None:
             try:
                 latest = {s.device_id: s for s in hist.latest(None)}
-                ingest, clock, feed, health = (hist.meta("ingest"), hist.meta("clock"), hist.meta("feed"),
-                                               hist.meta("health"))
+                ingest, clock, feed, health = (
+                    hist.meta("ingest"),
+                    hist.meta("clock"),
+                    hist.meta("feed"),
+                    hist.meta("health"),
+                )
             finally:
                 hist.close()
     if live is not None:  # a pipeline runs on this event log: its own word is the freshest
-        ingest, clock, feed, health = live.get("ingest"), live.get("clock"), live.get("feed"), live.get("health")
+        ingest, clock, feed, health = (
+            live.get("ingest"),
+            live.get("clock"),
+            live.get("feed"),
+            live.get("health"),
+        )
     devices = scene.devices
     if args.device:
         devices = [d for d in devices if d.id == args.device]
         if not devices:
-            raise InputError("--device", f"{args.device!r} is not a device of {scene.name}.",
-                             "List them with `twin devices SCENE`.")
+            raise InputError(
+                "--device",
+                f"{args.device!r} is not a device of {scene.name}.",
+                "List them with `twin devices SCENE`.",
+            )
 
     def row(d: Any) -> dict[str, Any]:
         s = latest.get(d.id)
-        return {"id": d.id, "kind": d.kind, "name": d.name, "status": s.status if s else "unknown",
-                "last_seen": iso_utc(s.last_seen) if s and s.last_seen else None,
-                "readings": s.readings if s else {}}
+        return {
+            "id": d.id,
+            "kind": d.kind,
+            "name": d.name,
+            "status": s.status if s else "unknown",
+            "last_seen": iso_utc(s.last_seen) if s and s.last_seen else None,
+            "readings": s.readings if s else {},
+        }
 
     rows = [row(d) for d in devices]
     counts = dict.fromkeys(STATUS_ORDER, 0)
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
-    if live is not None and not latest and not args.device:  # no history to read: the pipeline's own counts
+    if (
+        live is not None and not latest and not args.device
+    ):  # no history to read: the pipeline's own counts
         counts = {k: int(live.get("statuses", {}).get(k, 0)) for k in STATUS_ORDER}
-    out = {"scene": scene.name, "as_of": iso_utc(clock) if clock else None, "running": live is not None,
-           "pid": live.get("pid") if live else None, "counts": counts, "ingest": ingest or {}, "feed": feed or {},
-           "health": health or {}}
+    out = {
+        "scene": scene.name,
+        "as_of": iso_utc(clock) if clock else None,
+        "running": live is not None,
+        "pid": live.get("pid") if live else None,
+        "counts": counts,
+        "ingest": ingest or {},
+        "feed": feed or {},
+        "health": health or {},
+    }
     if args.device:
         out["device"] = rows[0]
     else:
@@ -195,19 +254,27 @@ def cmd_state(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
-    print(f"{scene.name}, as of {out['as_of']}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-    print(f"Pipeline: {'running (pid ' + str(out['pid']) + ')' if live else 'not running'}; feed "
-          + (_feed_line(out["feed"]) if out["feed"] else "-"))
+    print(
+        f"{scene.name}, as of {out['as_of']}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+    print(
+        f"Pipeline: {'running (pid ' + str(out['pid']) + ')' if live else 'not running'}; feed "
+        + (_feed_line(out["feed"]) if out["feed"] else "-")
+    )
     for line in _health_lines(out["health"]):
         print(line)
     ing = out["ingest"]
     if ing:
-        print(f"Ingest: {ing.get('accepted', 0)} accepted, {ing.get('rejected_total', 0)} rejected "
-              f"{ing.get('rejected') or ''}")
+        print(
+            f"Ingest: {ing.get('accepted', 0)} accepted, {ing.get('rejected_total', 0)} rejected "
+            f"{ing.get('rejected') or ''}"
+        )
     shown = rows if args.device else [r for r in rows if r["status"] != "online"][:50]
     for r in shown:
-        print(f"  {r['id']:<28}{r['kind']:<16}{r['status']:<9}{r['last_seen'] or '-':<26}"
-              + json.dumps(r["readings"], ensure_ascii=False))
+        print(
+            f"  {r['id']:<28}{r['kind']:<16}{r['status']:<9}{r['last_seen'] or '-':<26}"
+            + json.dumps(r["readings"], ensure_ascii=False)
+        )
     return 0
 
 
@@ -223,10 +290,14 @@ def _health_lines(health: dict[str, Any]) -> list[str]:
     out = []
     ev, hist = health.get("event_log") or {}, health.get("history") or {}
     if ev and not ev.get("ok", True):
-        out.append(f"EVENT LOG FAILING since {ev.get('since')}: {ev.get('error')}; {ev.get('unwritten', 0)} "
-                   f"raise(s) and clear(s) waiting in memory, {ev.get('dropped', 0)} dropped")
+        out.append(
+            f"EVENT LOG FAILING since {ev.get('since')}: {ev.get('error')}; {ev.get('unwritten', 0)} "
+            f"raise(s) and clear(s) waiting in memory, {ev.get('dropped', 0)} dropped"
+        )
     if hist and not hist.get("ok", True):
-        out.append(f"HISTORY FAILING: {hist.get('error')} ({hist.get('dropped', 0)} readings not recorded)")
+        out.append(
+            f"HISTORY FAILING: {hist.get('error')} ({hist.get('dropped', 0)} readings not recorded)"
+        )
     return out
 
 
@@ -238,33 +309,58 @@ def cmd_history(args: argparse.Namespace) -> int:
     since = parse_time(args.since, tz, "--since") if args.since else None
     until = parse_time(args.until, tz, "--until") if args.until else None
     if not path.exists():
-        raise InputError(path, "no history recorded yet.", "Run `twin run SCENE --headless` with this --db first.")
+        raise InputError(
+            path,
+            "no history recorded yet.",
+            "Run `twin run SCENE --headless` with this --db first.",
+        )
     hist = HistoryStore(path, readonly=True)
     try:
         if args.export:
-            n = hist.export_csv(args.export, {d.id: d.kind for d in scene.devices}, since, until, args.device)
-            print(f"Wrote {args.export} ({n} messages); play it back with --feed replay:{args.export}")
+            n = hist.export_csv(
+                args.export, {d.id: d.kind for d in scene.devices}, since, until, args.device
+            )
+            print(
+                f"Wrote {args.export} ({n} messages); play it back with --feed replay:{args.export}"
+            )
             return 0
         if not (args.device and args.reading):
-            raise InputError("twin history", "needs --export FILE, or --device ID with --reading NAME.")
+            raise InputError(
+                "twin history", "needs --export FILE, or --device ID with --reading NAME."
+            )
         dev = scene.device(args.device)
         if dev is None:
             raise InputError("--device", f"{args.device!r} is not a device of {scene.name}.")
         names = [r.name for r in CATALOGUE[dev.kind].readings]
         if args.reading not in names:
-            raise InputError("--reading", f"{args.reading!r} is not a reading of a {dev.kind}.", f"Readings: {', '.join(names)}.")
+            raise InputError(
+                "--reading",
+                f"{args.reading!r} is not a reading of a {dev.kind}.",
+                f"Readings: {', '.join(names)}.",
+            )
         end = until if until is not None else (hist.meta("clock") or time.time())
         start = since if since is not None else end - 86400.0
         points = hist.series(args.device, args.reading, start, end, args.points)
     finally:
         hist.close()
-    data = [{"time": iso_utc(p.ts), "mean": round(p.mean, 4), "min": p.vmin, "max": p.vmax, "last": p.last, "n": p.n}
-            for p in points]
+    data = [
+        {
+            "time": iso_utc(p.ts),
+            "mean": round(p.mean, 4),
+            "min": p.vmin,
+            "max": p.vmax,
+            "last": p.last,
+            "n": p.n,
+        }
+        for p in points
+    ]
     if args.json:
         print(json.dumps(data, indent=1))
     else:
         for p in data:
-            print(f"{p['time']}  {p['mean']:>12g}  (min {p['min']:g}, max {p['max']:g}, {p['n']} values)")
+            print(
+                f"{p['time']}  {p['mean']:>12g}  (min {p['min']:g}, max {p['max']:g}, {p['n']} values)"
+            )
     return 0
 
 
@@ -320,8 +416,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     finally:
         pub.close()
     elapsed = time.monotonic() - wall0
-    print(f"Published {sent} messages in {elapsed:.1f} s ({sent / max(elapsed, 1e-9):.0f}/s) to "
-          f"{pub.settings.url} under {prefix}/")
+    print(
+        f"Published {sent} messages in {elapsed:.1f} s ({sent / max(elapsed, 1e-9):.0f}/s) to "
+        f"{pub.settings.url} under {prefix}/"
+    )
     return 0
 
 
@@ -329,11 +427,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def add_commands(sub: Any) -> None:
     s = sub.add_parser("run", help="run the live pipeline: feed -> state -> rules -> event log")
     s.add_argument("scene")
-    s.add_argument("--headless", action="store_true", help="no window (the only mode of `twin run` for now)")
+    s.add_argument(
+        "--headless", action="store_true", help="no window (the only mode of `twin run` for now)"
+    )
     s.add_argument("--feed", default="sim", help=FEED_HELP)
-    s.add_argument("--db", help="event log file (history goes beside it; default: ~/.local/share/twin/<scene>/)")
-    s.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C, or "
-                   "the end of a replay)")
+    s.add_argument(
+        "--db",
+        help="event log file (history goes beside it; default: ~/.local/share/twin/<scene>/)",
+    )
+    s.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="stop after S seconds (default: until Ctrl-C, or the end of a replay)",
+    )
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
     _sim_args(s)
     s.set_defaults(func=cmd_run)
@@ -345,7 +452,9 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--open", action="store_true", help="only events not closed")
     s.add_argument("--device", help="only this device's events")
     s.add_argument("--limit", type=int)
-    s.add_argument("--export", metavar="FILE.csv", help="write all events as CSV (UTF-8, opens in Excel)")
+    s.add_argument(
+        "--export", metavar="FILE.csv", help="write all events as CSV (UTF-8, opens in Excel)"
+    )
     s.set_defaults(func=cmd_events)
 
     s = sub.add_parser("event", help="acknowledge, dispatch or close an event")
@@ -366,7 +475,9 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_state)
 
-    s = sub.add_parser("history", help="a reading's history for charts, or export history for replay")
+    s = sub.add_parser(
+        "history", help="a reading's history for charts, or export history for replay"
+    )
     s.add_argument("scene")
     s.add_argument("--db")
     s.add_argument("--device")
@@ -381,7 +492,9 @@ def add_commands(sub: Any) -> None:
     s = sub.add_parser("simulate", help="publish the simulator's stream to an MQTT broker")
     s.add_argument("scene")
     s.add_argument("--mqtt", required=True, metavar="URL", help="mqtt://HOST[:PORT] or mqtts://...")
-    s.add_argument("--rate", type=float, metavar="N", help="top up to N messages per second (load tests)")
+    s.add_argument(
+        "--rate", type=float, metavar="N", help="top up to N messages per second (load tests)"
+    )
     s.add_argument("--duration", type=float, metavar="S")
     _sim_args(s)
     s.set_defaults(func=cmd_simulate)

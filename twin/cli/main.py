@@ -33,7 +33,9 @@ from twin.scene.scenefile import (
     save_scene_spec,
 )
 
-_CRS_SUFFIX = re.compile(r"^(?P<path>.+)@(?P<crs>(?:EPSG|ESRI|IGNF|epsg|esri):\d+|\d{4,6}|[A-Za-z][\w .:-]*)$")
+_CRS_SUFFIX = re.compile(
+    r"^(?P<path>.+)@(?P<crs>(?:EPSG|ESRI|IGNF|epsg|esri):\d+|\d{4,6}|[A-Za-z][\w .:-]*)$"
+)
 
 
 def split_path_crs(value: str) -> tuple[Path, str | None]:
@@ -60,7 +62,9 @@ def parse_ifc(value: str) -> IfcSpec:
     lon, lat = nums[0], nums[1]
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InputError(f"--ifc placement {placement!r}", "is not a lon, lat in degrees.", fix)
-    return IfcSpec(Path(path), lon, lat, nums[2] if len(nums) > 2 else 0.0, nums[3] if len(nums) > 3 else 0.0)
+    return IfcSpec(
+        Path(path), lon, lat, nums[2] if len(nums) > 2 else 0.0, nums[3] if len(nums) > 3 else 0.0
+    )
 
 
 def parse_clip(value: str) -> ClipSpec:
@@ -87,8 +91,12 @@ def cmd_new_scene(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".toml":
         raise InputError("--out", f"{out} should end in .toml (scene files are TOML).")
     if not args.name.strip():
-        raise InputError("--name", "is empty.", 'Give the scene a name, e.g. --name "My community".')
-    spec = SceneSpec(name=args.name.strip(), path=out.resolve(), crs=args.crs, fill_devices=args.fill_devices)
+        raise InputError(
+            "--name", "is empty.", 'Give the scene a name, e.g. --name "My community".'
+        )
+    spec = SceneSpec(
+        name=args.name.strip(), path=out.resolve(), crs=args.crs, fill_devices=args.fill_devices
+    )
     if args.height_unit:
         from twin.ingest.heights import parse_height_unit
 
@@ -127,8 +135,12 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     b = info["bounds"]
     print(f"Scene      {info['name']}")
-    print(f"Frame      {info['crs']}, origin {info['origin']['lon']:.6f}, {info['origin']['lat']:.6f}")
-    print(f"Extent     {b['xmax'] - b['xmin']:.0f} m x {b['ymax'] - b['ymin']:.0f} m, up to {b['zmax']:.0f} m")
+    print(
+        f"Frame      {info['crs']}, origin {info['origin']['lon']:.6f}, {info['origin']['lat']:.6f}"
+    )
+    print(
+        f"Extent     {b['xmax'] - b['xmin']:.0f} m x {b['ymax'] - b['ymin']:.0f} m, up to {b['zmax']:.0f} m"
+    )
     print("Counts")
     for k, v in info["counts"].items():
         syn = info["synthetic_counts"].get(k)
@@ -136,15 +148,21 @@ def cmd_info(args: argparse.Namespace) -> int:
     for m in info["bim_models"]:
         where = f"{m['placement']} ({m['lon']:.6f}, {m['lat']:.6f}"
         where += f", {m['rotation']:g} deg)" if m["rotation"] is not None else ")"
-        print(f"BIM        {m['file']} ({m['schema']}): {m['elements']} elements, {m['devices']} devices, "
-              f"placed by {where}" + (", set aside" if m["set_aside"] else "")
-              + (f", NOT DRAWN ({m['extent_m'] / 1000:,.1f} km across)" if m.get("skipped") else ""))
+        print(
+            f"BIM        {m['file']} ({m['schema']}): {m['elements']} elements, {m['devices']} devices, "
+            f"placed by {where}"
+            + (", set aside" if m["set_aside"] else "")
+            + (f", NOT DRAWN ({m['extent_m'] / 1000:,.1f} km across)" if m.get("skipped") else "")
+        )
         if m["replaced"]:
             print(f"           replaced GIS footprints: {', '.join(m['replaced'])}")
         if m["failed"]:
             print(f"           {len(m['failed'])} element(s) failed to tessellate (see warnings)")
     if info["height_sources"]:
-        print("Building heights from " + ", ".join(f"{k} {v}" for k, v in info["height_sources"].items()))
+        print(
+            "Building heights from "
+            + ", ".join(f"{k} {v}" for k, v in info["height_sources"].items())
+        )
     if info["features"]:
         print("Features   read = drawn + not drawn (each not drawn is in a warning)")
         for source, c in info["features"].items():
@@ -154,14 +172,18 @@ def cmd_info(args: argparse.Namespace) -> int:
     for w in info["warnings"][: args.max_warnings]:
         print(f"  {w['source']}: {w['feature']}: {w['reason']} ({w['action']})")
     if len(info["warnings"]) > args.max_warnings:
-        print(f"  ... {len(info['warnings']) - args.max_warnings} more (twin info --json lists them all)")
+        print(
+            f"  ... {len(info['warnings']) - args.max_warnings} more (twin info --json lists them all)"
+        )
     print("Timings    " + ", ".join(f"{k} {v:.2f} s" for k, v in info["timings"].items()))
     return 0
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
     if args.kind and args.kind not in CATALOGUE:
-        raise InputError("--kind", f"unknown device kind {args.kind!r}.", f"Kinds: {', '.join(CATALOGUE)}.")
+        raise InputError(
+            "--kind", f"unknown device kind {args.kind!r}.", f"Kinds: {', '.join(CATALOGUE)}."
+        )
     scene = build_scene_file(args.scene)
     devices = [d.as_dict() for d in scene.devices_of(args.kind)]
     if args.json:
@@ -170,8 +192,10 @@ def cmd_devices(args: argparse.Namespace) -> int:
     print(f"{'id':<28}{'kind':<16}{'lon':>14}{'lat':>13}{'x':>10}{'y':>10}  name")
     for d in devices:
         syn = " (synthetic)" if d["synthetic"] else ""
-        print(f"{d['id']:<28}{d['kind']:<16}{d['lon']:>14.7f}{d['lat']:>13.7f}{d['x']:>10.2f}{d['y']:>10.2f}  "
-              f"{d['name']}{syn}")
+        print(
+            f"{d['id']:<28}{d['kind']:<16}{d['lon']:>14.7f}{d['lat']:>13.7f}{d['x']:>10.2f}{d['y']:>10.2f}  "
+            f"{d['name']}{syn}"
+        )
     print(f"{len(devices)} device(s)", file=sys.stderr)
     return 0
 
@@ -193,8 +217,15 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    src = ASSETS_DIR / "templates" / ("devices_template.xlsx" if args.out.lower().endswith(".xlsx")
-                                      else "devices_template.csv")
+    src = (
+        ASSETS_DIR
+        / "templates"
+        / (
+            "devices_template.xlsx"
+            if args.out.lower().endswith(".xlsx")
+            else "devices_template.csv"
+        )
+    )
     shutil.copyfile(src, args.out)
     print(f"Wrote {args.out} (columns are described in its first sheet's header and the README)")
     return 0
@@ -208,21 +239,47 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="twin", description="Community digital twin: scenes from GIS, BIM and device data.")
+    p = _Parser(
+        prog="twin", description="Community digital twin: scenes from GIS, BIM and device data."
+    )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("new-scene", help="write a scene file from GIS and device files")
-    s.add_argument("--gis", action="append", metavar="PATH[@CRS]",
-                   help="OSM (.osm.pbf/.osm, also .bz2/.gz), GeoJSON, GeoPackage, Shapefile, CityJSON, or a .zip/.gz "
-                        "of them; @CRS for files that declare none")
-    s.add_argument("--height-unit", metavar="UNIT",
-                   help="unit of bare height numbers in the --gis files that do not declare one (m, ft, us-ft, cm, mm)")
-    s.add_argument("--devices", action="append", metavar="PATH[@CRS]", help="device list: CSV, .xlsx, GeoJSON, GeoPackage")
-    s.add_argument("--ifc", action="append", metavar="PATH[@LON,LAT[,ROT[,ELEV]]]",
-                   help="IFC model, optionally placed by hand (rotation in degrees clockwise from north)")
-    s.add_argument("--crs", help="projected CRS of the scene frame (default: UTM zone of the data's centre)")
-    s.add_argument("--clip", metavar="W,S,E,N|POLYGON_FILE", help="clip to a lon/lat box or a polygon file")
-    s.add_argument("--fill-devices", action="store_true", help="lay out missing devices by the deployment rules")
+    s.add_argument(
+        "--gis",
+        action="append",
+        metavar="PATH[@CRS]",
+        help="OSM (.osm.pbf/.osm, also .bz2/.gz), GeoJSON, GeoPackage, Shapefile, CityJSON, or a .zip/.gz "
+        "of them; @CRS for files that declare none",
+    )
+    s.add_argument(
+        "--height-unit",
+        metavar="UNIT",
+        help="unit of bare height numbers in the --gis files that do not declare one (m, ft, us-ft, cm, mm)",
+    )
+    s.add_argument(
+        "--devices",
+        action="append",
+        metavar="PATH[@CRS]",
+        help="device list: CSV, .xlsx, GeoJSON, GeoPackage",
+    )
+    s.add_argument(
+        "--ifc",
+        action="append",
+        metavar="PATH[@LON,LAT[,ROT[,ELEV]]]",
+        help="IFC model, optionally placed by hand (rotation in degrees clockwise from north)",
+    )
+    s.add_argument(
+        "--crs", help="projected CRS of the scene frame (default: UTM zone of the data's centre)"
+    )
+    s.add_argument(
+        "--clip", metavar="W,S,E,N|POLYGON_FILE", help="clip to a lon/lat box or a polygon file"
+    )
+    s.add_argument(
+        "--fill-devices",
+        action="store_true",
+        help="lay out missing devices by the deployment rules",
+    )
     s.add_argument("--name", required=True)
     s.add_argument("--out", required=True, metavar="FILE.toml")
     s.set_defaults(func=cmd_new_scene)
@@ -278,7 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception:  # a bug: show it so it can be reported
         traceback.print_exc()
-        print("twin: internal error (a bug): please report it with the traceback above.", file=sys.stderr)
+        print(
+            "twin: internal error (a bug): please report it with the traceback above.",
+            file=sys.stderr,
+        )
         return 1
 
 

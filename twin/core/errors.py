@@ -26,4 +26,3 @@ class InputError(Exception):
         if self.fix:
             text += f" {self.fix}"
         return text
-

@@ -47,8 +47,9 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     last: sqlite3.DatabaseError | None = None
     for query in ("?mode=ro", "?mode=ro&immutable=1"):
         try:
-            conn = sqlite3.connect(uri + query, uri=True, timeout=30.0, isolation_level=None,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                uri + query, uri=True, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.DatabaseError as exc:
             last = exc
             continue

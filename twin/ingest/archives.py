@@ -25,7 +25,9 @@ from twin.scene.entities import Warning
 
 COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 MAGIC = {".gz": b"\x1f\x8b", ".bz2": b"BZh", ".xz": b"\xfd7zXZ", ".zip": b"PK"}
-GIS_SUFFIXES = tuple(s for s in (*OSM_SUFFIXES, *CITYJSON_SUFFIXES, *VECTOR_SUFFIXES) if s != ".zip")
+GIS_SUFFIXES = tuple(
+    s for s in (*OSM_SUFFIXES, *CITYJSON_SUFFIXES, *VECTOR_SUFFIXES) if s != ".zip"
+)
 """What is read inside a zip: what the readers read."""
 SPARE_BYTES = 200 * 1024 * 1024
 """Left free on the temporary disk after unpacking."""
@@ -54,15 +56,22 @@ def _check_magic(path: Path, suffix: str) -> None:
     with open(path, "rb") as fh:
         head = fh.read(8)
     if not head.startswith(MAGIC[suffix]):
-        raise InputError(path, f"is named {suffix} but is not a {suffix.lstrip('.')} archive.",
-                         "Check the download; rename it to what it really is.")
+        raise InputError(
+            path,
+            f"is named {suffix} but is not a {suffix.lstrip('.')} archive.",
+            "Check the download; rename it to what it really is.",
+        )
 
 
 def _room(where: Path, needed: int, path: Path) -> None:
     free = shutil.disk_usage(where).free
     if needed + SPARE_BYTES > free:
-        raise InputError(path, f"needs {needed / 1e9:.1f} GB to unpack, but only {free / 1e9:.1f} GB are free in "
-                         f"{where}.", "Free some disk space, or unpack it yourself onto a larger disk.")
+        raise InputError(
+            path,
+            f"needs {needed / 1e9:.1f} GB to unpack, but only {free / 1e9:.1f} GB are free in "
+            f"{where}.",
+            "Free some disk space, or unpack it yourself onto a larger disk.",
+        )
 
 
 @contextlib.contextmanager
@@ -93,11 +102,16 @@ def _decompress(path: Path, suffix: str, root: Path) -> Unpacked:
             while chunk := src.read(_CHUNK):
                 written += len(chunk)
                 if written > free:
-                    raise InputError(path, f"unpacks to more than the {free / 1e9:.1f} GB free in {root.parent}.",
-                                     "Free some disk space, or unpack it yourself onto a larger disk.")
+                    raise InputError(
+                        path,
+                        f"unpacks to more than the {free / 1e9:.1f} GB free in {root.parent}.",
+                        "Free some disk space, or unpack it yourself onto a larger disk.",
+                    )
                 dst.write(chunk)
     except (OSError, EOFError, lzma.LZMAError) as exc:
-        raise InputError(path, f"cannot be unpacked ({exc}).", "Download it again; the archive is damaged.") from None
+        raise InputError(
+            path, f"cannot be unpacked ({exc}).", "Download it again; the archive is damaged."
+        ) from None
     return Unpacked(out, f"{path.name}/{inner}")
 
 
@@ -106,11 +120,17 @@ def _unzip(path: Path, root: Path, warnings: list[Warning]) -> list[Unpacked]:
         with zipfile.ZipFile(path) as zf:
             members = [m for m in zf.infolist() if not m.is_dir()]
             if any(m.flag_bits & 0x1 for m in members):
-                raise InputError(path, "is password-protected.", "Unzip it yourself and give the files inside.")
+                raise InputError(
+                    path, "is password-protected.", "Unzip it yourself and give the files inside."
+                )
             _room(root, sum(m.file_size for m in members), path)
-            zf.extractall(root)  # member names are sanitised by zipfile (no '..', no absolute paths)
+            zf.extractall(
+                root
+            )  # member names are sanitised by zipfile (no '..', no absolute paths)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-        raise InputError(path, f"is not a readable zip archive ({exc}).", "Download it again.") from None
+        raise InputError(
+            path, f"is not a readable zip archive ({exc}).", "Download it again."
+        ) from None
     found: list[Unpacked] = []
     skipped: list[str] = []
     for m in sorted(members, key=lambda m: m.filename):
@@ -124,18 +144,32 @@ def _unzip(path: Path, root: Path, warnings: list[Warning]) -> list[Unpacked]:
                 skipped.append(rel)
             continue
         p = root / rel
-        if low.endswith(".json") and not low.endswith((".city.json", ".geojson")) and not _is_geo_json(p):
+        if (
+            low.endswith(".json")
+            and not low.endswith((".city.json", ".geojson"))
+            and not _is_geo_json(p)
+        ):
             skipped.append(rel)
             continue
         found.append(Unpacked(p, f"{path.name}/{rel}"))
     for rel in skipped:
-        warnings.append(Warning(path.name, rel, "is neither GeoJSON, CityJSON nor another GIS format the twin reads "
-                                "(nested archives are not opened)", "not read"))
+        warnings.append(
+            Warning(
+                path.name,
+                rel,
+                "is neither GeoJSON, CityJSON nor another GIS format the twin reads "
+                "(nested archives are not opened)",
+                "not read",
+            )
+        )
     if not found:
         names = ", ".join(m.filename for m in members[:8]) or "nothing"
-        raise InputError(path, f"holds no GIS file the twin reads (it holds: {names}).",
-                         "Give a zip of a shapefile (.shp with its .shx, .dbf and .prj), a GeoPackage, GeoJSON, OSM or "
-                         "CityJSON.")
+        raise InputError(
+            path,
+            f"holds no GIS file the twin reads (it holds: {names}).",
+            "Give a zip of a shapefile (.shp with its .shx, .dbf and .prj), a GeoPackage, GeoJSON, OSM or "
+            "CityJSON.",
+        )
     return found
 
 

@@ -34,6 +34,7 @@ from twin.scene.scenefile import IfcSpec, SceneSpec
 
 Progress = Callable[[str, float], None]
 
+
 class _Builder:
     def __init__(self, spec: SceneSpec, progress: Progress | None) -> None:
         self.spec = spec
@@ -53,7 +54,9 @@ class _Builder:
     # -- reading -------------------------------------------------------------------------
     def read(self) -> tuple[list[Layer], list[CityModel], list[DeviceRows]]:
         if not self.spec.sources and not self.spec.devices and not self.spec.ifc:
-            raise InputError(self.where, "has no sources.", "Add [[sources]] with a GIS file (see README).")
+            raise InputError(
+                self.where, "has no sources.", "Add [[sources]] with a GIS file (see README)."
+            )
         layers: list[Layer] = []
         models: list[CityModel] = []
         n = len(self.spec.sources) + len(self.spec.devices)
@@ -65,15 +68,26 @@ class _Builder:
                     fmt = detect_format(f.path)
                     if fmt == "osm":
                         if src.crs and CRS.from_user_input(src.crs) != WGS84:
-                            self.warnings.append(Warning(f.name, "crs", "OpenStreetMap data is always WGS84; "
-                                                         "the declared CRS was not used", "ignored"))
+                            self.warnings.append(
+                                Warning(
+                                    f.name,
+                                    "crs",
+                                    "OpenStreetMap data is always WGS84; "
+                                    "the declared CRS was not used",
+                                    "ignored",
+                                )
+                            )
                         layers.append(read_osm(f.path, f.name))
                     elif fmt == "cityjson":
                         models.append(read_cityjson(f.path, src.crs, f.name))
                     else:
-                        layers.extend(read_vector(f.path, src.crs, src.layer, f.name, src.height_unit))
+                        layers.extend(
+                            read_vector(f.path, src.crs, src.layer, f.name, src.height_unit)
+                        )
         for m in self.spec.ifc:
-            self.ifc_models.append((read_ifc_model(m.path, lambda stage, f: self.progress(stage, 0.05 + 0.3 * f)), m))
+            self.ifc_models.append(
+                (read_ifc_model(m.path, lambda stage, f: self.progress(stage, 0.05 + 0.3 * f)), m)
+            )
         rows = []
         for j, d in enumerate(self.spec.devices):
             self.progress(f"reading {d.path.name}", (len(self.spec.sources) + j) / max(n, 1))
@@ -85,12 +99,16 @@ class _Builder:
                 if item.surfaces is not None:
                     layers.append(item.surfaces)
             else:
-                self.ledger.source(item.name if isinstance(item, Layer) else item.source, item.read, item.warnings)
+                self.ledger.source(
+                    item.name if isinstance(item, Layer) else item.source, item.read, item.warnings
+                )
         self.lap("read")
         return layers, models, rows
 
     # -- frame ---------------------------------------------------------------------------
-    def frame(self, layers: list[Layer], models: list[CityModel], rows: list[DeviceRows]) -> FrameTransform:
+    def frame(
+        self, layers: list[Layer], models: list[CityModel], rows: list[DeviceRows]
+    ) -> FrameTransform:
         if self.spec.origin:
             lon, lat = self.spec.origin
         elif self.spec.clip.bbox:
@@ -111,22 +129,32 @@ class _Builder:
                     o = bim.origin_lonlat(data, m, unplaced)
                     if o is not None:
                         # models on both sides of the antimeridian: longitudes near the first one's
-                        lo = o[0] if not boxes else boxes[0][0] + (o[0] - boxes[0][0] + 180) % 360 - 180
+                        lo = (
+                            o[0]
+                            if not boxes
+                            else boxes[0][0] + (o[0] - boxes[0][0] + 180) % 360 - 180
+                        )
                         boxes.append((lo, o[1], lo, o[1]))
             if not boxes:
                 for r in rows:
                     boxes.append(_lonlat_bounds(r.frame.total_bounds, r.crs))
             if not boxes:
                 why = "; ".join(f"{w.source}: {w.reason}" for w in unplaced)
-                raise InputError(self.where, "has nothing that says where on earth it is: there is no GIS data "
-                                 "and no IFC model has a usable georeference" + (f" ({why})." if why else "."),
-                                 "Place a model by hand: --ifc PATH@LON,LAT[,ROT] or lon / lat in [[ifc]].")
+                raise InputError(
+                    self.where,
+                    "has nothing that says where on earth it is: there is no GIS data "
+                    "and no IFC model has a usable georeference" + (f" ({why})." if why else "."),
+                    "Place a model by hand: --ifc PATH@LON,LAT[,ROT] or lon / lat in [[ifc]].",
+                )
             b = np.array(boxes)
             lon, lat = (b[:, 0].min() + b[:, 2].max()) / 2, (b[:, 1].min() + b[:, 3].max()) / 2
             lon = (lon + 180) % 360 - 180 if lon > 180 or lon < -180 else lon
         if not (-180 <= lon <= 180 and -85 <= lat <= 85):
-            raise InputError(self.where, f"the data's centre ({lon:.4f}, {lat:.4f}) is not a place on earth.",
-                             "Check the sources' CRS.")
+            raise InputError(
+                self.where,
+                f"the data's centre ({lon:.4f}, {lat:.4f}) is not a place on earth.",
+                "Check the sources' CRS.",
+            )
         crs = frame_crs(self.spec.crs, lon, lat, self.where)
         ft = FrameTransform.create(crs, lon, lat)
         self.lap("frame")
@@ -140,7 +168,9 @@ class _Builder:
         if clip.bbox:
             w, s, e, n = clip.bbox
             if not (w < e and s < n):
-                raise InputError(self.where, f"clip bbox {clip.bbox} must be W,S,E,N with W < E and S < N.")
+                raise InputError(
+                    self.where, f"clip bbox {clip.bbox} must be W,S,E,N with W < E and S < N."
+                )
             area = shapely.segmentize(shapely.box(w, s, e, n), 0.0005)
         elif clip.polygon:
             area = shapely.Polygon(clip.polygon)
@@ -152,9 +182,15 @@ class _Builder:
             polys = []
             for layer in read_vector(clip.polygon_file):
                 polys.extend(to_local(layer.frame, layer.crs, ft).geometry.values)
-            area = shapely.union_all([p for p in polys if p is not None and p.geom_type in ("Polygon", "MultiPolygon")])
+            area = shapely.union_all(
+                [p for p in polys if p is not None and p.geom_type in ("Polygon", "MultiPolygon")]
+            )
         if area is None or area.is_empty or not area.is_valid:
-            raise InputError(self.where, "the clip polygon is empty or invalid.", "Give at least 3 distinct vertices.")
+            raise InputError(
+                self.where,
+                "the clip polygon is empty or invalid.",
+                "Give at least 3 distinct vertices.",
+            )
         return area
 
 
@@ -167,7 +203,9 @@ def _lonlat_bounds(bounds: np.ndarray, crs: CRS) -> tuple[float, float, float, f
         t = Transformer.from_crs(crs, WGS84, always_xy=True)
         return tuple(float(v) for v in t.transform_bounds(*bounds, densify_pts=11))  # type: ignore[return-value]
     except ProjError as exc:
-        raise InputError(crs.name, f"coordinates cannot be converted to lon / lat ({exc}).") from None
+        raise InputError(
+            crs.name, f"coordinates cannot be converted to lon / lat ({exc})."
+        ) from None
 
 
 def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
@@ -202,16 +240,31 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     place_devices(col.device_feats, scene, ft, col.road_lines, b.warnings, b.ledger)
     b.lap("devices")
     if spec.fill_devices:
-        fill.fill_devices(scene, col.surface_geoms["parking_lot"], col.road_lines, col.area, ft, b.warnings)
+        fill.fill_devices(
+            scene, col.surface_geoms["parking_lot"], col.road_lines, col.area, ft, b.warnings
+        )
     b.lap("fill")
-    if not scene.buildings and not any(scene.surfaces.values()) and not scene.devices and not scene.bim_elements:
+    if (
+        not scene.buildings
+        and not any(scene.surfaces.values())
+        and not scene.devices
+        and not scene.bim_elements
+    ):
         b.warnings.extend(b.ledger.finish([]))
         why = "inside the clip area" if spec.clip.active else "of a kind the scene draws"
         first = next((w for w in b.warnings if w.not_drawn), None)
-        raise InputError(b.where, f"has nothing to show: no feature of its sources is {why}"
-                         + (f" (for example {first.source}: {first.feature}: {first.reason})" if first else "") + ".",
-                         "Check the clip box (W,S,E,N in degrees) and the sources (twin info lists what was read).")
-    entities = [*scene.buildings, *(s for kind in scene.surfaces.values() for s in kind), *scene.devices]
+        raise InputError(
+            b.where,
+            f"has nothing to show: no feature of its sources is {why}"
+            + (f" (for example {first.source}: {first.feature}: {first.reason})" if first else "")
+            + ".",
+            "Check the clip box (W,S,E,N in degrees) and the sources (twin info lists what was read).",
+        )
+    entities = [
+        *scene.buildings,
+        *(s for kind in scene.surfaces.values() for s in kind),
+        *scene.devices,
+    ]
     b.warnings.extend(b.ledger.finish(entities))
     scene.features = b.ledger.counts()
     for v in spec.views:

@@ -29,8 +29,12 @@ from twin.scene.entities import Warning
 
 SUPPORTED_VERSIONS = ("1.0", "1.1", "2.0")
 SURFACE_TYPES = {
-    "Road": "road", "TransportSquare": "road", "Railway": "road",
-    "PlantCover": "green", "WaterBody": "water", "LandUse": "ground",
+    "Road": "road",
+    "TransportSquare": "road",
+    "Railway": "road",
+    "PlantCover": "green",
+    "WaterBody": "water",
+    "LandUse": "ground",
 }
 BUILDING_TYPES = {"Building"}
 CHILD_TYPES = {"BuildingPart", "BuildingInstallation", "BuildingConstructiveElement"}
@@ -76,9 +80,19 @@ def _check_transform(tr: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
         s = np.asarray(scale, dtype=float)
         t = np.asarray(translate, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(where, f"has a bad 'transform' (scale={scale!r}, translate={translate!r}).", fix) from None
-    if s.shape != (3,) or t.shape != (3,) or not np.all(np.isfinite(s)) or not np.all(np.isfinite(t)) or np.any(s <= 0):
-        raise InputError(where, f"has a bad 'transform' (scale={scale!r}, translate={translate!r}).", fix)
+        raise InputError(
+            where, f"has a bad 'transform' (scale={scale!r}, translate={translate!r}).", fix
+        ) from None
+    if (
+        s.shape != (3,)
+        or t.shape != (3,)
+        or not np.all(np.isfinite(s))
+        or not np.all(np.isfinite(t))
+        or np.any(s <= 0)
+    ):
+        raise InputError(
+            where, f"has a bad 'transform' (scale={scale!r}, translate={translate!r}).", fix
+        )
     return s, t
 
 
@@ -144,20 +158,27 @@ def _outline(points: np.ndarray, faces: np.ndarray, downward_only: bool) -> shap
     return shapely.make_valid(shapely.union_all(polys, grid_size=0.001))
 
 
-def read_cityjson(path: Path, crs_override: str | None = None, name: str | None = None) -> CityModel:
+def read_cityjson(
+    path: Path, crs_override: str | None = None, name: str | None = None
+) -> CityModel:
     check_readable(path)
     where = name or path.name
     try:
         with open(path, encoding="utf-8") as fh:
             doc = json.load(fh)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"is not valid JSON ({exc}).", "Export the CityJSON file again.") from None
+        raise InputError(
+            path, f"is not valid JSON ({exc}).", "Export the CityJSON file again."
+        ) from None
     if not isinstance(doc, dict) or doc.get("type") != "CityJSON":
-        raise InputError(path, "is not a CityJSON file (no \"type\": \"CityJSON\").")
+        raise InputError(path, 'is not a CityJSON file (no "type": "CityJSON").')
     version = str(doc.get("version", ""))
     if version not in SUPPORTED_VERSIONS:
-        raise InputError(path, f"is CityJSON version {version or '(none)'}, which is not supported.",
-                         f"Supported versions: {', '.join(SUPPORTED_VERSIONS)}; upgrade it with cjio.")
+        raise InputError(
+            path,
+            f"is CityJSON version {version or '(none)'}, which is not supported.",
+            f"Supported versions: {', '.join(SUPPORTED_VERSIONS)}; upgrade it with cjio.",
+        )
     verts_raw = doc.get("vertices")
     if not isinstance(verts_raw, list):
         raise InputError(path, "has no 'vertices' list.")
@@ -169,8 +190,11 @@ def read_cityjson(path: Path, crs_override: str | None = None, name: str | None 
         s, t = _check_transform(doc["transform"], where)
         verts = verts * s + t
     elif version != "1.0":
-        raise InputError(path, f"has no 'transform', which CityJSON {version} requires.",
-                         "Export the file again, or validate it with cjval.")
+        raise InputError(
+            path,
+            f"has no 'transform', which CityJSON {version} requires.",
+            "Export the file again, or validate it with cjval.",
+        )
     ref = (doc.get("metadata") or {}).get("referenceSystem")
     if crs_override:
         crs = parse_crs(crs_override, where)
@@ -178,8 +202,11 @@ def read_cityjson(path: Path, crs_override: str | None = None, name: str | None 
         code = _epsg_from_reference(str(ref))
         crs = parse_crs(code or str(ref), where)
     else:
-        raise InputError(path, "declares no CRS (metadata.referenceSystem).",
-                         "Declare it: --gis PATH@EPSG:N, or crs = \"EPSG:N\" in the scene's [[sources]].")
+        raise InputError(
+            path,
+            "declares no CRS (metadata.referenceSystem).",
+            'Declare it: --gis PATH@EPSG:N, or crs = "EPSG:N" in the scene\'s [[sources]].',
+        )
     z_to_m = z_unit_metres(crs)
     if crs.is_compound:
         crs = crs.sub_crs_list[0]
@@ -192,7 +219,9 @@ def read_cityjson(path: Path, crs_override: str | None = None, name: str | None 
     for oid, obj in objects.items():
         if not isinstance(obj, dict):
             model.read += 1
-            model.warnings.append(Warning(where, str(oid), "is not a JSON object", "skipped", not_drawn=1))
+            model.warnings.append(
+                Warning(where, str(oid), "is not a JSON object", "skipped", not_drawn=1)
+            )
     objects = {k: v for k, v in objects.items() if isinstance(v, dict)}
     ignored: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []
@@ -204,14 +233,31 @@ def read_cityjson(path: Path, crs_override: str | None = None, name: str | None 
         try:
             _read_object(oid, obj, objects, verts, model, where, rows, ignored)
         except (AttributeError, TypeError, ValueError, IndexError, KeyError) as exc:
-            model.warnings.append(Warning(where, oid, f"malformed object ({type(exc).__name__})", "skipped",
-                                          not_drawn=1))
+            model.warnings.append(
+                Warning(
+                    where, oid, f"malformed object ({type(exc).__name__})", "skipped", not_drawn=1
+                )
+            )
         else:
-            if (len(model.buildings), len(rows), len(model.warnings), sum(ignored.values())) == before:
-                model.warnings.append(Warning(where, oid, "nothing could be read from it", "skipped", not_drawn=1))
+            if (
+                len(model.buildings),
+                len(rows),
+                len(model.warnings),
+                sum(ignored.values()),
+            ) == before:
+                model.warnings.append(
+                    Warning(where, oid, "nothing could be read from it", "skipped", not_drawn=1)
+                )
     for otype, n in sorted(ignored.items()):
-        model.warnings.append(Warning(where, f"{n} {otype} object(s)", "type not drawn in the scene", "ignored",
-                                      not_drawn=n))
+        model.warnings.append(
+            Warning(
+                where,
+                f"{n} {otype} object(s)",
+                "type not drawn in the scene",
+                "ignored",
+                not_drawn=n,
+            )
+        )
     if rows:
         gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
         gdf["layer"] = "cityjson"
@@ -219,8 +265,16 @@ def read_cityjson(path: Path, crs_override: str | None = None, name: str | None 
     return model
 
 
-def _read_object(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts: np.ndarray, model: CityModel,
-                 where: str, rows: list[dict[str, Any]], ignored: Counter[str]) -> None:
+def _read_object(
+    oid: str,
+    obj: dict[str, Any],
+    objects: dict[str, Any],
+    verts: np.ndarray,
+    model: CityModel,
+    where: str,
+    rows: list[dict[str, Any]],
+    ignored: Counter[str],
+) -> None:
     otype = str(obj.get("type", ""))
     if otype in BUILDING_TYPES:
         _read_building(oid, obj, objects, verts, model, where)
@@ -231,18 +285,29 @@ def _read_object(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts: 
     geoms = [g for g in obj.get("geometry") or [] if isinstance(g, dict)]
     best = max(geoms, key=lambda g: _lod_rank(g.get("lod")), default=None)
     if best is None:
-        model.warnings.append(Warning(where, oid, f"{otype} without geometry", "skipped", not_drawn=1))
+        model.warnings.append(
+            Warning(where, oid, f"{otype} without geometry", "skipped", not_drawn=1)
+        )
         return
     try:
         p, f = _mesh(_surfaces(best), verts)
     except (IndexError, TypeError, ValueError):
-        model.warnings.append(Warning(where, oid, "geometry refers to missing vertices", "skipped", not_drawn=1))
+        model.warnings.append(
+            Warning(where, oid, "geometry refers to missing vertices", "skipped", not_drawn=1)
+        )
         return
     if not len(f):
-        model.warnings.append(Warning(where, oid, f"{otype} geometry has no surfaces", "skipped", not_drawn=1))
+        model.warnings.append(
+            Warning(where, oid, f"{otype} geometry has no surfaces", "skipped", not_drawn=1)
+        )
         return
-    rows.append({"fid": oid, "tags": {"kind": SURFACE_TYPES[otype], "cityjson:type": otype, "name": _name(obj)},
-                 "geometry": _outline(p, f, False)})
+    rows.append(
+        {
+            "fid": oid,
+            "tags": {"kind": SURFACE_TYPES[otype], "cityjson:type": otype, "name": _name(obj)},
+            "geometry": _outline(p, f, False),
+        }
+    )
 
 
 def _name(obj: dict[str, Any]) -> str:
@@ -250,28 +315,41 @@ def _name(obj: dict[str, Any]) -> str:
     return str(a.get("name") or a.get("Name") or "")
 
 
-def _read_building(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts: np.ndarray,
-                   model: CityModel, where: str) -> None:
+def _read_building(
+    oid: str,
+    obj: dict[str, Any],
+    objects: dict[str, Any],
+    verts: np.ndarray,
+    model: CityModel,
+    where: str,
+) -> None:
     parts = [obj] + [objects[c] for c in _descendants(oid, objects)]
     with_geom = [o for o in parts if o.get("geometry")]
     children = [o for o in with_geom if o is not obj]
-    chosen = children if children and all(o.get("type") != "Building" for o in children) else with_geom
+    chosen = (
+        children if children and all(o.get("type") != "Building" for o in children) else with_geom
+    )
     if not chosen:
-        model.warnings.append(Warning(where, oid, "Building without geometry", "skipped", not_drawn=1))
+        model.warnings.append(
+            Warning(where, oid, "Building without geometry", "skipped", not_drawn=1)
+        )
         return
     all_p, all_f, n, lods = [], [], 0, []
     for o in chosen:
         geoms = [g for g in o["geometry"] if _surfaces(g)]
         if not geoms:
             if any(g.get("type") == "GeometryInstance" for g in o["geometry"]):
-                model.warnings.append(Warning(where, oid, "geometry templates are not supported",
-                                              "that part skipped"))
+                model.warnings.append(
+                    Warning(where, oid, "geometry templates are not supported", "that part skipped")
+                )
             continue
         g = max(geoms, key=lambda g: _lod_rank(g.get("lod")))
         try:
             p, f = _mesh(_surfaces(g), verts)
         except (IndexError, TypeError, ValueError):
-            model.warnings.append(Warning(where, oid, "geometry refers to missing vertices", "skipped", not_drawn=1))
+            model.warnings.append(
+                Warning(where, oid, "geometry refers to missing vertices", "skipped", not_drawn=1)
+            )
             return
         if len(f):
             all_p.append(p)
@@ -279,17 +357,27 @@ def _read_building(oid: str, obj: dict[str, Any], objects: dict[str, Any], verts
             n += len(p)
             lods.append(str(g.get("lod")))
     if not all_p:
-        model.warnings.append(Warning(where, oid, "Building geometry has no surfaces", "skipped", not_drawn=1))
+        model.warnings.append(
+            Warning(where, oid, "Building geometry has no surfaces", "skipped", not_drawn=1)
+        )
         return
     points, faces = np.concatenate(all_p), np.concatenate(all_f)
     if not np.all(np.isfinite(points)):
         model.warnings.append(Warning(where, oid, "non-finite coordinates", "skipped", not_drawn=1))
         return
     attrs = obj.get("attributes") or {}
-    model.buildings.append(CityBuilding(
-        oid, str(obj.get("type")), _name(obj), attrs, points, faces, _outline(points, faces, True),
-        max(lods, key=lambda s: _lod_rank(s)),
-    ))
+    model.buildings.append(
+        CityBuilding(
+            oid,
+            str(obj.get("type")),
+            _name(obj),
+            attrs,
+            points,
+            faces,
+            _outline(points, faces, True),
+            max(lods, key=lambda s: _lod_rank(s)),
+        )
+    )
 
 
 def _descendants(oid: str, objects: dict[str, Any]) -> list[str]:

@@ -69,7 +69,10 @@ def to_local(gdf: gpd.GeoDataFrame, crs: CRS, ft: FrameTransform) -> gpd.GeoData
     ox, oy = ft.frame.origin_x, ft.frame.origin_y
     g["geometry"] = shapely.transform(g.geometry.values, lambda c: c - np.array([ox, oy]))
     with np.errstate(invalid="ignore"):
-        g["finite"] = np.isfinite(shapely.bounds(g.geometry.values)).all(axis=1) | g.geometry.isna().to_numpy()
+        g["finite"] = (
+            np.isfinite(shapely.bounds(g.geometry.values)).all(axis=1)
+            | g.geometry.isna().to_numpy()
+        )
     return g
 
 
@@ -100,15 +103,29 @@ class Collector:
     """Turns classified features into entities and merged meshes; every feature ends up linked to
     its entities in the ledger, or skipped there with the reason."""
 
-    def __init__(self, scene: Scene, ft: FrameTransform, area: shapely.Geometry | None,
-                 warnings: list[Warning], ledger: FeatureLedger) -> None:
-        self.scene, self.ft, self.area, self.warnings, self.ledger = scene, ft, area, warnings, ledger
+    def __init__(
+        self,
+        scene: Scene,
+        ft: FrameTransform,
+        area: shapely.Geometry | None,
+        warnings: list[Warning],
+        ledger: FeatureLedger,
+    ) -> None:
+        self.scene, self.ft, self.area, self.warnings, self.ledger = (
+            scene,
+            ft,
+            area,
+            warnings,
+            ledger,
+        )
         if area is not None:
             shapely.prepare(area)
         self.outlines: list[Footprint] = []
         self.parts: list[Footprint] = []
         self.city: list[CitySolid] = []
-        self.surface_geoms: dict[str, list[tuple[Surface, shapely.Geometry]]] = {k: [] for k in scene.surfaces}
+        self.surface_geoms: dict[str, list[tuple[Surface, shapely.Geometry]]] = {
+            k: [] for k in scene.surfaces
+        }
         self.device_feats: list[DeviceFeature] = []
         self.road_lines: list[tuple[shapely.LineString, float, str]] = []
         self.attr_heights: dict[str, list[float]] = {}
@@ -120,8 +137,9 @@ class Collector:
         self._z_to_m = layer.z_to_m
         notes = g["note"] if "note" in g else [None] * len(g)
         not_kinds: Counter[str] = Counter()
-        for fid, tags, geom, finite, note in zip(g["fid"], g["tags"], g.geometry.values, g["finite"], notes,
-                                                 strict=True):
+        for fid, tags, geom, finite, note in zip(
+            g["fid"], g["tags"], g.geometry.values, g["finite"], notes, strict=True
+        ):
             ref = self.ledger.feature(layer.name, str(fid))
             if note:
                 self.ledger.note(ref, note)
@@ -129,23 +147,40 @@ class Collector:
                 self.ledger.skip(ref, "has no geometry")
                 continue
             if not finite:
-                self.ledger.skip(ref, "its coordinates cannot be reprojected into the scene frame (outside its CRS's "
-                                 "area of use?)")
+                self.ledger.skip(
+                    ref,
+                    "its coordinates cannot be reprojected into the scene frame (outside its CRS's "
+                    "area of use?)",
+                )
                 continue
             if layer.hint and not _any_known(tags):
                 raw = tags.get("kind")
                 if raw in (None, ""):
                     tags = {**tags, "kind": layer.hint}
                 elif kind_of(tags) is None and resolve_kind(str(raw)) is None:
-                    not_kinds[str(raw)] += 1  # a value such as 商业 in a buildings layer: the layer's kind holds
+                    not_kinds[str(raw)] += (
+                        1  # a value such as 商业 in a buildings layer: the layer's kind holds
+                    )
                     tags = {**tags, "kind": layer.hint}
             if not self._add_feature(layer.name, str(fid), tags, geom, ref):
-                self.ledger.skip(ref, not_drawn_reason(tags, geom.geom_type), "ignored", group=True,
-                                 detail=main_tag(tags))
+                self.ledger.skip(
+                    ref,
+                    not_drawn_reason(tags, geom.geom_type),
+                    "ignored",
+                    group=True,
+                    detail=main_tag(tags),
+                )
         if not_kinds:
             values = ", ".join(f"{v!r} {n}" for v, n in not_kinds.most_common(8))
-            self.warnings.append(Warning(layer.name, "kind", f"values that are not kinds ({values}): read as "
-                                         f"{layer.hint}, the kind its name says", "read"))
+            self.warnings.append(
+                Warning(
+                    layer.name,
+                    "kind",
+                    f"values that are not kinds ({values}): read as "
+                    f"{layer.hint}, the kind its name says",
+                    "read",
+                )
+            )
 
     def _inside(self, geom: shapely.Geometry) -> bool:
         if self.area is None:
@@ -156,35 +191,60 @@ class Collector:
         self.ledger.skip(ref, "outside the clip area", "ignored", group=True)
         return True
 
-    def _add_feature(self, source: str, fid: str, tags: dict[str, Any], geom: shapely.Geometry, ref: int) -> bool:
+    def _add_feature(
+        self, source: str, fid: str, tags: dict[str, Any], geom: shapely.Geometry, ref: int
+    ) -> bool:
         """Classify one feature; False when it is of no kind the scene draws."""
         gtype = geom.geom_type
         # Devices are points (or areas, at their centre); a line tagged manhole=* is a pipe. A kind
         # word that names an entity (parking -> parking lot) wins over a device of the same name.
         devs = [] if "LineString" in gtype else devices_from_tags(tags)
         word = str(tags.get("kind", ""))
-        if not devs and "LineString" not in gtype and kind_of(tags) is None and (k := resolve_kind(word)) is not None:
+        if (
+            not devs
+            and "LineString" not in gtype
+            and kind_of(tags) is None
+            and (k := resolve_kind(word)) is not None
+        ):
             devs = [(k, {})]
         if devs:
             p = geom if gtype == "Point" else geom.representative_point()
             if not self._inside(p):
                 return self._outside(ref)
             for n, (kind, props) in enumerate(devs):
-                self.device_feats.append(DeviceFeature(source, fid, kind, p.x, p.y, props=props, ref=ref,
-                                                       name=str(tags.get("name") or ""),
-                                                       suffix=f"-{kind}" if n else ""))
+                self.device_feats.append(
+                    DeviceFeature(
+                        source,
+                        fid,
+                        kind,
+                        p.x,
+                        p.y,
+                        props=props,
+                        ref=ref,
+                        name=str(tags.get("name") or ""),
+                        suffix=f"-{kind}" if n else "",
+                    )
+                )
             return True
         if gtype in ("Polygon", "MultiPolygon", "GeometryCollection"):
-            if not (is_building(tags) or surface_kind(tags) or (kind_of(tags) or ("",))[0] == "road"):
+            if not (
+                is_building(tags) or surface_kind(tags) or (kind_of(tags) or ("",))[0] == "road"
+            ):
                 return False
             poly = _polygonal(geom)
             if poly is None:
                 area = shapely.area(geom)
-                self.ledger.skip(ref, f"its outline has no area ({area:.2g} m²)" if area < 0.01 else
-                                 "has no polygon to draw")
+                self.ledger.skip(
+                    ref,
+                    f"its outline has no area ({area:.2g} m²)"
+                    if area < 0.01
+                    else "has no polygon to draw",
+                )
                 return True
             if is_building(tags):
-                if self.area is not None and not shapely.contains_xy(self.area, *poly.representative_point().coords[0]):
+                if self.area is not None and not shapely.contains_xy(
+                    self.area, *poly.representative_point().coords[0]
+                ):
                     return self._outside(ref)
                 rec = Footprint(source, fid, tags, poly, ref, _z_range(geom, self._z_to_m))
                 (self.parts if is_building_part(tags) else self.outlines).append(rec)
@@ -201,9 +261,15 @@ class Collector:
                 if poly is None:
                     return self._outside(ref)
             cap = parse_number(tags.get("capacity")) if kind == "parking_lot" else None
-            surf = Surface(fid, kind, str(tags.get("name") or ""), source,
-                           road_class=rc[0] if rc else None, highway=rc[1] if rc else None,
-                           capacity=int(cap) if cap is not None and 0 <= cap < 100000 else None)
+            surf = Surface(
+                fid,
+                kind,
+                str(tags.get("name") or ""),
+                source,
+                road_class=rc[0] if rc else None,
+                highway=rc[1] if rc else None,
+                capacity=int(cap) if cap is not None and 0 <= cap < 100000 else None,
+            )
             self.ledger.link(surf, ref)
             self.surface_geoms[kind].append((surf, poly))
             return True
@@ -215,8 +281,17 @@ class Collector:
             if line.is_empty or line.length <= 0:
                 return self._outside(ref)
             width, wsrc = road_width(tags, *rc)
-            surf = Surface(fid, "road", str(tags.get("name") or ""), source, rc[0], rc[1], round(width, 2), wsrc,
-                           shape_wkb=shapely.to_wkb(line))
+            surf = Surface(
+                fid,
+                "road",
+                str(tags.get("name") or ""),
+                source,
+                rc[0],
+                rc[1],
+                round(width, 2),
+                wsrc,
+                shape_wkb=shapely.to_wkb(line),
+            )
             self.ledger.link(surf, ref)
             self.surface_geoms["road"].append((surf, line))
             return True
@@ -234,18 +309,31 @@ class Collector:
                 self.ledger.skip(ref, "its coordinates cannot be reprojected into the scene frame")
                 continue
             z0 = float(cb.points[:, 2].min())
-            pts = np.column_stack([np.asarray(x) - ox, np.asarray(y) - oy, (cb.points[:, 2] - z0) * m.z_to_m])
+            pts = np.column_stack(
+                [np.asarray(x) - ox, np.asarray(y) - oy, (cb.points[:, 2] - z0) * m.z_to_m]
+            )
             pts, faces = _outward(pts, cb.faces)
             fc = shapely.get_coordinates(cb.footprint)
             fx, fy = t.transform(fc[:, 0], fc[:, 1])
-            foot = shapely.set_coordinates(cb.footprint, np.column_stack([np.asarray(fx) - ox, np.asarray(fy) - oy]))
-            if self.area is not None and not shapely.contains_xy(self.area, *foot.representative_point().coords[0]):
+            foot = shapely.set_coordinates(
+                cb.footprint, np.column_stack([np.asarray(fx) - ox, np.asarray(fy) - oy])
+            )
+            if self.area is not None and not shapely.contains_xy(
+                self.area, *foot.representative_point().coords[0]
+            ):
                 self._outside(ref)
                 continue
             h = building_height(cb) * m.z_to_m
             name = cb.name or str(cb.attributes.get("name", "") or "")
-            bld = Building(cb.id, name, h, "geometry", f"CityJSON LoD{cb.lod}",
-                           footprint_wkb=shapely.to_wkb(foot), cityobject_type=cb.type)
+            bld = Building(
+                cb.id,
+                name,
+                h,
+                "geometry",
+                f"CityJSON LoD{cb.lod}",
+                footprint_wkb=shapely.to_wkb(foot),
+                cityobject_type=cb.type,
+            )
             self.city.append(CitySolid(bld, pts, faces, ref))
 
     def replaced(self, before: list[Building]) -> None:
@@ -255,8 +343,12 @@ class Collector:
         for b in before:
             if id(b) not in after:
                 for ref in self.ledger.refs_of(b):
-                    self.ledger.skip(ref, f"replaced by the BIM model {by_id.get(b.id, '')}".strip(), "replaced",
-                                     group=True)
+                    self.ledger.skip(
+                        ref,
+                        f"replaced by the BIM model {by_id.get(b.id, '')}".strip(),
+                        "replaced",
+                        group=True,
+                    )
 
     # -- buildings -----------------------------------------------------------------------
     def _height(self, rec: Footprint) -> tuple[float, float, str, float | None]:
@@ -268,16 +360,35 @@ class Collector:
             # a part that starts high (building:min_level) and says nothing more is one level tall
             h, src = max(DEFAULT_BUILDING_HEIGHT, min_h + METRES_PER_LEVEL), "default"
         if h > MAX_BUILDING_HEIGHT:
-            self.warnings.append(Warning(where, rec.fid, f"height {h:g} m is absurd", f"clamped to {MAX_BUILDING_HEIGHT:g} m"))
+            self.warnings.append(
+                Warning(
+                    where,
+                    rec.fid,
+                    f"height {h:g} m is absurd",
+                    f"clamped to {MAX_BUILDING_HEIGHT:g} m",
+                )
+            )
             h = MAX_BUILDING_HEIGHT
         if h <= 0:
-            self.warnings.append(Warning(where, rec.fid, f"height {h:g} m is not positive",
-                                         f"set to the default {DEFAULT_BUILDING_HEIGHT:g} m"))
+            self.warnings.append(
+                Warning(
+                    where,
+                    rec.fid,
+                    f"height {h:g} m is not positive",
+                    f"set to the default {DEFAULT_BUILDING_HEIGHT:g} m",
+                )
+            )
             h, src = DEFAULT_BUILDING_HEIGHT, "default"
         if min_h < 0 or min_h >= h:
             if min_h != 0:
-                self.warnings.append(Warning(where, rec.fid, f"min_height {min_h:g} m is not below the top {h:g} m",
-                                             "set to 0"))
+                self.warnings.append(
+                    Warning(
+                        where,
+                        rec.fid,
+                        f"min_height {min_h:g} m is not below the top {h:g} m",
+                        "set to 0",
+                    )
+                )
             min_h = 0.0
         return h, min_h, src, levels
 
@@ -322,8 +433,16 @@ class Collector:
                     continue
                 mesh_parts.append((pts, faces, idx))
             t = rec.tags
-            bld = Building(rec.fid, str(t.get("name") or ""), round(h, 2), src, rec.source, round(min_h, 2),
-                           levels, shapely.to_wkb(rec.geom))
+            bld = Building(
+                rec.fid,
+                str(t.get("name") or ""),
+                round(h, 2),
+                src,
+                rec.source,
+                round(min_h, 2),
+                levels,
+                shapely.to_wkb(rec.geom),
+            )
             scene.buildings.append(bld)
             for r in [rec, *(parts or [])]:
                 self.ledger.link(bld, r.ref)
@@ -343,7 +462,9 @@ class Collector:
         road_polys = [sg for sg, il in zip(roads, is_line, strict=True) if not il]
         if lines:
             widths = np.array([s.width for s, _ in lines], dtype=float)
-            bufs = shapely.buffer(np.array([g for _, g in lines], dtype=object), widths / 2, quad_segs=1)
+            bufs = shapely.buffer(
+                np.array([g for _, g in lines], dtype=object), widths / 2, quad_segs=1
+            )
             for (s, g), poly in zip(lines, bufs, strict=True):
                 self.road_lines.append((g, float(s.width or 0), s.road_class or "minor"))
                 road_polys.append((s, poly))
@@ -355,8 +476,11 @@ class Collector:
                 pts, faces = flat(_simplified(poly), z)
                 if not len(faces):
                     for ref in self.ledger.refs_of(surf):
-                        self.ledger.skip(ref, "too small to draw (no area left after simplifying by "
-                                         f"{MESH_TOLERANCE_M:g} m)")
+                        self.ledger.skip(
+                            ref,
+                            "too small to draw (no area left after simplifying by "
+                            f"{MESH_TOLERANCE_M:g} m)",
+                        )
                     continue
                 if not surf.shape_wkb:
                     surf.shape_wkb = shapely.to_wkb(poly)
@@ -384,13 +508,28 @@ class Collector:
             if not inside:
                 self.ledger.skip(ref, why)
                 continue
-            props: dict[str, Any] = {"subkind": row.get("subkind"), "mount_height": row.get("height"),
-                                     "heading": row.get("heading"), "fov": row.get("fov"), "tilt": row.get("tilt")}
+            props: dict[str, Any] = {
+                "subkind": row.get("subkind"),
+                "mount_height": row.get("height"),
+                "heading": row.get("heading"),
+                "fov": row.get("fov"),
+                "tilt": row.get("tilt"),
+            }
             if row.get("use"):
                 props["use"] = row["use"]  # meters: residential / commercial / public load curves
-            self.device_feats.append(DeviceFeature(rows.source, str(row["fid"]), row["kind"], geom.x, geom.y,
-                                                   props=props, name=str(row.get("name") or ""), listed=True,
-                                                   ref=ref))
+            self.device_feats.append(
+                DeviceFeature(
+                    rows.source,
+                    str(row["fid"]),
+                    row["kind"],
+                    geom.x,
+                    geom.y,
+                    props=props,
+                    name=str(row.get("name") or ""),
+                    listed=True,
+                    ref=ref,
+                )
+            )
 
     def _data_area(self) -> shapely.Geometry | None:
         pts = [m.points[:, :2] for m in self.scene.meshes.values() if len(m.points)]
@@ -413,7 +552,9 @@ def _outward(points: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _any_known(tags: dict[str, Any]) -> bool:
-    return bool(is_building(tags) or surface_kind(tags) or road_class(tags) or devices_from_tags(tags))
+    return bool(
+        is_building(tags) or surface_kind(tags) or road_class(tags) or devices_from_tags(tags)
+    )
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry | None:

@@ -19,7 +19,9 @@ from twin.core.frame import LocalFrame
 
 WGS84 = CRS.from_epsg(4326)
 
-_OBFUSCATED = re.compile(r"gcj[\s_-]*0?2|bd[\s_-]*0?9|mars\s*coord|火星|baidu|国测局", re.IGNORECASE)
+_OBFUSCATED = re.compile(
+    r"gcj[\s_-]*0?2|bd[\s_-]*0?9|mars\s*coord|火星|baidu|国测局", re.IGNORECASE
+)
 GCJ_MESSAGE = (
     "declares GCJ-02 / BD-09 coordinates. These are the deliberately offset datums of Chinese "
     "web maps (Amap, Tencent, Baidu); PROJ does not implement them and mixing them with WGS84 "
@@ -45,7 +47,9 @@ def parse_crs(text: object, where: str) -> CRS:
         crs = CRS.from_user_input(s)
     except CRSError:
         raise InputError(
-            where, f"unknown CRS {s!r}.", "Use a code PROJ knows, such as EPSG:4326, EPSG:4490 or EPSG:4547."
+            where,
+            f"unknown CRS {s!r}.",
+            "Use a code PROJ knows, such as EPSG:4326, EPSG:4490 or EPSG:4547.",
         ) from None
     if is_obfuscated(crs.name or ""):
         raise InputError(where, GCJ_MESSAGE)
@@ -86,7 +90,9 @@ def frame_crs(declared: str | None, lon: float, lat: float, where: str) -> CRS:
         if crs.to_epsg() == 4490 or "2000" in (crs.datum.name if crs.datum else ""):
             return cgcs2000_gk_crs(lon)
         return utm_crs(lon, lat)
-    raise InputError(where, f"CRS {crs_label(crs)} is neither projected nor geographic.", "Use a projected CRS.")
+    raise InputError(
+        where, f"CRS {crs_label(crs)} is neither projected nor geographic.", "Use a projected CRS."
+    )
 
 
 def z_unit_metres(crs: CRS) -> float:
@@ -128,13 +134,18 @@ class FrameTransform:
         x, y = Transformer.from_crs(WGS84, crs, always_xy=True).transform(lon, lat)
         return cls(LocalFrame(crs_label(crs), float(lon), float(lat), float(x), float(y)))
 
-    def to_local(self, lon: np.ndarray | float, lat: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    def to_local(
+        self, lon: np.ndarray | float, lat: np.ndarray | float
+    ) -> tuple[np.ndarray, np.ndarray]:
         x, y = self._fwd.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return np.asarray(x) - self.frame.origin_x, np.asarray(y) - self.frame.origin_y
 
-    def to_lonlat(self, x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+    def to_lonlat(
+        self, x: np.ndarray | float, y: np.ndarray | float
+    ) -> tuple[np.ndarray, np.ndarray]:
         lon, lat = self._inv.transform(
-            np.asarray(x, dtype=float) + self.frame.origin_x, np.asarray(y, dtype=float) + self.frame.origin_y
+            np.asarray(x, dtype=float) + self.frame.origin_x,
+            np.asarray(y, dtype=float) + self.frame.origin_y,
         )
         return np.asarray(lon), np.asarray(lat)
 

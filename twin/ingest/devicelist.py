@@ -74,8 +74,9 @@ class DeviceRows:
     """Rows read: placed ones plus the skipped ones its warnings name."""
 
 
-def read_device_list(path: Path, crs: str | None = None, sheet: str | None = None,
-                     default_kind: str | None = None) -> DeviceRows:
+def read_device_list(
+    path: Path, crs: str | None = None, sheet: str | None = None, default_kind: str | None = None
+) -> DeviceRows:
     check_readable(path)
     suffix = path.suffix.lower()
     where = path.name
@@ -87,27 +88,43 @@ def read_device_list(path: Path, crs: str | None = None, sheet: str | None = Non
         try:
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
         except ValueError as exc:
-            raise InputError(path, f"cannot be read as Excel ({exc}).", "Save it as .xlsx from Excel or WPS.") from None
+            raise InputError(
+                path, f"cannot be read as Excel ({exc}).", "Save it as .xlsx from Excel or WPS."
+            ) from None
         except Exception as exc:  # openpyxl raises many types for damaged files
-            raise InputError(path, f"is not a readable .xlsx workbook ({type(exc).__name__}).",
-                             "Save it again as .xlsx (Excel 2007+).") from None
+            raise InputError(
+                path,
+                f"is not a readable .xlsx workbook ({type(exc).__name__}).",
+                "Save it again as .xlsx (Excel 2007+).",
+            ) from None
     elif suffix in (".xls",):
-        raise InputError(path, "is an old Excel 97 (.xls) workbook.", "Save it as .xlsx and try again.")
+        raise InputError(
+            path, "is an old Excel 97 (.xls) workbook.", "Save it as .xlsx and try again."
+        )
     elif suffix in (".geojson", ".json", ".gpkg", ".shp", ".fgb"):
         try:
             with _pywarnings.catch_warnings():
                 _pywarnings.simplefilter("ignore")
                 gdf = pyogrio.read_dataframe(path, layer=sheet, on_invalid="ignore")
         except (DataSourceError, DataLayerError) as exc:
-            raise InputError(path, f"is not a readable GIS file ({str(exc).splitlines()[0]}).") from None
+            raise InputError(
+                path, f"is not a readable GIS file ({str(exc).splitlines()[0]})."
+            ) from None
         if gdf.crs is None and not crs:
-            raise InputError(path, "declares no CRS.", "Declare it: --devices PATH@EPSG:N, or crs in [[devices]].")
+            raise InputError(
+                path,
+                "declares no CRS.",
+                "Declare it: --devices PATH@EPSG:N, or crs in [[devices]].",
+            )
         file_crs = parse_crs(crs or gdf.crs.to_wkt(), where)
         geometry = gdf.geometry
         df = pd.DataFrame(gdf.drop(columns="geometry"))
     else:
-        raise InputError(path, f"unknown device-list format '{suffix}'.",
-                         "Use CSV, Excel (.xlsx), GeoJSON or GeoPackage; see assets/templates/.")
+        raise InputError(
+            path,
+            f"unknown device-list format '{suffix}'.",
+            "Use CSV, Excel (.xlsx), GeoJSON or GeoPackage; see assets/templates/.",
+        )
     if df.empty:
         raise InputError(path, "has no rows (empty device list).", "Fill in the template's rows.")
     mapping = {}
@@ -117,18 +134,31 @@ def read_device_list(path: Path, crs: str | None = None, sheet: str | None = Non
             mapping[col] = key
     df = df.rename(columns=mapping)
     if "id" not in df.columns:
-        raise InputError(path, "has no 'id' column.", f"Columns found: {', '.join(map(str, df.columns))}. "
-                         "See assets/templates/devices_template.xlsx.")
+        raise InputError(
+            path,
+            "has no 'id' column.",
+            f"Columns found: {', '.join(map(str, df.columns))}. "
+            "See assets/templates/devices_template.xlsx.",
+        )
     if "kind" not in df.columns and not default_kind:
-        raise InputError(path, "has no 'kind' column.", "Add one, or set kind = \"...\" in the scene's [[devices]].")
+        raise InputError(
+            path,
+            "has no 'kind' column.",
+            'Add one, or set kind = "..." in the scene\'s [[devices]].',
+        )
     warnings: list[Warning] = []
     layer_crs = parse_crs(crs, where) if crs else None
 
     ids = df["id"].map(lambda v: "" if _null(v) else str(v).strip().removesuffix(".0"))
     dup = sorted(set(ids[ids.duplicated() & (ids != "")]))
     if dup:
-        raise InputError(path, f"has duplicate device ids: {', '.join(dup[:20])}" + (" ..." if len(dup) > 20 else "") + ".",
-                         "Every device needs its own id.")
+        raise InputError(
+            path,
+            f"has duplicate device ids: {', '.join(dup[:20])}"
+            + (" ..." if len(dup) > 20 else "")
+            + ".",
+            "Every device needs its own id.",
+        )
     rows, points, used_crs = [], [], None
     for i, rec in enumerate(df.to_dict("records")):
         rowname = f"row {i + 2}" if geometry is None else f"feature {i}"
@@ -139,11 +169,23 @@ def read_device_list(path: Path, crs: str | None = None, sheet: str | None = Non
         kind_raw = rec.get("kind") if not _null(rec.get("kind")) else default_kind
         kind = resolve_kind(str(kind_raw)) if kind_raw is not None else None
         if kind is None:
-            warnings.append(Warning(where, f"{rowname} (id {did})", f"unknown kind {kind_raw!r}", "skipped",
-                                    not_drawn=1))
+            warnings.append(
+                Warning(
+                    where,
+                    f"{rowname} (id {did})",
+                    f"unknown kind {kind_raw!r}",
+                    "skipped",
+                    not_drawn=1,
+                )
+            )
             continue
-        pt, row_crs, why = _position(rec, geometry.iloc[i] if geometry is not None else None,
-                                     file_crs or layer_crs, where, rowname)
+        pt, row_crs, why = _position(
+            rec,
+            geometry.iloc[i] if geometry is not None else None,
+            file_crs or layer_crs,
+            where,
+            rowname,
+        )
         if pt is None:
             warnings.append(Warning(where, f"{rowname} (id {did})", why, "skipped", not_drawn=1))
             continue
@@ -151,17 +193,27 @@ def read_device_list(path: Path, crs: str | None = None, sheet: str | None = Non
             used_crs = row_crs
         elif not used_crs.equals(row_crs):
             pt = _to(pt, row_crs, used_crs)
-        rows.append({
-            "fid": did, "kind": kind, "name": "" if _null(rec.get("name")) else str(rec.get("name")),
-            "height": parse_length(rec.get("height")), "heading": parse_direction(rec.get("heading")),
-            "fov": parse_number(rec.get("fov")), "tilt": parse_number(rec.get("tilt")),
-            "subkind": None if _null(rec.get("subkind")) else str(rec.get("subkind")).strip().lower(),
-            "use": None if _null(rec.get("use")) else str(rec.get("use")).strip().lower(),
-            "row": rowname,
-        })
+        rows.append(
+            {
+                "fid": did,
+                "kind": kind,
+                "name": "" if _null(rec.get("name")) else str(rec.get("name")),
+                "height": parse_length(rec.get("height")),
+                "heading": parse_direction(rec.get("heading")),
+                "fov": parse_number(rec.get("fov")),
+                "tilt": parse_number(rec.get("tilt")),
+                "subkind": None
+                if _null(rec.get("subkind"))
+                else str(rec.get("subkind")).strip().lower(),
+                "use": None if _null(rec.get("use")) else str(rec.get("use")).strip().lower(),
+                "row": rowname,
+            }
+        )
         points.append(pt)
     if not rows:
-        raise InputError(path, "has no usable device rows.", "; ".join(str(w) for w in warnings[:3]))
+        raise InputError(
+            path, "has no usable device rows.", "; ".join(str(w) for w in warnings[:3])
+        )
     gdf = gpd.GeoDataFrame(rows, geometry=shapely.points(np.array(points)), crs=used_crs)
     return DeviceRows(where, gdf, used_crs, warnings, len(df))  # type: ignore[arg-type]
 
@@ -180,7 +232,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _null(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()) or v is pd.NA
+    return (
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or (isinstance(v, str) and not v.strip())
+        or v is pd.NA
+    )
 
 
 def _to(pt: tuple[float, float], src: CRS, dst: CRS) -> tuple[float, float]:
@@ -190,8 +247,9 @@ def _to(pt: tuple[float, float], src: CRS, dst: CRS) -> tuple[float, float]:
     return float(x), float(y)
 
 
-def _position(rec: dict[str, Any], geom: Any, layer_crs: CRS | None, where: str,
-              rowname: str) -> tuple[tuple[float, float] | None, CRS, str]:
+def _position(
+    rec: dict[str, Any], geom: Any, layer_crs: CRS | None, where: str, rowname: str
+) -> tuple[tuple[float, float] | None, CRS, str]:
     wgs = CRS.from_epsg(4326)
     if geom is not None:
         if geom is None or geom.is_empty:
@@ -213,7 +271,10 @@ def _position(rec: dict[str, Any], geom: Any, layer_crs: CRS | None, where: str,
     x, y = parse_number(rec.get("x")), parse_number(rec.get("y"))
     if x is not None and y is not None:
         if row_crs is None:
-            raise InputError(where, "has x / y columns but no CRS for them.",
-                             "State it: --devices PATH@EPSG:N, crs in [[devices]], or a 'crs' column.")
+            raise InputError(
+                where,
+                "has x / y columns but no CRS for them.",
+                "State it: --devices PATH@EPSG:N, crs in [[devices]], or a 'crs' column.",
+            )
         return (x, y), row_crs, ""
     return None, wgs, "no position (lon / lat or x / y)"

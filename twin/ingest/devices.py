@@ -67,19 +67,30 @@ def assign_ids(feats: list[DeviceFeature]) -> None:
     for f in feats:
         f.id = f.fid if f.listed else osm_id(f.fid) + f.suffix
         if f.listed and FORBIDDEN_ID_CHARS & set(f.id):
-            raise InputError(f.source, f"device id {f.id!r} contains '/', '+' or '#'.",
-                             "Ids become MQTT topic levels; use letters, digits, '-', '_' or '.'.")
+            raise InputError(
+                f.source,
+                f"device id {f.id!r} contains '/', '+' or '#'.",
+                "Ids become MQTT topic levels; use letters, digits, '-', '_' or '.'.",
+            )
         if f.id in ids:
             dups.add(f.id)
         ids.add(f.id)
     if dups:
-        raise InputError(", ".join(sorted({f.source for f in feats if f.id in dups})),
-                         f"duplicate device ids: {', '.join(sorted(dups)[:20])}.",
-                         "Every device needs its own id across all device layers.")
+        raise InputError(
+            ", ".join(sorted({f.source for f in feats if f.id in dups})),
+            f"duplicate device ids: {', '.join(sorted(dups)[:20])}.",
+            "Every device needs its own id across all device layers.",
+        )
 
 
-def place_devices(feats: list[DeviceFeature], scene: Scene, ft: FrameTransform, roads: RoadLines,
-                  warnings: list[Warning], ledger: FeatureLedger | None = None) -> None:
+def place_devices(
+    feats: list[DeviceFeature],
+    scene: Scene,
+    ft: FrameTransform,
+    roads: RoadLines,
+    warnings: list[Warning],
+    ledger: FeatureLedger | None = None,
+) -> None:
     """Append the features' devices to the scene (ids assigned, lon / lat computed once for
     all), linking each to its feature in the ledger."""
     assign_ids(feats)
@@ -94,18 +105,30 @@ def place_devices(feats: list[DeviceFeature], scene: Scene, ft: FrameTransform, 
             ledger.link(dev, f.ref)
 
 
-def make_device(f: DeviceFeature, lon: float, lat: float, road_tree: STRtree | None, roads: RoadLines,
-                warnings: list[Warning]) -> Device:
+def make_device(
+    f: DeviceFeature,
+    lon: float,
+    lat: float,
+    road_tree: STRtree | None,
+    roads: RoadLines,
+    warnings: list[Warning],
+) -> Device:
     """The device of one feature, with the catalogue's defaults for what the data leaves out."""
     kind = f.kind
     # a blank cell (None, or NaN from pandas) means the kind's default
-    props = {k: v for k, v in f.props.items() if v is not None and not (isinstance(v, float) and math.isnan(v))}
+    props = {
+        k: v
+        for k, v in f.props.items()
+        if v is not None and not (isinstance(v, float) and math.isnan(v))
+    }
     spec = CATALOGUE[kind]
     sub = props.pop("subkind", None)
     if kind == "camera":
         if sub not in CAMERA_DEFAULTS:
             if sub is not None:
-                warnings.append(Warning(f.source, f.id, f"unknown camera sub-kind {sub!r}", "set to hd"))
+                warnings.append(
+                    Warning(f.source, f.id, f"unknown camera sub-kind {sub!r}", "set to hd")
+                )
             sub = "hd"
         defaults = CAMERA_DEFAULTS[sub]
     else:
@@ -114,7 +137,9 @@ def make_device(f: DeviceFeature, lon: float, lat: float, road_tree: STRtree | N
     mh = defaults["mount_height"] if mh is None else float(mh)
     if mh > MAX_MOUNT_HEIGHT or mh < 0:
         clamped = min(max(mh, 0.0), MAX_MOUNT_HEIGHT)
-        warnings.append(Warning(f.source, f.id, f"mount height {mh:g} m is absurd", f"clamped to {clamped:g} m"))
+        warnings.append(
+            Warning(f.source, f.id, f"mount height {mh:g} m is absurd", f"clamped to {clamped:g} m")
+        )
         mh = clamped
     heading = props.pop("heading", None)
     fov = props.pop("fov", None)
@@ -124,17 +149,44 @@ def make_device(f: DeviceFeature, lon: float, lat: float, road_tree: STRtree | N
             heading = face_nearest_road(f.x, f.y, road_tree, roads)
             props["heading_source"] = "nearest_road"
         if fov is not None and not (0 < fov <= 360):
-            warnings.append(Warning(f.source, f.id, f"field of view {fov:g} deg is impossible",
-                                    f"set to {defaults['fov']:g}"))
+            warnings.append(
+                Warning(
+                    f.source,
+                    f.id,
+                    f"field of view {fov:g} deg is impossible",
+                    f"set to {defaults['fov']:g}",
+                )
+            )
             fov = None
         if tilt is not None and not (-90 <= tilt <= 90):
-            warnings.append(Warning(f.source, f.id, f"tilt {tilt:g} deg is impossible", f"set to {defaults['tilt']:g}"))
+            warnings.append(
+                Warning(
+                    f.source,
+                    f.id,
+                    f"tilt {tilt:g} deg is impossible",
+                    f"set to {defaults['tilt']:g}",
+                )
+            )
             tilt = None
         fov = defaults["fov"] if fov is None else fov
         tilt = defaults["tilt"] if tilt is None else tilt
     return Device(
-        f.id, kind, f.name, round(float(f.x), 4), round(float(f.y), 4), round(float(f.z), 4), lon, lat, mh,
-        float(heading or 0.0) % 360.0, fov, tilt, sub, f.synthetic, f.source, props,
+        f.id,
+        kind,
+        f.name,
+        round(float(f.x), 4),
+        round(float(f.y), 4),
+        round(float(f.z), 4),
+        lon,
+        lat,
+        mh,
+        float(heading or 0.0) % 360.0,
+        fov,
+        tilt,
+        sub,
+        f.synthetic,
+        f.source,
+        props,
     )
 
 

@@ -84,8 +84,15 @@ def chargers_for(spaces: list[Placement], existing: int) -> list[Placement]:
     for s in spaces[:need]:
         h = math.radians(s.heading)
         back = SPACE_L / 2 + 0.4  # behind the space, facing it
-        out.append(Placement("charger", s.x - back * math.sin(h), s.y - back * math.cos(h), s.heading,
-                             {"space": None}))
+        out.append(
+            Placement(
+                "charger",
+                s.x - back * math.sin(h),
+                s.y - back * math.cos(h),
+                s.heading,
+                {"space": None},
+            )
+        )
     return out
 
 
@@ -140,34 +147,70 @@ def along_roads(
     return placed
 
 
-def fill_devices(scene: Scene, lots: list[tuple[Surface, shapely.Geometry]], roads: RoadLines,
-                 area: shapely.Geometry | None, ft: FrameTransform, warnings: list[Warning]) -> None:
+def fill_devices(
+    scene: Scene,
+    lots: list[tuple[Surface, shapely.Geometry]],
+    roads: RoadLines,
+    area: shapely.Geometry | None,
+    ft: FrameTransform,
+    warnings: list[Warning],
+) -> None:
     """Lay out what the data lacks by the catalogue's deployment rules (``--fill-devices``):
     parking spaces and their chargers in every lot, bins, environment monitors and poles along
     main roads where none stands within reach; each device ``synthetic``, ids ``syn-<kind>-NNNN``."""
     placements: list[Placement] = []
-    existing_chargers = np.array([[d.x, d.y] for d in scene.devices if d.kind == "charger"]).reshape(-1, 2)
+    existing_chargers = np.array(
+        [[d.x, d.y] for d in scene.devices if d.kind == "charger"]
+    ).reshape(-1, 2)
     for surf, poly in sorted(lots, key=lambda sg: sg[0].id):
         spaces = parking_spaces(poly, surf.capacity)
-        inside = int(shapely.contains_xy(poly.buffer(5.0), existing_chargers[:, 0], existing_chargers[:, 1]).sum()) \
-            if len(existing_chargers) else 0
+        inside = (
+            int(
+                shapely.contains_xy(
+                    poly.buffer(5.0), existing_chargers[:, 0], existing_chargers[:, 1]
+                ).sum()
+            )
+            if len(existing_chargers)
+            else 0
+        )
         placements += spaces + chargers_for(spaces, inside)
     main = [(ln, w) for ln, w, c in roads if c == "main"]
-    blocked = shapely.union_all([shapely.from_wkb(b.footprint_wkb) for b in scene.buildings if b.footprint_wkb]) \
-        if scene.buildings else None
+    blocked = (
+        shapely.union_all(
+            [shapely.from_wkb(b.footprint_wkb) for b in scene.buildings if b.footprint_wkb]
+        )
+        if scene.buildings
+        else None
+    )
     # spacings are the catalogue's deployment rules; an existing device within half a spacing
     # (poles: within their minimum spacing less 10 m) already serves its stretch
     pole_keep = CATALOGUE["pole"].rule_params["spacing_min_m"] - 10.0
-    for kind, keep, side in (("trash_bin", None, 1.0), ("env_monitor", None, -1.0), ("pole", pole_keep, 1.0)):
+    for kind, keep, side in (
+        ("trash_bin", None, 1.0),
+        ("env_monitor", None, -1.0),
+        ("pole", pole_keep, 1.0),
+    ):
         pts = np.array([[d.x, d.y] for d in scene.devices if d.kind == kind]).reshape(-1, 2)
         spacing = spacing_m(kind)
-        placements += along_roads(main, kind, spacing, pts, spacing / 2 if keep is None else keep, blocked, area, side)
+        placements += along_roads(
+            main, kind, spacing, pts, spacing / 2 if keep is None else keep, blocked, area, side
+        )
     if not placements:
         return
     counters: dict[str, int] = {}
     feats = []
     for p in placements:
         counters[p.kind] = counters.get(p.kind, 0) + 1
-        feats.append(DeviceFeature("fill-devices", f"syn-{p.kind}-{counters[p.kind]:04d}", p.kind, p.x, p.y,
-                                   props={"heading": p.heading}, listed=True, synthetic=True))
+        feats.append(
+            DeviceFeature(
+                "fill-devices",
+                f"syn-{p.kind}-{counters[p.kind]:04d}",
+                p.kind,
+                p.x,
+                p.y,
+                props={"heading": p.heading},
+                listed=True,
+                synthetic=True,
+            )
+        )
     place_devices(feats, scene, ft, [], warnings)

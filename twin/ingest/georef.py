@@ -122,15 +122,19 @@ def _from_entity(f: Any) -> dict[str, Any] | None:
     op = ops[0]
     crs = op.TargetCRS
     out = {
-        "source": op.is_a(), "crs": str(getattr(crs, "Name", "") or ""),
-        "eastings": _num(op.Eastings, 0.0), "northings": _num(op.Northings, 0.0),
+        "source": op.is_a(),
+        "crs": str(getattr(crs, "Name", "") or ""),
+        "eastings": _num(op.Eastings, 0.0),
+        "northings": _num(op.Northings, 0.0),
         "orthogonal_height": _num(op.OrthogonalHeight, 0.0),
         "x_axis_abscissa": _num(op.XAxisAbscissa, None),
         "x_axis_ordinate": _num(op.XAxisOrdinate, None),
         "scale": _num(op.Scale, None),
         "factor_x": _num(getattr(op, "FactorX", None), 1.0),
         "factor_y": _num(getattr(op, "FactorY", None), 1.0),
-        "map_unit": None, "map_unit_m": None, "problem": None,
+        "map_unit": None,
+        "map_unit_m": None,
+        "problem": None,
     }
     unit = getattr(crs, "MapUnit", None) if crs is not None else None
     if unit is not None:
@@ -146,7 +150,8 @@ def _from_psets(f: Any) -> dict[str, Any] | None:
             continue
         name, conv = mine["mapconversion"]
         crs_pset = mine.get("projectedcrs") or next(
-            (o["projectedcrs"] for _, o in sets if "projectedcrs" in o), None)
+            (o["projectedcrs"] for _, o in sets if "projectedcrs" in o), None
+        )
         out = {
             "source": f"{name} on {host.is_a()}",
             "eastings": _num(_value(conv, "Eastings"), 0.0),
@@ -154,8 +159,13 @@ def _from_psets(f: Any) -> dict[str, Any] | None:
             "orthogonal_height": _num(_value(conv, "OrthogonalHeight"), 0.0),
             "x_axis_abscissa": _num(_value(conv, "XAxisAbscissa"), None),
             "x_axis_ordinate": _num(_value(conv, "XAxisOrdinate"), None),
-            "scale": _num(_value(conv, "Scale"), None), "factor_x": 1.0, "factor_y": 1.0,
-            "crs": "", "map_unit": None, "map_unit_m": None, "problem": None,
+            "scale": _num(_value(conv, "Scale"), None),
+            "factor_x": 1.0,
+            "factor_y": 1.0,
+            "crs": "",
+            "map_unit": None,
+            "map_unit_m": None,
+            "problem": None,
         }
         if crs_pset is None:
             out["problem"] = "has no ePSet_ProjectedCRS beside it"
@@ -271,8 +281,12 @@ def read_site(f: Any) -> dict[str, float] | None:
             north = float(geo.get_true_north(f) or 0.0)
         except Exception:  # noqa: BLE001 - no or malformed TrueNorth: assume +Y
             north = 0.0
-        return {"lat": float(la), "lon": float(lo), "elevation": float(site.RefElevation or 0.0),
-                "true_north": north}
+        return {
+            "lat": float(la),
+            "lon": float(lo),
+            "elevation": float(site.RefElevation or 0.0),
+            "true_north": north,
+        }
     return None
 
 
@@ -324,8 +338,12 @@ def map_affine(mc: dict[str, Any], crs: CRS) -> MapAffine:
     c, s = math.cos(theta), math.sin(theta)
     lin = scale * mu_m / (float(mc["project_unit_m"]) * axis_m)  # model metres -> CRS units
     fx, fy = float(mc.get("factor_x") or 1.0), float(mc.get("factor_y") or 1.0)
-    a = np.array([[lin * fx * c, -lin * fy * s, mc["eastings"] * mu_m / axis_m],
-                  [lin * fx * s, lin * fy * c, mc["northings"] * mu_m / axis_m]])
+    a = np.array(
+        [
+            [lin * fx * c, -lin * fy * s, mc["eastings"] * mu_m / axis_m],
+            [lin * fx * s, lin * fy * c, mc["northings"] * mu_m / axis_m],
+        ]
+    )
     if mc.get("wcs") is not None:
         w = np.vstack([np.asarray(mc["wcs"], dtype=float), [0.0, 0.0, 1.0]])
         a = a @ w
@@ -359,28 +377,38 @@ def scale_used(mc: dict[str, Any], axis_m: float, axis_unit: str) -> tuple[float
     given = mc.get("scale") or None  # 0 is as good as omitted (ifcopenshell reads it so too)
     written = given or 1.0
     if mu is not None and mu_m is None:
-        notes.append(f"its {src} MapUnit {mu!r} is not a length unit; the project unit {pu} "
-                     "was used")
+        notes.append(
+            f"its {src} MapUnit {mu!r} is not a length unit; the project unit {pu} was used"
+        )
     if mu_m is None:
         omitted, mu_m, mu = mu is None, pu_m, pu
-        if (omitted and abs(written - 1) >= CONSISTENT
-                and abs(written * axis_m / pu_m - 1) < CONSISTENT):
+        if (
+            omitted
+            and abs(written - 1) >= CONSISTENT
+            and abs(written * axis_m / pu_m - 1) < CONSISTENT
+        ):
             mu_m, mu = axis_m, axis_unit
-            notes.append(f"its {src} has no MapUnit, and its Scale {written:g} converts project "
-                         f"{pu} to {axis_unit}, the unit of its CRS {mc['crs']}: its eastings and "
-                         f"northings were read in {axis_unit}")
+            notes.append(
+                f"its {src} has no MapUnit, and its Scale {written:g} converts project "
+                f"{pu} to {axis_unit}, the unit of its CRS {mc['crs']}: its eastings and "
+                f"northings were read in {axis_unit}"
+            )
             return written, mu_m, notes
     expected = pu_m / mu_m
     if abs(written / expected - 1) < CONSISTENT:
         return written, mu_m, notes
     shown = "omitted" if given is None else f"{written:g}"
     if given is None or written == 1.0:
-        notes.append(f"its {src} Scale is {shown}, but project {pu} to map {mu} needs Scale "
-                     f"{expected:g}: the unit ratio {expected:g} was used instead")
+        notes.append(
+            f"its {src} Scale is {shown}, but project {pu} to map {mu} needs Scale "
+            f"{expected:g}: the unit ratio {expected:g} was used instead"
+        )
         return expected, mu_m, notes
     if abs(written * expected - 1) < CONSISTENT:
-        notes.append(f"its {src} Scale {written:g} is inverted: project {pu} to map {mu} needs "
-                     f"Scale {expected:g}, so its reciprocal {1.0 / written:g} was used")
+        notes.append(
+            f"its {src} Scale {written:g} is inverted: project {pu} to map {mu} needs "
+            f"Scale {expected:g}, so its reciprocal {1.0 / written:g} was used"
+        )
         return 1.0 / written, mu_m, notes
     return written, mu_m, notes
 

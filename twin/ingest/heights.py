@@ -21,11 +21,25 @@ from twin.ingest.crs import crs_label, linear_unit_metres
 from twin.scene.entities import Warning
 
 HEIGHT_KEYS = ("height", "min_height", "building:height", "roof:height")
-_BASES = {"height": "height", "min_height": "min_height", "bldg_height": "height", "building_height": "height",
-          "measuredheight": "height", "heightroof": "height", "roof_height": "height", "hgt": "height",
-          "高度": "height", "建筑高度": "height", "楼高": "height", "minheight": "min_height"}
-_SUFFIX = re.compile(r"^(?P<base>.+?)[\s_\-]*[(（\[]?\s*(?P<unit>ft|feet|foot|us[_-]?ft|m|metres?|meters?|cm|mm|"
-                     r"米|英尺|厘米|毫米)\s*[)）\]]?$", re.IGNORECASE)
+_BASES = {
+    "height": "height",
+    "min_height": "min_height",
+    "bldg_height": "height",
+    "building_height": "height",
+    "measuredheight": "height",
+    "heightroof": "height",
+    "roof_height": "height",
+    "hgt": "height",
+    "高度": "height",
+    "建筑高度": "height",
+    "楼高": "height",
+    "minheight": "min_height",
+}
+_SUFFIX = re.compile(
+    r"^(?P<base>.+?)[\s_\-]*[(（\[]?\s*(?P<unit>ft|feet|foot|us[_-]?ft|m|metres?|meters?|cm|mm|"
+    r"米|英尺|厘米|毫米)\s*[)）\]]?$",
+    re.IGNORECASE,
+)
 _UOM = re.compile(r"^(?P<base>.+?)[_:\.](?:uom|unit|units)$", re.IGNORECASE)
 _HAS_LETTERS = re.compile(r"[a-zA-Z'\"\u4e00-\u9fff]")
 
@@ -43,16 +57,27 @@ def parse_height_unit(text: object, where: str) -> float | None:
         return None
     f = length_unit(text)
     if f is None:
-        raise InputError(where, f"height_unit {text!r} is not a length unit.",
-                         'Use "m", "ft", "us-ft", "cm" or "mm" (or 米, 英尺, 厘米, 毫米).')
+        raise InputError(
+            where,
+            f"height_unit {text!r} is not a length unit.",
+            'Use "m", "ft", "us-ft", "cm" or "mm" (or 米, 英尺, 厘米, 毫米).',
+        )
     return f
 
 
-def convert_heights(tags: list[dict[str, Any]], keys: dict[str, str], crs: CRS, height_unit: str | None,
-                    where: str, warnings: list[Warning]) -> None:
+def convert_heights(
+    tags: list[dict[str, Any]],
+    keys: dict[str, str],
+    crs: CRS,
+    height_unit: str | None,
+    where: str,
+    warnings: list[Warning],
+) -> None:
     """Rewrite the height attributes of ``tags`` (one dict per feature) in metres; ``keys`` maps
     each column of the layer to its key in the tags."""
-    declared: dict[str, tuple[str, float]] = {}  # tag key of a unit-named column -> (height key, m per unit)
+    declared: dict[
+        str, tuple[str, float]
+    ] = {}  # tag key of a unit-named column -> (height key, m per unit)
     uom_of: dict[str, str] = {}  # height key -> tag key of its unit column
     by_lower = {c.lower(): c for c in keys}
     for col, key in keys.items():
@@ -61,7 +86,11 @@ def convert_heights(tags: list[dict[str, Any]], keys: dict[str, str], crs: CRS, 
             uom_of[keys[by_lower[m.group("base").lower()]]] = key
             continue
         m = _SUFFIX.match(col.strip())
-        if m and m.group("base").lower() in _BASES and (f := length_unit(m.group("unit"))) is not None:
+        if (
+            m
+            and m.group("base").lower() in _BASES
+            and (f := length_unit(m.group("unit"))) is not None
+        ):
             declared[key] = (_BASES[m.group("base").lower()], f)
     setting = parse_height_unit(height_unit, where)
     crs_unit = linear_unit_metres(crs)
@@ -84,15 +113,25 @@ def convert_heights(tags: list[dict[str, Any]], keys: dict[str, str], crs: CRS, 
                 used_assumed = True
     if declared:
         cols = ", ".join(f"{c} ({unit_label(f)})" for c, (_, f) in declared.items())
-        warnings.append(Warning(where, "heights", f"column units declared by their names: {cols}",
-                                "converted to metres"))
+        warnings.append(
+            Warning(
+                where,
+                "heights",
+                f"column units declared by their names: {cols}",
+                "converted to metres",
+            )
+        )
     if used_assumed:
         if setting is not None:
             why = f"in {unit_label(setting)} (height_unit of its [[sources]])"
         else:
-            why = (f"in {unit_label(crs_unit)}, the linear unit of its CRS {crs_label(crs)}; if they are metres, "
-                   f"set height_unit = \"m\" in its [[sources]]")
-        warnings.append(Warning(where, "heights", f"bare height numbers read {why}", "converted to metres"))
+            why = (
+                f"in {unit_label(crs_unit)}, the linear unit of its CRS {crs_label(crs)}; if they are metres, "
+                f'set height_unit = "m" in its [[sources]]'
+            )
+        warnings.append(
+            Warning(where, "heights", f"bare height numbers read {why}", "converted to metres")
+        )
 
 
 def _bare(v: Any) -> bool:
@@ -122,17 +161,36 @@ def check_plausible(heights: dict[str, list[float]]) -> list[Warning]:
         med = statistics.median(hs)
         fix = 'set height_unit = "{}" in its [[sources]] (twin new-scene: --height-unit {})'
         if med > MEDIAN_HIGH_M:
-            for unit, name in (("ft", "feet"), ("cm", "centimetres"), ("mm", "millimetres"), ("dm", "decimetres")):
+            for unit, name in (
+                ("ft", "feet"),
+                ("cm", "centimetres"),
+                ("mm", "millimetres"),
+                ("dm", "decimetres"),
+            ):
                 f = LENGTH_UNITS[unit]
                 if PLAUSIBLE_M[0] <= med * f <= PLAUSIBLE_M[1]:
                     cause = f"they look like {name} (the median would be {med * f:.0f} m); {fix.format(unit, unit)}"
                     break
             else:
                 cause = "check the height column and its unit"
-            out.append(Warning(source, "heights", f"the median building height is {med:.0f} m, implausible for "
-                               f"ordinary buildings: {cause}", "kept as read"))
+            out.append(
+                Warning(
+                    source,
+                    "heights",
+                    f"the median building height is {med:.0f} m, implausible for "
+                    f"ordinary buildings: {cause}",
+                    "kept as read",
+                )
+            )
         elif med < MEDIAN_LOW_M:
-            out.append(Warning(source, "heights", f"the median building height is {med:.1f} m: the height column "
-                               "may hold storeys (name it floors or 层数) or another unit; "
-                               + fix.format("m", "m").replace('"m"', 'the unit'), "kept as read"))
+            out.append(
+                Warning(
+                    source,
+                    "heights",
+                    f"the median building height is {med:.1f} m: the height column "
+                    "may hold storeys (name it floors or 层数) or another unit; "
+                    + fix.format("m", "m").replace('"m"', "the unit"),
+                    "kept as read",
+                )
+            )
     return out

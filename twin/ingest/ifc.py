@@ -27,9 +27,21 @@ from twin.ingest import georef, ifccache
 from twin.ingest.ifcmodel import IfcModelData
 from twin.ingest.sources import check_readable
 
-SUPPORTED_SCHEMAS = {"IFC2X3": "IFC2X3", "IFC4": "IFC4", "IFC4X3": "IFC4X3", "IFC4X3_ADD2": "IFC4X3"}
-NOT_DRAWN = ("IfcOpeningElement", "IfcSpace", "IfcSite", "IfcVirtualElement", "IfcAnnotation", "IfcGrid",
-             "IfcAlignment")
+SUPPORTED_SCHEMAS = {
+    "IFC2X3": "IFC2X3",
+    "IFC4": "IFC4",
+    "IFC4X3": "IFC4X3",
+    "IFC4X3_ADD2": "IFC4X3",
+}
+NOT_DRAWN = (
+    "IfcOpeningElement",
+    "IfcSpace",
+    "IfcSite",
+    "IfcVirtualElement",
+    "IfcAnnotation",
+    "IfcGrid",
+    "IfcAlignment",
+)
 DEFAULT_RGB = (190, 190, 190)
 SETTINGS_VERSION = "ifc-4"  # bump when what is extracted changes: old cache entries are then unused
 
@@ -41,15 +53,23 @@ def header_schema(path: Path) -> str:
     with open(path, "rb") as fh:
         head = fh.read(8192).decode("latin-1", "replace")
     if "ISO-10303-21" not in head:
-        raise InputError(path, "is not an IFC file (no ISO-10303-21 header).",
-                         "Export the model as IFC (.ifc, STEP physical file) from the design tool.")
+        raise InputError(
+            path,
+            "is not an IFC file (no ISO-10303-21 header).",
+            "Export the model as IFC (.ifc, STEP physical file) from the design tool.",
+        )
     m = re.search(r"FILE_SCHEMA\s*\(\s*\(\s*'([^']+)'", head)
     if not m:
-        raise InputError(path, "has no FILE_SCHEMA in its header.", "Export the model again as IFC.")
+        raise InputError(
+            path, "has no FILE_SCHEMA in its header.", "Export the model again as IFC."
+        )
     schema = m.group(1).strip().upper()
     if schema not in SUPPORTED_SCHEMAS:
-        raise InputError(path, f"uses the IFC schema {schema}, which is not supported.",
-                         "Supported: IFC2X3, IFC4, IFC4X3_ADD2; export the model in one of them.")
+        raise InputError(
+            path,
+            f"uses the IFC schema {schema}, which is not supported.",
+            "Supported: IFC2X3, IFC4, IFC4X3_ADD2; export the model in one of them.",
+        )
     return schema
 
 
@@ -58,8 +78,11 @@ def _check_complete(path: Path) -> None:
         fh.seek(max(0, path.stat().st_size - 4096))
         tail = fh.read().decode("latin-1", "replace")
     if "END-ISO-10303-21" not in tail:
-        raise InputError(path, "is truncated (it does not end with END-ISO-10303-21;).",
-                         "Copy or export the file again.")
+        raise InputError(
+            path,
+            "is truncated (it does not end with END-ISO-10303-21;).",
+            "Copy or export the file again.",
+        )
 
 
 def read_ifc_model(path: Path, progress: Progress | None = None) -> IfcModelData:
@@ -107,8 +130,11 @@ def _open(path: Path) -> Any:
     try:
         return ifcopenshell.open(str(path))
     except Exception as exc:  # ifcopenshell raises several types for damaged files
-        raise InputError(path, f"cannot be read as IFC ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).",
-                         "Check that the file is complete; export it again.") from None
+        raise InputError(
+            path,
+            f"cannot be read as IFC ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).",
+            "Check that the file is complete; export it again.",
+        ) from None
 
 
 def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
@@ -121,8 +147,11 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
     settings = ifcopenshell.geom.settings()
     settings.set("use-world-coords", True)
     exclude = [e for t in NOT_DRAWN if t != "IfcSpace" for e in _by_type(f, t)]
-    with_body = [p for p in f.by_type("IfcProduct") if p.Representation is not None
-                 and not any(p.is_a(t) for t in NOT_DRAWN)]
+    with_body = [
+        p
+        for p in f.by_type("IfcProduct")
+        if p.Representation is not None and not any(p.is_a(t) for t in NOT_DRAWN)
+    ]
     elements: list[dict[str, Any]] = []
     index: dict[str, int] = {}
     pts, faces, face_el, face_rgb = [], [], [], []
@@ -131,7 +160,9 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
     shapes: dict[str, np.ndarray] = {}
     found: dict[str, tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]] = {}
     if with_body or f.by_type("IfcSpace"):
-        it = ifcopenshell.geom.iterator(settings, f, max(1, multiprocessing.cpu_count()), exclude=exclude or None)
+        it = ifcopenshell.geom.iterator(
+            settings, f, max(1, multiprocessing.cpu_count()), exclude=exclude or None
+        )
         ok = it.initialize()
         while ok:
             shape = it.get()
@@ -141,18 +172,35 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
             tri = np.asarray(geo.faces, dtype=np.int64).reshape(-1, 3)
             if el.is_a("IfcSpace"):
                 if len(tri):
-                    spaces.append({"global_id": el.GlobalId, "name": el.Name or el.LongName or "",
-                                   "storey": _storey(el), "footprint_wkb": shapely.to_wkb(_outline(v, tri))})
+                    spaces.append(
+                        {
+                            "global_id": el.GlobalId,
+                            "name": el.Name or el.LongName or "",
+                            "storey": _storey(el),
+                            "footprint_wkb": shapely.to_wkb(_outline(v, tri)),
+                        }
+                    )
             elif len(tri):
-                mats = [tuple(int(round(255 * c)) for c in m.diffuse.components) for m in geo.materials]
+                mats = [
+                    tuple(int(round(255 * c)) for c in m.diffuse.components) for m in geo.materials
+                ]
                 ids = np.asarray(geo.material_ids, dtype=np.int64)
                 palette = np.array(mats + [DEFAULT_RGB], dtype=np.uint8)
                 ids = np.where((ids >= 0) & (ids < len(mats)), ids, len(mats))
                 t = uel.get_type(el)
                 rgb = palette[ids] if len(ids) == len(tri) else np.tile(palette[-1], (len(tri), 1))
-                found[el.GlobalId] = ({"global_id": el.GlobalId, "ifc_class": el.is_a(), "name": el.Name or "",
-                                       "storey": _storey(el), "type_name": (t.Name or "") if t is not None else ""},
-                                      v, tri, rgb)
+                found[el.GlobalId] = (
+                    {
+                        "global_id": el.GlobalId,
+                        "ifc_class": el.is_a(),
+                        "name": el.Name or "",
+                        "storey": _storey(el),
+                        "type_name": (t.Name or "") if t is not None else "",
+                    },
+                    v,
+                    tri,
+                    rgb,
+                )
                 shapes[el.GlobalId] = v
             if progress:
                 progress(f"tessellating {path.name}", it.progress() / 100.0)
@@ -169,15 +217,23 @@ def _read(path: Path, schema: str, progress: Progress | None) -> IfcModelData:
         face_el.append(np.full(len(tri), len(elements) - 1, dtype=np.int64))
         face_rgb.append(rgb)
         n += len(v)
-    failed = [{"global_id": p.GlobalId, "ifc_class": p.is_a(), "name": p.Name or ""}
-              for p in with_body if p.GlobalId not in index and _has_body(p)]
+    failed = [
+        {"global_id": p.GlobalId, "ifc_class": p.is_a(), "name": p.Name or ""}
+        for p in with_body
+        if p.GlobalId not in index and _has_body(p)
+    ]
     points = np.concatenate(pts) if pts else np.zeros((0, 3))
     all_faces = np.concatenate(faces) if faces else np.zeros((0, 3), dtype=np.int64)
     data = IfcModelData(
-        path.name, schema, elements, points, all_faces,
+        path.name,
+        schema,
+        elements,
+        points,
+        all_faces,
         np.concatenate(face_el) if face_el else np.zeros(0, dtype=np.int64),
         np.concatenate(face_rgb) if face_rgb else np.zeros((0, 3), dtype=np.uint8),
-        spaces=spaces, failed=failed,
+        spaces=spaces,
+        failed=failed,
     )
     data.devices, data.unknown_devices = _devices(f, shapes)
     data.map_conversion = georef.read_map_conversion(f)
@@ -197,7 +253,10 @@ def _by_type(f: Any, t: str) -> list[Any]:
 
 def _has_body(p: Any) -> bool:
     rep = p.Representation
-    return any((r.RepresentationIdentifier or "").lower() in ("body", "") for r in (rep.Representations or []))
+    return any(
+        (r.RepresentationIdentifier or "").lower() in ("body", "")
+        for r in (rep.Representations or [])
+    )
 
 
 def _storey(el: Any) -> str:
@@ -221,7 +280,9 @@ def _storey(el: Any) -> str:
     return ""
 
 
-def _hull_outline(found: dict[str, tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]]) -> shapely.Geometry:
+def _hull_outline(
+    found: dict[str, tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]],
+) -> shapely.Geometry:
     """The model's footprint as the union of its elements' 2D convex hulls: linear in the size
     of the model (a union of every triangle takes minutes on a large one) and close enough for
     deciding which GIS footprints a BIM building replaces."""
@@ -244,13 +305,33 @@ def _outline(points: np.ndarray, faces: np.ndarray) -> shapely.Geometry:
 
 
 # -- devices --------------------------------------------------------------------------------------
-GENERIC_2X3 = ("IfcFlowTerminal", "IfcDistributionControlElement", "IfcDistributionFlowElement",
-               "IfcEnergyConversionDevice", "IfcFlowController", "IfcFlowMovingDevice", "IfcFlowStorageDevice",
-               "IfcFlowTreatmentDevice", "IfcDistributionElement")
-DEVICE_LIKE = ("IfcDistributionControlElement", "IfcSensor", "IfcAlarm", "IfcActuator", "IfcController",
-               "IfcFlowInstrument", "IfcUnitaryControlElement", "IfcProtectiveDeviceTrippingUnit",
-               "IfcAudioVisualAppliance", "IfcCommunicationsAppliance", "IfcFireSuppressionTerminal",
-               "IfcTransportElement", "IfcLightFixture", "IfcLamp")
+GENERIC_2X3 = (
+    "IfcFlowTerminal",
+    "IfcDistributionControlElement",
+    "IfcDistributionFlowElement",
+    "IfcEnergyConversionDevice",
+    "IfcFlowController",
+    "IfcFlowMovingDevice",
+    "IfcFlowStorageDevice",
+    "IfcFlowTreatmentDevice",
+    "IfcDistributionElement",
+)
+DEVICE_LIKE = (
+    "IfcDistributionControlElement",
+    "IfcSensor",
+    "IfcAlarm",
+    "IfcActuator",
+    "IfcController",
+    "IfcFlowInstrument",
+    "IfcUnitaryControlElement",
+    "IfcProtectiveDeviceTrippingUnit",
+    "IfcAudioVisualAppliance",
+    "IfcCommunicationsAppliance",
+    "IfcFireSuppressionTerminal",
+    "IfcTransportElement",
+    "IfcLightFixture",
+    "IfcLamp",
+)
 _CAMERA_WORDS = re.compile(r"camera|cctv|摄像|监控", re.IGNORECASE)
 _SMOKE_WORDS = re.compile(r"smoke|烟感|烟雾", re.IGNORECASE)
 
@@ -273,10 +354,14 @@ def device_kind(el: Any) -> tuple[str | None, str, str]:
 
     cls = effective_class(el)
     pre = str(uel.get_predefined_type(el) or "").upper()
-    text = " ".join(str(x or "") for x in (el.Name, getattr(el, "ObjectType", None),
-                                             getattr(uel.get_type(el), "Name", None)))
+    text = " ".join(
+        str(x or "")
+        for x in (el.Name, getattr(el, "ObjectType", None), getattr(uel.get_type(el), "Name", None))
+    )
     if cls == "IfcSensor":
-        if pre in ("SMOKESENSOR", "GASSENSOR", "HEATSENSOR", "FIRESENSOR") or _SMOKE_WORDS.search(text):
+        if pre in ("SMOKESENSOR", "GASSENSOR", "HEATSENSOR", "FIRESENSOR") or _SMOKE_WORDS.search(
+            text
+        ):
             return "smoke_detector", cls, pre
         if pre in ("TEMPERATURESENSOR", "HUMIDITYSENSOR", "CO2SENSOR"):
             return "env_monitor", cls, pre
@@ -296,7 +381,11 @@ def device_kind(el: Any) -> tuple[str | None, str, str]:
     if cls == "IfcFireSuppressionTerminal":
         return ("hydrant" if pre in ("FIREHYDRANT", "HOSEREEL") else None), cls, pre
     if cls == "IfcTransportElement":
-        return ("lift" if pre in ("ELEVATOR", "LIFTINGGEAR") or "lift" in text.lower() else None), cls, pre
+        return (
+            ("lift" if pre in ("ELEVATOR", "LIFTINGGEAR") or "lift" in text.lower() else None),
+            cls,
+            pre,
+        )
     if cls == "IfcDoor":
         import ifcopenshell.util.element as u2
 
@@ -312,8 +401,18 @@ def _devices(f: Any, shapes: dict[str, np.ndarray]) -> tuple[list[dict[str, Any]
     import ifcopenshell.util.unit as uu
 
     scale = uu.calculate_unit_scale(f)
-    candidates = {e.id(): e for t in ("IfcDistributionElement", "IfcDoor", "IfcTransportElement",
-                                      "IfcFlowTerminal", "IfcLightFixture", "IfcLamp") for e in _by_type(f, t)}
+    candidates = {
+        e.id(): e
+        for t in (
+            "IfcDistributionElement",
+            "IfcDoor",
+            "IfcTransportElement",
+            "IfcFlowTerminal",
+            "IfcLightFixture",
+            "IfcLamp",
+        )
+        for e in _by_type(f, t)
+    }
     devices, unknown = [], Counter()
     for el in candidates.values():
         kind, cls, pre = device_kind(el)
@@ -332,8 +431,18 @@ def _devices(f: Any, shapes: dict[str, np.ndarray]) -> tuple[list[dict[str, Any]
         if pos is None or not np.all(np.isfinite(pos)):
             unknown[f"{cls} (no position)"] += 1
             continue
-        devices.append({"global_id": el.GlobalId, "kind": kind, "ifc_class": cls, "predefined_type": pre,
-                        "name": el.Name or "", "storey": _storey(el), "x": float(pos[0]), "y": float(pos[1]),
-                        "z": float(pos[2])})
+        devices.append(
+            {
+                "global_id": el.GlobalId,
+                "kind": kind,
+                "ifc_class": cls,
+                "predefined_type": pre,
+                "name": el.Name or "",
+                "storey": _storey(el),
+                "x": float(pos[0]),
+                "y": float(pos[1]),
+                "z": float(pos[2]),
+            }
+        )
     devices.sort(key=lambda d: d["global_id"])
     return devices, dict(sorted(unknown.items()))

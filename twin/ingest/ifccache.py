@@ -59,8 +59,12 @@ def save(key: str, data: IfcModelData) -> None:
         d.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=d, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, meta=np.frombuffer(meta_bytes, dtype=np.uint8),
-                     digest=np.frombuffer(_digest(arrays, meta_bytes).encode(), dtype=np.uint8), **arrays)
+            np.savez(
+                fh,
+                meta=np.frombuffer(meta_bytes, dtype=np.uint8),
+                digest=np.frombuffer(_digest(arrays, meta_bytes).encode(), dtype=np.uint8),
+                **arrays,
+            )
         os.replace(tmp, d / f"{key}.npz")
     except OSError:
         return
@@ -79,7 +83,9 @@ def load(key: str) -> IfcModelData | None:
         if digest != _digest(arrays, meta_bytes):
             raise ValueError("digest mismatch")
         meta: dict[str, Any] = json.loads(meta_bytes)
-        meta["spaces"] = [{**s, "footprint_wkb": bytes.fromhex(s["footprint_wkb"])} for s in meta["spaces"]]
+        meta["spaces"] = [
+            {**s, "footprint_wkb": bytes.fromhex(s["footprint_wkb"])} for s in meta["spaces"]
+        ]
         meta["footprint_wkb"] = bytes.fromhex(meta["footprint_wkb"])
         return IfcModelData(**meta, **arrays)
     except Exception:  # noqa: BLE001 - any damage means: rebuild

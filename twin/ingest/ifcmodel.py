@@ -21,11 +21,15 @@ class IfcModelData:
     faces: np.ndarray  # (M, 3)
     face_element: np.ndarray  # (M,) index into elements
     face_rgb: np.ndarray  # (M, 3) uint8, the model's own surface colours
-    spaces: list[dict[str, Any]] = field(default_factory=list)  # global_id, name, storey, footprint_wkb
+    spaces: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # global_id, name, storey, footprint_wkb
     devices: list[dict[str, Any]] = field(default_factory=list)
     unknown_devices: dict[str, int] = field(default_factory=dict)
     failed: list[dict[str, str]] = field(default_factory=list)  # global_id, ifc_class, name
-    map_conversion: dict[str, Any] | None = None  # parameters and units (georef.read_map_conversion)
+    map_conversion: dict[str, Any] | None = (
+        None  # parameters and units (georef.read_map_conversion)
+    )
     site: dict[str, float] | None = None  # lat, lon, elevation, true_north (deg, anticlockwise)
     length_unit: str = "metre"  # the project's length unit (the points are in metres)
     footprint_wkb: bytes = b""

@@ -22,15 +22,20 @@ GROUP_LIST_MAX = 5
 """Feature ids spelled out in a grouped warning's text (``features`` has them all)."""
 
 
-def group_warning(source: str, fids: list[str], reason: str, action: str, not_drawn: bool = True) -> Warning:
+def group_warning(
+    source: str, fids: list[str], reason: str, action: str, not_drawn: bool = True
+) -> Warning:
     """One warning for several features with the same reason (the first few named in its text,
     all in ``features``); a plain warning naming the feature when there is one."""
     n = len(fids) if not_drawn else 0
     if len(fids) == 1:
         return Warning(source, fids[0], reason, action, not_drawn=n)
-    shown = ", ".join(fids[:GROUP_LIST_MAX]) + (f" and {len(fids) - GROUP_LIST_MAX} more"
-                                                if len(fids) > GROUP_LIST_MAX else "")
-    return Warning(source, f"{len(fids)} features: {shown}", reason, action, not_drawn=n, features=list(fids))
+    shown = ", ".join(fids[:GROUP_LIST_MAX]) + (
+        f" and {len(fids) - GROUP_LIST_MAX} more" if len(fids) > GROUP_LIST_MAX else ""
+    )
+    return Warning(
+        source, f"{len(fids)} features: {shown}", reason, action, not_drawn=n, features=list(fids)
+    )
 
 
 @dataclass
@@ -68,15 +73,24 @@ class FeatureLedger:
         """A source that read ``read`` features; ``warnings`` are its reader's, whose
         ``not_drawn`` account for the features it could not return."""
         self.sources.setdefault(name, SourceCount()).read += read
-        self._read_warnings[name] = self._read_warnings.get(name, 0) + sum(w.not_drawn for w in warnings)
+        self._read_warnings[name] = self._read_warnings.get(name, 0) + sum(
+            w.not_drawn for w in warnings
+        )
 
     def feature(self, source: str, fid: str) -> int:
         """Register a feature a reader returned; returns its reference."""
         self._refs.append((source, fid))
         return len(self._refs) - 1
 
-    def skip(self, ref: int, reason: str, action: str = "skipped", *, group: bool = False,
-             detail: str | None = None) -> None:
+    def skip(
+        self,
+        ref: int,
+        reason: str,
+        action: str = "skipped",
+        *,
+        group: bool = False,
+        detail: str | None = None,
+    ) -> None:
         """``ref`` is not drawn, because ``reason``. Grouped reasons (a policy: outside the clip,
         not a kind the scene draws) become one warning per source and reason."""
         self._skips[ref] = _Skip(reason, action, group, detail)
@@ -112,7 +126,11 @@ class FeatureLedger:
                 continue
             count.not_drawn += 1
             skip = self._skips.get(ref) or _Skip(
-                "not drawn for a reason the build did not record (a bug: please report it)", "skipped", True, None)
+                "not drawn for a reason the build did not record (a bug: please report it)",
+                "skipped",
+                True,
+                None,
+            )
             reason = f"{notes}, then {skip.reason}" if notes else skip.reason
             if not skip.group:
                 out.append(Warning(source, fid, reason, skip.action, not_drawn=1))
@@ -124,15 +142,27 @@ class FeatureLedger:
         for (source, reason, action), refs in groups.items():
             c = details.get((source, reason, action))
             if c is not None and len(refs) > 1:
-                reason += " (" + ", ".join(f"{k} {n}" for k, n in c.most_common(6)) + \
-                    (", ..." if len(c) > 6 else "") + ")"
+                reason += (
+                    " ("
+                    + ", ".join(f"{k} {n}" for k, n in c.most_common(6))
+                    + (", ..." if len(c) > 6 else "")
+                    + ")"
+                )
             out.append(group_warning(source, [self._refs[r][1] for r in refs], reason, action))
         for source, count in self.sources.items():
             count.not_drawn += self._read_warnings.get(source, 0)
             lost = count.read - count.drawn - count.not_drawn
             if lost > 0:  # a reader counted features it neither returned nor warned about
-                out.append(Warning(source, f"{lost} feature(s)", "lost while reading for a reason the reader did "
-                                   "not record (a bug: please report it)", "skipped", not_drawn=lost))
+                out.append(
+                    Warning(
+                        source,
+                        f"{lost} feature(s)",
+                        "lost while reading for a reason the reader did "
+                        "not record (a bug: please report it)",
+                        "skipped",
+                        not_drawn=lost,
+                    )
+                )
                 count.not_drawn += lost
         return out
 

@@ -79,15 +79,22 @@ def extrude(geom: BaseGeometry, z0: float, z1: float) -> Tri:
             k = len(a)
             if k == 0:
                 continue
-            quad = np.concatenate([
-                np.column_stack([a, np.full(k, z0)]), np.column_stack([b, np.full(k, z0)]),
-                np.column_stack([b, np.full(k, z1)]), np.column_stack([a, np.full(k, z1)]),
-            ])
+            quad = np.concatenate(
+                [
+                    np.column_stack([a, np.full(k, z0)]),
+                    np.column_stack([b, np.full(k, z0)]),
+                    np.column_stack([b, np.full(k, z1)]),
+                    np.column_stack([a, np.full(k, z1)]),
+                ]
+            )
             i = np.arange(k)
             # outward normals for a CCW exterior (and CW holes): (a0, b0, b1), (a0, b1, a1)
-            tri = np.concatenate([
-                np.column_stack([i, k + i, 2 * k + i]), np.column_stack([i, 2 * k + i, 3 * k + i]),
-            ])
+            tri = np.concatenate(
+                [
+                    np.column_stack([i, k + i, 2 * k + i]),
+                    np.column_stack([i, 2 * k + i, 3 * k + i]),
+                ]
+            )
             pts.append(quad)
             faces.append(tri + n)
             n += len(quad)
@@ -108,18 +115,22 @@ def planar_polygon_3d(rings: list[np.ndarray]) -> Tri:
     ext = rings[0]
     # Newell's method for the normal (robust for non-convex rings)
     nxt = np.roll(ext, -1, axis=0)
-    normal = np.array([
-        np.sum((ext[:, 1] - nxt[:, 1]) * (ext[:, 2] + nxt[:, 2])),
-        np.sum((ext[:, 2] - nxt[:, 2]) * (ext[:, 0] + nxt[:, 0])),
-        np.sum((ext[:, 0] - nxt[:, 0]) * (ext[:, 1] + nxt[:, 1])),
-    ])
+    normal = np.array(
+        [
+            np.sum((ext[:, 1] - nxt[:, 1]) * (ext[:, 2] + nxt[:, 2])),
+            np.sum((ext[:, 2] - nxt[:, 2]) * (ext[:, 0] + nxt[:, 0])),
+            np.sum((ext[:, 0] - nxt[:, 0]) * (ext[:, 1] + nxt[:, 1])),
+        ]
+    )
     if not np.any(normal):
         return EMPTY
     drop = int(np.argmax(np.abs(normal)))
     keep = [i for i in range(3) if i != drop]
     verts3 = np.concatenate(rings)
     ends = np.cumsum([len(r) for r in rings]).astype(np.uint32)
-    idx = np.asarray(earcut.triangulate_float64(verts3[:, keep], ends), dtype=np.int64).reshape(-1, 3)
+    idx = np.asarray(earcut.triangulate_float64(verts3[:, keep], ends), dtype=np.int64).reshape(
+        -1, 3
+    )
     if not len(idx):
         return EMPTY
     # keep the ring's winding (CityJSON: counter-clockwise seen from outside)

@@ -28,9 +28,28 @@ from twin.ingest.ledger import group_warning
 from twin.ingest.sources import Layer, check_readable, first_line, repair_geometries
 from twin.scene.entities import Warning
 
-AREA_KEYS = {"aeroway", "amenity", "boundary", "building", "building:part", "craft", "geological", "historic",
-             "landuse", "leisure", "military", "natural", "office", "place", "shop", "sport", "tourism", "water",
-             "area:highway", "parking"}
+AREA_KEYS = {
+    "aeroway",
+    "amenity",
+    "boundary",
+    "building",
+    "building:part",
+    "craft",
+    "geological",
+    "historic",
+    "landuse",
+    "leisure",
+    "military",
+    "natural",
+    "office",
+    "place",
+    "shop",
+    "sport",
+    "tourism",
+    "water",
+    "area:highway",
+    "parking",
+}
 AREA_VALUES = {("waterway", "riverbank"), ("highway", "platform"), ("public_transport", "platform")}
 """A closed way is an area when it has one of these keys (or key=value pairs), or area=yes, and not
 area=no: the rule of GDAL's OSM driver, so files read the same as in QGIS."""
@@ -58,15 +77,20 @@ def osm_format(path: Path) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith((b"<?xml", b"<osm")):
         return "osm"
-    raise InputError(path, "is not an OpenStreetMap file (neither OSM XML nor PBF).",
-                     "Export the area again as .osm or .osm.pbf (for example from openstreetmap.org or Geofabrik).")
+    raise InputError(
+        path,
+        "is not an OpenStreetMap file (neither OSM XML nor PBF).",
+        "Export the area again as .osm or .osm.pbf (for example from openstreetmap.org or Geofabrik).",
+    )
 
 
 @dataclass
 class _Read:
     rows: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
-    relations: dict[int, list[int]] = field(default_factory=dict)  # area relation id -> member way ids
+    relations: dict[int, list[int]] = field(
+        default_factory=dict
+    )  # area relation id -> member way ids
     areas: set[int] = field(default_factory=set)  # relation ids that were assembled (valid or not)
     ways: set[int] = field(default_factory=set)
     cut: set[int] = field(default_factory=set)  # ways with nodes outside the extract
@@ -109,11 +133,15 @@ def read_osm(path: Path, name: str | None = None) -> Layer:
         if "out of order" in str(exc).lower():
             r, note = _read_sorted(path, fmt, where, t0)
         else:
-            r = _read(osmium.io.File(str(path), fmt), where, areas=False)  # what comes before the damage
+            r = _read(
+                osmium.io.File(str(path), fmt), where, areas=False
+            )  # what comes before the damage
             if not r.rows:
                 raise _unreadable(path, exc) from None
-            note = (f"is damaged or truncated ({first_line(exc)}): the {len(r.rows)} features before the damage "
-                    "are read, multipolygons are not assembled; download or export it again")
+            note = (
+                f"is damaged or truncated ({first_line(exc)}): the {len(r.rows)} features before the damage "
+                "are read, multipolygons are not assembled; download or export it again"
+            )
     if note:
         r.warnings.insert(0, Warning(where, "file", note, "read"))
     for rid, members in r.relations.items():
@@ -133,15 +161,34 @@ def read_osm(path: Path, name: str | None = None) -> Layer:
             why = "its member ways do not form closed rings"
         r.warnings.append(Warning(where, f"relation/{rid}", why, "skipped", not_drawn=1))
     for rtype, fids in sorted(r.other_relations.items()):
-        r.warnings.append(group_warning(where, fids, f"a {rtype} relation: a group of other features, not drawn "
-                                        "itself", "ignored"))
+        r.warnings.append(
+            group_warning(
+                where,
+                fids,
+                f"a {rtype} relation: a group of other features, not drawn itself",
+                "ignored",
+            )
+        )
     if r.cut_ways:
-        r.warnings.append(group_warning(where, r.cut_ways, "has nodes outside the extract",
-                                        "drawn up to the extract's edge", not_drawn=False))
+        r.warnings.append(
+            group_warning(
+                where,
+                r.cut_ways,
+                "has nodes outside the extract",
+                "drawn up to the extract's edge",
+                not_drawn=False,
+            )
+        )
     read = len(r.rows) + sum(w.not_drawn for w in r.warnings)
     if not read:
-        raise InputError(path, "has no OpenStreetMap features (no object has tags).", "Export an area that has data.")
-    gdf = gpd.GeoDataFrame(r.rows, columns=["fid", "tags", "layer", "geometry"], geometry="geometry", crs="EPSG:4326")
+        raise InputError(
+            path,
+            "has no OpenStreetMap features (no object has tags).",
+            "Export an area that has data.",
+        )
+    gdf = gpd.GeoDataFrame(
+        r.rows, columns=["fid", "tags", "layer", "geometry"], geometry="geometry", crs="EPSG:4326"
+    )
     gdf = repair_geometries(gdf, where, r.warnings)
     return Layer(where, gdf, CRS.from_epsg(4326), None, r.warnings, read=read)
 
@@ -151,8 +198,11 @@ class _Unsorted(Exception):
 
 
 def _unreadable(path: Path, exc: BaseException) -> InputError:
-    return InputError(path, f"is not a readable OpenStreetMap file ({first_line(exc)}).",
-                      "Check that it is a complete .osm.pbf or .osm XML export (download it again).")
+    return InputError(
+        path,
+        f"is not a readable OpenStreetMap file ({first_line(exc)}).",
+        "Check that it is a complete .osm.pbf or .osm XML export (download it again).",
+    )
 
 
 def _read(source: Any, where: str, areas: bool = True) -> _Read:
@@ -180,8 +230,9 @@ def _objects(fp: Any, r: _Read, where: str) -> None:
         if o.is_node():
             loc = o.location
             if not loc.valid():
-                r.warnings.append(Warning(where, f"node/{o.id}", "has no valid location", "skipped",
-                                          not_drawn=1))
+                r.warnings.append(
+                    Warning(where, f"node/{o.id}", "has no valid location", "skipped", not_drawn=1)
+                )
                 continue
             r.rows.append(_row(f"node/{o.id}", o.tags, "points", None))
             r.points.append((len(r.rows) - 1, loc.lon, loc.lat))
@@ -201,8 +252,15 @@ def _objects(fp: Any, r: _Read, where: str) -> None:
             try:
                 geom = shapely.from_wkb(wkb.create_multipolygon(o))
             except RuntimeError:
-                r.warnings.append(Warning(where, fid, "its rings do not close or they cross each other", "skipped",
-                                          not_drawn=1))
+                r.warnings.append(
+                    Warning(
+                        where,
+                        fid,
+                        "its rings do not close or they cross each other",
+                        "skipped",
+                        not_drawn=1,
+                    )
+                )
                 continue
             r.rows.append(_row(fid, o.tags, "multipolygons", geom))
 
@@ -227,13 +285,18 @@ def _way(o: Any, r: _Read, where: str, wkb: Any) -> None:
     area = closed and closed_way_is_area(tags)
     try:
         line = wkb.create_linestring(o)
-    except (osmium.InvalidLocationError, RuntimeError):  # nodes outside the extract, or < 2 distinct nodes
+    except (
+        osmium.InvalidLocationError,
+        RuntimeError,
+    ):  # nodes outside the extract, or < 2 distinct nodes
         pass
     else:  # the common case: geometries are made in one batch at the end (``_materialise``)
         r.rows.append(_row(fid, tags, "multipolygons" if area else "lines", None))
         r.lines.append((len(r.rows) - 1, line, area))
         return
-    coords = np.array([(n.lon, n.lat) for n in nodes if n.location.valid()], dtype=float).reshape(-1, 2)
+    coords = np.array([(n.lon, n.lat) for n in nodes if n.location.valid()], dtype=float).reshape(
+        -1, 2
+    )
     missing = len(nodes) - len(coords)
     distinct = len(np.unique(coords, axis=0))
     if area and missing:
@@ -241,15 +304,27 @@ def _way(o: Any, r: _Read, where: str, wkb: Any) -> None:
         # an area cut at the extract's edge (a building, a park) is drawn from its nodes inside,
         # as QGIS draws it; the warning lists them
         if distinct < 3:
-            r.warnings.append(Warning(where, fid, f"{_of(missing, len(nodes), 'outline node')} outside the "
-                                      "extract", "skipped", not_drawn=1))
+            r.warnings.append(
+                Warning(
+                    where,
+                    fid,
+                    f"{_of(missing, len(nodes), 'outline node')} outside the extract",
+                    "skipped",
+                    not_drawn=1,
+                )
+            )
             return
         r.cut_ways.append(fid)
-        r.rows.append(_row(fid, tags, "multipolygons", shapely.Polygon(np.vstack([coords, coords[:1]]))))
+        r.rows.append(
+            _row(fid, tags, "multipolygons", shapely.Polygon(np.vstack([coords, coords[:1]])))
+        )
         return
     if distinct < 2:
-        why = (f"only {_of(len(coords), len(nodes), 'node')} in the extract" if missing
-               else "has fewer than two distinct nodes")
+        why = (
+            f"only {_of(len(coords), len(nodes), 'node')} in the extract"
+            if missing
+            else "has fewer than two distinct nodes"
+        )
         r.warnings.append(Warning(where, fid, why, "skipped", not_drawn=1))
         return
     r.cut_ways.append(fid)
@@ -293,8 +368,14 @@ def _read_sorted(path: Path, fmt: str, where: str, t0: float) -> tuple[_Read, st
         for o in osmium.FileProcessor(osmium.io.File(str(path), fmt)):
             tags = {t.k: t.v for t in o.tags}
             if o.is_node():
-                nodes.append((o.id, o.location.lon if o.location.valid() else None,
-                              o.location.lat if o.location.valid() else None, tags))
+                nodes.append(
+                    (
+                        o.id,
+                        o.location.lon if o.location.valid() else None,
+                        o.location.lat if o.location.valid() else None,
+                        tags,
+                    )
+                )
             elif o.is_way():
                 ways.append((o.id, [n.ref for n in o.nodes], tags))
             elif o.is_relation():
@@ -313,23 +394,40 @@ def _read_sorted(path: Path, fmt: str, where: str, t0: float) -> tuple[_Read, st
         w = osmium.SimpleWriter(str(out))
         try:
             for oid, lon, lat, tags in sorted(nodes, key=lambda n: nmap[n[0]]):
-                w.add_node(Node(id=nmap[oid], location=(lon, lat) if lon is not None else None, tags=tags,
-                                version=1))
+                w.add_node(
+                    Node(
+                        id=nmap[oid],
+                        location=(lon, lat) if lon is not None else None,
+                        tags=tags,
+                        version=1,
+                    )
+                )
             for oid, refs, tags in sorted(ways, key=lambda x: wmap[x[0]]):
-                w.add_way(Way(id=wmap[oid], nodes=[nmap.get(x, 0) for x in refs], tags=tags, version=1))
+                w.add_way(
+                    Way(id=wmap[oid], nodes=[nmap.get(x, 0) for x in refs], tags=tags, version=1)
+                )
             for oid, members, tags in sorted(rels, key=lambda x: rmap[x[0]]):
-                w.add_relation(Relation(id=rmap[oid], members=[(t, maps[t].get(ref, 0), role)
-                                                               for t, ref, role in members], tags=tags, version=1))
+                w.add_relation(
+                    Relation(
+                        id=rmap[oid],
+                        members=[(t, maps[t].get(ref, 0), role) for t, ref, role in members],
+                        tags=tags,
+                        version=1,
+                    )
+                )
         finally:
             w.close()
         r = _read_renumbered(out, where, back_n, back_w, back_r)
-    note = (f"is not sorted by id (or has negative ids, as JOSM writes for new objects): sorted in memory to read "
-            f"it ({perf_counter() - t0:.1f} s); `osmium sort` makes a copy that reads faster")
+    note = (
+        f"is not sorted by id (or has negative ids, as JOSM writes for new objects): sorted in memory to read "
+        f"it ({perf_counter() - t0:.1f} s); `osmium sort` makes a copy that reads faster"
+    )
     return r, note
 
 
-def _read_renumbered(out: Path, where: str, back_n: dict[int, int], back_w: dict[int, int],
-                     back_r: dict[int, int]) -> _Read:
+def _read_renumbered(
+    out: Path, where: str, back_n: dict[int, int], back_w: dict[int, int], back_r: dict[int, int]
+) -> _Read:
     """Read the sorted copy; node / way / relation ids are mapped back for messages."""
     r = _read(osmium.io.File(str(out), "pbf"), where)
     back = {"node": back_n, "way": back_w, "relation": back_r}
@@ -346,7 +444,9 @@ def _read_renumbered(out: Path, where: str, back_n: dict[int, int], back_w: dict
         w.feature = fix(w.feature)
     r.other_relations = {k: [fix(f) for f in v] for k, v in r.other_relations.items()}
     r.cut_ways = [fix(f) for f in r.cut_ways]
-    r.relations = {back_r.get(k, k): [back_w.get(m, m) for m in ms] for k, ms in r.relations.items()}
+    r.relations = {
+        back_r.get(k, k): [back_w.get(m, m) for m in ms] for k, ms in r.relations.items()
+    }
     r.areas = {back_r.get(k, k) for k in r.areas}
     r.ways = {back_w.get(k, k) for k in r.ways}
     r.cut = {back_w.get(k, k) for k in r.cut}

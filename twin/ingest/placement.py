@@ -60,8 +60,9 @@ class _Candidate:
     notes: list[str] = field(default_factory=list)
 
 
-def _walk(lon0: float, lat0: float, rotation: float, method: str, source: str,
-          dz: float = 0.0) -> _Candidate:
+def _walk(
+    lon0: float, lat0: float, rotation: float, method: str, source: str, dz: float = 0.0
+) -> _Candidate:
     """Model metres -> lon / lat: rotate by ``rotation`` clockwise, walk the geodesic from
     (lon0, lat0)."""
     r = math.radians(rotation)
@@ -72,8 +73,12 @@ def _walk(lon0: float, lat0: float, rotation: float, method: str, source: str,
         n = -x * math.sin(r) + y * math.cos(r)
         if not len(e):
             return e, n
-        lon, lat, _ = GEOD.fwd(np.full(e.shape, lon0), np.full(e.shape, lat0),
-                               np.degrees(np.arctan2(e, n)), np.hypot(e, n))
+        lon, lat, _ = GEOD.fwd(
+            np.full(e.shape, lon0),
+            np.full(e.shape, lat0),
+            np.degrees(np.arctan2(e, n)),
+            np.hypot(e, n),
+        )
         return np.asarray(lon), np.asarray(lat)
 
     def local(ft: FrameTransform) -> ToLocal:
@@ -119,15 +124,30 @@ def _map_candidate(data: IfcModelData, warnings: list[Warning]) -> _Candidate | 
 
     lon, lat = to_lonlat(np.zeros(1), np.zeros(1))
     rot = math.degrees(math.atan2(a[1, 0], a[0, 0]))  # x axis angle, anticlockwise from east
-    return _Candidate("map_conversion", src, float(lon[0]), float(lat[0]), -rot, to_lonlat, local,
-                      scale=ma.scale, notes=ma.notes)
+    return _Candidate(
+        "map_conversion",
+        src,
+        float(lon[0]),
+        float(lat[0]),
+        -rot,
+        to_lonlat,
+        local,
+        scale=ma.scale,
+        notes=ma.notes,
+    )
 
 
 def _candidates(data: IfcModelData, spec: IfcSpec, warnings: list[Warning]) -> Iterator[_Candidate]:
     """The placements of a model in their priority order."""
     if spec.placed:
-        yield _walk(float(spec.lon or 0.0), float(spec.lat or 0.0), spec.rotation, "scene", "scene",
-                    spec.elevation)
+        yield _walk(
+            float(spec.lon or 0.0),
+            float(spec.lat or 0.0),
+            spec.rotation,
+            "scene",
+            "scene",
+            spec.elevation,
+        )
     if data.map_conversion:
         c = _map_candidate(data, warnings)
         if c is not None:
@@ -153,8 +173,9 @@ def _probe(data: IfcModelData, everything: bool) -> np.ndarray:
     return np.concatenate(extra)
 
 
-def locate(data: IfcModelData, spec: IfcSpec, warnings: list[Warning],
-           ft: FrameTransform | None = None) -> Placement:
+def locate(
+    data: IfcModelData, spec: IfcSpec, warnings: list[Warning], ft: FrameTransform | None = None
+) -> Placement:
     """Where the model is: the first of its placements that gives finite coordinates.
 
     Parameters
@@ -189,29 +210,62 @@ def locate(data: IfcModelData, spec: IfcSpec, warnings: list[Warning],
             ok = bool(np.all(np.isfinite(u)) and np.all(np.isfinite(v)))
         tried.append(c.source)
         if not ok:
-            warnings.append(Warning(data.file, c.source, f"its {c.source} gives coordinates that "
-                                    "PROJ cannot convert (not finite)",
-                                    "ignored; the next placement is used"))
+            warnings.append(
+                Warning(
+                    data.file,
+                    c.source,
+                    f"its {c.source} gives coordinates that PROJ cannot convert (not finite)",
+                    "ignored; the next placement is used",
+                )
+            )
             continue
         for note in c.notes:
             warnings.append(Warning(data.file, c.source, note, "repaired"))
-        return Placement(c.method, to_local or _identity, c.dz, c.lon, c.lat, c.rotation, c.source,
-                         c.scale, np.column_stack([u[:n], v[:n]]) if ft is not None else None)
-    why = ("none of its placements is usable" if tried
-           else "the model has no IfcMapConversion and no IfcSite latitude / longitude")
-    warnings.append(Warning(data.file, "georeference", why,
-                            "placed at the scene origin; place it with lon / lat in [[ifc]]"))
+        return Placement(
+            c.method,
+            to_local or _identity,
+            c.dz,
+            c.lon,
+            c.lat,
+            c.rotation,
+            c.source,
+            c.scale,
+            np.column_stack([u[:n], v[:n]]) if ft is not None else None,
+        )
+    why = (
+        "none of its placements is usable"
+        if tried
+        else "the model has no IfcMapConversion and no IfcSite latitude / longitude"
+    )
+    warnings.append(
+        Warning(
+            data.file,
+            "georeference",
+            why,
+            "placed at the scene origin; place it with lon / lat in [[ifc]]",
+        )
+    )
     lon0, lat0 = (ft.frame.origin_lon, ft.frame.origin_lat) if ft is not None else (math.nan,) * 2
-    return Placement("none", _identity, 0.0, lon0, lat0, None, "", None,
-                     np.array(data.points[:, :2], dtype=float).reshape(-1, 2))
+    return Placement(
+        "none",
+        _identity,
+        0.0,
+        lon0,
+        lat0,
+        None,
+        "",
+        None,
+        np.array(data.points[:, :2], dtype=float).reshape(-1, 2),
+    )
 
 
 def _identity(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
 
-def origin_lonlat(data: IfcModelData, spec: IfcSpec,
-                  warnings: list[Warning] | None = None) -> tuple[float, float] | None:
+def origin_lonlat(
+    data: IfcModelData, spec: IfcSpec, warnings: list[Warning] | None = None
+) -> tuple[float, float] | None:
     """Where the model's origin is on earth by its placement priority, or None.
 
     Parameters
@@ -225,14 +279,16 @@ def origin_lonlat(data: IfcModelData, spec: IfcSpec,
     return None if pl.method == "none" else (float(pl.lon), float(pl.lat))
 
 
-def place(data: IfcModelData, spec: IfcSpec, ft: FrameTransform,
-          warnings: list[Warning]) -> Placement:
+def place(
+    data: IfcModelData, spec: IfcSpec, ft: FrameTransform, warnings: list[Warning]
+) -> Placement:
     """The model's placement in the scene frame (see :func:`locate`)."""
     return locate(data, spec, warnings, ft)
 
 
-def beside(pl: Placement, foot: shapely.Geometry,
-           gis_area: shapely.Geometry) -> tuple[Placement, shapely.Geometry]:
+def beside(
+    pl: Placement, foot: shapely.Geometry, gis_area: shapely.Geometry
+) -> tuple[Placement, shapely.Geometry]:
     """The same placement shifted to just east of the GIS data's extent."""
     fx0, fy0, fx1, fy1 = foot.bounds
     gx0, gy0, gx1, gy1 = gis_area.bounds
@@ -245,5 +301,7 @@ def beside(pl: Placement, foot: shapely.Geometry,
         return lx + dx, ly + dy
 
     pts = None if pl.points_xy is None else pl.points_xy + np.array([dx, dy])
-    return (Placement(pl.method, shifted, pl.dz, pl.lon, pl.lat, pl.rotation, pl.source, pl.scale,
-                      pts), shapely.affinity.translate(foot, dx, dy))
+    return (
+        Placement(pl.method, shifted, pl.dz, pl.lon, pl.lat, pl.rotation, pl.source, pl.scale, pts),
+        shapely.affinity.translate(foot, dx, dy),
+    )

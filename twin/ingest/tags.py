@@ -21,32 +21,98 @@ MIN_BUILDING_HEIGHT = 2.0
 
 ROAD_CLASS = {
     **dict.fromkeys(
-        ["motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link", "trunk_link",
-         "primary_link", "secondary_link", "tertiary_link"], "main"),
+        [
+            "motorway",
+            "trunk",
+            "primary",
+            "secondary",
+            "tertiary",
+            "motorway_link",
+            "trunk_link",
+            "primary_link",
+            "secondary_link",
+            "tertiary_link",
+        ],
+        "main",
+    ),
     **dict.fromkeys(
-        ["residential", "unclassified", "service", "living_street", "road", "busway", "minor"], "minor"),
+        ["residential", "unclassified", "service", "living_street", "road", "busway", "minor"],
+        "minor",
+    ),
     **dict.fromkeys(
-        ["footway", "path", "cycleway", "pedestrian", "steps", "track", "bridleway", "trail",
-         "sidewalk", "crossing"], "path"),
+        [
+            "footway",
+            "path",
+            "cycleway",
+            "pedestrian",
+            "steps",
+            "track",
+            "bridleway",
+            "trail",
+            "sidewalk",
+            "crossing",
+        ],
+        "path",
+    ),
 }
 """OSM highway=* -> road class. Other highway values (platform, construction, proposed,
 elevator, corridor, bus_stop, ...) are not road surfaces."""
 
 DEFAULT_ROAD_WIDTH = {
-    "motorway": 14.0, "trunk": 12.0, "primary": 10.0, "secondary": 9.0, "tertiary": 7.0,
-    "motorway_link": 6.0, "trunk_link": 6.0, "primary_link": 6.0, "secondary_link": 6.0,
-    "tertiary_link": 5.0, "residential": 6.0, "unclassified": 5.5, "living_street": 5.0,
-    "road": 5.5, "busway": 7.0, "minor": 5.5, "service": 4.0, "pedestrian": 5.0, "track": 3.0,
-    "cycleway": 2.0, "footway": 2.0, "sidewalk": 2.0, "crossing": 3.0, "path": 1.5, "trail": 1.5,
-    "bridleway": 2.0, "steps": 2.0,
+    "motorway": 14.0,
+    "trunk": 12.0,
+    "primary": 10.0,
+    "secondary": 9.0,
+    "tertiary": 7.0,
+    "motorway_link": 6.0,
+    "trunk_link": 6.0,
+    "primary_link": 6.0,
+    "secondary_link": 6.0,
+    "tertiary_link": 5.0,
+    "residential": 6.0,
+    "unclassified": 5.5,
+    "living_street": 5.0,
+    "road": 5.5,
+    "busway": 7.0,
+    "minor": 5.5,
+    "service": 4.0,
+    "pedestrian": 5.0,
+    "track": 3.0,
+    "cycleway": 2.0,
+    "footway": 2.0,
+    "sidewalk": 2.0,
+    "crossing": 3.0,
+    "path": 1.5,
+    "trail": 1.5,
+    "bridleway": 2.0,
+    "steps": 2.0,
 }
 CLASS_DEFAULT_WIDTH = {"main": 9.0, "minor": 5.5, "path": 2.0}
 LANE_WIDTH = 3.25  # metres per lane, when only lanes=* is known
 
 GREEN = {
-    "landuse": {"grass", "meadow", "forest", "village_green", "recreation_ground", "orchard",
-                "allotments", "cemetery", "flowerbed", "plant_nursery", "greenfield"},
-    "leisure": {"park", "garden", "playground", "pitch", "dog_park", "nature_reserve", "golf_course"},
+    "landuse": {
+        "grass",
+        "meadow",
+        "forest",
+        "village_green",
+        "recreation_ground",
+        "orchard",
+        "allotments",
+        "cemetery",
+        "flowerbed",
+        "plant_nursery",
+        "greenfield",
+    },
+    "leisure": {
+        "park",
+        "garden",
+        "playground",
+        "pitch",
+        "dog_park",
+        "nature_reserve",
+        "golf_course",
+    },
     "natural": {"wood", "scrub", "grassland", "heath", "wetland"},
 }
 WATER = {
@@ -167,9 +233,33 @@ def road_class(tags: dict[str, Any]) -> tuple[str, str] | None:
     return ROAD_CLASS[hw], hw
 
 
-PRIMARY_KEYS = ("building", "highway", "railway", "amenity", "shop", "leisure", "landuse", "natural", "tourism",
-                "man_made", "barrier", "power", "public_transport", "boundary", "place", "office", "historic",
-                "waterway", "aeroway", "emergency", "entrance", "craft", "sport", "route", "kind")
+PRIMARY_KEYS = (
+    "building",
+    "highway",
+    "railway",
+    "amenity",
+    "shop",
+    "leisure",
+    "landuse",
+    "natural",
+    "tourism",
+    "man_made",
+    "barrier",
+    "power",
+    "public_transport",
+    "boundary",
+    "place",
+    "office",
+    "historic",
+    "waterway",
+    "aeroway",
+    "emergency",
+    "entrance",
+    "craft",
+    "sport",
+    "route",
+    "kind",
+)
 
 
 def main_tag(tags: dict[str, Any]) -> str:
@@ -178,7 +268,9 @@ def main_tag(tags: dict[str, Any]) -> str:
         v = tags.get(k)
         if v not in (None, ""):
             return f"{k}={v}" if len(str(v)) <= 24 else f"{k}=*"
-    keys = sorted(k for k in tags if not k.startswith(("name", "source", "note", "fixme", "created_by")))
+    keys = sorted(
+        k for k in tags if not k.startswith(("name", "source", "note", "fixme", "created_by"))
+    )
     return f"{keys[0]}=*" if keys else "only names or notes"
 
 
@@ -188,8 +280,10 @@ def not_drawn_reason(tags: dict[str, Any], gtype: str) -> str:
     point = "Point" in gtype
     raw = tags.get("kind")
     if raw not in (None, "") and kind_of(tags) is None and resolve_kind(str(raw)) is None:
-        return (f"kind {str(raw)!r} is not understood (kinds: {feature_kind_words()}, or a device kind such as "
-                "摄像头 / camera)")
+        return (
+            f"kind {str(raw)!r} is not understood (kinds: {feature_kind_words()}, or a device kind such as "
+            "摄像头 / camera)"
+        )
     if is_building(tags):
         if line:
             return "building outline is a line, not a closed ring"
@@ -223,8 +317,22 @@ def road_width(tags: dict[str, Any], cls: str, highway: str) -> tuple[float, str
 
 
 _CARDINAL = {
-    "N": 0, "NNE": 22.5, "NE": 45, "ENE": 67.5, "E": 90, "ESE": 112.5, "SE": 135, "SSE": 157.5,
-    "S": 180, "SSW": 202.5, "SW": 225, "WSW": 247.5, "W": 270, "WNW": 292.5, "NW": 315, "NNW": 337.5,
+    "N": 0,
+    "NNE": 22.5,
+    "NE": 45,
+    "ENE": 67.5,
+    "E": 90,
+    "ESE": 112.5,
+    "SE": 135,
+    "SSE": 157.5,
+    "S": 180,
+    "SSW": 202.5,
+    "SW": 225,
+    "WSW": 247.5,
+    "W": 270,
+    "WNW": 292.5,
+    "NW": 315,
+    "NNW": 337.5,
 }
 
 
@@ -240,7 +348,7 @@ def parse_direction(value: Any) -> float | None:
         return None
     if len(nums) == 2 and "-" in s[1:]:
         a, b = nums[0], abs(nums[1])
-        return ((a + ((b - a) % 360) / 2) % 360)
+        return (a + ((b - a) % 360) / 2) % 360
     return nums[0] % 360
 
 

@@ -51,8 +51,9 @@ def _pyramid(cam: Device, fov: float, tilt: float, reach: float) -> np.ndarray:
     th = math.tan(math.radians(fov / 2))
     tv = math.tan(math.radians(min(fov * 9 / 16, MAX_VFOV) / 2))
     # corners in order: bottom-left, bottom-right, top-right, top-left
-    dirs = np.array([fwd + sx * th * right + sy * tv * up
-                     for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))])
+    dirs = np.array(
+        [fwd + sx * th * right + sy * tv * up for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))]
+    )
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     length = np.full(4, reach)
     if apex[2] > GROUND_Z:
@@ -67,12 +68,15 @@ def _sector(cam: Device, fov: float, reach: float) -> np.ndarray:
     full = fov >= 360.0
     a0 = math.radians(cam.heading - fov / 2)
     ang = a0 + np.arange(n if full else n + 1) * math.radians(fov) / n
-    arc = np.column_stack([cam.x + reach * np.sin(ang), cam.y + reach * np.cos(ang), np.full(len(ang), GROUND_Z)])
+    arc = np.column_stack(
+        [cam.x + reach * np.sin(ang), cam.y + reach * np.cos(ang), np.full(len(ang), GROUND_Z)]
+    )
     return np.vstack([[cam.x, cam.y, GROUND_Z], arc])
 
 
-def _geometry(cameras: list[Device], reach: dict[str, float] | None) -> tuple[
-        np.ndarray, list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
+def _geometry(
+    cameras: list[Device], reach: dict[str, float] | None
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray], np.ndarray, np.ndarray]:
     """Points, faces (per camera, global point ids), lines, and each face's / line's camera."""
     pts: list[np.ndarray] = []
     faces: list[np.ndarray] = []
@@ -97,7 +101,9 @@ def _geometry(cameras: list[Device], reach: dict[str, float] | None) -> tuple[
         else:
             p = _pyramid(cam, fov, tilt, r)
             f = np.array([[0, 1, 2], [0, 2, 3], [0, 3, 4], [0, 4, 1]], dtype=np.int64)
-            e = np.array([[0, 1], [0, 2], [0, 3], [0, 4], [1, 2], [2, 3], [3, 4], [4, 1]], dtype=np.int64)
+            e = np.array(
+                [[0, 1], [0, 2], [0, 3], [0, 4], [1, 2], [2, 3], [3, 4], [4, 1]], dtype=np.int64
+            )
         pts.append(p)
         faces.extend(f + off)
         if fov < PANORAMA_FOV:
@@ -107,7 +113,13 @@ def _geometry(cameras: list[Device], reach: dict[str, float] | None) -> tuple[
         line_cam += [k] * len(e)
         off += len(p)
     allp = np.concatenate(pts) if pts else np.zeros((0, 3))
-    return allp, faces, lines, np.array(face_cam, dtype=np.int64), np.array(line_cam, dtype=np.int64)
+    return (
+        allp,
+        faces,
+        lines,
+        np.array(face_cam, dtype=np.int64),
+        np.array(line_cam, dtype=np.int64),
+    )
 
 
 def _colours(colours: np.ndarray, n: int) -> np.ndarray:
@@ -117,8 +129,9 @@ def _colours(colours: np.ndarray, n: int) -> np.ndarray:
     return c
 
 
-def frustum_polydata(cameras: list[Device], colours: np.ndarray,
-                     reach: dict[str, float] | None = None) -> pv.PolyData:
+def frustum_polydata(
+    cameras: list[Device], colours: np.ndarray, reach: dict[str, float] | None = None
+) -> pv.PolyData:
     """One view pyramid per camera (a ground sector for panoramas), cell array ``rgb`` (uint8)
     from the camera's colour and ``camera`` (index into ``cameras``). ``reach``: metres per
     camera id or per sub-kind, overriding :data:`REACH`."""
@@ -133,8 +146,9 @@ def frustum_polydata(cameras: list[Device], colours: np.ndarray,
     return poly
 
 
-def frustum_edges(cameras: list[Device], colours: np.ndarray,
-                  reach: dict[str, float] | None = None) -> pv.PolyData:
+def frustum_edges(
+    cameras: list[Device], colours: np.ndarray, reach: dict[str, float] | None = None
+) -> pv.PolyData:
     """The frusta's outline edges as line cells, ``rgb`` and ``camera`` per line (so a frustum
     reads even against a wall)."""
     cols = _colours(colours, len(cameras))
@@ -161,8 +175,12 @@ def _rgb_cell_actor() -> vtk.vtkActor:
     return actor
 
 
-def set_frusta(actors: tuple[vtk.vtkActor, vtk.vtkActor], cameras: list[Device], colours: np.ndarray,
-               reach: dict[str, float] | None = None) -> None:
+def set_frusta(
+    actors: tuple[vtk.vtkActor, vtk.vtkActor],
+    cameras: list[Device],
+    colours: np.ndarray,
+    reach: dict[str, float] | None = None,
+) -> None:
     """Replace the frusta shown by ``actors`` (from :func:`add_frusta`) in place: new inputs,
     no new actors. No cameras: the actors are hidden."""
     faces, edges = actors
@@ -175,8 +193,14 @@ def set_frusta(actors: tuple[vtk.vtkActor, vtk.vtkActor], cameras: list[Device],
     edges.SetVisibility(shown)
 
 
-def add_frusta(plotter: pv.Plotter, cameras: list[Device], colours: np.ndarray, name: str = "frusta",
-               opacity: float = 0.28, reach: dict[str, float] | None = None) -> tuple[vtk.vtkActor, vtk.vtkActor]:
+def add_frusta(
+    plotter: pv.Plotter,
+    cameras: list[Device],
+    colours: np.ndarray,
+    name: str = "frusta",
+    opacity: float = 0.28,
+    reach: dict[str, float] | None = None,
+) -> tuple[vtk.vtkActor, vtk.vtkActor]:
     """Add the cameras' frusta (translucent faces, opaque edges) to ``plotter`` as two actors,
     named ``name`` and ``name + "_edges"``; restyle them later with :func:`set_frusta`."""
     faces, edges = _rgb_cell_actor(), _rgb_cell_actor()

@@ -89,7 +89,9 @@ class GlyphLayer:
 
     def set_scale(self, scale: float) -> None:
         self.mapper.SetScaleFactor(scale)
-        self.mapper.SetSourceData(load_far_model(self.kind) if scale > FAR_SCALE else load_model(self.kind))
+        self.mapper.SetSourceData(
+            load_far_model(self.kind) if scale > FAR_SCALE else load_model(self.kind)
+        )
 
 
 def device_points(kind: str, devices: list[Device]) -> pv.PolyData:

@@ -21,10 +21,10 @@ NO_DATA_DARKEN = 0.55
 _NEUTRAL = ("#1f4e79", "#5dade2", "#d6eaf8")
 """Ramp of a quantity without thresholds (humidity): dark to light blue."""
 ENERGY_RAMP = (
-    (0.0, "#2b6cb0"),   # low: cool blue
+    (0.0, "#2b6cb0"),  # low: cool blue
     (0.35, "#2ec4b6"),  # teal
-    (0.7, "#f39c12"),   # orange
-    (1.0, "#ff3b30"),   # high: red
+    (0.7, "#f39c12"),  # orange
+    (1.0, "#ff3b30"),  # high: red
 )
 
 
@@ -47,7 +47,9 @@ def _hex(c: np.ndarray) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def ramp_colours(values: np.ndarray, quantity: Quantity, night: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def ramp_colours(
+    values: np.ndarray, quantity: Quantity, night: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Colours ``(N, 3)`` uint8 and alphas ``(N,)`` uint8 of ``values``.
 
     The ramp marks the thresholds: below the first high threshold greens (``STATUS["ok"]``),
@@ -70,8 +72,11 @@ def ramp_colours(values: np.ndarray, quantity: Quantity, night: bool = False) ->
         out[~lo] = _mix(b, c, (t[~lo] - 0.5) * 2)
         out[~finite] = 0
         return out.clip(0, 255).astype(np.uint8), alpha
-    edges = [min(quantity.vmin, high[0] if high else quantity.vmin), *high,
-             max(quantity.vmax, high[-1] if high else quantity.vmax)]
+    edges = [
+        min(quantity.vmin, high[0] if high else quantity.vmin),
+        *high,
+        max(quantity.vmax, high[-1] if high else quantity.vmax),
+    ]
     hues = [style.STATUS["ok"], style.STATUS["warning"], style.STATUS["alarm"]]
     for k in range(len(edges) - 1):
         lo_v, hi_v = edges[k], edges[k + 1]
@@ -89,12 +94,16 @@ def ramp_colours(values: np.ndarray, quantity: Quantity, night: bool = False) ->
         sel = finite & (v < lv)
         if sel.any():
             light, dark = _shades(style.STATUS["warning"])
-            out[sel] = _mix(dark, light, np.clip((v[sel] - quantity.vmin) / max(lv - quantity.vmin, 1e-9), 0, 1))
+            out[sel] = _mix(
+                dark, light, np.clip((v[sel] - quantity.vmin) / max(lv - quantity.vmin, 1e-9), 0, 1)
+            )
     out[~finite] = 0
     return out.clip(0, 255).astype(np.uint8), alpha
 
 
-def grid_polydata(grid: Grid, quantity: Quantity, z: float = 0.6, night: bool = False) -> pv.PolyData:
+def grid_polydata(
+    grid: Grid, quantity: Quantity, z: float = 0.6, night: bool = False
+) -> pv.PolyData:
     """The grid's cells with a value as flat quads at height ``z``, cell array ``rgba`` (uint8,
     alpha :data:`SURFACE_ALPHA`) and ``value``. Cells without a value are left out."""
     nx, ny = grid.nx, grid.ny
@@ -107,7 +116,9 @@ def grid_polydata(grid: Grid, quantity: Quantity, z: float = 0.6, night: bool = 
     if not len(jj):
         return pv.PolyData()
     p00 = jj * (nx + 1) + ii
-    quads = np.column_stack([np.full(len(p00), 4), p00, p00 + 1, p00 + nx + 2, p00 + nx + 1]).ravel()
+    quads = np.column_stack(
+        [np.full(len(p00), 4), p00, p00 + 1, p00 + nx + 2, p00 + nx + 1]
+    ).ravel()
     used = np.unique(quads.reshape(-1, 5)[:, 1:])
     remap = np.full(len(pts), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
@@ -125,7 +136,9 @@ def _fmt(v: float) -> str:
     return f"{v:g}"
 
 
-def legend_stops(quantity: Quantity, lang: str = "en", night: bool = False) -> list[tuple[str, str]]:
+def legend_stops(
+    quantity: Quantity, lang: str = "en", night: bool = False
+) -> list[tuple[str, str]]:
     """Legend lines ``(text, hex colour)`` of a quantity: one per band between its thresholds,
     naming each limit and its standard (or saying there is none)."""
     ths = quantity.night_thresholds if night and quantity.night_thresholds else quantity.thresholds
@@ -140,18 +153,30 @@ def legend_stops(quantity: Quantity, lang: str = "en", night: bool = False) -> l
             out.append((f"{_fmt(v)} {unit}" + (f"  ({std})" if k == 0 and std else ""), h))
         return out
     for lt in low:
-        out.append((f"< {_fmt(lt.value)} {unit}  {pick(lang, lt.label_en, lt.label_zh)}",
-                    _hex(_shades(style.STATUS["warning"])[0])))
+        out.append(
+            (
+                f"< {_fmt(lt.value)} {unit}  {pick(lang, lt.label_en, lt.label_zh)}",
+                _hex(_shades(style.STATUS["warning"])[0]),
+            )
+        )
     hues = [style.STATUS["ok"], style.STATUS["warning"], style.STATUS["alarm"]]
     below = pick(lang, "below", "低于")
     if high:
-        out.append((f"< {_fmt(high[0].value)} {unit}  {below} {pick(lang, high[0].label_en, high[0].label_zh)}",
-                    hues[0]))
+        out.append(
+            (
+                f"< {_fmt(high[0].value)} {unit}  {below} {pick(lang, high[0].label_en, high[0].label_zh)}",
+                hues[0],
+            )
+        )
     for k, ht in enumerate(high):
         nxt = high[k + 1].value if k + 1 < len(high) else None
         rng = f"{_fmt(ht.value)}-{_fmt(nxt)}" if nxt is not None else f">= {_fmt(ht.value)}"
-        out.append((f"{rng} {unit}  {pick(lang, 'above', '超过')} {pick(lang, ht.label_en, ht.label_zh)}",
-                    hues[min(k + 1, 2)]))
+        out.append(
+            (
+                f"{rng} {unit}  {pick(lang, 'above', '超过')} {pick(lang, ht.label_en, ht.label_zh)}",
+                hues[min(k + 1, 2)],
+            )
+        )
     if std:
         out.append((std, style.TEXT))
     return out
@@ -186,7 +211,9 @@ def _write_rgb(poly: pv.PolyData, rgb: np.ndarray) -> None:
     poly.Modified()
 
 
-def building_colours(vis: SceneVisual, values_per_building: np.ndarray, vmax: float | None = None) -> float | None:
+def building_colours(
+    vis: SceneVisual, values_per_building: np.ndarray, vmax: float | None = None
+) -> float | None:
     """Colour the buildings by a value each (NaN: no data) on the energy ramp from 0 to ``vmax``
     (default: the largest value), keeping their baked shading; buildings without data keep
     their normal colour, darker. In place (the next render shows it). Returns the ``vmax``
@@ -223,9 +250,14 @@ def reset_building_colours(vis: SceneVisual) -> None:
 
 def energy_legend(vmax: float, unit: str, lang: str = "en") -> list[tuple[str, str]]:
     """Legend lines ``(text, hex colour)`` for buildings coloured by :func:`building_colours`."""
-    out = [(f"{_fmt(round(frac * vmax, 3 if vmax < 10 else 1))} {unit}" if frac < 1
+    out = [
+        (
+            f"{_fmt(round(frac * vmax, 3 if vmax < 10 else 1))} {unit}"
+            if frac < 1
             else f">= {_fmt(round(vmax, 3 if vmax < 10 else 1))} {unit}",
-            _hex(energy_colours(np.array([frac * vmax]), vmax)[0]))
-           for frac in (0.0, 0.35, 0.7, 1.0)]
+            _hex(energy_colours(np.array([frac * vmax]), vmax)[0]),
+        )
+        for frac in (0.0, 0.35, 0.7, 1.0)
+    ]
     out.append((pick(lang, "no data", "无数据"), _hex(_rgbf(style.BUILDING) * NO_DATA_DARKEN)))
     return out

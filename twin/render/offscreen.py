@@ -29,8 +29,14 @@ def configure(plotter: pv.Plotter) -> None:
     # two fixed scene lights instead of pyvista's five-light kit (per-fragment lighting is the
     # costliest part of a software frame); shading stays put while the camera orbits
     for direction, intensity in style.LIGHTS:
-        plotter.add_light(pv.Light(position=direction, focal_point=(0, 0, 0), light_type="scene light",
-                                   intensity=intensity))
+        plotter.add_light(
+            pv.Light(
+                position=direction,
+                focal_point=(0, 0, 0),
+                light_type="scene light",
+                intensity=intensity,
+            )
+        )
     plotter.set_background(style.BACKGROUND)
     plotter.render_window.SetMultiSamples(0)  # software GL: FXAA for stills, none while moving
 
@@ -44,12 +50,20 @@ def setup_view(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, in
             x, y = scene.view_targets[v.name]
             return frame_bookmark(plotter, x, y, v.distance, v.heading, v.pitch, size)
     names = ", ".join(["overview", *[v.name for v in scene.spec.views]])
-    raise InputError(f"view {view!r}", "is neither 'overview' nor a bookmark of this scene.", f"Views: {names}.")
+    raise InputError(
+        f"view {view!r}", "is neither 'overview' nor a bookmark of this scene.", f"Views: {names}."
+    )
 
 
-def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, int],
-                 top: vtk.vtkRenderer | None = None, statuses: dict[str, str] | None = None,
-                 subtitle: str | None = None) -> dict[str, vtk.vtkProp]:
+def add_overlays(
+    plotter: pv.Plotter,
+    scene: Scene,
+    lang: str,
+    size: tuple[int, int],
+    top: vtk.vtkRenderer | None = None,
+    statuses: dict[str, str] | None = None,
+    subtitle: str | None = None,
+) -> dict[str, vtk.vtkProp]:
     """Title, legend (kind, colour, count; or status, colour, count when ``statuses`` is
     given), subtitle and attribution; in the ``top`` layer when given, so that device markers
     never cover them. Returns the title, subtitle and legend actors (live views update them)."""
@@ -58,8 +72,13 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
     scale = size[1] / 1080
     backing = [c / 255 for c in style.rgb(style.BACKGROUND)]
     made = []
-    title = plotter.add_text(scene.name, position="upper_left", font_size=max(10, int(22 * scale)),
-                             color=style.TEXT, font_file=font)
+    title = plotter.add_text(
+        scene.name,
+        position="upper_left",
+        font_size=max(10, int(22 * scale)),
+        color=style.TEXT,
+        font_file=font,
+    )
     title.GetTextProperty().SetBold(True)
     made.append(title)
     if subtitle is not None:
@@ -88,8 +107,15 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
             if counts.get(kind):
                 labels.append((f"{spec.display_name(lang)}  {counts[kind]}", spec.colour))
     if labels:
-        legend = plotter.add_legend(labels, bcolor="#0e1a2e", border=False, size=(0.17, 0.032 * len(labels)),
-                                    loc="lower left", face="rectangle", font_family="arial")
+        legend = plotter.add_legend(
+            labels,
+            bcolor="#0e1a2e",
+            border=False,
+            size=(0.17, 0.032 * len(labels)),
+            loc="lower left",
+            face="rectangle",
+            font_family="arial",
+        )
         tp = legend.GetEntryTextProperty()
         tp.SetColor(*[c / 255 for c in style.rgb(style.TEXT)])
         if font:
@@ -98,10 +124,20 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
         made.append(legend)
         named["legend"] = legend
     if any(s.path.name.lower().endswith((".pbf", ".osm", ".osm.xml")) for s in scene.spec.sources):
-        foot = pick(lang, "Map data (c) OpenStreetMap contributors, ODbL 1.0",
-                    "地图数据 (c) OpenStreetMap 贡献者, ODbL 1.0")
-        made.append(plotter.add_text(foot, position="lower_right", font_size=max(7, int(9 * scale)),
-                                     color="#9aa6b8", font_file=font))
+        foot = pick(
+            lang,
+            "Map data (c) OpenStreetMap contributors, ODbL 1.0",
+            "地图数据 (c) OpenStreetMap 贡献者, ODbL 1.0",
+        )
+        made.append(
+            plotter.add_text(
+                foot,
+                position="lower_right",
+                font_size=max(7, int(9 * scale)),
+                color="#9aa6b8",
+                font_file=font,
+            )
+        )
     for actor in made:
         if isinstance(actor, vtk.vtkTextActor):
             actor.GetTextProperty().SetBackgroundColor(*backing)
@@ -115,9 +151,15 @@ def add_overlays(plotter: pv.Plotter, scene: Scene, lang: str, size: tuple[int, 
     return named
 
 
-def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920, 1080),
-            lang: str | None = None, off_screen: bool = True, statuses: dict[str, str] | None = None,
-            subtitle: str | None = None) -> tuple[pv.Plotter, SceneVisual]:
+def compose(
+    scene: Scene,
+    view: str = "overview",
+    size: tuple[int, int] = (1920, 1080),
+    lang: str | None = None,
+    off_screen: bool = True,
+    statuses: dict[str, str] | None = None,
+    subtitle: str | None = None,
+) -> tuple[pv.Plotter, SceneVisual]:
     """A plotter with the whole scene in it, framed for ``view``, with title and legend."""
     lang = lang or default_lang()
     plotter = make_plotter(size, off_screen)
@@ -126,8 +168,13 @@ def compose(scene: Scene, view: str = "overview", size: tuple[int, int] = (1920,
     return plotter, vis
 
 
-def populate(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, int],
-             statuses: dict[str, str] | None = None) -> SceneVisual:
+def populate(
+    plotter: pv.Plotter,
+    scene: Scene,
+    view: str,
+    size: tuple[int, int],
+    statuses: dict[str, str] | None = None,
+) -> SceneVisual:
     """The scene's visuals and device markers in ``plotter``, framed for ``view`` (overview or a
     bookmark), devices coloured by ``statuses`` when given."""
     vis = SceneVisual(scene)
@@ -136,7 +183,9 @@ def populate(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, int]
     vis.rescale_glyphs(setup_view(plotter, scene, view, size))
     plotter.renderer.ResetCameraClippingRange()
     if statuses is not None:
-        StatusColours(scene).update({d.id: statuses.get(d.id, "unknown") for d in scene.devices}, vis)
+        StatusColours(scene).update(
+            {d.id: statuses.get(d.id, "unknown") for d in scene.devices}, vis
+        )
         show_alerts(vis, statuses, alert_point_size(size[1]))
     return vis
 
@@ -145,9 +194,15 @@ def marker_point_size(height_px: int) -> float:
     return max(4.0, 7.0 * height_px / 1080)
 
 
-def render_scene(scene: Scene, out: str | Path, view: str = "overview", size: tuple[int, int] = (1920, 1080),
-                 lang: str | None = None, statuses: dict[str, str] | None = None,
-                 subtitle: str | None = None) -> dict[str, float]:
+def render_scene(
+    scene: Scene,
+    out: str | Path,
+    view: str = "overview",
+    size: tuple[int, int] = (1920, 1080),
+    lang: str | None = None,
+    statuses: dict[str, str] | None = None,
+    subtitle: str | None = None,
+) -> dict[str, float]:
     """Write one frame of ``scene`` to ``out`` (PNG), devices coloured by ``statuses`` when
     given (device id -> status); returns stage timings in seconds."""
     t0 = perf_counter()

@@ -25,7 +25,9 @@ Progress = Callable[[str, float], None]
 
 
 def view_caption(view: str, lang: str) -> str:
-    en, zh = (REGISTRY[view].title_en, REGISTRY[view].title_zh) if view in REGISTRY else (view, view)
+    en, zh = (
+        (REGISTRY[view].title_en, REGISTRY[view].title_zh) if view in REGISTRY else (view, view)
+    )
     return zh if lang == "zh" else en
 
 
@@ -56,20 +58,39 @@ def open_writer(out: Path, fps: float, size: tuple[int, int]) -> Any:
     import imageio.v2 as iio
 
     if size[0] % 2 or size[1] % 2:
-        raise InputError(f"size {size[0]}x{size[1]}", "must be even numbers for an H.264 video.",
-                         "Use e.g. 1280x720 or 1920x1080.")
+        raise InputError(
+            f"size {size[0]}x{size[1]}",
+            "must be even numbers for an H.264 video.",
+            "Use e.g. 1280x720 or 1920x1080.",
+        )
     return iio.get_writer(
-        str(out), format="FFMPEG", mode="I", fps=fps, codec="libx264", quality=None, pixelformat="yuv420p",
-        macro_block_size=1, ffmpeg_log_level="error",
+        str(out),
+        format="FFMPEG",
+        mode="I",
+        fps=fps,
+        codec="libx264",
+        quality=None,
+        pixelformat="yuv420p",
+        macro_block_size=1,
+        ffmpeg_log_level="error",
         output_params=["-crf", "20", "-preset", "veryfast", "-movflags", "+faststart"],
     )
 
 
-def record_tour(scene: Scene, tour: Tour | TourSpec, out: str | Path, fps: float = 25.0,
-                size: tuple[int, int] = (1280, 720), lang: str | None = None,
-                statuses: dict[str, str] | None = None, on_view: Callable[[str], None] | None = None,
-                progress: Progress | None = None, seconds: float | None = None,
-                subtitle: str | None = None, antialias: bool = True) -> dict[str, float]:
+def record_tour(
+    scene: Scene,
+    tour: Tour | TourSpec,
+    out: str | Path,
+    fps: float = 25.0,
+    size: tuple[int, int] = (1280, 720),
+    lang: str | None = None,
+    statuses: dict[str, str] | None = None,
+    on_view: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    seconds: float | None = None,
+    subtitle: str | None = None,
+    antialias: bool = True,
+) -> dict[str, float]:
     """Render ``tour`` (resolved, or a spec resolved here against the overview framing at
     ``size``) for ``seconds`` (default one loop) at ``fps`` into the MP4 ``out``, devices
     coloured by ``statuses`` (device id -> status) when given, the view's name as a caption.
@@ -90,7 +111,9 @@ def record_tour(scene: Scene, tour: Tour | TourSpec, out: str | Path, fps: float
         if antialias:
             plotter.enable_anti_aliasing("fxaa")
         writer = open_writer(out, fps, size)
-        plotter.show(auto_close=False)  # offscreen: the first render; plotter.render() works after it
+        plotter.show(
+            auto_close=False
+        )  # offscreen: the first render; plotter.render() works after it
         t_setup = perf_counter() - t0
         shown: str | None = None
         t_render = 0.0
@@ -116,6 +139,11 @@ def record_tour(scene: Scene, tour: Tour | TourSpec, out: str | Path, fps: float
             writer.close()
         plotter.close()
     total = perf_counter() - t0
-    return {"frames": float(n), "seconds": n / fps, "setup": t_setup, "render_fps": n / max(t_render, 1e-9),
-            "total_fps": n / max(total - t_setup, 1e-9), "elapsed": total}
-
+    return {
+        "frames": float(n),
+        "seconds": n / fps,
+        "setup": t_setup,
+        "render_fps": n / max(t_render, 1e-9),
+        "total_fps": n / max(total - t_setup, 1e-9),
+        "elapsed": total,
+    }

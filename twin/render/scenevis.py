@@ -19,8 +19,17 @@ from twin.scene.catalogue import CATALOGUE
 from twin.scene.entities import ROAD_CLASSES, Mesh
 from twin.scene.scene import Scene
 
-BIM_SHELL = ("IfcWall", "IfcSlab", "IfcRoof", "IfcCovering", "IfcCurtainWall", "IfcPlate", "IfcColumn",
-             "IfcFooting", "IfcBeam")
+BIM_SHELL = (
+    "IfcWall",
+    "IfcSlab",
+    "IfcRoof",
+    "IfcCovering",
+    "IfcCurtainWall",
+    "IfcPlate",
+    "IfcColumn",
+    "IfcFooting",
+    "IfcBeam",
+)
 """IFC classes that make a building's outer shape, drawn alone when it is far away."""
 BIM_FAR_MPP = 0.25
 """Metres per pixel above which BIM buildings show their shell only."""
@@ -73,7 +82,9 @@ class SceneVisual:
                 actor = plotter.add_mesh(poly, color=style.SURFACE[kind], lighting=False, name=kind)
             m = actor.GetMapper()
             m.SetResolveCoincidentTopologyToPolygonOffset()
-            m.SetRelativeCoincidentTopologyPolygonOffsetParameters(-1.0 * (order + 1), -4.0 * (order + 1))
+            m.SetRelativeCoincidentTopologyPolygonOffsetParameters(
+                -1.0 * (order + 1), -4.0 * (order + 1)
+            )
             self.actors[kind] = actor
         bmesh = scene.meshes.get("building")
         if bmesh is not None and bmesh.n_faces:
@@ -85,7 +96,11 @@ class SceneVisual:
             base = np.array(style.rgb(style.BUILDING), dtype=float)
             poly.cell_data["rgb"] = (poly.cell_data["shade"][:, None] * base).astype(np.uint8)
             self.actors["building"] = plotter.add_mesh(
-                poly, scalars="rgb", rgb=True, lighting=False, name="building",
+                poly,
+                scalars="rgb",
+                rgb=True,
+                lighting=False,
+                name="building",
                 culling="back",  # closed, outward-facing meshes (ingest guarantees the winding)
             )
         bim = scene.meshes.get("bim")
@@ -95,15 +110,24 @@ class SceneVisual:
             n = face_normals(bim)
             shade = style.face_shade(np.abs(n) * np.sign(n[:, 2:3] + 1e-9))
             poly.cell_data["shade"] = shade
-            poly.cell_data["rgb"] = (shade[:, None] * scene.bim_colours.astype(float)).clip(0, 255).astype(np.uint8)
-            self.actors["bim"] = plotter.add_mesh(poly, scalars="rgb", rgb=True, lighting=False, name="bim")
+            poly.cell_data["rgb"] = (
+                (shade[:, None] * scene.bim_colours.astype(float)).clip(0, 255).astype(np.uint8)
+            )
+            self.actors["bim"] = plotter.add_mesh(
+                poly, scalars="rgb", rgb=True, lighting=False, name="bim"
+            )
             # far away a BIM building is a few dozen pixels: its shell alone (a tenth of the
             # triangles: no furniture, railings or window frames) looks the same
-            shell = np.array([e.ifc_class.startswith(BIM_SHELL) for e in scene.bim_elements])[bim.entity]
+            shell = np.array([e.ifc_class.startswith(BIM_SHELL) for e in scene.bim_elements])[
+                bim.entity
+            ]
             if shell.any() and not shell.all():
-                far = poly.extract_cells(np.nonzero(shell)[0]).extract_surface(algorithm="dataset_surface")
-                self.actors["bim_far"] = plotter.add_mesh(far, scalars="rgb", rgb=True, lighting=False,
-                                                          name="bim_far")
+                far = poly.extract_cells(np.nonzero(shell)[0]).extract_surface(
+                    algorithm="dataset_surface"
+                )
+                self.actors["bim_far"] = plotter.add_mesh(
+                    far, scalars="rgb", rgb=True, lighting=False, name="bim_far"
+                )
         by_kind: dict[str, list] = {}
         for d in scene.devices:
             by_kind.setdefault(d.kind, []).append(d)
@@ -136,10 +160,13 @@ class SceneVisual:
             by_kind.setdefault(d.kind, []).append(d)
         for kind, group in by_kind.items():
             lift = max(CATALOGUE[kind].mount_height, 1.0) + 1.5
-            pts = np.column_stack([[d.x for d in group], [d.y for d in group], [d.z + lift for d in group]])
+            pts = np.column_stack(
+                [[d.x for d in group], [d.y for d in group], [d.z + lift for d in group]]
+            )
             poly = pv.PolyData(pts.astype(np.float64))
-            poly.point_data["rgb"] = np.tile(np.array(style.rgb(CATALOGUE[kind].colour), dtype=np.uint8),
-                                             (len(group), 1))
+            poly.point_data["rgb"] = np.tile(
+                np.array(style.rgb(CATALOGUE[kind].colour), dtype=np.uint8), (len(group), 1)
+            )
             mapper = vtk.vtkPolyDataMapper()
             mapper.SetInputData(poly)
             actor = rgb_points_actor(mapper)
@@ -182,7 +209,9 @@ class SceneVisual:
             return
         where = {d.id: d for d in self.scene.devices}
         devs = [where[i] for i in device_ids if i in where]
-        pts = np.array([[d.x, d.y, d.z + max(CATALOGUE[d.kind].mount_height, 1.0) + 1.5] for d in devs]).reshape(-1, 3)
+        pts = np.array(
+            [[d.x, d.y, d.z + max(CATALOGUE[d.kind].mount_height, 1.0) + 1.5] for d in devs]
+        ).reshape(-1, 3)
         poly = pv.PolyData(pts) if len(pts) else pv.PolyData()
         if len(pts):
             poly.point_data["rgb"] = np.asarray(colours, dtype=np.uint8).reshape(-1, 3)
@@ -221,8 +250,14 @@ def _project(plotter: pv.Plotter, pts: np.ndarray) -> np.ndarray:
     return hom[:, :2] / hom[:, 3:4]
 
 
-def frame_overview(plotter: pv.Plotter, scene: Scene, size: tuple[int, int], pitch: float = 52.0,
-                   heading: float = 0.0, fill: float = 0.92) -> float:
+def frame_overview(
+    plotter: pv.Plotter,
+    scene: Scene,
+    size: tuple[int, int],
+    pitch: float = 52.0,
+    heading: float = 0.0,
+    fill: float = 0.92,
+) -> float:
     """Frame the whole scene obliquely (looking ``heading``, ``pitch`` degrees down) so that its
     bounding box fills ``fill`` of the frame. Returns metres per pixel at the centre."""
     xmin, xmax, ymin, ymax, zmin, zmax = scene.bounds()
@@ -231,7 +266,9 @@ def frame_overview(plotter: pv.Plotter, scene: Scene, size: tuple[int, int], pit
     xmin, xmax = min(xmin, cx - 30), max(xmax, cx + 30)
     ymin, ymax = min(ymin, cy - 30), max(ymax, cy + 30)
     zmax = max(zmax, zmin + 5)
-    corners = np.array([[x, y, z] for x in (xmin, xmax) for y in (ymin, ymax) for z in (zmin, zmax)])
+    corners = np.array(
+        [[x, y, z] for x in (xmin, xmax) for y in (ymin, ymax) for z in (zmin, zmax)]
+    )
     p, hd = math.radians(pitch), math.radians(heading)
     fwd = np.array([math.sin(hd) * math.cos(p), math.cos(hd) * math.cos(p), -math.sin(p)])
     focal = corners.mean(axis=0)
@@ -260,8 +297,15 @@ def frame_overview(plotter: pv.Plotter, scene: Scene, size: tuple[int, int], pit
     return 2 * dist * math.tan(math.radians(15.0)) / size[1]
 
 
-def frame_bookmark(plotter: pv.Plotter, x: float, y: float, distance: float, heading: float, pitch: float,
-                   size: tuple[int, int]) -> float:
+def frame_bookmark(
+    plotter: pv.Plotter,
+    x: float,
+    y: float,
+    distance: float,
+    heading: float,
+    pitch: float,
+    size: tuple[int, int],
+) -> float:
     p, hd = math.radians(pitch), math.radians(heading)
     fwd = np.array([math.sin(hd) * math.cos(p), math.cos(hd) * math.cos(p), -math.sin(p)])
     focal = np.array([x, y, 0.0])

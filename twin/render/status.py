@@ -11,14 +11,27 @@ from twin.render import style
 from twin.render.scenevis import SceneVisual
 from twin.scene.scene import Scene
 
-STATUS_STYLE = {"online": "ok", "fault": "warning", "alarm": "alarm", "offline": "offline", "unknown": "unknown"}
+STATUS_STYLE = {
+    "online": "ok",
+    "fault": "warning",
+    "alarm": "alarm",
+    "offline": "offline",
+    "unknown": "unknown",
+}
 """Device status (state layer) -> palette entry (:data:`twin.render.style.STATUS`)."""
-STATUS_RGB = {s: np.array(style.rgb(style.STATUS[k]), dtype=np.uint8) for s, k in STATUS_STYLE.items()}
+STATUS_RGB = {
+    s: np.array(style.rgb(style.STATUS[k]), dtype=np.uint8) for s, k in STATUS_STYLE.items()
+}
 _CODE = {s: i for i, s in enumerate(STATUS_RGB)}
 _UNKNOWN = _CODE["unknown"]
 _TABLE = np.array(list(STATUS_RGB.values()), dtype=np.uint8)
-LEGEND = (("ok", "正常", "online"), ("warning", "故障", "fault"), ("alarm", "告警", "alarm"),
-          ("offline", "离线", "offline"), ("unknown", "未知", "unknown"))
+LEGEND = (
+    ("ok", "正常", "online"),
+    ("warning", "故障", "fault"),
+    ("alarm", "告警", "alarm"),
+    ("offline", "离线", "offline"),
+    ("unknown", "未知", "unknown"),
+)
 """(palette entry, Chinese label, status) in legend order; English labels are the entry names."""
 
 
@@ -32,7 +45,9 @@ class StatusColours:
         for d in scene.devices:
             self.kinds.setdefault(d.kind, []).append(d.id)
         self.where = {i: (k, n) for k, ids in self.kinds.items() for n, i in enumerate(ids)}
-        self.arrays = {k: np.tile(STATUS_RGB["unknown"], (len(ids), 1)) for k, ids in self.kinds.items()}
+        self.arrays = {
+            k: np.tile(STATUS_RGB["unknown"], (len(ids), 1)) for k, ids in self.kinds.items()
+        }
 
     def update(self, statuses: dict[str, str], vis: SceneVisual | None = None) -> set[str]:
         """Set ``statuses`` (device id -> status); returns the kinds touched."""
@@ -57,13 +72,18 @@ class StatusColours:
 def legend_labels(scene: Scene, statuses: dict[str, str], lang: str) -> list[tuple[str, str]]:
     """(label with the count of devices, colour) per status, in legend order."""
     tally = Counter(statuses.get(d.id, "unknown") for d in scene.devices)
-    return [(f"{pick(lang, status, zh)}  {tally.get(status, 0)}", style.STATUS[entry]) for entry, zh, status in LEGEND]
+    return [
+        (f"{pick(lang, status, zh)}  {tally.get(status, 0)}", style.STATUS[entry])
+        for entry, zh, status in LEGEND
+    ]
 
 
 def show_alerts(vis: SceneVisual, statuses: dict[str, str], point_size: float) -> None:
     """Large pins over every device in alarm or fault."""
     alert = [i for i, s in statuses.items() if s in ("alarm", "fault")]
-    vis.set_alerts(alert, np.array([STATUS_RGB[statuses[i]] for i in alert]).reshape(-1, 3), point_size)
+    vis.set_alerts(
+        alert, np.array([STATUS_RGB[statuses[i]] for i in alert]).reshape(-1, 3), point_size
+    )
 
 
 def alert_point_size(height_px: int) -> float:

@@ -48,4 +48,3 @@ def face_shade(normals: np.ndarray) -> np.ndarray:
         d /= np.linalg.norm(d)
         shade += DIFFUSE * intensity * np.clip(normals @ d, 0.0, None)
     return np.clip(shade, 0.0, 1.0)
-

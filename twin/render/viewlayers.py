@@ -95,8 +95,7 @@ class ViewLayers:
         if self._surface is None:
             mapper = vtk.vtkPolyDataMapper()
             mapper.SetColorModeToDirectScalars()
-            mapper.SetScalarModeToUseCellFieldData() if "rgba" in poly.cell_data else \
-                mapper.SetScalarModeToUsePointFieldData()
+            mapper.SetScalarModeToUseCellFieldData() if "rgba" in poly.cell_data else mapper.SetScalarModeToUsePointFieldData()
             mapper.SelectColorArray("rgba")
             mapper.ScalarVisibilityOn()
             mapper.SetResolveCoincidentTopologyToPolygonOffset()
@@ -121,7 +120,9 @@ class ViewLayers:
         self.buildings_coloured = True
 
     # -- labels ----------------------------------------------------------------------------
-    def show_labels(self, xyz: np.ndarray, texts: list[str], size_px: int = 18, font: str | None = None) -> None:
+    def show_labels(
+        self, xyz: np.ndarray, texts: list[str], size_px: int = 18, font: str | None = None
+    ) -> None:
         """Text labels anchored at world points (drawn above everything, with a dark backing)."""
         if not len(texts):
             self.hide_labels()
@@ -162,7 +163,9 @@ class ViewLayers:
     # -- highlight -------------------------------------------------------------------------
     def highlight(self, x: float, y: float, z: float, radius: float) -> None:
         """A bright ring around a point (the device flown to or picked), above everything."""
-        ring = pv.Disc(center=(x, y, z), inner=radius * 0.78, outer=radius, normal=(0, 0, 1), c_res=64)
+        ring = pv.Disc(
+            center=(x, y, z), inner=radius * 0.78, outer=radius, normal=(0, 0, 1), c_res=64
+        )
         if self._ring is None:
             mapper = vtk.vtkPolyDataMapper()
             actor = vtk.vtkActor()

@@ -13,23 +13,146 @@ SURFACE_KINDS = ("road", "green", "water", "parking_lot", "ground")
 ROAD_CLASSES = ("main", "minor", "path")
 
 _KIND_WORDS: dict[str, tuple[str, ...]] = {
-    "building": ("building", "buildings", "bldg", "house", "houses", "footprint", "footprints", "建筑", "建筑物",
-                 "房屋", "房屋建筑", "楼", "楼房", "楼栋", "楼宇", "住宅", "住宅楼", "建筑轮廓", "建筑面"),
-    "road": ("road", "roads", "street", "streets", "highway", "carriageway", "道路", "路", "街道", "马路", "路网",
-             "道路面", "道路中心线"),
-    "road:main": ("main road", "main_road", "arterial", "primary road", "主干道", "主干路", "快速路", "干道",
-                  "次干道", "次干路", "城市道路"),
-    "road:minor": ("minor road", "minor_road", "residential road", "service road", "支路", "小区道路",
-                   "内部道路", "巷", "胡同", "街巷"),
-    "road:path": ("path", "footway", "footpath", "sidewalk", "cycleway", "pedestrian", "人行道", "步行道", "步道",
-                  "自行车道", "绿道", "小路", "游步道"),
-    "green": ("green", "greens", "green space", "green_space", "greenspace", "park", "grass", "lawn", "vegetation",
-              "garden", "绿地", "绿化", "绿化带", "公园", "草地", "草坪", "林地", "花园", "公共绿地"),
-    "water": ("water", "waterbody", "water body", "water_body", "river", "lake", "pond", "水系", "水体", "河流",
-              "湖泊", "水面", "河", "湖", "池塘", "水域"),
-    "parking_lot": ("parking_lot", "parking lot", "parking", "car park", "carpark", "car_park", "parking area",
-                    "停车场", "停车区", "地面停车场"),
-    "ground": ("ground", "square", "plaza", "open space", "paved", "广场", "空地", "场地", "硬地", "铺装", "硬质铺装"),
+    "building": (
+        "building",
+        "buildings",
+        "bldg",
+        "house",
+        "houses",
+        "footprint",
+        "footprints",
+        "建筑",
+        "建筑物",
+        "房屋",
+        "房屋建筑",
+        "楼",
+        "楼房",
+        "楼栋",
+        "楼宇",
+        "住宅",
+        "住宅楼",
+        "建筑轮廓",
+        "建筑面",
+    ),
+    "road": (
+        "road",
+        "roads",
+        "street",
+        "streets",
+        "highway",
+        "carriageway",
+        "道路",
+        "路",
+        "街道",
+        "马路",
+        "路网",
+        "道路面",
+        "道路中心线",
+    ),
+    "road:main": (
+        "main road",
+        "main_road",
+        "arterial",
+        "primary road",
+        "主干道",
+        "主干路",
+        "快速路",
+        "干道",
+        "次干道",
+        "次干路",
+        "城市道路",
+    ),
+    "road:minor": (
+        "minor road",
+        "minor_road",
+        "residential road",
+        "service road",
+        "支路",
+        "小区道路",
+        "内部道路",
+        "巷",
+        "胡同",
+        "街巷",
+    ),
+    "road:path": (
+        "path",
+        "footway",
+        "footpath",
+        "sidewalk",
+        "cycleway",
+        "pedestrian",
+        "人行道",
+        "步行道",
+        "步道",
+        "自行车道",
+        "绿道",
+        "小路",
+        "游步道",
+    ),
+    "green": (
+        "green",
+        "greens",
+        "green space",
+        "green_space",
+        "greenspace",
+        "park",
+        "grass",
+        "lawn",
+        "vegetation",
+        "garden",
+        "绿地",
+        "绿化",
+        "绿化带",
+        "公园",
+        "草地",
+        "草坪",
+        "林地",
+        "花园",
+        "公共绿地",
+    ),
+    "water": (
+        "water",
+        "waterbody",
+        "water body",
+        "water_body",
+        "river",
+        "lake",
+        "pond",
+        "水系",
+        "水体",
+        "河流",
+        "湖泊",
+        "水面",
+        "河",
+        "湖",
+        "池塘",
+        "水域",
+    ),
+    "parking_lot": (
+        "parking_lot",
+        "parking lot",
+        "parking",
+        "car park",
+        "carpark",
+        "car_park",
+        "parking area",
+        "停车场",
+        "停车区",
+        "地面停车场",
+    ),
+    "ground": (
+        "ground",
+        "square",
+        "plaza",
+        "open space",
+        "paved",
+        "广场",
+        "空地",
+        "场地",
+        "硬地",
+        "铺装",
+        "硬质铺装",
+    ),
 }
 _KIND_OF: dict[str, tuple[str, str | None]] = {}
 for _kind, _words in _KIND_WORDS.items():
@@ -120,6 +243,7 @@ class Mesh:
 @dataclass
 class Building:
     """A building: footprint, height and where it came from (GIS, CityJSON or IFC)."""
+
     id: str
     name: str
     height: float
@@ -137,6 +261,7 @@ class Building:
 @dataclass
 class Surface:
     """A ground surface (road, green, water, parking lot...) drawn flat on the terrain."""
+
     id: str
     kind: str  # one of SURFACE_KINDS
     name: str
@@ -177,6 +302,7 @@ class Space:
 @dataclass
 class Device:
     """A device placed in the scene: its kind, position in local metres and lon / lat, mounting."""
+
     id: str
     kind: str
     name: str
@@ -243,8 +369,13 @@ class Warning:  # noqa: A001 - a scene warning, shadowing the builtin only in th
 
     def as_dict(self) -> dict[str, Any]:
         """The warning as JSON-ready values (``twin info --json``)."""
-        d: dict[str, Any] = {"source": self.source, "feature": self.feature, "reason": self.reason,
-                             "action": self.action, "not_drawn": self.not_drawn}
+        d: dict[str, Any] = {
+            "source": self.source,
+            "feature": self.feature,
+            "reason": self.reason,
+            "action": self.action,
+            "not_drawn": self.not_drawn,
+        }
         if self.features:
             d["features"] = self.features
         return d

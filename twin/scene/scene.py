@@ -30,7 +30,9 @@ class Scene:
     frame: LocalFrame
     spec: SceneSpec
     buildings: list[Building] = field(default_factory=list)
-    surfaces: dict[str, list[Surface]] = field(default_factory=lambda: {k: [] for k in SURFACE_KINDS})
+    surfaces: dict[str, list[Surface]] = field(
+        default_factory=lambda: {k: [] for k in SURFACE_KINDS}
+    )
     devices: list[Device] = field(default_factory=list)
     meshes: dict[str, Mesh] = field(default_factory=dict)
     """``building`` and each surface kind -> merged mesh (``entity`` indexes the kind's list)."""
@@ -96,17 +98,27 @@ class Scene:
         return {
             "name": self.name,
             "crs": self.frame.crs,
-            "origin": {"lon": round(self.frame.origin_lon, 9), "lat": round(self.frame.origin_lat, 9)},
+            "origin": {
+                "lon": round(self.frame.origin_lon, 9),
+                "lat": round(self.frame.origin_lat, 9),
+            },
             "origin_projected": {"x": self.frame.origin_x, "y": self.frame.origin_y},
             "bounds": {
-                "xmin": round(b[0], 2), "xmax": round(b[1], 2),
-                "ymin": round(b[2], 2), "ymax": round(b[3], 2),
-                "zmin": round(b[4], 2), "zmax": round(b[5], 2),
+                "xmin": round(b[0], 2),
+                "xmax": round(b[1], 2),
+                "ymin": round(b[2], 2),
+                "ymax": round(b[3], 2),
+                "zmin": round(b[4], 2),
+                "zmax": round(b[5], 2),
             },
             "counts": self.counts(),
             "synthetic_counts": self.synthetic_counts(),
-            "height_sources": dict(sorted(Counter(x.height_source for x in self.buildings).items())),
-            "road_classes": dict(sorted(Counter(s.road_class or "" for s in self.surfaces["road"]).items())),
+            "height_sources": dict(
+                sorted(Counter(x.height_source for x in self.buildings).items())
+            ),
+            "road_classes": dict(
+                sorted(Counter(s.road_class or "" for s in self.surfaces["road"]).items())
+            ),
             "bim_models": self.bim_models,
             "features": self.features,
             "warnings": [w.as_dict() for w in self.warnings],

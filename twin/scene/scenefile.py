@@ -66,6 +66,7 @@ class IfcSpec:
 @dataclass
 class ClipSpec:
     """The area a scene is clipped to: a lon / lat box or a polygon file."""
+
     bbox: tuple[float, float, float, float] | None = None
     """W, S, E, N in degrees (WGS84)."""
     polygon: list[tuple[float, float]] | None = None
@@ -92,8 +93,6 @@ class BookmarkSpec:
     """Degrees clockwise from north, the direction the camera looks."""
     pitch: float = 45.0
     """Degrees below horizontal."""
-
-
 
 
 @dataclass
@@ -140,6 +139,7 @@ class TourSpec:
 @dataclass
 class SceneSpec:
     """A scene file's contents: name, frame, sources, devices, IFC models, clip, views, tours."""
+
     name: str
     path: Path | None = None
     crs: str | None = None
@@ -189,11 +189,15 @@ def load_scene_spec(path: str | Path) -> SceneSpec:
     """Read a scene file; raises :class:`InputError` naming what is wrong."""
     path = Path(path)
     if not path.exists():
-        raise InputError(path, "no such scene file.", "Check the path, or create one with `twin new-scene`.")
+        raise InputError(
+            path, "no such scene file.", "Check the path, or create one with `twin new-scene`."
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"not a valid TOML scene file ({exc}).", "See the README's scene file format.") from None
+        raise InputError(
+            path, f"not a valid TOML scene file ({exc}).", "See the README's scene file format."
+        ) from None
     except OSError as exc:
         raise InputError(path, f"cannot be read ({exc.strerror}).") from None
     return spec_from_dict(data, path)
@@ -212,7 +216,9 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
 
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise InputError(where, "the scene has no 'name'.", 'Add a line such as name = "My community".')
+        raise InputError(
+            where, "the scene has no 'name'.", 'Add a line such as name = "My community".'
+        )
     origin = data.get("origin")
     spec = SceneSpec(
         name=name.strip(),
@@ -224,28 +230,38 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
     tz = data.get("timezone")
     if tz is not None:
         if not isinstance(tz, str) or not _valid_zone(tz):
-            raise InputError(where, f"timezone {tz!r} is not an IANA time zone name.",
-                             'Write it like timezone = "Asia/Shanghai" or "Europe/Helsinki".')
+            raise InputError(
+                where,
+                f"timezone {tz!r} is not an IANA time zone name.",
+                'Write it like timezone = "Asia/Shanghai" or "Europe/Helsinki".',
+            )
         spec.timezone = tz
     mqtt = data.get("mqtt") or {}
     prefix = mqtt.get("prefix") if isinstance(mqtt, dict) else None
     if prefix is not None:
         if not isinstance(prefix, str) or not prefix.strip("/ ") or any(c in prefix for c in "+#"):
-            raise InputError(where, f"mqtt.prefix {prefix!r} is not a usable topic prefix.",
-                             'Use a topic path without wildcards, e.g. prefix = "estate/nanshan".')
+            raise InputError(
+                where,
+                f"mqtt.prefix {prefix!r} is not a usable topic prefix.",
+                'Use a topic path without wildcards, e.g. prefix = "estate/nanshan".',
+            )
         spec.mqtt_prefix = prefix.strip().strip("/")
     for i, s in enumerate(data.get("sources", [])):
         if not isinstance(s, dict):
             raise InputError(where, f"sources[{i}] must be a table with a 'path'.")
         hu = s.get("height_unit")
         if hu is not None and not isinstance(hu, str):
-            raise InputError(where, f"sources[{i}].height_unit must be a unit name such as \"ft\".")
-        spec.sources.append(SourceSpec(rel(s.get("path"), f"sources[{i}]"), s.get("crs"), s.get("layer"), hu))
+            raise InputError(where, f'sources[{i}].height_unit must be a unit name such as "ft".')
+        spec.sources.append(
+            SourceSpec(rel(s.get("path"), f"sources[{i}]"), s.get("crs"), s.get("layer"), hu)
+        )
     for i, d in enumerate(data.get("devices", [])):
         if not isinstance(d, dict):
             raise InputError(where, f"devices[{i}] must be a table with a 'path'.")
         spec.devices.append(
-            DeviceLayerSpec(rel(d.get("path"), f"devices[{i}]"), d.get("crs"), d.get("sheet"), d.get("kind"))
+            DeviceLayerSpec(
+                rel(d.get("path"), f"devices[{i}]"), d.get("crs"), d.get("sheet"), d.get("kind")
+            )
         )
     for i, m in enumerate(data.get("ifc", [])):
         if not isinstance(m, dict):
@@ -253,11 +269,20 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
         try:
             lon = None if m.get("lon") is None else float(m["lon"])
             lat = None if m.get("lat") is None else float(m["lat"])
-            ifc = IfcSpec(rel(m.get("path"), f"ifc[{i}]"), lon, lat, float(m.get("rotation", 0.0)),
-                          float(m.get("elevation", 0.0)))
+            ifc = IfcSpec(
+                rel(m.get("path"), f"ifc[{i}]"),
+                lon,
+                lat,
+                float(m.get("rotation", 0.0)),
+                float(m.get("elevation", 0.0)),
+            )
         except (TypeError, ValueError):
-            raise InputError(where, f"ifc[{i}]: lon, lat, rotation and elevation must be numbers.") from None
-        if (lon is None) != (lat is None) or (ifc.placed and not (-180 <= lon <= 180 and -90 <= lat <= 90)):  # type: ignore[operator]
+            raise InputError(
+                where, f"ifc[{i}]: lon, lat, rotation and elevation must be numbers."
+            ) from None
+        if (lon is None) != (lat is None) or (
+            ifc.placed and not (-180 <= lon <= 180 and -90 <= lat <= 90)
+        ):  # type: ignore[operator]
             raise InputError(where, f"ifc[{i}] needs both lon and lat, in degrees.")
         spec.ifc.append(ifc)
     clip = data.get("clip") or {}
@@ -266,35 +291,65 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
         poly = clip.get("polygon")
         spec.clip = ClipSpec(
             bbox=_floats(bbox, 4, where, "clip.bbox") if bbox is not None else None,  # type: ignore[arg-type]
-            polygon=[_floats(p, 2, where, "clip.polygon vertex") for p in poly] if isinstance(poly, list) else None,  # type: ignore[misc]
+            polygon=[_floats(p, 2, where, "clip.polygon vertex") for p in poly]
+            if isinstance(poly, list)
+            else None,  # type: ignore[misc]
             polygon_file=rel(poly, "clip.polygon") if isinstance(poly, str) else None,
         )
     for i, v in enumerate(data.get("views", [])):
         try:
             spec.views.append(
-                BookmarkSpec(str(v["name"]), float(v["lon"]), float(v["lat"]), float(v.get("distance", 400)),
-                         float(v.get("heading", 0)), float(v.get("pitch", 45)))
+                BookmarkSpec(
+                    str(v["name"]),
+                    float(v["lon"]),
+                    float(v["lat"]),
+                    float(v.get("distance", 400)),
+                    float(v.get("heading", 0)),
+                    float(v.get("pitch", 45)),
+                )
             )
         except (KeyError, TypeError, ValueError):
-            raise InputError(where, f"views[{i}] needs name, lon, lat (and optional distance, heading, pitch).") from None
+            raise InputError(
+                where, f"views[{i}] needs name, lon, lat (and optional distance, heading, pitch)."
+            ) from None
     tours = data.get("tours", [])
     if not isinstance(tours, list):
-        raise InputError(where, "'tours' must be [[tours]] tables.", "See the README's scene file format.")
+        raise InputError(
+            where, "'tours' must be [[tours]] tables.", "See the README's scene file format."
+        )
     names = {v.name for v in spec.views}
     for i, t in enumerate(tours):
         tour = _tour_from_dict(t, i, names, where)
         if any(o.name == tour.name for o in spec.tours):
-            raise InputError(where, f"two tours are named {tour.name!r}.", "Give every [[tours]] its own name.")
+            raise InputError(
+                where, f"two tours are named {tour.name!r}.", "Give every [[tours]] its own name."
+            )
         spec.tours.append(tour)
     return spec
 
 
 _TOUR_KEYS = {"name", "hold", "travel", "keyframes"}
-_KEYFRAME_KEYS = {"view", "bookmark", "lon", "lat", "distance", "heading", "pitch", "hold", "travel"}
+_KEYFRAME_KEYS = {
+    "view",
+    "bookmark",
+    "lon",
+    "lat",
+    "distance",
+    "heading",
+    "pitch",
+    "hold",
+    "travel",
+}
 
 
-def _number(value: Any, what: str, where: str, lo: float | None = None, hi: float | None = None,
-            lo_open: bool = False) -> float:
+def _number(
+    value: Any,
+    what: str,
+    where: str,
+    lo: float | None = None,
+    hi: float | None = None,
+    lo_open: bool = False,
+) -> float:
     """A float within [lo, hi] (``lo_open``: above lo), else a one-line InputError."""
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if ok and lo is not None:
@@ -302,7 +357,11 @@ def _number(value: Any, what: str, where: str, lo: float | None = None, hi: floa
     if ok and hi is not None:
         ok = value <= hi
     if not ok:
-        rng = "a number" if lo is None else (f"a number above {lo:g}" if lo_open else f"a number >= {lo:g}")
+        rng = (
+            "a number"
+            if lo is None
+            else (f"a number above {lo:g}" if lo_open else f"a number >= {lo:g}")
+        )
         if hi is not None:
             rng += f" and <= {hi:g}"
         raise InputError(where, f"{what} is {value!r}; it must be {rng}.", "Check the scene file.")
@@ -311,51 +370,91 @@ def _number(value: Any, what: str, where: str, lo: float | None = None, hi: floa
 
 def _tour_from_dict(t: Any, i: int, bookmarks: set[str], where: str) -> TourSpec:
     if not isinstance(t, dict):
-        raise InputError(where, f"tours[{i}] must be a [[tours]] table.", "See the README's scene file format.")
+        raise InputError(
+            where, f"tours[{i}] must be a [[tours]] table.", "See the README's scene file format."
+        )
     name = t.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise InputError(where, f"tours[{i}] has no 'name'.", 'Add a line such as name = "exhibition".')
+        raise InputError(
+            where, f"tours[{i}] has no 'name'.", 'Add a line such as name = "exhibition".'
+        )
     label = f"tour {name.strip()!r}"
     extra = sorted(set(t) - _TOUR_KEYS)
     if extra:
-        raise InputError(where, f"{label} has unknown key(s) {', '.join(extra)}.",
-                         f"Use only {', '.join(sorted(_TOUR_KEYS))}.")
-    tour = TourSpec(name.strip(), _number(t.get("hold", 8.0), f"{label}: hold", where, 0),
-                    _number(t.get("travel", 4.0), f"{label}: travel", where, 0))
+        raise InputError(
+            where,
+            f"{label} has unknown key(s) {', '.join(extra)}.",
+            f"Use only {', '.join(sorted(_TOUR_KEYS))}.",
+        )
+    tour = TourSpec(
+        name.strip(),
+        _number(t.get("hold", 8.0), f"{label}: hold", where, 0),
+        _number(t.get("travel", 4.0), f"{label}: travel", where, 0),
+    )
     frames = t.get("keyframes")
     if not isinstance(frames, list) or not frames:
-        raise InputError(where, f"{label} has no keyframes.", "Add [[tours.keyframes]] tables after it.")
+        raise InputError(
+            where, f"{label} has no keyframes.", "Add [[tours.keyframes]] tables after it."
+        )
     for j, k in enumerate(frames):
         at = f"{label}, keyframe {j + 1}"
         if not isinstance(k, dict):
-            raise InputError(where, f"{at} must be a [[tours.keyframes]] table.", "See the README's scene file format.")
+            raise InputError(
+                where,
+                f"{at} must be a [[tours.keyframes]] table.",
+                "See the README's scene file format.",
+            )
         extra = sorted(set(k) - _KEYFRAME_KEYS)
         if extra:
-            raise InputError(where, f"{at} has unknown key(s) {', '.join(extra)}.",
-                             f"Use only {', '.join(sorted(_KEYFRAME_KEYS))}.")
+            raise InputError(
+                where,
+                f"{at} has unknown key(s) {', '.join(extra)}.",
+                f"Use only {', '.join(sorted(_KEYFRAME_KEYS))}.",
+            )
         view = k.get("view", "overview")
         if view not in VIEWS:
-            raise InputError(where, f"{at}: unknown view {view!r}.", f"Use one of {', '.join(VIEWS)}.")
+            raise InputError(
+                where, f"{at}: unknown view {view!r}.", f"Use one of {', '.join(VIEWS)}."
+            )
         bookmark = k.get("bookmark")
         if bookmark is not None and (not isinstance(bookmark, str) or bookmark not in bookmarks):
             have = ", ".join(sorted(bookmarks)) or "none"
-            raise InputError(where, f"{at}: unknown bookmark {bookmark!r}.",
-                             f"Use a [[views]] name (bookmarks: {have}), or give lon and lat.")
+            raise InputError(
+                where,
+                f"{at}: unknown bookmark {bookmark!r}.",
+                f"Use a [[views]] name (bookmarks: {have}), or give lon and lat.",
+            )
         if (k.get("lon") is None) != (k.get("lat") is None):
-            raise InputError(where, f"{at} needs both lon and lat.", "Add the missing one, or use a bookmark.")
+            raise InputError(
+                where, f"{at} needs both lon and lat.", "Add the missing one, or use a bookmark."
+            )
         if bookmark is not None and k.get("lon") is not None:
             raise InputError(where, f"{at} has both a bookmark and lon / lat.", "Drop one of them.")
 
-        def opt(key: str, lo: float | None = None, hi: float | None = None, lo_open: bool = False,
-                k: dict[str, Any] = k, at: str = at) -> float | None:
+        def opt(
+            key: str,
+            lo: float | None = None,
+            hi: float | None = None,
+            lo_open: bool = False,
+            k: dict[str, Any] = k,
+            at: str = at,
+        ) -> float | None:
             v = k.get(key)
             return None if v is None else _number(v, f"{at}: {key}", where, lo, hi, lo_open)
 
-        tour.keyframes.append(KeyframeSpec(
-            view=view, bookmark=bookmark, lon=opt("lon", -180, 180), lat=opt("lat", -90, 90),
-            distance=opt("distance", 0, None, True), heading=opt("heading"), pitch=opt("pitch", 0, 90, True),
-            hold=opt("hold", 0), travel=opt("travel", 0),
-        ))
+        tour.keyframes.append(
+            KeyframeSpec(
+                view=view,
+                bookmark=bookmark,
+                lon=opt("lon", -180, 180),
+                lat=opt("lat", -90, 90),
+                distance=opt("distance", 0, None, True),
+                heading=opt("heading"),
+                pitch=opt("pitch", 0, 90, True),
+                hold=opt("hold", 0),
+                travel=opt("travel", 0),
+            )
+        )
     if sum(tour.hold_of(k) + tour.travel_of(k) for k in tour.keyframes) <= 0:
         raise InputError(where, f"{label} lasts 0 seconds.", "Give it a hold above 0.")
     return tour
@@ -363,12 +462,17 @@ def _tour_from_dict(t: Any, i: int, bookmarks: set[str], where: str) -> TourSpec
 
 def tour_to_dict(tour: TourSpec) -> dict[str, Any]:
     """The ``[[tours]]`` table of ``tour`` (unset keyframe fields left out)."""
-    return {"name": tour.name, "hold": tour.hold, "travel": tour.travel,
-            "keyframes": [{k: v for k, v in vars(f).items() if v is not None} for f in tour.keyframes]}
+    return {
+        "name": tour.name,
+        "hold": tour.hold,
+        "travel": tour.travel,
+        "keyframes": [{k: v for k, v in vars(f).items() if v is not None} for f in tour.keyframes],
+    }
 
 
 def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
     """The TOML tables of ``spec``, paths relative to ``relative_to``."""
+
     def rel(p: Path) -> str:
         try:
             return Path(_relpath(p.resolve(), relative_to.resolve())).as_posix()
@@ -395,19 +499,42 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
             clip["polygon"] = rel(spec.clip.polygon_file)
         out["clip"] = clip
     out["sources"] = [
-        {k: v for k, v in {"path": rel(s.path), "crs": s.crs, "layer": s.layer, "height_unit": s.height_unit}.items()
-         if v}
+        {
+            k: v
+            for k, v in {
+                "path": rel(s.path),
+                "crs": s.crs,
+                "layer": s.layer,
+                "height_unit": s.height_unit,
+            }.items()
+            if v
+        }
         for s in spec.sources
     ]
     if spec.devices:
         out["devices"] = [
-            {k: v for k, v in {"path": rel(d.path), "crs": d.crs, "sheet": d.sheet, "kind": d.kind}.items() if v}
+            {
+                k: v
+                for k, v in {
+                    "path": rel(d.path),
+                    "crs": d.crs,
+                    "sheet": d.sheet,
+                    "kind": d.kind,
+                }.items()
+                if v
+            }
             for d in spec.devices
         ]
     if spec.ifc:
         out["ifc"] = [
-            {"path": rel(m.path), **({"lon": m.lon, "lat": m.lat, "rotation": m.rotation, "elevation": m.elevation}
-                                     if m.placed else {})}
+            {
+                "path": rel(m.path),
+                **(
+                    {"lon": m.lon, "lat": m.lat, "rotation": m.rotation, "elevation": m.elevation}
+                    if m.placed
+                    else {}
+                ),
+            }
             for m in spec.ifc
         ]
     if spec.views:
@@ -431,11 +558,20 @@ def save_scene_spec(spec: SceneSpec, path: str | Path) -> None:
 
 # -- bookmarks, edited in place -----------------------------------------------------------------
 def _view_table(view: BookmarkSpec) -> str:
-    return tomli_w.dumps({"views": [{
-        "name": view.name, "lon": round(view.lon, 7), "lat": round(view.lat, 7),
-        "distance": round(view.distance, 1), "heading": round(view.heading % 360.0, 1),
-        "pitch": round(view.pitch, 1),
-    }]})
+    return tomli_w.dumps(
+        {
+            "views": [
+                {
+                    "name": view.name,
+                    "lon": round(view.lon, 7),
+                    "lat": round(view.lat, 7),
+                    "distance": round(view.distance, 1),
+                    "heading": round(view.heading % 360.0, 1),
+                    "pitch": round(view.pitch, 1),
+                }
+            ]
+        }
+    )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -446,15 +582,20 @@ def _write_text(path: Path, text: str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise InputError(path, f"cannot be written ({exc.strerror}).", "Check the file's permissions.") from None
+        raise InputError(
+            path, f"cannot be written ({exc.strerror}).", "Check the file's permissions."
+        ) from None
 
 
 def _check_text(path: Path, text: str) -> SceneSpec:
     try:
         return spec_from_dict(tomllib.loads(text), path)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"would not be valid TOML after the edit ({exc}).",
-                         "Check the file by hand (see the README's scene file format).") from None
+        raise InputError(
+            path,
+            f"would not be valid TOML after the edit ({exc}).",
+            "Check the file by hand (see the README's scene file format).",
+        ) from None
 
 
 def append_view(path: str | Path, view: BookmarkSpec) -> SceneSpec:
@@ -467,14 +608,29 @@ def append_view(path: str | Path, view: BookmarkSpec) -> SceneSpec:
     path = Path(path)
     spec = load_scene_spec(path)
     name = view.name.strip()
-    if not name or name == "overview" or any(c in name for c in "\n\r\""):
-        raise InputError(f"bookmark {view.name!r}", "is not a usable name.",
-                         "Give it a short name such as \"north-gate\" (not 'overview').")
+    if not name or name == "overview" or any(c in name for c in '\n\r"'):
+        raise InputError(
+            f"bookmark {view.name!r}",
+            "is not a usable name.",
+            "Give it a short name such as \"north-gate\" (not 'overview').",
+        )
     if any(v.name == name for v in spec.views):
-        raise InputError(f"bookmark {name!r}", f"already exists in {path}.", "Use another name, or remove it first.")
-    if not (-180 <= view.lon <= 180 and -90 <= view.lat <= 90 and view.distance > 0 and 0 < view.pitch <= 90):
-        raise InputError(f"bookmark {name!r}", "has a camera out of range.",
-                         "Check lon / lat (degrees), distance (> 0 m) and pitch (0-90 degrees).")
+        raise InputError(
+            f"bookmark {name!r}",
+            f"already exists in {path}.",
+            "Use another name, or remove it first.",
+        )
+    if not (
+        -180 <= view.lon <= 180
+        and -90 <= view.lat <= 90
+        and view.distance > 0
+        and 0 < view.pitch <= 90
+    ):
+        raise InputError(
+            f"bookmark {name!r}",
+            "has a camera out of range.",
+            "Check lon / lat (degrees), distance (> 0 m) and pitch (0-90 degrees).",
+        )
     view = BookmarkSpec(name, view.lon, view.lat, view.distance, view.heading, view.pitch)
     text = path.read_text(encoding="utf-8")
     new = text + ("" if text.endswith("\n") or not text else "\n") + "\n" + _view_table(view)
@@ -502,11 +658,16 @@ def remove_view(path: str | Path, name: str) -> SceneSpec:
     spec = load_scene_spec(path)
     if not any(v.name == name for v in spec.views):
         have = ", ".join(v.name for v in spec.views) or "none"
-        raise InputError(f"bookmark {name!r}", f"is not in {path}.", f"Check the name (bookmarks: {have}).")
+        raise InputError(
+            f"bookmark {name!r}", f"is not in {path}.", f"Check the name (bookmarks: {have})."
+        )
     users = [t.name for t in spec.tours if any(k.bookmark == name for k in t.keyframes)]
     if users:
-        raise InputError(f"bookmark {name!r}", f"is used by tour(s) {', '.join(users)}.",
-                         "Drop those keyframes from the scene file first.")
+        raise InputError(
+            f"bookmark {name!r}",
+            f"is used by tour(s) {', '.join(users)}.",
+            "Drop those keyframes from the scene file first.",
+        )
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     heads = [i for i, ln in enumerate(lines) if _HEADER.match(ln)]
     for n, start in enumerate(heads):
@@ -514,7 +675,7 @@ def remove_view(path: str | Path, name: str) -> SceneSpec:
             continue
         end = heads[n + 1] if n + 1 < len(heads) else len(lines)
         try:
-            table = tomllib.loads("".join(lines[start + 1:end]))
+            table = tomllib.loads("".join(lines[start + 1 : end]))
         except tomllib.TOMLDecodeError:
             continue
         if table.get("name") != name:
@@ -524,7 +685,12 @@ def remove_view(path: str | Path, name: str) -> SceneSpec:
         while cut > start + 1 and lines[cut - 1].lstrip().startswith("#"):
             cut -= 1
         kept = lines[:start] + lines[cut:]
-        while start > 0 and start < len(kept) and not kept[start - 1].strip() and not kept[start].strip():
+        while (
+            start > 0
+            and start < len(kept)
+            and not kept[start - 1].strip()
+            and not kept[start].strip()
+        ):
             del kept[start]  # no double blank line where the table was
         new = "".join(kept)
         again = _check_text(path, new)

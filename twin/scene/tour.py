@@ -41,7 +41,11 @@ class CameraPose:
     def position(self) -> tuple[float, float, float]:
         """Where the camera is."""
         f = self.forward()
-        return (self.x - f[0] * self.distance, self.y - f[1] * self.distance, self.z - f[2] * self.distance)
+        return (
+            self.x - f[0] * self.distance,
+            self.y - f[1] * self.distance,
+            self.z - f[2] * self.distance,
+        )
 
 
 def smootherstep(u: float) -> float:
@@ -68,8 +72,12 @@ def interpolate(a: CameraPose, b: CameraPose, u: float) -> CameraPose:
     if lift > 1.0:
         dist *= lift ** math.sin(math.pi * s)
     return CameraPose(
-        a.x + (b.x - a.x) * s, a.y + (b.y - a.y) * s, a.z + (b.z - a.z) * s,
-        dist, (a.heading + dh * s) % 360.0, a.pitch + (b.pitch - a.pitch) * s,
+        a.x + (b.x - a.x) * s,
+        a.y + (b.y - a.y) * s,
+        a.z + (b.z - a.z) * s,
+        dist,
+        (a.heading + dh * s) % 360.0,
+        a.pitch + (b.pitch - a.pitch) * s,
     )
 
 
@@ -157,12 +165,19 @@ def find_tour(spec: SceneSpec, name: str | None = None) -> TourSpec:
     for t in tours:
         if t.name == name:
             return t
-    raise InputError(f"tour {name!r}", f"is not a tour of {spec.path or spec.name}.",
-                     f"Use one of: {', '.join(t.name for t in tours)}.")
+    raise InputError(
+        f"tour {name!r}",
+        f"is not a tour of {spec.path or spec.name}.",
+        f"Use one of: {', '.join(t.name for t in tours)}.",
+    )
 
 
-def resolve_tour(spec: TourSpec, scene: Scene, overview: CameraPose,
-                 to_local: Callable[[float, float], tuple[float, float]] | None = None) -> Tour:
+def resolve_tour(
+    spec: TourSpec,
+    scene: Scene,
+    overview: CameraPose,
+    to_local: Callable[[float, float], tuple[float, float]] | None = None,
+) -> Tour:
     """Poses for ``spec``'s keyframes in ``scene``: bookmarks from ``scene.view_targets``,
     lon / lat cameras from ``scene.tour_targets`` (computed when the scene is built) or else
     ``to_local(lon, lat)``, and "the whole scene" from ``overview`` (the renderer's overview
@@ -175,16 +190,22 @@ def resolve_tour(spec: TourSpec, scene: Scene, overview: CameraPose,
             v = views.get(k.bookmark)
             if v is None or k.bookmark not in scene.view_targets:
                 have = ", ".join(views) or "none"
-                raise InputError(f"tour {spec.name!r}", f"keyframe {i + 1}: unknown bookmark {k.bookmark!r}.",
-                                 f"Use a [[views]] name (bookmarks: {have}).")
+                raise InputError(
+                    f"tour {spec.name!r}",
+                    f"keyframe {i + 1}: unknown bookmark {k.bookmark!r}.",
+                    f"Use a [[views]] name (bookmarks: {have}).",
+                )
             x, y = scene.view_targets[k.bookmark]
             pose = CameraPose(x, y, 0.0, v.distance, v.heading % 360.0, v.pitch)
         elif k.lon is not None and k.lat is not None:
             xy = scene.tour_targets.get((spec.name, i))
             if xy is None:
                 if to_local is None:
-                    raise InputError(f"tour {spec.name!r}", f"keyframe {i + 1}: its lon / lat was not placed "
-                                     "when the scene was built.", "Rebuild the scene after editing its tours.")
+                    raise InputError(
+                        f"tour {spec.name!r}",
+                        f"keyframe {i + 1}: its lon / lat was not placed when the scene was built.",
+                        "Rebuild the scene after editing its tours.",
+                    )
                 xy = to_local(k.lon, k.lat)
             pose = CameraPose(float(xy[0]), float(xy[1]), 0.0, 400.0, 0.0, 45.0)
         else:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class View:
     """One situational view: its name, titles, the device kinds it shows, what its panel reports."""
+
     name: str
     title_en: str
     title_zh: str
@@ -28,22 +29,81 @@ class View:
         return self.title_zh if lang.startswith("zh") else self.title_en
 
 
-REGISTRY: dict[str, View] = {v.name: v for v in (
-    View("overview", "Overview", "综合态势", None,
-         ("devices online", "open events", "alarms today", "devices by theme", "alarms per hour")),
-    View("security", "Security", "安防",
-         frozenset({"camera", "fence_segment", "patrol_checkpoint", "fire_door", "smoke_detector", "fire_alarm",
-                    "hydrant", "electrical_fire_monitor", "gate", "barrier", "thermometer"}),
-         ("camera online rate", "security alarms today", "open events", "mean time to acknowledge",
-          "emergency linkage", "entrances")),
-    View("parking", "Parking", "停车", frozenset({"parking_space", "charger", "barrier", "info_display"}),
-         ("occupancy", "free spaces", "charger utilisation", "chargers per space", "nearest free space")),
-    View("environment", "Environment", "环境",
-         frozenset({"env_monitor", "pole", "manhole", "trash_bin", "irrigation", "water_tank_monitor"}),
-         ("PM2.5 / PM10 / noise against the standards", "surface", "bins", "manholes")),
-    View("energy", "Energy", "能源", frozenset({"meter", "light", "pole", "charger", "electrical_fire_monitor"}),
-         ("consumption today", "night flow", "carbon", "buildings by consumption")),
-)}
+REGISTRY: dict[str, View] = {
+    v.name: v
+    for v in (
+        View(
+            "overview",
+            "Overview",
+            "综合态势",
+            None,
+            (
+                "devices online",
+                "open events",
+                "alarms today",
+                "devices by theme",
+                "alarms per hour",
+            ),
+        ),
+        View(
+            "security",
+            "Security",
+            "安防",
+            frozenset(
+                {
+                    "camera",
+                    "fence_segment",
+                    "patrol_checkpoint",
+                    "fire_door",
+                    "smoke_detector",
+                    "fire_alarm",
+                    "hydrant",
+                    "electrical_fire_monitor",
+                    "gate",
+                    "barrier",
+                    "thermometer",
+                }
+            ),
+            (
+                "camera online rate",
+                "security alarms today",
+                "open events",
+                "mean time to acknowledge",
+                "emergency linkage",
+                "entrances",
+            ),
+        ),
+        View(
+            "parking",
+            "Parking",
+            "停车",
+            frozenset({"parking_space", "charger", "barrier", "info_display"}),
+            (
+                "occupancy",
+                "free spaces",
+                "charger utilisation",
+                "chargers per space",
+                "nearest free space",
+            ),
+        ),
+        View(
+            "environment",
+            "Environment",
+            "环境",
+            frozenset(
+                {"env_monitor", "pole", "manhole", "trash_bin", "irrigation", "water_tank_monitor"}
+            ),
+            ("PM2.5 / PM10 / noise against the standards", "surface", "bins", "manholes"),
+        ),
+        View(
+            "energy",
+            "Energy",
+            "能源",
+            frozenset({"meter", "light", "pole", "charger", "electrical_fire_monitor"}),
+            ("consumption today", "night flow", "carbon", "buildings by consumption"),
+        ),
+    )
+}
 """View name -> view, in the order the shell shows them."""
 
 VIEWS = tuple(REGISTRY)

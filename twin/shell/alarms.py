@@ -41,8 +41,15 @@ class AlarmPanel(QtWidgets.QFrame):
     """A one-line message for the operator (shown in the status line, never a modal box: the
     wall keeps running)."""
 
-    def __init__(self, scene: Scene, events: EventStore, lang: str, tz: tzinfo | None,
-                 operator: str | None = None, bell: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        scene: Scene,
+        events: EventStore,
+        lang: str,
+        tz: tzinfo | None,
+        operator: str | None = None,
+        bell: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self.setObjectName("panel")
         self.scene, self.events, self.lang, self.tz = scene, events, lang, tz
@@ -70,7 +77,14 @@ class AlarmPanel(QtWidgets.QFrame):
         self.btn_sound = QtWidgets.QPushButton()
         self.btn_sound.setCheckable(True)
         self.btn_sound.setChecked(True)
-        for b in (self.btn_fly, self.btn_ack, self.btn_dispatch, self.btn_close, self.btn_closed, self.btn_sound):
+        for b in (
+            self.btn_fly,
+            self.btn_ack,
+            self.btn_dispatch,
+            self.btn_close,
+            self.btn_closed,
+            self.btn_sound,
+        ):
             head.addWidget(b)
         lay.addLayout(head)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
@@ -103,8 +117,14 @@ class AlarmPanel(QtWidgets.QFrame):
         self.btn_dispatch.setText(tr(lang, "dispatch"))
         self.btn_close.setText(tr(lang, "close"))
         self.btn_closed.setText(tr(lang, "show_closed"))
-        self.btn_sound.setText(tr(lang, "sound") + (": " + ("on" if lang != "zh" else "开") if self.chime.enabled
-                                                    else ": " + ("off" if lang != "zh" else "关")))
+        self.btn_sound.setText(
+            tr(lang, "sound")
+            + (
+                ": " + ("on" if lang != "zh" else "开")
+                if self.chime.enabled
+                else ": " + ("off" if lang != "zh" else "关")
+            )
+        )
         self.table.setHorizontalHeaderLabels([tr(lang, c) for c in COLUMNS])
         self._fill()
 
@@ -231,16 +251,22 @@ class AlarmPanel(QtWidgets.QFrame):
         self.reload()
 
     def _ack_selected(self) -> None:
-        self.acknowledge([e.id for e in self.rows if e.id in set(self.selected_ids()) and e.status == "raised"])
+        self.acknowledge(
+            [e.id for e in self.rows if e.id in set(self.selected_ids()) and e.status == "raised"]
+        )
 
     def _dispatch_selected(self) -> None:
         ids = self.selected_ids()
         if len(ids) != 1:
             return
-        to, ok = QtWidgets.QInputDialog.getText(self, tr(self.lang, "dispatch"), tr(self.lang, "dispatch_to"))
+        to, ok = QtWidgets.QInputDialog.getText(
+            self, tr(self.lang, "dispatch"), tr(self.lang, "dispatch_to")
+        )
         if not ok or not to.strip():
             return
-        note, ok = QtWidgets.QInputDialog.getText(self, tr(self.lang, "dispatch"), tr(self.lang, "note"))
+        note, ok = QtWidgets.QInputDialog.getText(
+            self, tr(self.lang, "dispatch"), tr(self.lang, "note")
+        )
         if ok:
             self.dispatch(ids[0], to.strip(), note)
 
@@ -248,6 +274,8 @@ class AlarmPanel(QtWidgets.QFrame):
         ids = self.selected_ids()
         if not ids:
             return
-        note, ok = QtWidgets.QInputDialog.getText(self, tr(self.lang, "close"), tr(self.lang, "close_note"))
+        note, ok = QtWidgets.QInputDialog.getText(
+            self, tr(self.lang, "close"), tr(self.lang, "close_note")
+        )
         if ok:
             self.close_events(ids, note)

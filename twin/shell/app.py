@@ -67,9 +67,15 @@ def run(args: argparse.Namespace) -> int:
     screen = screens[max(0, min(screen_index or 0, len(screens) - 1))] if screens else None
     scale = args.font_scale or store.value("font_scale", None, float) or auto_font_scale(screen)
     theme.apply(app, scale, lang)
-    full = bool(args.fullscreen or args.kiosk or (args.screen is None and store.value("fullscreen", False, bool)))
+    full = bool(
+        args.fullscreen
+        or args.kiosk
+        or (args.screen is None and store.value("fullscreen", False, bool))
+    )
     view = args.view or store.value("view", "overview", str)
-    req = LoadRequest(args.scene, args.feed, args.db, args.seed, args.speed, args.incidents_every or None)
+    req = LoadRequest(
+        args.scene, args.feed, args.db, args.seed, args.speed, args.incidents_every or None
+    )
     loading = LoadingScreen(req, spec.name, lang)
     loading.resize(1280, 720)
     _place(loading, screen_index, full)

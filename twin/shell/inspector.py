@@ -123,13 +123,24 @@ class Inspector(QtWidgets.QFrame):
         status = ctx.statuses.get(device_id, "unknown")
         self.title.setText(f"{dev.name or dev.id}")
         colour = theme.status_colour(status)
-        self.badge.setText(tr(L, status) if status in ("offline", "unknown") else
-                           {"online": "OK", "fault": tr(L, "fault"), "alarm": "告警" if L == "zh" else "ALARM"}.get(status, status))
+        self.badge.setText(
+            tr(L, status)
+            if status in ("offline", "unknown")
+            else {
+                "online": "OK",
+                "fault": tr(L, "fault"),
+                "alarm": "告警" if L == "zh" else "ALARM",
+            }.get(status, status)
+        )
         self.badge.setStyleSheet(f"background: {colour}; color: #0b1422;")
         st = ctx.readings.get(device_id, {})
         rows: list[tuple[str, str, str | None]] = [
             ("ID", dev.id, None),
-            (tr(L, "kind"), kind_name(dev.kind, L) + (f" ({dev.subkind})" if dev.subkind else ""), None),
+            (
+                tr(L, "kind"),
+                kind_name(dev.kind, L) + (f" ({dev.subkind})" if dev.subkind else ""),
+                None,
+            ),
             (tr(L, "status"), status, colour),
             (tr(L, "position"), f"{dev.lat:.6f}, {dev.lon:.6f}  z {dev.z:.1f} m", None),
         ]
@@ -152,9 +163,16 @@ class Inspector(QtWidgets.QFrame):
             self._chart()
             self.t_events.setText(tr(L, "events"))
             evs = ctx.events.events(device_id=device_id, limit=30)
-            self.events.set_rows([
-                (f"{format_local(e.raised_at, ctx.tz)[5:16]}  {e.message or e.type}  [{tr(L, e.status)}]",
-                 theme.SEVERITY.get(e.severity), e.id) for e in evs])
+            self.events.set_rows(
+                [
+                    (
+                        f"{format_local(e.raised_at, ctx.tz)[5:16]}  {e.message or e.type}  [{tr(L, e.status)}]",
+                        theme.SEVERITY.get(e.severity),
+                        e.id,
+                    )
+                    for e in evs
+                ]
+            )
             self.t_events.setVisible(True)
             self.events.setVisible(True)
 
@@ -173,8 +191,13 @@ class Inspector(QtWidgets.QFrame):
         q = QUANTITIES.get(str(name))
         marks = (theme.STATUS["warning"], theme.STATUS["alarm"])
         limits = [(t.value, marks[min(i, 1)]) for i, t in enumerate(q.thresholds)] if q else []
-        self.chart.set_series(x, np.array([p.mean for p in pts]), np.array([p.vmin for p in pts]),
-                              np.array([p.vmax for p in pts]), limits)
+        self.chart.set_series(
+            x,
+            np.array([p.mean for p in pts]),
+            np.array([p.vmin for p in pts]),
+            np.array([p.vmax for p in pts]),
+            limits,
+        )
         self.chart.setXRange(-24, 0, padding=0.01)
 
     def _building(self, index: int) -> None:
@@ -186,8 +209,10 @@ class Inspector(QtWidgets.QFrame):
         self.badge.setText(tr(L, "building"))
         self.badge.setStyleSheet(f"background: {theme.ACCENT}; color: #0b1422;")
         rows: list[tuple[str, str, str | None]] = [
-            ("ID", b.id, None), (tr(L, "height"), f"{b.height:.1f} m ({b.height_source})", None),
-            (tr(L, "source"), b.source, None)]
+            ("ID", b.id, None),
+            (tr(L, "height"), f"{b.height:.1f} m ({b.height_source})", None),
+            (tr(L, "source"), b.source, None),
+        ]
         if b.levels:
             rows.append((tr(L, "levels"), f"{b.levels:g}", None))
         meters = self._meters_of(index)
@@ -212,12 +237,17 @@ class Inspector(QtWidgets.QFrame):
         self.title.setText(e.name or e.ifc_class)
         self.badge.setText("IFC")
         self.badge.setStyleSheet(f"background: {theme.ACCENT}; color: #0b1422;")
-        storeys = Counter(x.storey for x in ctx.scene.bim_elements if x.model == e.model and x.storey)
+        storeys = Counter(
+            x.storey for x in ctx.scene.bim_elements if x.model == e.model and x.storey
+        )
         rows: list[tuple[str, str, str | None]] = [
-            (tr(L, "ifc_class"), e.ifc_class, None), (tr(L, "global_id"), e.global_id, None),
-            (tr(L, "storey"), e.storey or "–", None), ("Type", e.type_name or "–", None),
+            (tr(L, "ifc_class"), e.ifc_class, None),
+            (tr(L, "global_id"), e.global_id, None),
+            (tr(L, "storey"), e.storey or "–", None),
+            ("Type", e.type_name or "–", None),
             ("IFC", f"{model.get('file', '')} ({model.get('schema', '')})", None),
-            (tr(L, "levels"), ", ".join(f"{s} ({n})" for s, n in storeys.items()) or "–", None)]
+            (tr(L, "levels"), ", ".join(f"{s} ({n})" for s, n in storeys.items()) or "–", None),
+        ]
         self._set_facts(rows)
         self._no_chart()
 

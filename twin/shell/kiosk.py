@@ -18,8 +18,12 @@ FRAME_MS = 40
 REJOIN_S = 2.5
 """Seconds of the flight back onto the tour after a takeover."""
 INPUT_EVENTS = {
-    QtCore.QEvent.Type.MouseButtonPress, QtCore.QEvent.Type.MouseMove, QtCore.QEvent.Type.Wheel,
-    QtCore.QEvent.Type.KeyPress, QtCore.QEvent.Type.TouchBegin, QtCore.QEvent.Type.TabletPress,
+    QtCore.QEvent.Type.MouseButtonPress,
+    QtCore.QEvent.Type.MouseMove,
+    QtCore.QEvent.Type.Wheel,
+    QtCore.QEvent.Type.KeyPress,
+    QtCore.QEvent.Type.TouchBegin,
+    QtCore.QEvent.Type.TabletPress,
 }
 
 
@@ -108,8 +112,11 @@ class Kiosk(QtCore.QObject):
         if et in INPUT_EVENTS:
             if et == QtCore.QEvent.Type.MouseMove:
                 pos = event.globalPosition() if hasattr(event, "globalPosition") else None  # type: ignore[attr-defined]
-                if pos is not None and self._mouse_pos is not None and \
-                        (pos - self._mouse_pos).manhattanLength() < 3:
+                if (
+                    pos is not None
+                    and self._mouse_pos is not None
+                    and (pos - self._mouse_pos).manhattanLength() < 3
+                ):
                     return False
                 self._mouse_pos = pos
             self.take_over()

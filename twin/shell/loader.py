@@ -44,8 +44,17 @@ def load(req: LoadRequest, progress: Any = None) -> Loaded:
     scene = open_scene(req.scene_path, progress)
     if progress:
         progress("live", 0.97)
-    live = start_session(scene, req.feed, req.db, req.seed, req.speed, None, req.incidents_every, req.backfill,
-                         (lambda f: progress("history", 0.97 + 0.03 * f)) if progress else None)
+    live = start_session(
+        scene,
+        req.feed,
+        req.db,
+        req.seed,
+        req.speed,
+        None,
+        req.incidents_every,
+        req.backfill,
+        (lambda f: progress("history", 0.97 + 0.03 * f)) if progress else None,
+    )
     return Loaded(scene, live)
 
 
@@ -61,7 +70,9 @@ class _Worker(QtCore.QObject):
     @QtCore.Slot()
     def run(self) -> None:
         try:
-            self.done.emit(load(self.req, lambda stage, frac: self.progress.emit(stage, float(frac))))
+            self.done.emit(
+                load(self.req, lambda stage, frac: self.progress.emit(stage, float(frac)))
+            )
         except InputError as exc:
             self.failed.emit(exc.message)
         except Exception as exc:  # a bug: logged with its traceback, shown in one line

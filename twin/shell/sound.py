@@ -54,8 +54,11 @@ class Chime:
             exe = shutil.which(name)
             if exe:
                 try:
-                    self._proc = subprocess.Popen([exe, *args, str(chime_file())], stdout=subprocess.DEVNULL,
-                                                  stderr=subprocess.DEVNULL)
+                    self._proc = subprocess.Popen(
+                        [exe, *args, str(chime_file())],
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL,
+                    )
                     return
                 except OSError:
                     continue

@@ -18,10 +18,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "replaying": ("REPLAY", "回放"),
     "feed_down": ("FEED DOWN", "数据中断"),
     "log_down": ("EVENT LOG DOWN", "事件库故障"),
-    "history_down": ("Running without reading history ({error}): alarms and the event log work; charts and the "
-                     "time slider get no new data.", "读数历史不可用（{error}）：告警与事件库正常，图表和时间轴暂无新数据。"),
-    "log_down_detail": ("Event log {path} cannot be written ({error}): {n} alarm change(s) kept in memory, retried "
-                        "every second.", "事件库 {path} 无法写入（{error}）：{n} 条告警变化暂存内存，每秒重试。"),
+    "history_down": (
+        "Running without reading history ({error}): alarms and the event log work; charts and the "
+        "time slider get no new data.",
+        "读数历史不可用（{error}）：告警与事件库正常，图表和时间轴暂无新数据。",
+    ),
+    "log_down_detail": (
+        "Event log {path} cannot be written ({error}): {n} alarm change(s) kept in memory, retried "
+        "every second.",
+        "事件库 {path} 无法写入（{error}）：{n} 条告警变化暂存内存，每秒重试。",
+    ),
     # alarm list
     "alarms": ("Alarms", "告警"),
     "col_time": ("Time", "时间"),
@@ -113,7 +119,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fault": ("fault", "故障"),
     "offline": ("offline", "离线"),
     "nearest_free": ("Click the map: nearest free space", "点击地图：查找最近空闲车位"),
-    "nearest_free_at": ("Nearest free space: {name}, {dist:.0f} m", "最近空闲车位：{name}，{dist:.0f} 米"),
+    "nearest_free_at": (
+        "Nearest free space: {name}, {dist:.0f} m",
+        "最近空闲车位：{name}，{dist:.0f} 米",
+    ),
     "nearest_free_none": ("No free space known", "暂无已知空闲车位"),
     "quantity": ("Quantity", "指标"),
     "pm25": ("PM2.5", "PM2.5"),

@@ -17,11 +17,26 @@ MUTED = "#9aa6b8"
 ACCENT = "#4fc3f7"
 STATUS = style.STATUS
 """ok / warning / alarm / offline / unknown: the same five colours as the scene."""
-SEVERITY = {"critical": STATUS["alarm"], "major": "#ff7043", "minor": STATUS["warning"], "info": STATUS["unknown"]}
-PARKING = {"free": STATUS["ok"], "occupied": "#e74c8c", "booked": "#b388ff", "unknown": STATUS["offline"]}
+SEVERITY = {
+    "critical": STATUS["alarm"],
+    "major": "#ff7043",
+    "minor": STATUS["warning"],
+    "info": STATUS["unknown"],
+}
+PARKING = {
+    "free": STATUS["ok"],
+    "occupied": "#e74c8c",
+    "booked": "#b388ff",
+    "unknown": STATUS["offline"],
+}
 """Space states: not statuses, so the occupied colour is a magenta, never the alarm red."""
-CHARGER = {"idle": STATUS["ok"], "charging": "#4f8cff", "fault": STATUS["warning"], "offline": STATUS["offline"],
-           "unknown": STATUS["unknown"]}
+CHARGER = {
+    "idle": STATUS["ok"],
+    "charging": "#4f8cff",
+    "fault": STATUS["warning"],
+    "offline": STATUS["offline"],
+    "unknown": STATUS["unknown"],
+}
 
 
 def status_colour(status: str) -> str:
@@ -37,18 +52,27 @@ def apply(app: QtWidgets.QApplication, scale: float = 1.0, lang: str = "en") -> 
     app.setStyle("Fusion")
     pal = QtGui.QPalette()
     for role, colour in (
-        (QtGui.QPalette.ColorRole.Window, BG), (QtGui.QPalette.ColorRole.Base, PANEL),
-        (QtGui.QPalette.ColorRole.AlternateBase, PANEL_2), (QtGui.QPalette.ColorRole.Text, TEXT),
-        (QtGui.QPalette.ColorRole.WindowText, TEXT), (QtGui.QPalette.ColorRole.Button, PANEL_2),
-        (QtGui.QPalette.ColorRole.ButtonText, TEXT), (QtGui.QPalette.ColorRole.Highlight, "#1f5f8b"),
-        (QtGui.QPalette.ColorRole.HighlightedText, "#ffffff"), (QtGui.QPalette.ColorRole.ToolTipBase, PANEL_2),
-        (QtGui.QPalette.ColorRole.ToolTipText, TEXT), (QtGui.QPalette.ColorRole.PlaceholderText, MUTED),
+        (QtGui.QPalette.ColorRole.Window, BG),
+        (QtGui.QPalette.ColorRole.Base, PANEL),
+        (QtGui.QPalette.ColorRole.AlternateBase, PANEL_2),
+        (QtGui.QPalette.ColorRole.Text, TEXT),
+        (QtGui.QPalette.ColorRole.WindowText, TEXT),
+        (QtGui.QPalette.ColorRole.Button, PANEL_2),
+        (QtGui.QPalette.ColorRole.ButtonText, TEXT),
+        (QtGui.QPalette.ColorRole.Highlight, "#1f5f8b"),
+        (QtGui.QPalette.ColorRole.HighlightedText, "#ffffff"),
+        (QtGui.QPalette.ColorRole.ToolTipBase, PANEL_2),
+        (QtGui.QPalette.ColorRole.ToolTipText, TEXT),
+        (QtGui.QPalette.ColorRole.PlaceholderText, MUTED),
     ):
         pal.setColor(role, QtGui.QColor(colour))
     app.setPalette(pal)
     pt = base_point_size(scale)
-    families = ["Noto Sans CJK SC", "Noto Sans", "DejaVu Sans"] if lang == "zh" else \
-        ["Noto Sans", "DejaVu Sans", "Noto Sans CJK SC"]
+    families = (
+        ["Noto Sans CJK SC", "Noto Sans", "DejaVu Sans"]
+        if lang == "zh"
+        else ["Noto Sans", "DejaVu Sans", "Noto Sans CJK SC"]
+    )
     font = QtGui.QFont()
     font.setFamilies(families)
     font.setPointSizeF(pt)

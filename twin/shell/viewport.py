@@ -60,9 +60,14 @@ class SceneView(QtWidgets.QFrame):
         self._dev_ids = np.array([d.id for d in devs], dtype=object)
         self._dev_kind = np.array([d.kind for d in devs], dtype=object)
         lift = np.array([max(CATALOGUE[d.kind].mount_height, 1.0) + 1.5 for d in devs])
-        self._dev_xyz = (np.column_stack([[d.x for d in devs], [d.y for d in devs], [d.z for d in devs]])
-                         + np.column_stack([np.zeros(len(devs)), np.zeros(len(devs)), lift])
-                         ) if devs else np.zeros((0, 3))
+        self._dev_xyz = (
+            (
+                np.column_stack([[d.x for d in devs], [d.y for d in devs], [d.z for d in devs]])
+                + np.column_stack([np.zeros(len(devs)), np.zeros(len(devs)), lift])
+            )
+            if devs
+            else np.zeros((0, 3))
+        )
         self._flight: tuple[CameraPose, CameraPose, float, float] | None = None
         self._flight_timer = QtCore.QTimer(self)
         self._flight_timer.setInterval(33)
@@ -144,7 +149,11 @@ class SceneView(QtWidgets.QFrame):
 
     def _show_pins(self) -> None:
         shown = self.layers.visible_kinds()
-        visible = {i: s for i, s in self._alerts.items() if (k := self._kind_of(i)) is not None and k in shown}
+        visible = {
+            i: s
+            for i, s in self._alerts.items()
+            if (k := self._kind_of(i)) is not None and k in shown
+        }
         show_alerts(self.vis, visible, alert_point_size(1080))
         self._pins_stale = False
 
@@ -182,8 +191,9 @@ class SceneView(QtWidgets.QFrame):
         self._flight = (start, target, time.monotonic(), seconds)
         self._flight_timer.start()
 
-    def fly_to_point(self, x: float, y: float, z: float = 0.0, distance: float = 120.0,
-                     seconds: float = FLIGHT_S) -> None:
+    def fly_to_point(
+        self, x: float, y: float, z: float = 0.0, distance: float = 120.0, seconds: float = FLIGHT_S
+    ) -> None:
         cur = pose_of(self.plotter)
         self.fly_to_pose(CameraPose(x, y, z, distance, cur.heading, max(cur.pitch, 35.0)), seconds)
 
@@ -234,8 +244,11 @@ class SceneView(QtWidgets.QFrame):
         if not len(self._dev_xyz):
             return None
         shown = self.layers.visible_kinds()
-        mask = np.array([k in shown for k in self._dev_kind]) if len(shown) < len(self.layers.kinds) else \
-            np.ones(len(self._dev_kind), dtype=bool)
+        mask = (
+            np.array([k in shown for k in self._dev_kind])
+            if len(shown) < len(self.layers.kinds)
+            else np.ones(len(self._dev_kind), dtype=bool)
+        )
         if not mask.any():
             return None
         w, h = self.plotter.renderer.GetSize()

@@ -101,15 +101,22 @@ class BarChart(pg.PlotWidget):
         self.showGrid(x=False, y=True, alpha=0.15)
         self._items: list[pg.GraphicsObject] = []
 
-    def set_bars(self, x: np.ndarray, stacks: Sequence[tuple[np.ndarray, str]], width: float = 0.8,
-                 ticks: Sequence[tuple[float, str]] | None = None) -> None:
+    def set_bars(
+        self,
+        x: np.ndarray,
+        stacks: Sequence[tuple[np.ndarray, str]],
+        width: float = 0.8,
+        ticks: Sequence[tuple[float, str]] | None = None,
+    ) -> None:
         for it in self._items:
             self.removeItem(it)
         self._items = []
         base = np.zeros(len(x))
         for heights, colour in stacks:
             heights = np.asarray(heights, dtype=float)
-            bar = pg.BarGraphItem(x=x, height=heights, y0=base, width=width, brush=colour, pen=pg.mkPen(None))
+            bar = pg.BarGraphItem(
+                x=x, height=heights, y0=base, width=width, brush=colour, pen=pg.mkPen(None)
+            )
             self.addItem(bar)
             self._items.append(bar)
             base = base + heights
@@ -134,8 +141,14 @@ class LineChart(pg.PlotWidget):
         self.hi = self.plot([], [], pen=pg.mkPen(None))
         self.limit_lines: list[pg.InfiniteLine] = []
 
-    def set_series(self, x: np.ndarray, y: np.ndarray, lo: np.ndarray | None = None, hi: np.ndarray | None = None,
-                   limits: Sequence[tuple[float, str]] = ()) -> None:
+    def set_series(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        lo: np.ndarray | None = None,
+        hi: np.ndarray | None = None,
+        limits: Sequence[tuple[float, str]] = (),
+    ) -> None:
         self.curve.setData(x, y)
         if self._band is not None:
             self.removeItem(self._band)
@@ -149,6 +162,8 @@ class LineChart(pg.PlotWidget):
             self.removeItem(line)
         self.limit_lines = []
         for value, colour in limits:
-            line = pg.InfiniteLine(pos=value, angle=0, pen=pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine))
+            line = pg.InfiniteLine(
+                pos=value, angle=0, pen=pg.mkPen(colour, width=1, style=QtCore.Qt.PenStyle.DashLine)
+            )
             self.addItem(line)
             self.limit_lines.append(line)

@@ -42,7 +42,9 @@ PANEL_EVERY_S = 1.0
 class MainWindow(QtWidgets.QMainWindow):
     view_changed = QtCore.Signal(str)
 
-    def __init__(self, loaded: Loaded, lang: str, view: str = "overview", font_scale: float = 1.0) -> None:
+    def __init__(
+        self, loaded: Loaded, lang: str, view: str = "overview", font_scale: float = 1.0
+    ) -> None:
         super().__init__()
         # the pipeline's worker thread is pure Python: a shorter GIL switch interval (5 ms by
         # default) lets the GUI thread in sooner while a batch is applied
@@ -54,7 +56,9 @@ class MainWindow(QtWidgets.QMainWindow):
         tz = scene_tz(self.scene)
         self.tz = tz
         self.bridge = LiveBridge(self.live)
-        self.ctx = Context(self.scene, None, self.live.events, self.live.history, tz, lang, self._now)
+        self.ctx = Context(
+            self.scene, None, self.live.events, self.live.history, tz, lang, self._now
+        )
         # widgets
         self.topbar = TopBar(self.scene.name, lang)
         self.viewport = SceneView(self.scene)
@@ -69,7 +73,9 @@ class MainWindow(QtWidgets.QMainWindow):
         right.addWidget(self.inspector)
         right.setMinimumWidth(340)
         self.right = right
-        self.alarms = AlarmPanel(self.scene, self.live.events, lang, tz, bell=QtWidgets.QApplication.beep)
+        self.alarms = AlarmPanel(
+            self.scene, self.live.events, lang, tz, bell=QtWidgets.QApplication.beep
+        )
         self.timebar = TimeBar(lang, tz)
         middle = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         middle.addWidget(self.viewport)
@@ -103,7 +109,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().setSizeGripEnabled(False)
         # search completion over ids and names
-        names = sorted({d.id for d in self.scene.devices} | {d.name for d in self.scene.devices if d.name})
+        names = sorted(
+            {d.id for d in self.scene.devices} | {d.name for d in self.scene.devices if d.name}
+        )
         comp = QtWidgets.QCompleter(names, self)
         comp.setCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
         comp.setFilterMode(QtCore.Qt.MatchFlag.MatchContains)
@@ -122,7 +130,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alarms.error.connect(self.notify)
         self.viewport.picked.connect(self.on_pick)
         self.timebar.moved.connect(self.set_time)
-        self.topbar.fullscreen.connect(lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen())
+        self.topbar.fullscreen.connect(
+            lambda: self.showNormal() if self.isFullScreen() else self.showFullScreen()
+        )
         self.topbar.tour.connect(self.start_tour)
         # state
         self.view = ""
@@ -194,8 +204,13 @@ class MainWindow(QtWidgets.QMainWindow):
         now = self._now()
         self.topbar.clock.set(format_local(now, self.tz)[11:16])
         self.topbar.clock.label.setText(format_local(now, self.tz)[:10])
-        pm = [v for d in self.scene.devices if d.kind == "env_monitor" and ctx.statuses.get(d.id) not in
-              ("offline", "unknown") and isinstance(v := ctx.readings.get(d.id, {}).get("pm25"), int | float)]
+        pm = [
+            v
+            for d in self.scene.devices
+            if d.kind == "env_monitor"
+            and ctx.statuses.get(d.id) not in ("offline", "unknown")
+            and isinstance(v := ctx.readings.get(d.id, {}).get("pm25"), int | float)
+        ]
         if pm:
             mean = float(np.mean(pm))
             self.topbar.air.set(f"{mean:.0f} µg/m³", theme.STATUS[band(mean, QUANTITIES["pm25"])])
@@ -205,8 +220,10 @@ class MainWindow(QtWidgets.QMainWindow):
         known = [ctx.statuses.get(d.id, "unknown") for d in devs]
         reporting = sum(1 for s in known if s != "unknown")
         up = sum(1 for s in known if s in UP_STATUSES)
-        self.topbar.online.set(f"{up:,} / {len(devs):,}", theme.STATUS["ok"] if online_rate_ok(up, reporting)
-                               else theme.STATUS["warning"])
+        self.topbar.online.set(
+            f"{up:,} / {len(devs):,}",
+            theme.STATUS["ok"] if online_rate_ok(up, reporting) else theme.STATUS["warning"],
+        )
         n = self.alarms.open_count()
         self.topbar.alarms.set(str(n), theme.STATUS["alarm"] if n else theme.STATUS["ok"])
         info = self.live.feed.info() if self.live.feed is not None else {}
@@ -216,9 +233,16 @@ class MainWindow(QtWidgets.QMainWindow):
             self._history_told = True  # once: it stays true until the file is fixed
             self.notify(tr(L, "history_down", error=health["history"]["error"]))
         if not log_health["ok"]:  # alarms are not being recorded: the loudest thing on the bar
-            self.topbar.set_mode(f"{tr(L, 'log_down')} · {log_health['unwritten']}", theme.STATUS["alarm"])
-            text = tr(L, "log_down_detail", path=log_health["path"], error=log_health["error"],
-                      n=log_health["unwritten"])
+            self.topbar.set_mode(
+                f"{tr(L, 'log_down')} · {log_health['unwritten']}", theme.STATUS["alarm"]
+            )
+            text = tr(
+                L,
+                "log_down_detail",
+                path=log_health["path"],
+                error=log_health["error"],
+                n=log_health["unwritten"],
+            )
             if self.status.text() != text:
                 self.notify(text)
         elif self.replay_at is not None:
@@ -240,7 +264,9 @@ class MainWindow(QtWidgets.QMainWindow):
         """A one-line message in the status line (errors in amber), cleared after 15 s."""
         self.status.setText(message)
         self.status.setStyleSheet(f"color: {theme.STATUS['warning']};")
-        QtCore.QTimer.singleShot(15000, self.status, lambda: self.status.text() == message and self.status.setText(""))
+        QtCore.QTimer.singleShot(
+            15000, self.status, lambda: self.status.text() == message and self.status.setText("")
+        )
 
     # -- views -----------------------------------------------------------------------------
     def set_view(self, view: str) -> None:
@@ -311,7 +337,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 return
 
     def _ask_bookmark(self) -> None:
-        name, ok = QtWidgets.QInputDialog.getText(self, tr(self.lang, "save_view"), tr(self.lang, "view_name"))
+        name, ok = QtWidgets.QInputDialog.getText(
+            self, tr(self.lang, "save_view"), tr(self.lang, "view_name")
+        )
         if ok and name.strip():
             self.save_bookmark(name.strip())
 
@@ -333,7 +361,9 @@ class MainWindow(QtWidgets.QMainWindow):
         if kind == "device":
             dev = self.ctx.devices.get(str(what))
             if dev is not None:
-                self.viewport.layers.highlight(dev.x, dev.y, dev.z + 0.3, max(6.0, 14 * self.viewport.mpp))
+                self.viewport.layers.highlight(
+                    dev.x, dev.y, dev.z + 0.3, max(6.0, 14 * self.viewport.mpp)
+                )
                 if dev.kind == "camera":
                     self.panels["security"].selected_camera = dev.id  # type: ignore[attr-defined]
                     if self.view == "security":
@@ -347,7 +377,9 @@ class MainWindow(QtWidgets.QMainWindow):
             hit = self.panels["parking"].find_nearest_free(x, y)  # type: ignore[attr-defined]
             if hit is not None:
                 dev, _d = hit
-                self.viewport.layers.highlight(dev.x, dev.y, dev.z + 0.3, max(4.0, 14 * self.viewport.mpp))
+                self.viewport.layers.highlight(
+                    dev.x, dev.y, dev.z + 0.3, max(4.0, 14 * self.viewport.mpp)
+                )
         self.viewport.render()
 
     # -- time slider -----------------------------------------------------------------------
@@ -398,7 +430,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.ctx.statuses.update(statuses)
         self.ctx.readings.clear()
         self.ctx.readings.update(readings)
-        self.viewport.apply_statuses({d.id: statuses.get(d.id, "unknown") for d in self.scene.devices})
+        self.viewport.apply_statuses(
+            {d.id: statuses.get(d.id, "unknown") for d in self.scene.devices}
+        )
         self._panel_at = 0.0
 
     # -- language and size -----------------------------------------------------------------
@@ -440,8 +474,12 @@ class MainWindow(QtWidgets.QMainWindow):
             widget = self.viewport.plotter.interactor
             top_left = widget.mapTo(self, QtCore.QPoint(0, 0))
             dpr = img.devicePixelRatio() or 1.0
-            target = QtCore.QRect(int(top_left.x() * dpr), int(top_left.y() * dpr),
-                                  int(widget.width() * dpr), int(widget.height() * dpr))
+            target = QtCore.QRect(
+                int(top_left.x() * dpr),
+                int(top_left.y() * dpr),
+                int(widget.width() * dpr),
+                int(widget.height() * dpr),
+            )
             p = QtGui.QPainter(img)
             p.drawImage(target, qimg)
             p.end()

@@ -63,15 +63,29 @@ from twin.state.eventschema import (
 __all__ = ["LIFECYCLE", "SCHEMA_VERSION", "SEVERITIES", "Event", "EventStore", "iso_utc"]
 
 _TIME_FIELDS = ("raised_at", "cleared_at", "acknowledged_at", "dispatched_at", "closed_at")
-_RAISE_KEYS = frozenset({"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at",
-                         "source_id"})
+_RAISE_KEYS = frozenset(
+    {"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at", "source_id"}
+)
 _RAISE_REQUIRED = ("device_id", "kind", "rule_id", "type", "severity")
 _CSV_FREE_TEXT = frozenset(
     {
-        "device_id", "kind", "type", "rule_id", "message", "acknowledged_by", "acknowledged_note",
-        "dispatched_by", "dispatched_to", "dispatched_note", "closed_by", "closed_note", "data",
+        "device_id",
+        "kind",
+        "type",
+        "rule_id",
+        "message",
+        "acknowledged_by",
+        "acknowledged_note",
+        "dispatched_by",
+        "dispatched_to",
+        "dispatched_note",
+        "closed_by",
+        "closed_note",
+        "data",
     }
 )
+
+
 def iso_utc(epoch: float | None) -> str | None:
     """ISO 8601 UTC text (millisecond precision, ``Z`` suffix) of an epoch time, or None.
 
@@ -219,7 +233,9 @@ def _note(value: Any) -> str:
 
 def _row_to_event(row: sqlite3.Row) -> Event:
     keys = row.keys()
-    values = {name: row[name] for name in _COLUMNS if name in keys}  # a v1 file read-only: no source_id
+    values = {
+        name: row[name] for name in _COLUMNS if name in keys
+    }  # a v1 file read-only: no source_id
     values["data"] = json.loads(values["data"] or "{}")
     return Event(**values)
 
@@ -294,7 +310,9 @@ class EventStore:
         with self._lock:
             conn = self._connection()
             if self.readonly:
-                raise InputError(self.path, "was opened read-only.", "Open it without readonly to write.")
+                raise InputError(
+                    self.path, "was opened read-only.", "Open it without readonly to write."
+                )
             try:
                 with transaction(conn):
                     yield conn
@@ -307,8 +325,11 @@ class EventStore:
     def _get(conn: sqlite3.Connection, event_id: int) -> Event:
         row = conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
         if row is None:
-            raise InputError(f"event {event_id}", "does not exist in the event log.",
-                             "List the events with `twin events SCENE`.")
+            raise InputError(
+                f"event {event_id}",
+                "does not exist in the event log.",
+                "List the events with `twin events SCENE`.",
+            )
         return _row_to_event(row)
 
     @staticmethod
@@ -359,8 +380,9 @@ class EventStore:
         # The unique indexes are the guarantee; this look-up (on one of them) only keeps a
         # skipped insert from using up an id, so ids have no gaps.
         if conn.execute(
-            "SELECT 1 FROM events WHERE device_id = ? AND source_id = ?" if source_id is not None else
-            "SELECT 1 FROM events WHERE device_id = ? AND rule_id = ? "
+            "SELECT 1 FROM events WHERE device_id = ? AND source_id = ?"
+            if source_id is not None
+            else "SELECT 1 FROM events WHERE device_id = ? AND rule_id = ? "
             "AND cleared_at IS NULL AND status != 'closed' AND source_id IS NULL",
             (device_id, source_id if source_id is not None else rule_id),
         ).fetchone():
@@ -394,7 +416,9 @@ class EventStore:
             "AND cleared_at IS NULL AND source_id IS NULL RETURNING *",
             (_time(at), device_id, rule_id),
         ).fetchall()
-        events = sorted((_row_to_event(r) for r in rows), key=lambda e: (e.status != "closed", e.id))
+        events = sorted(
+            (_row_to_event(r) for r in rows), key=lambda e: (e.status != "closed", e.id)
+        )
         return events[-1] if events else None
 
     # -- the rules engine's side ---------------------------------------------------------------
@@ -442,8 +466,14 @@ class EventStore:
             On an unknown severity or empty ids.
         """
         item = {
-            "device_id": device_id, "kind": kind, "rule_id": rule_id, "type": type,
-            "severity": severity, "message": message, "data": data, "at": at,
+            "device_id": device_id,
+            "kind": kind,
+            "rule_id": rule_id,
+            "type": type,
+            "severity": severity,
+            "message": message,
+            "data": data,
+            "at": at,
         }
         with self._write() as conn:
             return self._insert(conn, item)
@@ -509,8 +539,9 @@ class EventStore:
             out = [self._clear(conn, d, r, at) for d, r, at in items]
         return [e for e in out if e is not None]
 
-    def write_batch(self, ops: Iterable[tuple[str, Any]], states: Mapping[str, Mapping[str, Any]] | None = None
-                    ) -> tuple[list[Event], list[Event], int]:
+    def write_batch(
+        self, ops: Iterable[tuple[str, Any]], states: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> tuple[list[Event], list[Event], int]:
         """One batch of the pipeline in one transaction: raises and clears in their order, the
         state of the devices concerned, and the keys of received device events.
 
@@ -541,10 +572,15 @@ class EventStore:
                 item = dict(item)
                 key, dup = item.pop("key", None), bool(item.pop("dup", False))
                 if key is not None:
-                    if dup and conn.execute("SELECT 1 FROM received WHERE key = ?", (key,)).fetchone():
+                    if (
+                        dup
+                        and conn.execute("SELECT 1 FROM received WHERE key = ?", (key,)).fetchone()
+                    ):
                         duplicates += 1
                         continue
-                    conn.execute("INSERT OR IGNORE INTO received(key, at) VALUES (?, ?)", (key, time.time()))
+                    conn.execute(
+                        "INSERT OR IGNORE INTO received(key, at) VALUES (?, ?)", (key, time.time())
+                    )
                 e = self._insert(conn, item)
                 if e is not None:
                     raised.append(e)
@@ -552,18 +588,33 @@ class EventStore:
                 conn.executemany(
                     "INSERT INTO device_state VALUES (?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
                     "last_seen = excluded.last_seen, readings = excluded.readings, reading_ts = excluded.reading_ts",
-                    [(d, st.get("last_seen"), json.dumps(st.get("readings", {}), default=_json_default),
-                      json.dumps(st.get("reading_ts", {}))) for d, st in states.items()])
+                    [
+                        (
+                            d,
+                            st.get("last_seen"),
+                            json.dumps(st.get("readings", {}), default=_json_default),
+                            json.dumps(st.get("reading_ts", {})),
+                        )
+                        for d, st in states.items()
+                    ],
+                )
         return raised, cleared, duplicates
 
     def device_states(self) -> dict[str, dict[str, Any]]:
         """The device states written with the last raise or clear of each device
         (see :meth:`write_batch`): ``{"last_seen", "readings", "reading_ts"}`` per device id."""
         with self._read() as conn:
-            if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'device_state'").fetchone():
+            if not conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'device_state'"
+            ).fetchone():
                 return {}
-            rows = conn.execute("SELECT device_id, last_seen, readings, reading_ts FROM device_state").fetchall()
-        return {r[0]: {"last_seen": r[1], "readings": json.loads(r[2]), "reading_ts": json.loads(r[3])} for r in rows}
+            rows = conn.execute(
+                "SELECT device_id, last_seen, readings, reading_ts FROM device_state"
+            ).fetchall()
+        return {
+            r[0]: {"last_seen": r[1], "readings": json.loads(r[2]), "reading_ts": json.loads(r[3])}
+            for r in rows
+        }
 
     def active_conditions(self) -> set[tuple[str, str]]:
         """The conditions that hold according to the log: those with an event not cleared
@@ -588,20 +639,33 @@ class EventStore:
     # -- the operator's side -------------------------------------------------------------------
 
     def _transition(
-        self, event_id: int, status: str, allowed: tuple[str, ...], operator: str, note: Any,
-        at: float | None, extra: Mapping[str, Any] | None = None,
+        self,
+        event_id: int,
+        status: str,
+        allowed: tuple[str, ...],
+        operator: str,
+        note: Any,
+        at: float | None,
+        extra: Mapping[str, Any] | None = None,
     ) -> Event:
         """Move an event to ``status`` (from one of ``allowed``), stamping time, operator, note."""
         who = _text("operator", operator).strip()
-        values = {f"{status}_at": _time(at), f"{status}_by": who, f"{status}_note": _note(note),
-                  **(extra or {})}
+        values = {
+            f"{status}_at": _time(at),
+            f"{status}_by": who,
+            f"{status}_note": _note(note),
+            **(extra or {}),
+        }
         with self._write() as conn:
             event = self._get(conn, event_id)
             self._check_status(event, status, allowed)
             if status == "dispatched" and event.status == "raised":
                 # dispatching a raised event acknowledges it at the same time, by the same operator
-                values.update(acknowledged_at=values["dispatched_at"], acknowledged_by=who,
-                              acknowledged_note="")
+                values.update(
+                    acknowledged_at=values["dispatched_at"],
+                    acknowledged_by=who,
+                    acknowledged_note="",
+                )
             columns = ", ".join(f"{k} = ?" for k in values)  # fixed column names, never user text
             row = conn.execute(
                 f"UPDATE events SET status = ?, {columns} WHERE id = ? RETURNING *",
@@ -609,7 +673,9 @@ class EventStore:
             ).fetchone()
         return _row_to_event(row)
 
-    def acknowledge(self, event_id: int, operator: str, note: str = "", at: float | None = None) -> Event:
+    def acknowledge(
+        self, event_id: int, operator: str, note: str = "", at: float | None = None
+    ) -> Event:
         """Acknowledge a ``raised`` event (``at`` defaults to now).
 
         Raises
@@ -619,8 +685,9 @@ class EventStore:
         """
         return self._transition(event_id, "acknowledged", ("raised",), operator, note, at)
 
-    def dispatch(self, event_id: int, operator: str, to: str, note: str = "",
-                 at: float | None = None) -> Event:
+    def dispatch(
+        self, event_id: int, operator: str, to: str, note: str = "", at: float | None = None
+    ) -> Event:
         """Dispatch an event to someone (a guard, a maintenance team).
 
         Dispatching a ``raised`` event acknowledges it implicitly: ``acknowledged_at`` / ``_by``
@@ -633,10 +700,19 @@ class EventStore:
             ``operator`` or ``to`` is empty.
         """
         whom = _text("dispatched to", to).strip()
-        return self._transition(event_id, "dispatched", ("raised", "acknowledged"), operator, note, at,
-                                {"dispatched_to": whom})
+        return self._transition(
+            event_id,
+            "dispatched",
+            ("raised", "acknowledged"),
+            operator,
+            note,
+            at,
+            {"dispatched_to": whom},
+        )
 
-    def close_event(self, event_id: int, operator: str, note: str = "", at: float | None = None) -> Event:
+    def close_event(
+        self, event_id: int, operator: str, note: str = "", at: float | None = None
+    ) -> Event:
         """Close an event from any status but ``closed`` (``note``: what was done).
 
         Raises
@@ -644,8 +720,9 @@ class EventStore:
         InputError
             When the event does not exist, is already closed, or ``operator`` is empty.
         """
-        return self._transition(event_id, "closed", ("raised", "acknowledged", "dispatched"), operator,
-                                note, at)
+        return self._transition(
+            event_id, "closed", ("raised", "acknowledged", "dispatched"), operator, note, at
+        )
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -661,7 +738,10 @@ class EventStore:
             return self._get(conn, event_id)
 
     def events(
-        self, open_only: bool = False, device_id: str | None = None, limit: int | None = None,
+        self,
+        open_only: bool = False,
+        device_id: str | None = None,
+        limit: int | None = None,
         since: float | None = None,
     ) -> list[Event]:
         """Events, newest first.

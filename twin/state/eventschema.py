@@ -105,7 +105,9 @@ def open_event_db(path: Path, readonly: bool = False) -> sqlite3.Connection:
         except OSError as exc:
             raise InputError(path, f"cannot create its folder ({exc.strerror}).") from None
         try:
-            conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             raise InputError(path, f"cannot open the event database ({exc}).") from None
     conn.row_factory = sqlite3.Row
@@ -120,9 +122,15 @@ def open_event_db(path: Path, readonly: bool = False) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         conn.close()
         if is_damage(exc):
-            raise InputError(path, f"is not a readable event database ({exc}).", FIX_DAMAGED) from None
-        fix = ("Check the file's permissions and the free disk space, or open it read-only "
-               "(`twin events` and `twin state` do)." if not readonly else "")
+            raise InputError(
+                path, f"is not a readable event database ({exc}).", FIX_DAMAGED
+            ) from None
+        fix = (
+            "Check the file's permissions and the free disk space, or open it read-only "
+            "(`twin events` and `twin state` do)."
+            if not readonly
+            else ""
+        )
         raise InputError(path, f"cannot open the event database ({exc}).", fix) from None
     return conn
 
@@ -132,8 +140,12 @@ def _open_readonly(path: Path) -> sqlite3.Connection:
         return open_readonly(path)
     except sqlite3.DatabaseError as exc:
         if is_damage(exc):
-            raise InputError(path, f"is not a readable event database ({exc}).", FIX_DAMAGED) from None
-        raise InputError(path, f"cannot be read ({exc}).", "Check the file's permissions.") from None
+            raise InputError(
+                path, f"is not a readable event database ({exc}).", FIX_DAMAGED
+            ) from None
+        raise InputError(
+            path, f"cannot be read ({exc}).", "Check the file's permissions."
+        ) from None
 
 
 def _initialise(conn: sqlite3.Connection, path: Path) -> None:
@@ -161,19 +173,30 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
 
 def _check_tables(conn: sqlite3.Connection, path: Path, readonly: bool) -> int | None:
     """The file's schema version (None for an empty file); refuses foreign and newer files."""
-    tables = {r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    tables = {
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
     if "schema_version" in tables:
         row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
         version = row[0] if row else None
         if version is not None and version > SCHEMA_VERSION:
-            raise InputError(path, f"was written by a newer version of the twin (event schema {version}, "
-                             f"this version reads {SCHEMA_VERSION}).",
-                             "Update the twin, or move the file away to start a new event log.")
+            raise InputError(
+                path,
+                f"was written by a newer version of the twin (event schema {version}, "
+                f"this version reads {SCHEMA_VERSION}).",
+                "Update the twin, or move the file away to start a new event log.",
+            )
         return int(version) if version is not None else None
     if tables:
-        raise InputError(path, "is an SQLite database but not a twin event log "
-                         f"(it holds tables {', '.join(sorted(tables))}).", "Give another file name for the event log.")
+        raise InputError(
+            path,
+            "is an SQLite database but not a twin event log "
+            f"(it holds tables {', '.join(sorted(tables))}).",
+            "Give another file name for the event log.",
+        )
     if readonly:
         raise InputError(path, "is an empty database, not an event log yet.")
     return None

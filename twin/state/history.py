@@ -80,8 +80,17 @@ def _readings_encoder() -> Callable[[dict[str, Any]], str]:
     if make is None:  # no C accelerator: the plain function
         return json.dumps
     enc = json.JSONEncoder()
-    iterencode = make(None, enc.default, json.encoder.encode_basestring_ascii, None, enc.key_separator,
-                      enc.item_separator, False, False, True)
+    iterencode = make(
+        None,
+        enc.default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        enc.key_separator,
+        enc.item_separator,
+        False,
+        False,
+        True,
+    )
     join = "".join
     return lambda readings: join(iterencode(readings, 0))
 
@@ -99,6 +108,7 @@ def history_path(event_db: str | Path) -> Path:
 @dataclass(frozen=True)
 class LatestState:
     """A device's last known state as the history keeps it."""
+
     device_id: str
     kind: str
     status: str
@@ -123,8 +133,13 @@ class Point:
 class HistoryStore:
     """The history file. Thread-safe (one lock); open it once per process."""
 
-    def __init__(self, path: str | Path, raw_retention_s: float = RAW_RETENTION_S,
-                 rollup_retention_s: float = ROLLUP_RETENTION_S, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        raw_retention_s: float = RAW_RETENTION_S,
+        rollup_retention_s: float = ROLLUP_RETENTION_S,
+        readonly: bool = False,
+    ) -> None:
         self.path = Path(path)
         self.readonly = readonly
         self.raw_retention_s = raw_retention_s
@@ -137,31 +152,53 @@ class HistoryStore:
                 self._conn = open_readonly(self.path)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+                self._conn = sqlite3.connect(
+                    self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                )
                 self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 self._conn.execute("PRAGMA synchronous=NORMAL")
-            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {
+                r[0]
+                for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
             if tables and "meta" not in tables:
-                raise InputError(self.path, f"is an SQLite database but not a twin history (tables "
-                                 f"{', '.join(sorted(tables))}).", "Give another --db file name.")
-            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone() \
-                if "meta" in tables else None
+                raise InputError(
+                    self.path,
+                    f"is an SQLite database but not a twin history (tables "
+                    f"{', '.join(sorted(tables))}).",
+                    "Give another --db file name.",
+                )
+            row = (
+                self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+                if "meta" in tables
+                else None
+            )
             if row is not None and int(row[0]) > SCHEMA_VERSION:
-                raise InputError(self.path, f"was written by a newer version of the twin (history schema {row[0]}).",
-                                 "Update the twin, or give another --db file.")
+                raise InputError(
+                    self.path,
+                    f"was written by a newer version of the twin (history schema {row[0]}).",
+                    "Update the twin, or give another --db file.",
+                )
             if readonly:
                 self._has_reading_ts = "latest" in tables and any(
-                    r[1] == "reading_ts" for r in self._conn.execute("PRAGMA table_info(latest)"))
+                    r[1] == "reading_ts" for r in self._conn.execute("PRAGMA table_info(latest)")
+                )
             else:
                 self._conn.executescript(_SCHEMA)
                 if row is not None and int(row[0]) < 2:
                     self._conn.execute("ALTER TABLE latest ADD COLUMN reading_ts TEXT")
-                self._conn.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE "
-                                   "SET value=excluded.value", (str(SCHEMA_VERSION),))
+                self._conn.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE "
+                    "SET value=excluded.value",
+                    (str(SCHEMA_VERSION),),
+                )
                 self._has_reading_ts = True
         except sqlite3.DatabaseError as exc:
-            raise InputError(self.path, f"is not a readable history database ({exc}).",
-                             "Move the file away; a new one is created in its place.") from None
+            raise InputError(
+                self.path,
+                f"is not a readable history database ({exc}).",
+                "Move the file away; a new one is created in its place.",
+            ) from None
         except OSError as exc:
             raise InputError(self.path, f"cannot be created ({exc.strerror}).") from None
         self._last_rollup = self._meta_float("last_rollup")
@@ -183,8 +220,12 @@ class HistoryStore:
             self._conn.close()
 
     # -- writing (the writer thread) -----------------------------------------------------------
-    def write(self, rows: list[tuple[str, float, str]], latest: list[LatestState],
-              meta: dict[str, Any] | None = None) -> None:
+    def write(
+        self,
+        rows: list[tuple[str, float, str]],
+        latest: list[LatestState],
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         """One batch: raw rows ``(device_id, ts, readings JSON)``, latest states, meta values.
         Rolls up and prunes every :data:`ROLLUP_EVERY_S` of stream time."""
         with self._tx() as conn:
@@ -195,21 +236,38 @@ class HistoryStore:
                     "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
                     "kind=excluded.kind, status=excluded.status, last_seen=excluded.last_seen, "
                     "readings=excluded.readings, reading_ts=excluded.reading_ts",
-                    [(s.device_id, s.kind, s.status, s.last_seen, dumps_readings(s.readings),
-                      None if s.reading_ts is None else json.dumps(s.reading_ts)) for s in latest])
+                    [
+                        (
+                            s.device_id,
+                            s.kind,
+                            s.status,
+                            s.last_seen,
+                            dumps_readings(s.readings),
+                            None if s.reading_ts is None else json.dumps(s.reading_ts),
+                        )
+                        for s in latest
+                    ],
+                )
             for key, value in (meta or {}).items():
-                conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                             (key, json.dumps(value)))
+                conn.execute(
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    (key, json.dumps(value)),
+                )
         newest = max((r[1] for r in rows), default=None)
-        if newest is not None and (self._last_rollup is None or newest - self._last_rollup >= ROLLUP_EVERY_S):
+        if newest is not None and (
+            self._last_rollup is None or newest - self._last_rollup >= ROLLUP_EVERY_S
+        ):
             self.maintain(newest)
 
     def maintain(self, now: float) -> None:
         """Roll raw rows of finished buckets up (idempotent: a bucket is rebuilt from all its raw
         rows) and prune rows past their retention."""
         with self._tx() as conn:
-            since = self._last_rollup if self._last_rollup is not None else \
-                (conn.execute("SELECT MIN(ts) FROM raw").fetchone()[0] or now)
+            since = (
+                self._last_rollup
+                if self._last_rollup is not None
+                else (conn.execute("SELECT MIN(ts) FROM raw").fetchone()[0] or now)
+            )
             start = math.floor(since / BUCKET_S) * BUCKET_S - BUCKET_S
             end = math.floor(now / BUCKET_S) * BUCKET_S  # only finished buckets
             conn.execute(
@@ -219,7 +277,8 @@ class HistoryStore:
                          FROM raw, json_each(raw.readings) AS j
                          WHERE ts >= ? AND ts < ? AND j.type IN ('integer', 'real', 'true', 'false'))
                    GROUP BY device_id, key, CAST(ts / ? AS INTEGER)""",
-                (BUCKET_S, BUCKET_S, start, end, BUCKET_S))
+                (BUCKET_S, BUCKET_S, start, end, BUCKET_S),
+            )
             # the last value of each bucket (counters and states chart by it)
             conn.execute(
                 f"""UPDATE rollup SET vlast = (
@@ -227,27 +286,38 @@ class HistoryStore:
                        WHERE raw.device_id = rollup.device_id AND j.key = rollup.reading
                          AND raw.ts >= rollup.bucket AND raw.ts < rollup.bucket + ?
                        ORDER BY raw.ts DESC LIMIT 1)
-                   WHERE bucket >= ? AND bucket < ?""", (BUCKET_S, start, end))
+                   WHERE bucket >= ? AND bucket < ?""",
+                (BUCKET_S, start, end),
+            )
             conn.execute("DELETE FROM raw WHERE ts < ?", (now - self.raw_retention_s,))
             conn.execute("DELETE FROM rollup WHERE bucket < ?", (now - self.rollup_retention_s,))
             pruned = now - self.raw_retention_s
-            conn.executemany("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                             [("last_rollup", str(end)), ("pruned_until", str(pruned))])
+            conn.executemany(
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                [("last_rollup", str(end)), ("pruned_until", str(pruned))],
+            )
         self._last_rollup = end
         self._pruned_until = pruned
 
     # -- reading -------------------------------------------------------------------------------
     def latest(self, device_id: str | None = None) -> list[LatestState]:
         """The last state of every device (or of ``device_id``), by id."""
-        sql = "SELECT device_id, kind, status, last_seen, readings, " + \
-            ("reading_ts" if self._has_reading_ts else "NULL") + " FROM latest"
+        sql = (
+            "SELECT device_id, kind, status, last_seen, readings, "
+            + ("reading_ts" if self._has_reading_ts else "NULL")
+            + " FROM latest"
+        )
         params: tuple[str, ...] = ()
         if device_id is not None:
             sql, params = sql + " WHERE device_id = ?", (device_id,)
         with self._lock:
             rows = self._conn.execute(sql + " ORDER BY device_id", params).fetchall()
-        return [LatestState(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]) if r[5] else None)
-                for r in rows]
+        return [
+            LatestState(
+                r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]) if r[5] else None
+            )
+            for r in rows
+        ]
 
     def meta(self, key: str) -> Any:
         """A value the pipeline recorded (``ingest``, ``clock``, ``feed``, ``health``), or None."""
@@ -255,7 +325,9 @@ class HistoryStore:
             row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
 
-    def series(self, device_id: str, reading: str, start: float, end: float, points: int = 288) -> list[Point]:
+    def series(
+        self, device_id: str, reading: str, start: float, end: float, points: int = 288
+    ) -> list[Point]:
         """``reading`` of ``device_id`` over ``[start, end)`` as at most ``points`` chart points
         (bucket mean, min, max and last value; booleans count as 0 / 1): from the raw rows
         while they are kept, from the 5-minute rollups before that."""
@@ -265,15 +337,23 @@ class HistoryStore:
         path = '$."' + reading.replace('"', "") + '"'
         # raw rows are complete from the first bucket boundary after the last prune; before
         # that, the rollups (made before every prune) hold the whole buckets
-        complete = -math.inf if self._pruned_until is None else math.ceil(self._pruned_until / BUCKET_S) * BUCKET_S
+        complete = (
+            -math.inf
+            if self._pruned_until is None
+            else math.ceil(self._pruned_until / BUCKET_S) * BUCKET_S
+        )
         raw_from = max(start, min(end, complete))
         with self._lock:
             older = self._conn.execute(
                 "SELECT bucket, n, vmin, vmax, vsum, vlast FROM rollup WHERE device_id=? AND reading=? "
-                "AND bucket >= ? AND bucket < ? ORDER BY bucket", (device_id, reading, start, raw_from)).fetchall()
+                "AND bucket >= ? AND bucket < ? ORDER BY bucket",
+                (device_id, reading, start, raw_from),
+            ).fetchall()
             recent = self._conn.execute(
                 "SELECT ts, json_extract(readings, ?) FROM raw WHERE device_id=? AND ts >= ? AND ts < ? "
-                "ORDER BY ts", (path, device_id, raw_from, end)).fetchall()
+                "ORDER BY ts",
+                (path, device_id, raw_from, end),
+            ).fetchall()
         acc: dict[int, list[float]] = {}  # point index -> [n, min, max, sum, last]
 
         def add(ts: float, n: int, lo: float, hi: float, total: float, last: float) -> None:
@@ -292,10 +372,14 @@ class HistoryStore:
         for ts, v in recent:
             if isinstance(v, int | float):
                 add(ts, 1, float(v), float(v), float(v), float(v))
-        return [Point(start + i * width, a[3] / a[0], a[1], a[2], a[4], int(a[0])) for i, a in sorted(acc.items())]
+        return [
+            Point(start + i * width, a[3] / a[0], a[1], a[2], a[4], int(a[0]))
+            for i, a in sorted(acc.items())
+        ]
 
-    def messages(self, start: float | None = None, end: float | None = None,
-                 device_id: str | None = None) -> Iterator[tuple[str, float, dict[str, Any]]]:
+    def messages(
+        self, start: float | None = None, end: float | None = None, device_id: str | None = None
+    ) -> Iterator[tuple[str, float, dict[str, Any]]]:
         """Raw messages in time order: ``(device_id, ts, readings)``."""
         where: list[str] = ["1"]
         params: list[Any] = []
@@ -309,13 +393,22 @@ class HistoryStore:
             where.append("device_id = ?")
             params.append(device_id)
         with self._lock:
-            rows = self._conn.execute(f"SELECT device_id, ts, readings FROM raw WHERE {' AND '.join(where)} "
-                                      "ORDER BY ts, rowid", params).fetchall()
+            rows = self._conn.execute(
+                f"SELECT device_id, ts, readings FROM raw WHERE {' AND '.join(where)} "
+                "ORDER BY ts, rowid",
+                params,
+            ).fetchall()
         for d, ts, r in rows:
             yield d, ts, json.loads(r)
 
-    def export_csv(self, out: str | Path, kinds: dict[str, str], start: float | None = None,
-                   end: float | None = None, device_id: str | None = None) -> int:
+    def export_csv(
+        self,
+        out: str | Path,
+        kinds: dict[str, str],
+        start: float | None = None,
+        end: float | None = None,
+        device_id: str | None = None,
+    ) -> int:
         """Write raw history as CSV (``time``, ``device_id``, ``kind``, ``readings``): the
         format the replay feed plays back. Returns the number of rows."""
         from twin.state.events import iso_utc
@@ -325,7 +418,9 @@ class HistoryStore:
             w = csv.writer(fh)
             w.writerow(["time", "device_id", "kind", "readings"])
             for d, ts, readings in self.messages(start, end, device_id):
-                w.writerow([iso_utc(ts), d, kinds.get(d, ""), json.dumps(readings, ensure_ascii=False)])
+                w.writerow(
+                    [iso_utc(ts), d, kinds.get(d, ""), json.dumps(readings, ensure_ascii=False)]
+                )
                 n += 1
         return n
 
@@ -343,16 +438,21 @@ class HistoryWriter:
         self.store = store
         self.dropped = 0
         self.error: str | None = None
-        self._q: queue.Queue[tuple[list[tuple[str, float, str]], list[LatestState], dict[str, Any]] | None] = \
-            queue.Queue()
+        self._q: queue.Queue[
+            tuple[list[tuple[str, float, str]], list[LatestState], dict[str, Any]] | None
+        ] = queue.Queue()
         self._max = max_pending
         self._wait = wait_s
         self._drained = threading.Event()
         self._thread = threading.Thread(target=self._run, name="twin-history-writer", daemon=True)
         self._thread.start()
 
-    def put(self, rows: list[tuple[str, float, str]], latest: Iterable[LatestState],
-            meta: dict[str, Any] | None = None) -> None:
+    def put(
+        self,
+        rows: list[tuple[str, float, str]],
+        latest: Iterable[LatestState],
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         """Hand a batch to the writer thread (waits when the disk falls far behind; see the class)."""
         if self._q.qsize() >= self._max:
             self._drained.clear()
@@ -385,8 +485,13 @@ class HistoryWriter:
                 meta.update(nxt[2])
             self._write_counted(rows, latest, meta, taken)
 
-    def _write_counted(self, rows: list[tuple[str, float, str]], latest: list[LatestState], meta: dict[str, Any],
-                       taken: int) -> None:
+    def _write_counted(
+        self,
+        rows: list[tuple[str, float, str]],
+        latest: list[LatestState],
+        meta: dict[str, Any],
+        taken: int,
+    ) -> None:
         try:
             self._write(rows, latest, meta)
         except Exception:  # a bug: logged, and the writer keeps going (drain() never hangs on it)
@@ -400,13 +505,19 @@ class HistoryWriter:
         """Wait until everything handed over so far is written (or failed)."""
         self._q.join()
 
-    def _write(self, rows: list[tuple[str, float, str]], latest: list[LatestState], meta: dict[str, Any]) -> None:
+    def _write(
+        self, rows: list[tuple[str, float, str]], latest: list[LatestState], meta: dict[str, Any]
+    ) -> None:
         try:
             self.store.write(rows, list({s.device_id: s for s in latest}.values()), meta)
         except (sqlite3.Error, OSError) as exc:  # a full disk or a lost file must not stop ingest
             if self.error is None:
-                log.error("history %s cannot be written (%s): readings are not recorded until it can; "
-                          "alarms and the event log are not affected", self.store.path, exc)
+                log.error(
+                    "history %s cannot be written (%s): readings are not recorded until it can; "
+                    "alarms and the event log are not affected",
+                    self.store.path,
+                    exc,
+                )
             self.error = str(exc)
             self.dropped += len(rows)
         else:

@@ -60,7 +60,9 @@ def _specs(kind: DeviceKind) -> dict[str, Reading]:
     return hit[1]
 
 
-def check_readings(kind: DeviceKind, payload: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def check_readings(
+    kind: DeviceKind, payload: dict[str, Any]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The valid readings of ``payload`` and ``(name, reason)`` for each rejected one."""
     specs = _specs(kind)
     clean: dict[str, Any] = {}

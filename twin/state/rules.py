@@ -24,7 +24,11 @@ from twin.state.events import SEVERITIES
 from twin.state.store import DeviceState, StateStore
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
-    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
     "!=": operator.ne,
 }
 FIRE_RULES = frozenset({"smoke", "fire_alarm", "bin_fire"})
@@ -35,6 +39,7 @@ DAY_START, DAY_END = 6, 22
 @dataclass(frozen=True)
 class Rule:
     """An alarm rule (from ``rules.toml``): which kinds, which reading or status, threshold, clear, severity."""
+
     id: str
     kinds: tuple[str, ...]
     severity: str
@@ -78,8 +83,11 @@ class Rule:
 def load_rules(path: str | Path | None = None) -> list[Rule]:
     """Rules from ``path`` (default: the built-in ``rules.toml``), checked against the catalogue."""
     where = str(path) if path else "built-in rules.toml"
-    text = Path(path).read_text(encoding="utf-8") if path else \
-        (resources.files("twin.state") / "rules.toml").read_text(encoding="utf-8")
+    text = (
+        Path(path).read_text(encoding="utf-8")
+        if path
+        else (resources.files("twin.state") / "rules.toml").read_text(encoding="utf-8")
+    )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -89,34 +97,67 @@ def load_rules(path: str | Path | None = None) -> list[Rule]:
     for i, r in enumerate(data.get("rule", [])):
         rid = str(r.get("id", f"rule {i}"))
         if rid in seen:
-            raise InputError(where, f"rule id {rid!r} appears twice.", "Give every rule its own id.")
+            raise InputError(
+                where, f"rule id {rid!r} appears twice.", "Give every rule its own id."
+            )
         seen.add(rid)
         kinds = tuple(r.get("kinds") or ())
         bad = [k for k in kinds if k not in CATALOGUE]
         if not kinds or bad:
-            raise InputError(where, f"rule {rid!r}: unknown device kinds {bad or '(none)'}.",
-                             f"Kinds: {', '.join(CATALOGUE)}.")
+            raise InputError(
+                where,
+                f"rule {rid!r}: unknown device kinds {bad or '(none)'}.",
+                f"Kinds: {', '.join(CATALOGUE)}.",
+            )
         if r.get("severity") not in SEVERITIES:
-            raise InputError(where, f"rule {rid!r}: severity must be one of {', '.join(SEVERITIES)}.")
+            raise InputError(
+                where, f"rule {rid!r}: severity must be one of {', '.join(SEVERITIES)}."
+            )
         reading, status = r.get("reading"), r.get("status")
         if (reading is None) == (status is None):
-            raise InputError(where, f"rule {rid!r} needs either a reading (with op and value) or a status.")
+            raise InputError(
+                where, f"rule {rid!r} needs either a reading (with op and value) or a status."
+            )
         if reading is not None:
             missing = [k for k in kinds if reading not in {x.name for x in CATALOGUE[k].readings}]
             if missing or r.get("op") not in OPS:
-                raise InputError(where, f"rule {rid!r}: reading {reading!r} or op {r.get('op')!r} does not fit "
-                                 f"{', '.join(missing) or 'the rule'}.", f"Ops: {' '.join(OPS)}.")
+                raise InputError(
+                    where,
+                    f"rule {rid!r}: reading {reading!r} or op {r.get('op')!r} does not fit "
+                    f"{', '.join(missing) or 'the rule'}.",
+                    f"Ops: {' '.join(OPS)}.",
+                )
         if r.get("when") not in (None, "day", "night") or r.get("requires") not in (None, "fire"):
-            raise InputError(where, f"rule {rid!r}: when must be day or night, requires must be fire.")
+            raise InputError(
+                where, f"rule {rid!r}: when must be day or night, requires must be fire."
+            )
         value = r.get("value")
         if "limit" in r:  # a standard's limit, defined once in twin.scene.standards
             if value is not None or r["limit"] not in LIMITS:
-                raise InputError(where, f"rule {rid!r}: limit {r['limit']!r} is not a known standard's limit "
-                                 "(or the rule gives a value too).", f"Limits: {', '.join(LIMITS)}.")
+                raise InputError(
+                    where,
+                    f"rule {rid!r}: limit {r['limit']!r} is not a known standard's limit "
+                    "(or the rule gives a value too).",
+                    f"Limits: {', '.join(LIMITS)}.",
+                )
             value = LIMITS[r["limit"]]
-        rules.append(Rule(rid, kinds, r["severity"], str(r.get("message_en", rid)), str(r.get("message_zh", rid)),
-                          reading, r.get("op", "=="), value, r.get("clear"), status, r.get("when"),
-                          r.get("requires"), bool(r.get("fault", False))))
+        rules.append(
+            Rule(
+                rid,
+                kinds,
+                r["severity"],
+                str(r.get("message_en", rid)),
+                str(r.get("message_zh", rid)),
+                reading,
+                r.get("op", "=="),
+                value,
+                r.get("clear"),
+                status,
+                r.get("when"),
+                r.get("requires"),
+                bool(r.get("fault", False)),
+            )
+        )
     return rules
 
 
@@ -138,20 +179,30 @@ class RuleEngine:
     states and returns transitions; the store applies them (``StateStore.apply_changes``) and
     owns the statuses."""
 
-    def __init__(self, rules: list[Rule], store: StateStore, active: Iterable[tuple[str, str]] = (),
-                 local_hour: Callable[[float], int] | None = None) -> None:
+    def __init__(
+        self,
+        rules: list[Rule],
+        store: StateStore,
+        active: Iterable[tuple[str, str]] = (),
+        local_hour: Callable[[float], int] | None = None,
+    ) -> None:
         self.rules = {r.id: r for r in rules}
         self.store = store
         self.by_kind: dict[str, list[Rule]] = {}
         for r in rules:
             for k in r.kinds:
                 self.by_kind.setdefault(k, []).append(r)
-        self.active: set[tuple[str, str]] = {a for a in active if a[1] in self.rules and a[0] in store}
+        self.active: set[tuple[str, str]] = {
+            a for a in active if a[1] in self.rules and a[0] in store
+        }
         self.local_hour = local_hour or (lambda ts: time.localtime(ts).tm_hour)
 
     def held(self) -> list[Change]:
         """The active conditions as raises (what a restarted store must hold again)."""
-        return [Change(d, self.store.states[d].kind, self.rules[r], True, 0.0, None) for d, r in sorted(self.active)]
+        return [
+            Change(d, self.store.states[d].kind, self.rules[r], True, 0.0, None)
+            for d, r in sorted(self.active)
+        ]
 
     @property
     def fire(self) -> bool:
@@ -163,7 +214,11 @@ class RuleEngine:
         fire_before = self.fire
         changes = self._evaluate(ids, now)
         if self.fire != fire_before:  # the fire context changed: fire doors everywhere matter
-            doors = [d for d, st in self.store.states.items() if any(r.requires for r in self.by_kind.get(st.kind, []))]
+            doors = [
+                d
+                for d, st in self.store.states.items()
+                if any(r.requires for r in self.by_kind.get(st.kind, []))
+            ]
             changes += self._evaluate(doors, now)
         return changes
 
@@ -186,6 +241,14 @@ class RuleEngine:
                 # else now (status rules, day / night and fire context changes)
                 at = st.reading_ts.get(rule.reading, now) if rule.reading else now
                 at = at if now - 60.0 <= at <= now else now
-                changes.append(Change(device_id, st.kind, rule, now_holds, at,
-                                      st.readings.get(rule.reading) if rule.reading else st.status))
+                changes.append(
+                    Change(
+                        device_id,
+                        st.kind,
+                        rule,
+                        now_holds,
+                        at,
+                        st.readings.get(rule.reading) if rule.reading else st.status,
+                    )
+                )
         return changes

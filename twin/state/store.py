@@ -25,6 +25,7 @@ MISSED_HEARTBEATS = 3
 @dataclass
 class DeviceState:
     """What the twin knows of one device: status, last seen, readings and their times, conditions."""
+
     device_id: str
     kind: str
     heartbeat_s: float
@@ -115,7 +116,7 @@ class StateStore:
         """Re-derive the status of ``ids`` (all devices when None); returns those that changed
         (heartbeat timeouts need this called every few seconds)."""
         changed = set()
-        for device_id in (self.states if ids is None else ids):
+        for device_id in self.states if ids is None else ids:
             st = self.states[device_id]
             status = st.derive_status(now)
             if status != st.status:

@@ -106,8 +106,12 @@ class SimFeed(_PacedFeed):
         return out
 
     def info(self) -> dict[str, Any]:
-        return {"feed": "sim", "seed": self.sim.seed, "speed": self.sim.speed,
-                "incident_every_s": self.sim.period / self.sim.speed if self.sim.speed else 0}
+        return {
+            "feed": "sim",
+            "seed": self.sim.seed,
+            "speed": self.sim.speed,
+            "incident_every_s": self.sim.period / self.sim.speed if self.sim.speed else 0,
+        }
 
 
 # -- MQTT --------------------------------------------------------------------------------------
@@ -130,23 +134,39 @@ class MqttSettings:
         self.tls = parts.scheme == "mqtts"
         self.port = port or (8883 if self.tls else 1883)
         q = parse_qs(parts.query)
-        self.username = os.environ.get("TWIN_MQTT_USERNAME") or (unquote(parts.username) if parts.username else None)
-        self.password = os.environ.get("TWIN_MQTT_PASSWORD") or (unquote(parts.password) if parts.password else None)
+        self.username = os.environ.get("TWIN_MQTT_USERNAME") or (
+            unquote(parts.username) if parts.username else None
+        )
+        self.password = os.environ.get("TWIN_MQTT_PASSWORD") or (
+            unquote(parts.password) if parts.password else None
+        )
         self.client_id = (q.get("client_id") or [os.environ.get("TWIN_MQTT_CLIENT_ID", "")])[0]
         ca = (q.get("ca") or [os.environ.get("TWIN_MQTT_CA", "")])[0]
         self.ca = Path(ca).expanduser() if ca else None
         if self.ca is not None and not self.ca.is_file():
-            raise InputError(self.ca, "CA certificate file not found.", "Give the broker's CA file (PEM) with ?ca= "
-                             "or TWIN_MQTT_CA.")
+            raise InputError(
+                self.ca,
+                "CA certificate file not found.",
+                "Give the broker's CA file (PEM) with ?ca= or TWIN_MQTT_CA.",
+            )
         if self.ca is not None and not self.tls:
-            raise InputError(f"broker URL {url!r}", "gives a CA file but is not mqtts://.", "Use mqtts:// for TLS.")
+            raise InputError(
+                f"broker URL {url!r}",
+                "gives a CA file but is not mqtts://.",
+                "Use mqtts:// for TLS.",
+            )
 
     def client(self, client_id: str = "", manual_ack: bool = False) -> Any:
         import paho.mqtt.client as mqtt
 
         cid = self.client_id or client_id
-        c = chunked_client_class()(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, clean_session=not self.client_id,
-                                   protocol=mqtt.MQTTv311, manual_ack=manual_ack)
+        c = chunked_client_class()(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=cid,
+            clean_session=not self.client_id,
+            protocol=mqtt.MQTTv311,
+            manual_ack=manual_ack,
+        )
         if self.username:
             c.username_pw_set(self.username, self.password)
         if self.tls:
@@ -155,7 +175,9 @@ class MqttSettings:
             try:
                 c.tls_set(ca_certs=str(self.ca) if self.ca else None, cert_reqs=ssl.CERT_REQUIRED)
             except (ssl.SSLError, OSError) as exc:
-                raise InputError(self.ca or "TLS", f"cannot be used as a CA file ({exc}).") from None
+                raise InputError(
+                    self.ca or "TLS", f"cannot be used as a CA file ({exc})."
+                ) from None
         c.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         c.max_inflight_messages_set(200)
         return c
@@ -189,19 +211,29 @@ class MqttFeed:
         c = self.settings.client(f"twin-{os.getpid()}-{int(time.time()) % 100000}", manual_ack=True)
         submit = pipeline.submit_raw
 
-        def on_connect(client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        def on_connect(
+            client: Any, userdata: Any, flags: Any, reason: Any, properties: Any
+        ) -> None:
             if reason.is_failure:
-                self._note(f"broker {self.settings.url} refused the connection: {reason} (check "
-                           "TWIN_MQTT_USERNAME / TWIN_MQTT_PASSWORD and the broker's ACL)")
+                self._note(
+                    f"broker {self.settings.url} refused the connection: {reason} (check "
+                    "TWIN_MQTT_USERNAME / TWIN_MQTT_PASSWORD and the broker's ACL)"
+                )
                 return
             client.subscribe([(f"{self.prefix}/+/telemetry", 0), (f"{self.prefix}/+/event", 1)])
             self.connects += 1
             self.connected = True
             self.since = time.time()
-            log.info("connected to %s, subscribed to %s/+/telemetry and /event%s", self.settings.url, self.prefix,
-                     f" (reconnect {self.connects - 1})" if self.connects > 1 else "")
+            log.info(
+                "connected to %s, subscribed to %s/+/telemetry and /event%s",
+                self.settings.url,
+                self.prefix,
+                f" (reconnect {self.connects - 1})" if self.connects > 1 else "",
+            )
 
-        def on_disconnect(client: Any, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        def on_disconnect(
+            client: Any, userdata: Any, flags: Any, reason: Any, properties: Any
+        ) -> None:
             if self.connected and not self._stopping:
                 self._note(f"lost the broker {self.settings.url} ({reason}); reconnecting")
             self.connected = False
@@ -248,15 +280,21 @@ class MqttFeed:
             if not self.settings.tls:
                 return f"cannot connect to {where} (the port answers, MQTT did not){retry}"
             try:
-                ctx = ssl.create_default_context(cafile=str(self.settings.ca) if self.settings.ca else None)
+                ctx = ssl.create_default_context(
+                    cafile=str(self.settings.ca) if self.settings.ca else None
+                )
                 with ctx.wrap_socket(sock, server_hostname=self.settings.host):
                     pass
             except ssl.SSLCertVerificationError as exc:
-                return (f"TLS handshake with {where} failed: the certificate is not trusted "
-                        f"({exc.verify_message}); give its CA with ?ca= or TWIN_MQTT_CA{retry}")
+                return (
+                    f"TLS handshake with {where} failed: the certificate is not trusted "
+                    f"({exc.verify_message}); give its CA with ?ca= or TWIN_MQTT_CA{retry}"
+                )
             except (ssl.SSLError, OSError) as exc:
-                return (f"TLS handshake with {where} failed ({getattr(exc, 'reason', None) or exc}): the port "
-                        f"may not speak TLS; use mqtt:// for a plain broker or the broker's TLS port{retry}")
+                return (
+                    f"TLS handshake with {where} failed ({getattr(exc, 'reason', None) or exc}): the port "
+                    f"may not speak TLS; use mqtt:// for a plain broker or the broker's TLS port{retry}"
+                )
         return f"cannot connect to {where} (TLS works, MQTT did not){retry}"
 
     def _note(self, text: str) -> None:
@@ -288,10 +326,17 @@ class MqttFeed:
     def info(self) -> dict[str, Any]:
         from twin.state.events import iso_utc
 
-        return {"feed": "mqtt", "url": self.settings.url, "prefix": self.prefix, "connected": self.connected,
-                "since": iso_utc(self.since) if self.connected else None, "connects": self.connects,
-                "reconnects": max(0, self.connects - 1), "last_error": self.last_error,
-                "last_error_at": iso_utc(self.last_error_at)}
+        return {
+            "feed": "mqtt",
+            "url": self.settings.url,
+            "prefix": self.prefix,
+            "connected": self.connected,
+            "since": iso_utc(self.since) if self.connected else None,
+            "connects": self.connects,
+            "reconnects": max(0, self.connects - 1),
+            "last_error": self.last_error,
+            "last_error_at": iso_utc(self.last_error_at),
+        }
 
 
 class MqttPublisher:
@@ -301,7 +346,9 @@ class MqttPublisher:
         self.settings = MqttSettings(url)
         self.client = self.settings.client(f"twin-sim-{os.getpid()}")
         self._up = threading.Event()
-        self.client.on_connect = lambda c, u, f, reason, p: None if reason.is_failure else self._up.set()
+        self.client.on_connect = lambda c, u, f, reason, p: (
+            None if reason.is_failure else self._up.set()
+        )
         try:
             self.client.connect_async(self.settings.host, self.settings.port, keepalive=30)
         except (OSError, ValueError) as exc:
@@ -309,8 +356,11 @@ class MqttPublisher:
         self.client.loop_start()
         if not self._up.wait(timeout):
             self.client.loop_stop()
-            raise InputError(f"broker {self.settings.url}", f"did not accept a connection within {timeout:g} s.",
-                             "Check that the broker runs, the port, TLS and TWIN_MQTT_USERNAME / PASSWORD.")
+            raise InputError(
+                f"broker {self.settings.url}",
+                f"did not accept a connection within {timeout:g} s.",
+                "Check that the broker runs, the port, TLS and TWIN_MQTT_USERNAME / PASSWORD.",
+            )
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 0) -> None:
         self.client.publish(topic, payload, qos=qos)
@@ -327,15 +377,22 @@ def read_history_csv(path: Path, kinds: dict[str, str]) -> tuple[list[Message], 
     from datetime import datetime
 
     if not path.is_file():
-        raise InputError(path, "no such replay file.", "Export one with `twin history SCENE --export FILE.csv`.")
+        raise InputError(
+            path, "no such replay file.", "Export one with `twin history SCENE --export FILE.csv`."
+        )
     skipped: dict[str, int] = {}
     out: list[Message] = []
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
-            if not reader.fieldnames or not {"time", "device_id", "readings"} <= set(reader.fieldnames):
-                raise InputError(path, f"is not a history export (columns {reader.fieldnames}).",
-                                 "It needs the columns time, device_id, readings (as `twin history --export` writes).")
+            if not reader.fieldnames or not {"time", "device_id", "readings"} <= set(
+                reader.fieldnames
+            ):
+                raise InputError(
+                    path,
+                    f"is not a history export (columns {reader.fieldnames}).",
+                    "It needs the columns time, device_id, readings (as `twin history --export` writes).",
+                )
             for row in reader:
                 device_id = (row.get("device_id") or "").strip()
                 kind = kinds.get(device_id)
@@ -343,7 +400,9 @@ def read_history_csv(path: Path, kinds: dict[str, str]) -> tuple[list[Message], 
                     skipped["unknown_device"] = skipped.get("unknown_device", 0) + 1
                     continue
                 try:
-                    ts = datetime.fromisoformat((row.get("time") or "").replace("Z", "+00:00")).timestamp()
+                    ts = datetime.fromisoformat(
+                        (row.get("time") or "").replace("Z", "+00:00")
+                    ).timestamp()
                     readings = json.loads(row.get("readings") or "")
                 except (ValueError, TypeError):
                     skipped["bad_row"] = skipped.get("bad_row", 0) + 1
@@ -357,13 +416,18 @@ def read_history_csv(path: Path, kinds: dict[str, str]) -> tuple[list[Message], 
                     continue
                 out.append(Message(device_id, ts, clean))
     except UnicodeDecodeError:
-        raise InputError(path, "is not UTF-8 text.", "Give the CSV written by `twin history --export`.") from None
+        raise InputError(
+            path, "is not UTF-8 text.", "Give the CSV written by `twin history --export`."
+        ) from None
     except csv.Error as exc:
         raise InputError(path, f"is not a readable CSV ({exc}).") from None
     out.sort(key=lambda m: m.ts)
     if not out:
-        raise InputError(path, "has no rows for this scene's devices.",
-                         f"Skipped: {skipped or 'none'}; export from a run of the same scene.")
+        raise InputError(
+            path,
+            "has no rows for this scene's devices.",
+            f"Skipped: {skipped or 'none'}; export from a run of the same scene.",
+        )
     return out, skipped
 
 
@@ -372,7 +436,9 @@ class ReplayFeed(_PacedFeed):
 
     name = "replay"
 
-    def __init__(self, path: Path, kinds: dict[str, str], speed: float = 1.0, tick_s: float = 0.1) -> None:
+    def __init__(
+        self, path: Path, kinds: dict[str, str], speed: float = 1.0, tick_s: float = 0.1
+    ) -> None:
         self.path = path
         self.messages, self.skipped = read_history_csv(path, kinds)
         super().__init__(self.messages[0].ts, speed, tick_s)
@@ -389,7 +455,7 @@ class ReplayFeed(_PacedFeed):
         j = self._i
         while j < len(self.messages) and self.messages[j].ts <= t:
             j += 1
-        out, self._i = self.messages[self._i:j], j
+        out, self._i = self.messages[self._i : j], j
         return out
 
     @property
@@ -397,5 +463,10 @@ class ReplayFeed(_PacedFeed):
         return self._i >= len(self.messages)
 
     def info(self) -> dict[str, Any]:
-        return {"feed": "replay", "file": str(self.path), "speed": self.speed, "messages": len(self.messages),
-                "skipped": self.skipped}
+        return {
+            "feed": "replay",
+            "file": str(self.path),
+            "speed": self.speed,
+            "messages": len(self.messages),
+            "skipped": self.skipped,
+        }

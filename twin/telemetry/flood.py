@@ -30,4 +30,3 @@ class FloodGate:
             return True
         self._buckets[device_id] = (tokens - 1.0, now)
         return False
-

@@ -54,21 +54,39 @@ def parse_time(value: str, tz: tzinfo | None, what: str = "--at") -> float:
     try:
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(what, f"{value!r} is not a time.",
-                         "Use ISO 8601, e.g. 2026-11-21T19:30 (the scene's time zone) or 2026-11-21T17:30Z.") from None
+        raise InputError(
+            what,
+            f"{value!r} is not a time.",
+            "Use ISO 8601, e.g. 2026-11-21T19:30 (the scene's time zone) or 2026-11-21T17:30Z.",
+        ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz) if tz is not None else dt.astimezone()
     return dt.timestamp()
 
 
-def make_simulator(scene: Scene, seed: int = 1, speed: float = 1.0, start: float | None = None,
-                   incident_every_s: float | None = INCIDENT_EVERY_S) -> Simulator:
+def make_simulator(
+    scene: Scene,
+    seed: int = 1,
+    speed: float = 1.0,
+    start: float | None = None,
+    incident_every_s: float | None = INCIDENT_EVERY_S,
+) -> Simulator:
     if not scene.devices:
-        raise InputError(scene.name, "has no devices to simulate.", "Add a device list or --fill-devices.")
+        raise InputError(
+            scene.name, "has no devices to simulate.", "Add a device list or --fill-devices."
+        )
     if not speed > 0:
         raise InputError("--speed", f"{speed} must be above 0.")
-    return Simulator(scene.devices, seed, scene.frame.origin_lat, scene.frame.origin_lon, scene_tz(scene),
-                     time.time() if start is None else start, speed, incident_every_s)
+    return Simulator(
+        scene.devices,
+        seed,
+        scene.frame.origin_lat,
+        scene.frame.origin_lon,
+        scene_tz(scene),
+        time.time() if start is None else start,
+        speed,
+        incident_every_s,
+    )
 
 
 def parse_feed(spec: str) -> tuple[str, str]:
@@ -82,13 +100,23 @@ def parse_feed(spec: str) -> tuple[str, str]:
     if spec.startswith("replay:"):
         path = Path(spec[7:]).expanduser()
         if not path.is_file():
-            raise InputError(path, "no such replay file.", "Export one with `twin history SCENE --export FILE.csv`.")
+            raise InputError(
+                path,
+                "no such replay file.",
+                "Export one with `twin history SCENE --export FILE.csv`.",
+            )
         return "replay", str(path)
     raise InputError("--feed", f"{spec!r} is not a feed.", f"Use {FEED_HELP}.")
 
 
-def make_feed(spec: str, scene: Scene, seed: int = 1, speed: float = 1.0, start: float | None = None,
-              incident_every_s: float | None = INCIDENT_EVERY_S) -> Feed:
+def make_feed(
+    spec: str,
+    scene: Scene,
+    seed: int = 1,
+    speed: float = 1.0,
+    start: float | None = None,
+    incident_every_s: float | None = INCIDENT_EVERY_S,
+) -> Feed:
     kind, where = parse_feed(spec)
     if kind == "sim":
         return SimFeed(make_simulator(scene, seed, speed, start, incident_every_s))
@@ -130,8 +158,11 @@ class Live:
         self.unwritten = self.pipeline.unwritten_items()
         if self.unwritten:  # nothing is lost silently: the log line carries every one
             for op, item in self.unwritten:
-                log.error("not written to the event log: %s %s", op, json.dumps(item, ensure_ascii=False,
-                                                                              default=str))
+                log.error(
+                    "not written to the event log: %s %s",
+                    op,
+                    json.dumps(item, ensure_ascii=False, default=str),
+                )
         self.pipeline.status_sink = None
         remove_status(self.db)
         if self.history is not None:
@@ -139,18 +170,29 @@ class Live:
         self.events.close()
 
     def summary(self) -> dict[str, Any]:
-        return {"db": str(self.db), "history": str(history_path(self.db)) if self.history is not None else None,
-                "statuses": self.pipeline.store.counts(), "events_raised": self.pipeline.events_raised,
-                "ingest": self.pipeline.stats(), "feed": self.feed.info() if self.feed else {},
-                "health": self.pipeline.health(), "unwritten": len(self.unwritten)}
+        return {
+            "db": str(self.db),
+            "history": str(history_path(self.db)) if self.history is not None else None,
+            "statuses": self.pipeline.store.counts(),
+            "events_raised": self.pipeline.events_raised,
+            "ingest": self.pipeline.stats(),
+            "feed": self.feed.info() if self.feed else {},
+            "health": self.pipeline.health(),
+            "unwritten": len(self.unwritten),
+        }
 
 
 def resolve_db(scene: Scene, db: str | Path | None) -> Path:
     return Path(db).expanduser() if db else default_db(scene.name)
 
 
-def open_live(scene: Scene, db: str | Path | None, feed: Feed | None, keep_history: bool = True,
-              clock: Callable[[], float] | None = None) -> Live:
+def open_live(
+    scene: Scene,
+    db: str | Path | None,
+    feed: Feed | None,
+    keep_history: bool = True,
+    clock: Callable[[], float] | None = None,
+) -> Live:
     """Stores and pipeline for ``scene`` (``db`` ":memory:" for a throw-away session)."""
     path = Path(":memory:") if str(db) == ":memory:" else resolve_db(scene, db)
     events = EventStore(path)
@@ -160,12 +202,24 @@ def open_live(scene: Scene, db: str | Path | None, feed: Feed | None, keep_histo
         if keep_history and str(path) != ":memory:":
             try:
                 history = HistoryStore(history_path(path))
-            except InputError as exc:  # readings history is a convenience; alarms must run without it
+            except (
+                InputError
+            ) as exc:  # readings history is a convenience; alarms must run without it
                 history_error = exc.message
-                log.error("RUNNING WITHOUT HISTORY: %s Alarms and the event log work; charts, the time slider "
-                          "and `twin state` have no new data until the history file is fixed.", exc.message)
-        pipeline = Pipeline(scene.devices, events, load_rules(), scene_prefix(scene), history,
-                            clock or (feed.clock if feed is not None else time.time), local_hour_fn(scene_tz(scene)))
+                log.error(
+                    "RUNNING WITHOUT HISTORY: %s Alarms and the event log work; charts, the time slider "
+                    "and `twin state` have no new data until the history file is fixed.",
+                    exc.message,
+                )
+        pipeline = Pipeline(
+            scene.devices,
+            events,
+            load_rules(),
+            scene_prefix(scene),
+            history,
+            clock or (feed.clock if feed is not None else time.time),
+            local_hour_fn(scene_tz(scene)),
+        )
         pipeline.history_error = history_error
     except BaseException:
         events.close()
@@ -176,5 +230,9 @@ def open_live(scene: Scene, db: str | Path | None, feed: Feed | None, keep_histo
 
 
 def format_local(ts: float, tz: tzinfo | None) -> str:
-    dt = datetime.fromtimestamp(ts, tz) if tz is not None else datetime.fromtimestamp(ts).astimezone()
+    dt = (
+        datetime.fromtimestamp(ts, tz)
+        if tz is not None
+        else datetime.fromtimestamp(ts).astimezone()
+    )
     return dt.strftime("%Y-%m-%d %H:%M ") + (dt.tzname() or "")

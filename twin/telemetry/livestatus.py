@@ -30,7 +30,9 @@ def runtime_dir() -> Path:
 
 
 def status_path(db: Path) -> Path:
-    key = hashlib.sha1(str(Path(db).expanduser().resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    key = hashlib.sha1(
+        str(Path(db).expanduser().resolve()).encode("utf-8", "surrogatepass")
+    ).hexdigest()[:16]
     return runtime_dir() / f"live-{key}.json"
 
 
@@ -38,8 +40,13 @@ def write_status(db: Path, status: dict[str, Any]) -> None:
     path = status_path(db)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(json.dumps({**status, "pid": os.getpid(), "db": str(db), "written": time.time()},
-                              ensure_ascii=False), encoding="utf-8")
+    tmp.write_text(
+        json.dumps(
+            {**status, "pid": os.getpid(), "db": str(db), "written": time.time()},
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     os.replace(tmp, path)
 
 

@@ -43,7 +43,7 @@ def chunked_client_class() -> type:
                 buf, pos = super()._sock_recv(READ_CHUNK), 0
                 if not buf:
                     return buf  # the broker closed the connection
-            out = buf[pos:pos + bufsize]
+            out = buf[pos : pos + bufsize]
             self._rbuf, self._rpos = buf, pos + len(out)
             return out
 

@@ -46,8 +46,21 @@ PAST_S = 7 * 86400.0
 MAX_TYPE = 128
 """Longest event type or id accepted (longer ones are ``bad_event``, never cut)."""
 
-REASONS = ("bad_topic", "unknown_device", "too_large", "not_json", "too_deep", "not_object", "bad_timestamp",
-           "ts_future", "ts_past", "flood", "no_valid_reading", "bad_event", "duplicate")
+REASONS = (
+    "bad_topic",
+    "unknown_device",
+    "too_large",
+    "not_json",
+    "too_deep",
+    "not_object",
+    "bad_timestamp",
+    "ts_future",
+    "ts_past",
+    "flood",
+    "no_valid_reading",
+    "bad_event",
+    "duplicate",
+)
 ADJUSTMENTS = ("ts_skew",)
 """Accepted messages that were changed on the way in, counted by what was changed."""
 
@@ -78,16 +91,21 @@ class IngestStats:
     adjusted: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "rejected": dict(sorted(self.rejected.items())),
-                "rejected_total": sum(self.rejected.values()),
-                "readings_rejected": dict(sorted(self.readings_rejected.items())),
-                "adjusted": dict(sorted(self.adjusted.items()))}
+        return {
+            "accepted": self.accepted,
+            "rejected": dict(sorted(self.rejected.items())),
+            "rejected_total": sum(self.rejected.values()),
+            "readings_rejected": dict(sorted(self.readings_rejected.items())),
+            "adjusted": dict(sorted(self.adjusted.items())),
+        }
 
 
 class Parser:
     """Thread-safe: feed threads call :meth:`parse`; the pipeline reads :attr:`stats`."""
 
-    def __init__(self, kinds: dict[str, str], prefix: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, kinds: dict[str, str], prefix: str, clock: Callable[[], float] = time.time
+    ) -> None:
         self.kinds = kinds  # device id -> kind
         self.prefix = prefix.rstrip("/")
         self.clock = clock
@@ -104,10 +122,16 @@ class Parser:
         self.stats.rejected[reason] += 1
         if now - self._logged.get(reason, float("-inf")) >= 60.0:
             self._logged[reason] = now
-            log.warning("rejected %s: %s (further %s rejections are counted, logged once a minute)",
-                        reason, escaped(detail), reason)
+            log.warning(
+                "rejected %s: %s (further %s rejections are counted, logged once a minute)",
+                reason,
+                escaped(detail),
+                reason,
+            )
 
-    def _parse(self, topic: str, payload: bytes | str, now: float) -> Message | ExternalEvent | None:
+    def _parse(
+        self, topic: str, payload: bytes | str, now: float
+    ) -> Message | ExternalEvent | None:
         head, _, rest = topic.partition(self.prefix + "/")
         device_id, _, channel = rest.rpartition("/")
         if head or not device_id or "/" in device_id or channel not in ("telemetry", "event"):
@@ -145,19 +169,28 @@ class Parser:
         self.stats.accepted += 1
         return Message(device_id, ts, clean_readings)
 
-    def _event(self, device_id: str, ts: float, obj: dict[str, Any], now: float) -> ExternalEvent | None:
+    def _event(
+        self, device_id: str, ts: float, obj: dict[str, Any], now: float
+    ) -> ExternalEvent | None:
         etype, sev = obj.get("type"), obj.get("severity", "major")
         data, sid = obj.get("data", {}), obj.get("id")
         etype = clean(etype).strip() if isinstance(etype, str) else ""
         if isinstance(sid, int) and not isinstance(sid, bool):
             sid = str(sid)
         sid = clean(sid).strip() if isinstance(sid, str) else sid
-        why = ("type is missing or empty" if not etype else
-               f"type is longer than {MAX_TYPE} characters" if len(etype) > MAX_TYPE else
-               f"severity {sev!r} is not one of {', '.join(SEVERITIES)}" if sev not in SEVERITIES else
-               "data is not an object" if not isinstance(data, dict) else
-               f"id must be text or a whole number of at most {MAX_TYPE} characters"
-               if sid is not None and (not isinstance(sid, str) or not sid or len(sid) > MAX_TYPE) else "")
+        why = (
+            "type is missing or empty"
+            if not etype
+            else f"type is longer than {MAX_TYPE} characters"
+            if len(etype) > MAX_TYPE
+            else f"severity {sev!r} is not one of {', '.join(SEVERITIES)}"
+            if sev not in SEVERITIES
+            else "data is not an object"
+            if not isinstance(data, dict)
+            else f"id must be text or a whole number of at most {MAX_TYPE} characters"
+            if sid is not None and (not isinstance(sid, str) or not sid or len(sid) > MAX_TYPE)
+            else ""
+        )
         if why:
             self._reject("bad_event", f"{device_id}: {why}", now)
             return None
@@ -168,7 +201,12 @@ class Parser:
         if raw is None:
             return now
         ts: float | None = None
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and abs(raw) < 1e15 and math.isfinite(raw):
+        if (
+            isinstance(raw, int | float)
+            and not isinstance(raw, bool)
+            and abs(raw) < 1e15
+            and math.isfinite(raw)
+        ):
             ts = raw / 1000.0
         elif isinstance(raw, str):
             try:

@@ -86,7 +86,9 @@ class _Batch:
 def message_key(topic: str, payload: bytes | str) -> str:
     """A received message's identity: redeliveries of it have the same key."""
     data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
-    return hashlib.blake2b(topic.encode("utf-8", "surrogatepass") + b"\0" + data, digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        topic.encode("utf-8", "surrogatepass") + b"\0" + data, digest_size=16
+    ).hexdigest()
 
 
 class Pipeline:
@@ -109,9 +111,16 @@ class Pipeline:
         Local hour of an epoch time, for day / night rules (the scene's time zone).
     """
 
-    def __init__(self, devices: list[Device], events: EventStore, rules: list[Rule], prefix: str,
-                 history: HistoryStore | None = None, clock: Callable[[], float] = time.time,
-                 local_hour: Callable[[float], int] | None = None) -> None:
+    def __init__(
+        self,
+        devices: list[Device],
+        events: EventStore,
+        rules: list[Rule],
+        prefix: str,
+        history: HistoryStore | None = None,
+        clock: Callable[[], float] = time.time,
+        local_hour: Callable[[float], int] | None = None,
+    ) -> None:
         self.devices = {d.id: d for d in devices}
         self.clock = clock
         self.store = StateStore(devices)
@@ -164,7 +173,9 @@ class Pipeline:
                 st.readings.update(s.readings)
                 st.last_seen = s.last_seen
                 if s.last_seen is not None:
-                    st.reading_ts = {k: (s.reading_ts or {}).get(k, s.last_seen) for k in s.readings}
+                    st.reading_ts = {
+                        k: (s.reading_ts or {}).get(k, s.last_seen) for k in s.readings
+                    }
             stats = history.meta("ingest") or {}
             self.parser.stats.accepted = int(stats.get("accepted", 0))
             self.parser.stats.rejected.update(stats.get("rejected", {}))
@@ -185,7 +196,9 @@ class Pipeline:
                 st.last_seen = float(seen)
 
     # -- feeds' side (any thread, never blocks) ------------------------------------------------
-    def submit_raw(self, topic: str, payload: bytes, ack: Callable[[], None] | None = None, dup: bool = False) -> None:
+    def submit_raw(
+        self, topic: str, payload: bytes, ack: Callable[[], None] | None = None, dup: bool = False
+    ) -> None:
         """Queue a raw message. ``ack`` (QoS 1) is called once the message is durable: its
         event committed, or it was rejected. ``dup``: the broker flagged it as a redelivery."""
         if len(self._raw) >= MAX_QUEUE or self._raw_bytes >= MAX_QUEUE_BYTES:
@@ -194,7 +207,9 @@ class Pipeline:
         self._raw_bytes += len(payload)  # approximate under races; a bound, not an account
         self._raw.append((topic, payload, ack, dup))
 
-    def submit(self, items: list[Message] | list[ExternalEvent] | list[Message | ExternalEvent]) -> None:
+    def submit(
+        self, items: list[Message] | list[ExternalEvent] | list[Message | ExternalEvent]
+    ) -> None:
         self._parsed.extend(items)
 
     @property
@@ -219,7 +234,9 @@ class Pipeline:
             try:
                 item = parse(topic, payload)
             except Exception:  # a message nobody foresaw must not cost the batch
-                log.exception("could not parse a message on %r (dropped, counted as internal)", topic[:200])
+                log.exception(
+                    "could not parse a message on %r (dropped, counted as internal)", topic[:200]
+                )
                 self.parser.stats.rejected["internal"] += 1
                 continue
             if item is None:
@@ -227,7 +244,9 @@ class Pipeline:
             if isinstance(item, Message):
                 msgs.append(item)
             else:
-                external.append((item, message_key(topic, payload) if ack is not None else None, dup))
+                external.append(
+                    (item, message_key(topic, payload) if ack is not None else None, dup)
+                )
         parsed = self._parsed
         n = len(parsed)
         self.parser.stats.accepted += n  # made valid by our own simulator or replay
@@ -265,7 +284,9 @@ class Pipeline:
                 log.exception("pipeline listener failed")
         return result
 
-    def _apply(self, msgs: list[Message], now: float) -> tuple[set[str], list[Change], list[Message]]:
+    def _apply(
+        self, msgs: list[Message], now: float
+    ) -> tuple[set[str], list[Change], list[Message]]:
         """Apply messages in order. A device whose readings changed earlier in the batch is
         evaluated before a later message changes them again, so every transition is seen.
         Returns the devices changed, the changes found between messages and the messages
@@ -304,23 +325,58 @@ class Pipeline:
 
     def _snapshot(self, device_id: str) -> dict[str, Any]:
         st = self.store.states[device_id]
-        return {"last_seen": st.last_seen, "readings": dict(st.readings), "reading_ts": dict(st.reading_ts)}
+        return {
+            "last_seen": st.last_seen,
+            "readings": dict(st.readings),
+            "reading_ts": dict(st.reading_ts),
+        }
 
-    def _batch(self, changes: list[Change], external: list[tuple[ExternalEvent, str | None, bool]],
-               states: dict[str, dict[str, Any]], acks: list[Callable[[], None]]) -> _Batch:
+    def _batch(
+        self,
+        changes: list[Change],
+        external: list[tuple[ExternalEvent, str | None, bool]],
+        states: dict[str, dict[str, Any]],
+        acks: list[Callable[[], None]],
+    ) -> _Batch:
         ops: list[tuple[str, Any]] = []
         for c in changes:
             if c.raised:
-                ops.append(("raise", {"device_id": c.device_id, "kind": c.kind, "rule_id": c.rule.id,
-                                      "type": c.rule.id, "severity": c.rule.severity, "message": c.rule.message_en,
-                                      "data": {"value": c.value, "message_zh": c.rule.message_zh}, "at": c.at}))
+                ops.append(
+                    (
+                        "raise",
+                        {
+                            "device_id": c.device_id,
+                            "kind": c.kind,
+                            "rule_id": c.rule.id,
+                            "type": c.rule.id,
+                            "severity": c.rule.severity,
+                            "message": c.rule.message_en,
+                            "data": {"value": c.value, "message_zh": c.rule.message_zh},
+                            "at": c.at,
+                        },
+                    )
+                )
             else:
                 ops.append(("clear", (c.device_id, c.rule.id, c.at)))
         for e, key, dup in external:
-            ops.append(("raise", {"device_id": e.device_id, "kind": self.devices[e.device_id].kind,
-                                  "rule_id": "event:" + e.type, "type": e.type, "severity": e.severity,
-                                  "message": str(e.data.get("message", ""))[:500], "data": e.data, "at": e.ts,
-                                  "source_id": e.source_id, "key": key, "dup": dup}))
+            ops.append(
+                (
+                    "raise",
+                    {
+                        "device_id": e.device_id,
+                        "kind": self.devices[e.device_id].kind,
+                        "rule_id": "event:" + e.type,
+                        "type": e.type,
+                        "severity": e.severity,
+                        "message": str(e.data.get("message", ""))[:500],
+                        "data": e.data,
+                        "at": e.ts,
+                        "source_id": e.source_id,
+                        "key": key,
+                        "dup": dup,
+                    },
+                )
+            )
         return _Batch(ops, states, acks)
 
     def _commit(self, batch: _Batch, result: TickResult, now: float) -> None:
@@ -345,16 +401,26 @@ class Pipeline:
         except (sqlite3.Error, OSError, InputError) as exc:
             text = str(exc)
             if text != self._log_error:
-                log.error("event log %s cannot be written (%s): %d raise(s) and clear(s) kept in memory and "
-                          "retried every %g s", self.events.path, text, self._unwritten_ops, RETRY_S)
+                log.error(
+                    "event log %s cannot be written (%s): %d raise(s) and clear(s) kept in memory and "
+                    "retried every %g s",
+                    self.events.path,
+                    text,
+                    self._unwritten_ops,
+                    RETRY_S,
+                )
             if self._log_error is None:
                 self._log_error_since = now
             self._log_error = text
             self._bound()
             return
         if self._log_error is not None:
-            log.warning("event log %s is written again: %d raise(s) and clear(s) kept in memory are now "
-                        "stored", self.events.path, len(ops))
+            log.warning(
+                "event log %s is written again: %d raise(s) and clear(s) kept in memory are now "
+                "stored",
+                self.events.path,
+                len(ops),
+            )
             self._log_error = self._log_error_since = None
         acks = [a for b in self._unwritten for a in b.acks]
         self._unwritten = []
@@ -370,8 +436,13 @@ class Pipeline:
             dropped = self._unwritten.pop()  # the newest: its QoS 1 messages stay unacknowledged
             self._unwritten_ops -= len(dropped.ops)
             self.events_dropped += len(dropped.ops)
-            log.error("event log %s: more than %d raises and clears wait to be written; %d dropped (%d in all)",
-                      self.events.path, MAX_UNWRITTEN, len(dropped.ops), self.events_dropped)
+            log.error(
+                "event log %s: more than %d raises and clears wait to be written; %d dropped (%d in all)",
+                self.events.path,
+                MAX_UNWRITTEN,
+                len(dropped.ops),
+                self.events_dropped,
+            )
 
     @property
     def unwritten(self) -> int:
@@ -386,17 +457,33 @@ class Pipeline:
         writer = self.writer
         hist_error = writer.error if writer is not None else self.history_error
         return {
-            "event_log": {"ok": self._log_error is None, "error": self._log_error,
-                          "since": iso_utc(self._log_error_since), "unwritten": self._unwritten_ops,
-                          "dropped": self.events_dropped, "path": str(self.events.path)},
-            "history": {"ok": hist_error is None, "error": hist_error, "enabled": writer is not None,
-                        "dropped": writer.dropped if writer is not None else 0},
+            "event_log": {
+                "ok": self._log_error is None,
+                "error": self._log_error,
+                "since": iso_utc(self._log_error_since),
+                "unwritten": self._unwritten_ops,
+                "dropped": self.events_dropped,
+                "path": str(self.events.path),
+            },
+            "history": {
+                "ok": hist_error is None,
+                "error": hist_error,
+                "enabled": writer is not None,
+                "dropped": writer.dropped if writer is not None else 0,
+            },
         }
 
     def status(self, now: float) -> dict[str, Any]:
         """What another process may want to know of this running pipeline."""
-        return {"clock": now, "as_of": iso_utc(now), "statuses": self.store.counts(), "ingest": self.stats(),
-                "feed": self.feed_info(), "health": self.health(), "events_raised": self.events_raised}
+        return {
+            "clock": now,
+            "as_of": iso_utc(now),
+            "statuses": self.store.counts(),
+            "ingest": self.stats(),
+            "feed": self.feed_info(),
+            "health": self.health(),
+            "events_raised": self.events_raised,
+        }
 
     def _publish_status(self, now: float) -> None:
         if self.status_sink is not None:
@@ -411,9 +498,19 @@ class Pipeline:
         if self.writer is None:
             return
         with self.lock:
-            latest = [LatestState(i, st.kind, st.status, st.last_seen, dict(st.readings), dict(st.reading_ts))
-                      for i in self._pending_latest if (st := self.store.states.get(i)) is not None]
-        meta = {"ingest": self.stats(), "clock": now, "feed": self.feed_info(), "health": self.health()}
+            latest = [
+                LatestState(
+                    i, st.kind, st.status, st.last_seen, dict(st.readings), dict(st.reading_ts)
+                )
+                for i in self._pending_latest
+                if (st := self.store.states.get(i)) is not None
+            ]
+        meta = {
+            "ingest": self.stats(),
+            "clock": now,
+            "feed": self.feed_info(),
+            "health": self.health(),
+        }
         self.writer.put(self._pending_rows, latest, meta)
         self._pending_rows = []
         self._pending_latest = set()

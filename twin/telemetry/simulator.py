@@ -58,9 +58,22 @@ class Incident:
     """device id -> readings forced while the incident lasts."""
 
 
-SCRIPT = ("manhole_open", "smoke_alarm", "perimeter_intrusion", "charger_fault", "pm25_episode", "lift_fault")
-DURATION_S = {"manhole_open": 90.0, "smoke_alarm": 60.0, "perimeter_intrusion": 45.0, "charger_fault": 120.0,
-              "pm25_episode": 180.0, "lift_fault": 120.0}
+SCRIPT = (
+    "manhole_open",
+    "smoke_alarm",
+    "perimeter_intrusion",
+    "charger_fault",
+    "pm25_episode",
+    "lift_fault",
+)
+DURATION_S = {
+    "manhole_open": 90.0,
+    "smoke_alarm": 60.0,
+    "perimeter_intrusion": 45.0,
+    "charger_fault": 120.0,
+    "pm25_episode": 180.0,
+    "lift_fault": 120.0,
+}
 
 
 class Simulator:
@@ -84,9 +97,17 @@ class Simulator:
         Wall seconds between scripted incidents; None or 0: no incidents.
     """
 
-    def __init__(self, devices: list[Device], seed: int = 1, lat: float = 30.0, lon: float = 120.0,
-                 tz: tzinfo | None = None, start: float = REFERENCE_EPOCH, speed: float = 1.0,
-                 incident_every_s: float | None = INCIDENT_EVERY_S) -> None:
+    def __init__(
+        self,
+        devices: list[Device],
+        seed: int = 1,
+        lat: float = 30.0,
+        lon: float = 120.0,
+        tz: tzinfo | None = None,
+        start: float = REFERENCE_EPOCH,
+        speed: float = 1.0,
+        incident_every_s: float | None = INCIDENT_EVERY_S,
+    ) -> None:
         self.devices = sorted(devices, key=lambda d: d.id)
         self.seed = int(seed)
         self.lat, self.lon, self.tz = lat, lon, tz
@@ -95,7 +116,9 @@ class Simulator:
         self.keys = [zlib.crc32(d.id.encode()) for d in self.devices]
         self.index = {d.id: i for i, d in enumerate(self.devices)}
         self.heartbeat = [float(CATALOGUE[d.kind].heartbeat_s) for d in self.devices]
-        self.phase = [_mix(self.seed, k, 1) * hb for k, hb in zip(self.keys, self.heartbeat, strict=True)]
+        self.phase = [
+            _mix(self.seed, k, 1) * hb for k, hb in zip(self.keys, self.heartbeat, strict=True)
+        ]
         by_kind: dict[str, list[int]] = {}
         for i, d in enumerate(self.devices):
             by_kind.setdefault(d.kind, []).append(i)
@@ -109,7 +132,9 @@ class Simulator:
         slot = int(t // 3600)
         off = self._offsets.get(slot)
         if off is None:
-            off = datetime.fromtimestamp(t, self.tz or datetime.now().astimezone().tzinfo).utcoffset()
+            off = datetime.fromtimestamp(
+                t, self.tz or datetime.now().astimezone().tzinfo
+            ).utcoffset()
             off = off.total_seconds() if off is not None else 0.0
             self._offsets[slot] = off
         lt = t + off
@@ -143,8 +168,11 @@ class Simulator:
         return self.devices[idx[int(_mix(self.seed, n, 77) * len(idx))]]
 
     def _near(self, kind: str, d: Device, radius: float) -> list[Device]:
-        out = [self.devices[i] for i in self.by_kind.get(kind, [])
-               if math.hypot(self.devices[i].x - d.x, self.devices[i].y - d.y) <= radius]
+        out = [
+            self.devices[i]
+            for i in self.by_kind.get(kind, [])
+            if math.hypot(self.devices[i].x - d.x, self.devices[i].y - d.y) <= radius
+        ]
         return sorted(out, key=lambda o: math.hypot(o.x - d.x, o.y - d.y))
 
     def _stage(self, name: str, n: int, start: float) -> Incident | None:
@@ -158,7 +186,9 @@ class Simulator:
             d = self._pick("smoke_detector", n)
             if d:
                 o[d.id] = {"smoke": True}
-                for door in self._near("fire_door", d, 60.0)[:1]:  # a door propped open: linkage shows it
+                for door in self._near("fire_door", d, 60.0)[
+                    :1
+                ]:  # a door propped open: linkage shows it
                     o[door.id] = {"open": True}
         elif name == "perimeter_intrusion":
             d = self._pick("camera", n, prefer="perimeter")
@@ -174,8 +204,12 @@ class Simulator:
             d = self._pick("env_monitor", n)
             if d:
                 # the monitor and the nearest sensors around it (a local episode, a handful of alarms)
-                for near in (self._near("env_monitor", d, 300.0)[:3] + self._near("pole", d, 80.0)[:3]):
-                    o[near.id] = {"pm25": 95.0 + 40.0 * _mix(self.seed, n, zlib.crc32(near.id.encode()))}
+                for near in (
+                    self._near("env_monitor", d, 300.0)[:3] + self._near("pole", d, 80.0)[:3]
+                ):
+                    o[near.id] = {
+                        "pm25": 95.0 + 40.0 * _mix(self.seed, n, zlib.crc32(near.id.encode()))
+                    }
                     o[near.id]["pm10"] = o[near.id]["pm25"] * 1.5
         elif name == "lift_fault":
             d = self._pick("lift", n)
@@ -251,23 +285,46 @@ class Simulator:
             temp = curves.air_temperature(self.lat, doy, h) + noise(0.4, 3)
             base = 12.0 + 22.0 * _mix(s, day, 11)  # the day's background, shared by the community
             pm = max(0.0, curves.pm25(h, base) + 4.0 * (u(12) - 0.5) + noise(2.0, 13))
-            air = {"pm25": round(pm, 1), "pm10": round(pm * 1.55 + 6.0 + noise(2.0, 14), 1),
-                   "temp_c": round(temp, 1),
-                   "humidity_pct": round(min(98.0, max(15.0, 70.0 - 2.2 * (temp - curves.air_temperature(
-                       self.lat, doy, 6.0)) + noise(2.0, 15))), 1),
-                   "wind_mps": round(max(0.0, 2.5 + 1.5 * math.sin(h / 24 * 2 * math.pi) + noise(1.0, 16)), 1)}
+            air = {
+                "pm25": round(pm, 1),
+                "pm10": round(pm * 1.55 + 6.0 + noise(2.0, 14), 1),
+                "temp_c": round(temp, 1),
+                "humidity_pct": round(
+                    min(
+                        98.0,
+                        max(
+                            15.0,
+                            70.0
+                            - 2.2 * (temp - curves.air_temperature(self.lat, doy, 6.0))
+                            + noise(2.0, 15),
+                        ),
+                    ),
+                    1,
+                ),
+                "wind_mps": round(
+                    max(0.0, 2.5 + 1.5 * math.sin(h / 24 * 2 * math.pi) + noise(1.0, 16)), 1
+                ),
+            }
             if kind == "env_monitor":
                 sun = curves.sun_elevation(self.lat, self.lon, t)
-                air["noise_db"] = round(curves.noise_db(h) + 1.5 * (u(17) - 0.5) + noise(1.2, 18), 1)
+                air["noise_db"] = round(
+                    curves.noise_db(h) + 1.5 * (u(17) - 0.5) + noise(1.2, 18), 1
+                )
                 air["solar_wm2"] = round(max(0.0, 1000.0 * math.sin(math.radians(sun))), 0)
                 return air
             on = curves.sun_elevation(self.lat, self.lon, t) < -0.5
             power = (120.0 * (0.6 if 0.0 <= h < 5.0 else 1.0) if on else 8.0) + noise(2.0, 19)
-            return {"light_on": on, "power_w": round(max(0.0, power), 1), "wind_mps": air["wind_mps"],
-                    "wind_dir_deg": round((200.0 + 60.0 * math.sin(days) + noise(20.0, 20)) % 360.0, 0),
-                    "temp_c": air["temp_c"], "humidity_pct": air["humidity_pct"],
-                    "pressure_hpa": round(1013.0 + 8.0 * math.sin(days / 3.0) + noise(0.5, 21), 1),
-                    "pm25": air["pm25"], "pm10": air["pm10"]}
+            return {
+                "light_on": on,
+                "power_w": round(max(0.0, power), 1),
+                "wind_mps": air["wind_mps"],
+                "wind_dir_deg": round((200.0 + 60.0 * math.sin(days) + noise(20.0, 20)) % 360.0, 0),
+                "temp_c": air["temp_c"],
+                "humidity_pct": air["humidity_pct"],
+                "pressure_hpa": round(1013.0 + 8.0 * math.sin(days / 3.0) + noise(0.5, 21), 1),
+                "pm25": air["pm25"],
+                "pm10": air["pm10"],
+            }
         if kind == "light":
             on = curves.sun_elevation(self.lat, self.lon, t) < 2.0 and (h >= 15.0 or h < 0.5)
             return {"light_on": on, "power_w": 18.0 if on else 0.0}
@@ -278,47 +335,76 @@ class Simulator:
             peak_kw = {"commercial": 120.0, "public": 80.0}.get(use, 40.0) * size
             whole = day - REFERENCE_DAY  # local days, consistent with the local hour
             cum = lambda prof: whole * sum(prof) + curves.integral(prof, h)  # noqa: E731
-            return {"kwh": round(1e5 * u(31) + peak_kw * cum(profile), 2),
-                    "water_m3": round(1e3 * u(32) + 0.4 * size * cum(curves.WATER_PROFILE), 3),
-                    "gas_m3": round(1e3 * u(33) + 1.2 * size * cum(curves.GAS_PROFILE), 3)}
+            return {
+                "kwh": round(1e5 * u(31) + peak_kw * cum(profile), 2),
+                "water_m3": round(1e3 * u(32) + 0.4 * size * cum(curves.WATER_PROFILE), 3),
+                "gas_m3": round(1e3 * u(33) + 1.2 * size * cum(curves.GAS_PROFILE), 3),
+            }
         if kind == "manhole":
-            return {"lid_open": False, "tilt_deg": round(0.5 + 1.5 * u(40), 1),
-                    "water_level_cm": round(4.0 + 12.0 * u(41) + 3.0 * _mix(s, day, 42), 1),
-                    "battery_pct": round(max(20.0, 98.0 - 30.0 * u(43) - 0.02 * (days % 1000)), 1)}
+            return {
+                "lid_open": False,
+                "tilt_deg": round(0.5 + 1.5 * u(40), 1),
+                "water_level_cm": round(4.0 + 12.0 * u(41) + 3.0 * _mix(s, day, 42), 1),
+                "battery_pct": round(max(20.0, 98.0 - 30.0 * u(43) - 0.02 * (days % 1000)), 1),
+            }
         if kind == "smoke_detector":
-            return {"smoke": False, "gas": False, "battery_pct": round(max(20.0, 100.0 - 40.0 * u(50)), 0)}
+            return {
+                "smoke": False,
+                "gas": False,
+                "battery_pct": round(max(20.0, 100.0 - 40.0 * u(50)), 0),
+            }
         if kind == "fire_alarm":
             return {"alarm": False, "fault": False}
         if kind == "fire_door":
             return {"open": False, "fault": False}
         if kind == "hydrant":
-            return {"pressure_mpa": round(0.32 + 0.06 * u(60) - 0.03 * curves.gauss(h, 19.0, 2.0) + noise(0.005, 61), 3),
-                    "tamper": False}
+            return {
+                "pressure_mpa": round(
+                    0.32 + 0.06 * u(60) - 0.03 * curves.gauss(h, 19.0, 2.0) + noise(0.005, 61), 3
+                ),
+                "tamper": False,
+            }
         if kind == "trash_bin":
             since = (h - 7.0) % 24.0  # emptied at 07:00
-            return {"fill_pct": round(min(100.0, 3.0 + (1.5 + 2.3 * u(70)) * since), 1), "fire": False}
+            return {
+                "fill_pct": round(min(100.0, 3.0 + (1.5 + 2.3 * u(70)) * since), 1),
+                "fire": False,
+            }
         if kind == "camera":
             return {"recording": True, "intrusion": False}
         if kind == "fence_segment":
             return {"touch": False, "cut": False, "pulse_kv": round(8.0 + noise(0.4, 80), 2)}
         if kind == "lift":
             running = u(slot, 90) < curves.LIFT_PROFILE[int(h) % 24]
-            return {"fault": False, "running": running, "floor": 1 + int(u(slot, 91) * 8) if running else 1}
+            return {
+                "fault": False,
+                "running": running,
+                "floor": 1 + int(u(slot, 91) * 8) if running else 1,
+            }
         if kind in ("gate", "barrier"):
             per_h = 60.0 if kind == "gate" else 25.0
             whole = day - REFERENCE_DAY  # local days, consistent with the local hour
-            cum = per_h * (whole * sum(curves.TRAFFIC_PROFILE) + curves.integral(curves.TRAFFIC_PROFILE, h))
-            out: dict[str, Any] = {"entries": int(cum * (0.5 + 0.02 * math.sin(h))), "exits": int(cum * 0.5)}
+            cum = per_h * (
+                whole * sum(curves.TRAFFIC_PROFILE) + curves.integral(curves.TRAFFIC_PROFILE, h)
+            )
+            out: dict[str, Any] = {
+                "entries": int(cum * (0.5 + 0.02 * math.sin(h))),
+                "exits": int(cum * 0.5),
+            }
             if kind == "barrier":
                 out["open"] = u(slot, 92) < 0.1 * curves.TRAFFIC_PROFILE[int(h) % 24]
             return out
         if kind == "electrical_fire_monitor":
             load = curves.LOAD_PROFILE["commercial"][int(h) % 24]
-            return {"leakage_ma": round(20.0 + 60.0 * u(100) * load + noise(3.0, 101), 1),
-                    "temp_c": round(28.0 + 15.0 * load + noise(0.5, 102), 1)}
+            return {
+                "leakage_ma": round(20.0 + 60.0 * u(100) * load + noise(3.0, 101), 1),
+                "temp_c": round(28.0 + 15.0 * load + noise(0.5, 102), 1),
+            }
         if kind == "water_tank_monitor":
-            return {"turbidity_ntu": round(0.3 + 0.4 * u(110) + noise(0.05, 111), 2),
-                    "pressure_mpa": round(0.25 + noise(0.01, 112), 3)}
+            return {
+                "turbidity_ntu": round(0.3 + 0.4 * u(110) + noise(0.05, 111), 2),
+                "pressure_mpa": round(0.25 + noise(0.01, 112), 3),
+            }
         if kind == "irrigation":
             valve = 5.0 <= h < 5.5 or 19.0 <= h < 19.5
             dry = ((h - 5.5) % 14.0) * 1.5
@@ -379,8 +465,14 @@ class Simulator:
 
         now = [dd for dd in (day - 1, day) if 0.0 < h - start(dd) < length]
         lt_days = day - int(REFERENCE_EPOCH // 86400)
-        energy = 5000.0 * _mix(s, key, 304) + power * (length * max(lt_days - 1, 0) + charged(day - 1) + charged(day))
+        energy = 5000.0 * _mix(s, key, 304) + power * (
+            length * max(lt_days - 1, 0) + charged(day - 1) + charged(day)
+        )
         if now:
             taper = 1.0 - 0.5 * max(0.0, (h - start(now[0])) / length - 0.8) / 0.2
-            return {"state": "charging", "power_kw": round(power * taper, 2), "energy_kwh": round(energy, 2)}
+            return {
+                "state": "charging",
+                "power_kw": round(power * taper, 2),
+                "energy_kwh": round(energy, 2),
+            }
         return {"state": "idle", "power_kw": 0.0, "energy_kwh": round(energy, 2)}

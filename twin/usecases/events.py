@@ -19,8 +19,12 @@ def find_event_log(scene_path: str | Path, db: str | Path | None = None) -> Path
 
         path = default_db(read_scene(scene_path).name)
     if not path.exists():
-        raise InputError(path, "no event log here yet.", f"Run `twin run SCENE --headless --feed sim --db {path}` "
-                         "first, or give the --db of an earlier run.")
+        raise InputError(
+            path,
+            "no event log here yet.",
+            f"Run `twin run SCENE --headless --feed sim --db {path}` "
+            "first, or give the --db of an earlier run.",
+        )
     return path
 
 
@@ -29,10 +33,14 @@ def acknowledge_event(events: EventStore, event_id: int, operator: str, note: st
     return events.acknowledge(event_id, operator, note)
 
 
-def dispatch_event(events: EventStore, event_id: int, operator: str, to: str | None, note: str = "") -> Event:
+def dispatch_event(
+    events: EventStore, event_id: int, operator: str, to: str | None, note: str = ""
+) -> Event:
     """Dispatch an event to someone (a guard, a maintenance team); ``to`` is required."""
     if not to or not to.strip():
-        raise InputError(f"event {event_id}", "needs whom it is dispatched to.", "Give --to (CLI) or a name.")
+        raise InputError(
+            f"event {event_id}", "needs whom it is dispatched to.", "Give --to (CLI) or a name."
+        )
     return events.dispatch(event_id, operator, to, note)
 
 

@@ -14,9 +14,13 @@ def read_scene(path: str | Path) -> SceneSpec:
     return load_scene_spec(path)
 
 
-def open_scene(source: str | Path | SceneSpec, progress: Callable[[str, float], None] | None = None) -> Scene:
+def open_scene(
+    source: str | Path | SceneSpec, progress: Callable[[str, float], None] | None = None
+) -> Scene:
     """Build the scene of a scene file, or of a scene spec already read or made (GIS, IFC,
     devices; caches used). Raises InputError."""
     from twin.ingest.build import build_scene
 
-    return build_scene(source if isinstance(source, SceneSpec) else load_scene_spec(source), progress)
+    return build_scene(
+        source if isinstance(source, SceneSpec) else load_scene_spec(source), progress
+    )

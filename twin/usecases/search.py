@@ -14,7 +14,15 @@ def search_devices(scene: Scene, text: str, limit: int = 20) -> list[Device]:
         return []
     low = text.lower()
     exact = [d for d in scene.devices if d.id == text]
-    equal = [d for d in scene.devices if d.id != text and (d.id.lower() == low or (d.name or "").lower() == low)]
+    equal = [
+        d
+        for d in scene.devices
+        if d.id != text and (d.id.lower() == low or (d.name or "").lower() == low)
+    ]
     seen = {d.id for d in exact + equal}
-    inside = [d for d in scene.devices if d.id not in seen and (low in d.id.lower() or low in (d.name or "").lower())]
+    inside = [
+        d
+        for d in scene.devices
+        if d.id not in seen and (low in d.id.lower() or low in (d.name or "").lower())
+    ]
     return (exact + equal + inside)[:limit]

@@ -16,9 +16,17 @@ from twin.telemetry.live import Live, make_feed, make_simulator, open_live, pars
 from twin.telemetry.simulator import INCIDENT_EVERY_S
 
 
-def start_session(scene: Scene, feed: str, db: str | Path | None, seed: int = 1, speed: float = 1.0,
-                  start: float | None = None, incidents_every_s: float | None = INCIDENT_EVERY_S,
-                  backfill: bool = False, progress: Callable[[float], None] | None = None) -> Live:
+def start_session(
+    scene: Scene,
+    feed: str,
+    db: str | Path | None,
+    seed: int = 1,
+    speed: float = 1.0,
+    start: float | None = None,
+    incidents_every_s: float | None = INCIDENT_EVERY_S,
+    backfill: bool = False,
+    progress: Callable[[float], None] | None = None,
+) -> Live:
     """The event log, history, pipeline and feed of ``scene`` (not started: call
     ``Live.start()``); a new simulated session gets the last 24 hours when ``backfill``."""
     live = open_live(scene, db, make_feed(feed, scene, seed, speed, start, incidents_every_s))
@@ -31,14 +39,24 @@ def start_session(scene: Scene, feed: str, db: str | Path | None, seed: int = 1,
     return live
 
 
-def statuses_at(scene: Scene, feed_spec: str, at: float | None = None, seed: int = 1,
-                incident_every_s: float | None = INCIDENT_EVERY_S, listen_s: float = 5.0) -> tuple[dict[str, str], float]:
+def statuses_at(
+    scene: Scene,
+    feed_spec: str,
+    at: float | None = None,
+    seed: int = 1,
+    incident_every_s: float | None = INCIDENT_EVERY_S,
+    listen_s: float = 5.0,
+) -> tuple[dict[str, str], float]:
     """Every device's status at ``at`` (default now) for a still frame: the simulator or a
     replay fast-forwarded in memory (nothing written), or a broker listened to for ``listen_s``."""
     kind, where = parse_feed(feed_spec)
     if kind == "mqtt":
         if at is not None:
-            raise InputError("--at", "cannot be used with a live broker feed.", "Drop --at, or use sim or replay:.")
+            raise InputError(
+                "--at",
+                "cannot be used with a live broker feed.",
+                "Drop --at, or use sim or replay:.",
+            )
         feed = MqttFeed(where, scene_prefix(scene))
         live = open_live(scene, ":memory:", feed)
         live.start()
@@ -69,7 +87,9 @@ def statuses_at(scene: Scene, feed_spec: str, at: float | None = None, seed: int
     return out, at
 
 
-def replay_at(scene: Scene, history: HistoryStore, at: float) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+def replay_at(
+    scene: Scene, history: HistoryStore, at: float
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     """Every device's status and readings at ``at`` from the recorded history (the shell's time
     slider): the raw messages of the heartbeat window before ``at`` folded through a throw-away
     pipeline, so statuses (offline included) are what they were then. Nothing is written."""
@@ -91,8 +111,10 @@ def replay_at(scene: Scene, history: HistoryStore, at: float) -> tuple[dict[str,
         p.process(at)
         with p.lock:
             states = p.store.states
-            return ({i: st.status for i, st in states.items()},
-                    {i: dict(st.readings) for i, st in states.items() if st.readings})
+            return (
+                {i: st.status for i, st in states.items()},
+                {i: dict(st.readings) for i, st in states.items() if st.readings},
+            )
     finally:
         live.events.close()
 
@@ -101,14 +123,23 @@ BACKFILL_H = 24.0
 BACKFILL_STEP_S = 1200.0
 
 
-def backfill_history(live: Live, hours: float = BACKFILL_H, step_s: float = BACKFILL_STEP_S,
-             seed: int = 1, progress: Callable[[float], None] | None = None) -> int:
+def backfill_history(
+    live: Live,
+    hours: float = BACKFILL_H,
+    step_s: float = BACKFILL_STEP_S,
+    seed: int = 1,
+    progress: Callable[[float], None] | None = None,
+) -> int:
     """Give a new simulated session a past: the simulator's readings every ``step_s`` over the
     last ``hours`` (without demo incidents), through the pipeline into the history and the
     event log, so charts, the time slider and today's consumption mean something from the
     first minute. Only when the history is empty and the feed is the simulator; returns the
     number of messages written."""
-    if live.history is None or not isinstance(live.feed, SimFeed) or live.history.meta("clock") is not None:
+    if (
+        live.history is None
+        or not isinstance(live.feed, SimFeed)
+        or live.history.meta("clock") is not None
+    ):
         return 0
     now = live.feed.sim.start
     sim = make_simulator(live.scene, seed, 1.0, now - hours * 3600, None)

@@ -11,8 +11,11 @@ from twin.shell.panels.parking import ParkingPanel
 from twin.shell.panels.security import SecurityPanel
 
 PANELS: dict[str, type[ViewPanel]] = {
-    "overview": OverviewPanel, "security": SecurityPanel, "parking": ParkingPanel,
-    "environment": EnvironmentPanel, "energy": EnergyPanel,
+    "overview": OverviewPanel,
+    "security": SecurityPanel,
+    "parking": ParkingPanel,
+    "environment": EnvironmentPanel,
+    "energy": EnergyPanel,
 }
 """View name -> its panel class."""
 assert tuple(PANELS) == VIEWS, "every view of the registry has its panel, in the registry's order"

@@ -21,8 +21,11 @@ from twin.state.history import HistoryStore
 
 FIRE_KINDS = ("smoke_detector", "fire_alarm")
 THEMES = ("security", "municipal", "property")
-THEME_NAMES = {"security": ("Security & fire", "安防消防"), "municipal": ("Municipal", "市政"),
-               "property": ("Property", "物业")}
+THEME_NAMES = {
+    "security": ("Security & fire", "安防消防"),
+    "municipal": ("Municipal", "市政"),
+    "property": ("Property", "物业"),
+}
 
 
 @dataclass
@@ -39,7 +42,9 @@ class Context:
     """Callable returning the scene's current time (sim, replay or wall time)."""
     statuses: dict[str, str] = field(default_factory=dict)
     readings: dict[str, dict[str, Any]] = field(default_factory=dict)
-    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="twin-view"))
+    pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="twin-view")
+    )
 
     @cached_property
     def devices(self) -> dict[str, Device]:
@@ -54,11 +59,19 @@ class Context:
         return meter_buildings(self.scene)
 
     def day_start(self, now: float) -> float:
-        dt = datetime.fromtimestamp(now, self.tz) if self.tz else datetime.fromtimestamp(now).astimezone()
+        dt = (
+            datetime.fromtimestamp(now, self.tz)
+            if self.tz
+            else datetime.fromtimestamp(now).astimezone()
+        )
         return dt.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
     def month_start(self, now: float) -> float:
-        dt = datetime.fromtimestamp(now, self.tz) if self.tz else datetime.fromtimestamp(now).astimezone()
+        dt = (
+            datetime.fromtimestamp(now, self.tz)
+            if self.tz
+            else datetime.fromtimestamp(now).astimezone()
+        )
         return dt.replace(day=1, hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 

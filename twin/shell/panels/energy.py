@@ -77,22 +77,55 @@ class EnergyPanel(ViewPanel):
         meters = [m.id for m in ctx.scene.devices_of("meter")]
         mb = ctx.meter_buildings
         start = ctx.day_start(now) if period == "today" else ctx.month_start(now)
-        per_meter = usage(ctx.history, meters, reading, start, now) if ctx.history is not None and meters else {}
+        per_meter = (
+            usage(ctx.history, meters, reading, start, now)
+            if ctx.history is not None and meters
+            else {}
+        )
         per_building = by_building(ctx.scene, per_meter, mb)
-        kwh = per_meter if reading == "kwh" else (
-            usage(ctx.history, meters, "kwh", start, now) if ctx.history is not None and meters else {})
-        leaks = night_flow(ctx.history, meters, now, ctx.tz) if ctx.history is not None and meters else []
-        return {"reading": reading, "period": period, "per_meter": per_meter, "per_building": per_building,
-                "kwh_total": float(sum(kwh.values())), "leaks": leaks}
+        kwh = (
+            per_meter
+            if reading == "kwh"
+            else (
+                usage(ctx.history, meters, "kwh", start, now)
+                if ctx.history is not None and meters
+                else {}
+            )
+        )
+        leaks = (
+            night_flow(ctx.history, meters, now, ctx.tz)
+            if ctx.history is not None and meters
+            else []
+        )
+        return {
+            "reading": reading,
+            "period": period,
+            "per_meter": per_meter,
+            "per_building": per_building,
+            "kwh_total": float(sum(kwh.values())),
+            "leaks": leaks,
+        }
 
     def refresh(self, force: bool = False) -> None:
-        reading, period, now = str(self.q.currentData()), str(self.period.currentData()), float(self.ctx.now())
+        reading, period, now = (
+            str(self.q.currentData()),
+            str(self.period.currentData()),
+            float(self.ctx.now()),
+        )
         done = self.run_job(lambda: self._compute(reading, period, now), 30.0, force)
-        if done is not None and done["reading"] == self.q.currentData() and done["period"] == self.period.currentData():
+        if (
+            done is not None
+            and done["reading"] == self.q.currentData()
+            and done["period"] == self.period.currentData()
+        ):
             self.result = done
             self._show(done)
-        elif self.result is not None and self.ctx.viewport is not None and self.ctx.viewport.layers.view == "energy" \
-                and not self.ctx.viewport.layers.buildings_coloured:
+        elif (
+            self.result is not None
+            and self.ctx.viewport is not None
+            and self.ctx.viewport.layers.view == "energy"
+            and not self.ctx.viewport.layers.buildings_coloured
+        ):
             self._show(self.result)
 
     def _show(self, r: dict[str, Any]) -> None:
@@ -112,12 +145,22 @@ class EnergyPanel(ViewPanel):
 
         self.legend.set_rows([(t, c, None) for t, c in energy_legend(vmax, unit, L)])
         names = {i: (b.name or b.id) for i, b in enumerate(ctx.scene.buildings)}
-        self.top.set_rows([(f"{names.get(i, i)}  {v:,.1f} {unit}", None, i) for i, v in top(per_b, 5)])
+        self.top.set_rows(
+            [(f"{names.get(i, i)}  {v:,.1f} {unit}", None, i) for i, v in top(per_b, 5)]
+        )
         leaks = r["leaks"]
         if leaks:
             dm = ctx.devices
-            self.abnormal.set_rows([(f"{dm[m].name if m in dm else m}: {tr(L, 'night_flow', rate=rate)}",
-                                     theme.STATUS["warning"], m) for m, rate in leaks])
+            self.abnormal.set_rows(
+                [
+                    (
+                        f"{dm[m].name if m in dm else m}: {tr(L, 'night_flow', rate=rate)}",
+                        theme.STATUS["warning"],
+                        m,
+                    )
+                    for m, rate in leaks
+                ]
+            )
         else:
             self.abnormal.set_rows([(tr(L, "abnormal_none"), theme.STATUS["ok"], None)])
         vp = ctx.viewport

@@ -21,7 +21,13 @@ from twin.shell.widgets import Card, ColourList, cards_grid, section
 def level_colour(value: float | None, warn: float, alarm: float) -> str:
     if value is None:
         return theme.STATUS["offline"]
-    return theme.STATUS["alarm"] if value >= alarm else theme.STATUS["warning"] if value >= warn else theme.STATUS["ok"]
+    return (
+        theme.STATUS["alarm"]
+        if value >= alarm
+        else theme.STATUS["warning"]
+        if value >= warn
+        else theme.STATUS["ok"]
+    )
 
 
 WATER_WARN_CM, WATER_ALARM_CM = 20.0, 50.0
@@ -87,20 +93,29 @@ class EnvironmentPanel(ViewPanel):
         self.c_max.label.setText(tr(L, "max"))
         self.c_n.label.setText(tr(L, "samples"))
         self.t_legend.setText(tr(L, "legend"))
-        self.legend.set_rows([(t, c, None) for t, c in legend_stops(QUANTITIES[self.quantity_name], L)])
+        self.legend.set_rows(
+            [(t, c, None) for t, c in legend_stops(QUANTITIES[self.quantity_name], L)]
+        )
         self.t_water.setText(tr(L, "water_levels"))
         self.t_bins.setText(tr(L, "bin_fill"))
 
     def activate(self) -> None:
         self.refresh(force=True)
 
-    def _interpolate(self, name: str, readings: dict[str, dict[str, Any]], statuses: dict[str, str]) -> Any:
+    def _interpolate(
+        self, name: str, readings: dict[str, dict[str, Any]], statuses: dict[str, str]
+    ) -> Any:
         from twin.analysis.environment import QUANTITIES, interpolate, samples
 
         q = QUANTITIES[name]
         xy, values = samples(self.ctx.scene, readings, q.reading, statuses)
         b = self.ctx.scene.bounds()
-        return name, xy, values, interpolate(xy, values, (b[0], b[1], b[2], b[3]), max_cells=SURFACE_CELLS)
+        return (
+            name,
+            xy,
+            values,
+            interpolate(xy, values, (b[0], b[1], b[2], b[3]), max_cells=SURFACE_CELLS),
+        )
 
     def refresh(self, force: bool = False) -> None:
         from twin.analysis.environment import QUANTITIES, band
@@ -130,20 +145,50 @@ class EnvironmentPanel(ViewPanel):
         vp = ctx.viewport
         water = [(m, _num(ctx.readings.get(m.id, {}).get("water_level_cm"))) for m in manholes]
         fill = [(b, _num(ctx.readings.get(b.id, {}).get("fill_pct"))) for b in bins]
-        self.water.set_rows([(f"{m.name or m.id}  {v:.0f} cm", level_colour(v, WATER_WARN_CM, WATER_ALARM_CM), m.id)
-                             for m, v in sorted((p for p in water if p[1] is not None), key=lambda p: -p[1])[:8]])
-        self.bins.set_rows([(f"{b.name or b.id}  {v:.0f} %", level_colour(v, BIN_WARN_PCT, BIN_ALARM_PCT), b.id)
-                            for b, v in sorted((p for p in fill if p[1] is not None), key=lambda p: -p[1])[:8]])
+        self.water.set_rows(
+            [
+                (
+                    f"{m.name or m.id}  {v:.0f} cm",
+                    level_colour(v, WATER_WARN_CM, WATER_ALARM_CM),
+                    m.id,
+                )
+                for m, v in sorted((p for p in water if p[1] is not None), key=lambda p: -p[1])[:8]
+            ]
+        )
+        self.bins.set_rows(
+            [
+                (f"{b.name or b.id}  {v:.0f} %", level_colour(v, BIN_WARN_PCT, BIN_ALARM_PCT), b.id)
+                for b, v in sorted((p for p in fill if p[1] is not None), key=lambda p: -p[1])[:8]
+            ]
+        )
         if vp is not None and vp.layers.view == "environment":
             if manholes:
-                vp.override_colours("manhole", np.array(
-                    [rgb(_level_or_status(ctx, m.id, v, WATER_WARN_CM, WATER_ALARM_CM)) for m, v in water], dtype=np.uint8))
+                vp.override_colours(
+                    "manhole",
+                    np.array(
+                        [
+                            rgb(_level_or_status(ctx, m.id, v, WATER_WARN_CM, WATER_ALARM_CM))
+                            for m, v in water
+                        ],
+                        dtype=np.uint8,
+                    ),
+                )
             if bins:
-                vp.override_colours("trash_bin", np.array(
-                    [rgb(_level_or_status(ctx, b.id, v, BIN_WARN_PCT, BIN_ALARM_PCT)) for b, v in fill], dtype=np.uint8))
+                vp.override_colours(
+                    "trash_bin",
+                    np.array(
+                        [
+                            rgb(_level_or_status(ctx, b.id, v, BIN_WARN_PCT, BIN_ALARM_PCT))
+                            for b, v in fill
+                        ],
+                        dtype=np.uint8,
+                    ),
+                )
 
 
-def _level_or_status(ctx: Context, device_id: str, value: float | None, warn: float, alarm: float) -> str:
+def _level_or_status(
+    ctx: Context, device_id: str, value: float | None, warn: float, alarm: float
+) -> str:
     st = ctx.statuses.get(device_id, "unknown")
     if st in ("offline", "unknown", "alarm"):
         return theme.status_colour(st)

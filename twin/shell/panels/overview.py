@@ -62,8 +62,10 @@ class OverviewPanel(ViewPanel):
         tally = Counter(ctx.statuses.get(d.id, "unknown") for d in devs)
         reporting = len(devs) - tally.get("unknown", 0)
         up = sum(tally.get(s, 0) for s in UP_STATUSES)
-        self.c_online.set(pct(up, reporting), theme.STATUS["ok"] if online_rate_ok(up, reporting)
-                          else theme.STATUS["warning"])
+        self.c_online.set(
+            pct(up, reporting),
+            theme.STATUS["ok"] if online_rate_ok(up, reporting) else theme.STATUS["warning"],
+        )
         n_open = len(ctx.events.events(open_only=True))
         self.c_open.set(str(n_open), theme.STATUS["alarm"] if n_open else theme.STATUS["ok"])
         self.c_devices.set(f"{len(devs):,}")
@@ -72,15 +74,27 @@ class OverviewPanel(ViewPanel):
         for d in devs:
             per[CATALOGUE[d.kind].group][ctx.statuses.get(d.id, "unknown")] += 1
         x = np.arange(len(THEMES))
-        stacks = [(np.array([per[t].get(s, 0) for t in THEMES]), theme.STATUS[STATUS_STYLE[s]])
-                  for s in ("online", "fault", "alarm", "offline", "unknown")]
-        self.themes.set_bars(x, stacks, ticks=[(i, pick(L, *THEME_NAMES[t])) for i, t in enumerate(THEMES)])
+        stacks = [
+            (np.array([per[t].get(s, 0) for t in THEMES]), theme.STATUS[STATUS_STYLE[s]])
+            for s in ("online", "fault", "alarm", "offline", "unknown")
+        ]
+        self.themes.set_bars(
+            x, stacks, ticks=[(i, pick(L, *THEME_NAMES[t])) for i, t in enumerate(THEMES)]
+        )
         kinds = Counter(d.kind for d in devs)
-        bad = Counter(d.kind for d in devs if ctx.statuses.get(d.id) in ("alarm", "fault", "offline"))
+        bad = Counter(
+            d.kind for d in devs if ctx.statuses.get(d.id) in ("alarm", "fault", "offline")
+        )
         alarm = {d.kind for d in devs if ctx.statuses.get(d.id) == "alarm"}
         rows = []
         for k, n in sorted(kinds.items(), key=lambda kv: (kv[0] not in alarm, -bad[kv[0]], -kv[1])):
-            colour = theme.STATUS["alarm"] if k in alarm else theme.STATUS["warning"] if bad[k] else theme.STATUS["ok"]
+            colour = (
+                theme.STATUS["alarm"]
+                if k in alarm
+                else theme.STATUS["warning"]
+                if bad[k]
+                else theme.STATUS["ok"]
+            )
             rows.append((f"{kind_name(k, L)}  {n - bad[k]}/{n}", colour, k))
         self.kinds.set_rows(rows)
         if time.monotonic() - self._hours_at > 10:
@@ -97,8 +111,11 @@ class OverviewPanel(ViewPanel):
                     sev.get(e.severity, sev["info"])[23 - h] += 1
                     counts[23 - h] += 1
             xs = np.arange(24)
-            self.hours.set_bars(xs, [(sev[s], theme.SEVERITY[s]) for s in ("critical", "major", "minor", "info")],
-                                ticks=[(0, "-24h"), (12, "-12h"), (23, pick(L, "now", "现在"))])
+            self.hours.set_bars(
+                xs,
+                [(sev[s], theme.SEVERITY[s]) for s in ("critical", "major", "minor", "info")],
+                ticks=[(0, "-24h"), (12, "-12h"), (23, pick(L, "now", "现在"))],
+            )
 
 
 # -- security ------------------------------------------------------------------------------

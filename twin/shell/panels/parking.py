@@ -55,7 +55,9 @@ class ParkingPanel(ViewPanel):
         self.c_ratio.label.setText(f"{tr(L, 'charger_ratio')} ({tr(L, 'charger_ratio_rule')})")
         self.t_lots.setText(tr(L, "lots"))
         self.t_chargers.setText(kind_name("charger", L))
-        self.legend.set_rows([(tr(L, s), theme.PARKING[s], s) for s in ("free", "occupied", "booked", "unknown")])
+        self.legend.set_rows(
+            [(tr(L, s), theme.PARKING[s], s) for s in ("free", "occupied", "booked", "unknown")]
+        )
         self._show_nearest()
 
     def lots_index(self) -> np.ndarray:
@@ -77,38 +79,76 @@ class ParkingPanel(ViewPanel):
         self.c_occ.set(f"{s.occupancy_pct:.0f} %" if s.occupancy_pct is not None else "–")
         self.c_free.set(f"{s.free}", theme.STATUS["ok"] if s.free else theme.STATUS["alarm"])
         self.c_util.set(f"{100 * s.utilisation:.0f} %" if s.utilisation is not None else "–")
-        ok = s.charger_ratio is not None and s.charger_ratio >= CATALOGUE["charger"].rule_params["ratio_min"]
-        self.c_ratio.set(f"{100 * s.charger_ratio:.0f} %" if s.charger_ratio is not None else "–",
-                         theme.STATUS["ok"] if ok else theme.STATUS["warning"])
+        ok = (
+            s.charger_ratio is not None
+            and s.charger_ratio >= CATALOGUE["charger"].rule_params["ratio_min"]
+        )
+        self.c_ratio.set(
+            f"{100 * s.charger_ratio:.0f} %" if s.charger_ratio is not None else "–",
+            theme.STATUS["ok"] if ok else theme.STATUS["warning"],
+        )
         rows = []
         for lot in sorted(s.lots, key=lambda lt: -(lt.spaces or 0)):
             if not lot.spaces:
                 continue
-            colour = theme.STATUS["ok"] if lot.free > max(1, 0.1 * lot.spaces) else (
-                theme.STATUS["warning"] if lot.free else theme.STATUS["alarm"])
-            rows.append((f"{lot_label(lot)}  {tr(L, 'free')} {lot.free} / {lot.spaces}", colour, lot.index))
+            colour = (
+                theme.STATUS["ok"]
+                if lot.free > max(1, 0.1 * lot.spaces)
+                else (theme.STATUS["warning"] if lot.free else theme.STATUS["alarm"])
+            )
+            rows.append(
+                (f"{lot_label(lot)}  {tr(L, 'free')} {lot.free} / {lot.spaces}", colour, lot.index)
+            )
         self.lots.set_rows(rows)
         order = ("idle", "charging", "fault", "offline", "unknown")
         n = np.array([s.chargers_by_state.get(k, 0) for k in order])
-        self.chargers.set_bars(np.arange(len(order)), [(np.where(np.arange(len(order)) == i, n, 0), theme.CHARGER[k])
-                                                       for i, k in enumerate(order)],
-                               ticks=[(i, tr(L, k)) for i, k in enumerate(order)])
+        self.chargers.set_bars(
+            np.arange(len(order)),
+            [
+                (np.where(np.arange(len(order)) == i, n, 0), theme.CHARGER[k])
+                for i, k in enumerate(order)
+            ],
+            ticks=[(i, tr(L, k)) for i, k in enumerate(order)],
+        )
         vp = ctx.viewport
         if vp is None or vp.layers.view != "parking":
             return
         spaces = ctx.scene.devices_of("parking_space")
         if spaces:
-            cols = np.array([rgb(theme.PARKING[space_state(ctx.readings.get(d.id, {}), ctx.statuses.get(d.id, "unknown"))])
-                             for d in spaces], dtype=np.uint8)
+            cols = np.array(
+                [
+                    rgb(
+                        theme.PARKING[
+                            space_state(
+                                ctx.readings.get(d.id, {}), ctx.statuses.get(d.id, "unknown")
+                            )
+                        ]
+                    )
+                    for d in spaces
+                ],
+                dtype=np.uint8,
+            )
             vp.override_colours("parking_space", cols)
         chargers = ctx.scene.devices_of("charger")
         if chargers:
-            cols = np.array([rgb(theme.CHARGER[charger_state(ctx.readings.get(d.id), ctx.statuses.get(d.id, "unknown"))])
-                             for d in chargers], dtype=np.uint8)
+            cols = np.array(
+                [
+                    rgb(
+                        theme.CHARGER[
+                            charger_state(ctx.readings.get(d.id), ctx.statuses.get(d.id, "unknown"))
+                        ]
+                    )
+                    for d in chargers
+                ],
+                dtype=np.uint8,
+            )
             vp.override_colours("charger", cols)
         labelled = [lt for lt in s.lots if lt.spaces]
-        vp.layers.show_labels(np.array([[lt.x, lt.y, 6.0] for lt in labelled]).reshape(-1, 3),
-                              [f"{lot_label(lt)}  {lt.free}/{lt.spaces}" for lt in labelled], size_px=16)
+        vp.layers.show_labels(
+            np.array([[lt.x, lt.y, 6.0] for lt in labelled]).reshape(-1, 3),
+            [f"{lot_label(lt)}  {lt.free}/{lt.spaces}" for lt in labelled],
+            size_px=16,
+        )
 
     def find_nearest_free(self, x: float, y: float) -> tuple[Device, float] | None:
         from twin.analysis.parking import nearest_free

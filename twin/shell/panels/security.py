@@ -85,7 +85,11 @@ class SecurityPanel(ViewPanel):
     def fire_alarm(self) -> Device | None:
         """The newest open fire or smoke alarm's device (emergency linkage target)."""
         ctx = self.ctx
-        alarming = [d for d in ctx.scene.devices if d.kind in FIRE_KINDS and ctx.statuses.get(d.id) == "alarm"]
+        alarming = [
+            d
+            for d in ctx.scene.devices
+            if d.kind in FIRE_KINDS and ctx.statuses.get(d.id) == "alarm"
+        ]
         if not alarming:
             return None
         newest: dict[str, float] = {}
@@ -112,7 +116,10 @@ class SecurityPanel(ViewPanel):
         st = ctx.statuses
         up = sum(1 for c in cams if st.get(c.id) in UP_STATUSES)
         known = sum(1 for c in cams if st.get(c.id, "unknown") != "unknown")
-        self.c_cam.set(pct(up, known), theme.STATUS["ok"] if online_rate_ok(up, known) else theme.STATUS["warning"])
+        self.c_cam.set(
+            pct(up, known),
+            theme.STATUS["ok"] if online_rate_ok(up, known) else theme.STATUS["warning"],
+        )
         self.linkage = self.compute_linkage()
         link = self.linkage
         shown: list[Device] = []
@@ -125,22 +132,36 @@ class SecurityPanel(ViewPanel):
             if link:
                 ids |= {c.id for c, _ in link["cameras"]}
             shown = [c for c in cams if c.id in ids]
-        colours = np.array([rgb(theme.status_colour(st.get(c.id, "unknown"))) for c in shown],
-                           dtype=np.uint8).reshape(-1, 3)
+        colours = np.array(
+            [rgb(theme.status_colour(st.get(c.id, "unknown"))) for c in shown], dtype=np.uint8
+        ).reshape(-1, 3)
         if ctx.viewport is not None and ctx.viewport.layers.view == "security":
             ctx.viewport.layers.show_frusta(shown, colours)
         if link:
             dev = link["device"]
             self.link_where.setText(f"{kind_name(dev.kind, L)} {dev.name or dev.id}")
             self.link_where.setStyleSheet(f"color: {theme.STATUS['alarm']}; font-weight: 700;")
-            self.cams.set_rows([(f"{c.name or c.id}  {d:.0f} m", theme.status_colour(st.get(c.id, "unknown")), c.id)
-                                for c, d in link["cameras"]])
+            self.cams.set_rows(
+                [
+                    (
+                        f"{c.name or c.id}  {d:.0f} m",
+                        theme.status_colour(st.get(c.id, "unknown")),
+                        c.id,
+                    )
+                    for c, d in link["cameras"]
+                ]
+            )
             rows = []
             for door, d in link["doors"]:
                 is_open = bool(ctx.readings.get(door.id, {}).get("open"))
-                rows.append((f"{door.name or door.id}  {d:.0f} m  "
-                             f"{tr(L, 'door_open') if is_open else tr(L, 'door_closed')}",
-                             theme.STATUS["alarm"] if is_open else theme.STATUS["ok"], door.id))
+                rows.append(
+                    (
+                        f"{door.name or door.id}  {d:.0f} m  "
+                        f"{tr(L, 'door_open') if is_open else tr(L, 'door_closed')}",
+                        theme.STATUS["alarm"] if is_open else theme.STATUS["ok"],
+                        door.id,
+                    )
+                )
             self.doors.set_rows(rows)
         else:
             self.link_where.setText(tr(L, "linkage_none"))
@@ -148,21 +169,36 @@ class SecurityPanel(ViewPanel):
             self.cams.set_rows([])
             self.doors.set_rows([])
         gates = [d for d in ctx.scene.devices if d.kind in ("gate", "barrier")]
-        self.gates.set_rows([
-            (f"{kind_name(g.kind, L)} {g.name or g.id}: {tr(L, 'entries')} "
-             f"{ctx.readings.get(g.id, {}).get('entries', '–')} / {tr(L, 'exits')} "
-             f"{ctx.readings.get(g.id, {}).get('exits', '–')}", theme.status_colour(st.get(g.id, "unknown")), g.id)
-            for g in gates[:50]])
+        self.gates.set_rows(
+            [
+                (
+                    f"{kind_name(g.kind, L)} {g.name or g.id}: {tr(L, 'entries')} "
+                    f"{ctx.readings.get(g.id, {}).get('entries', '–')} / {tr(L, 'exits')} "
+                    f"{ctx.readings.get(g.id, {}).get('exits', '–')}",
+                    theme.status_colour(st.get(g.id, "unknown")),
+                    g.id,
+                )
+                for g in gates[:50]
+            ]
+        )
         if time.monotonic() - self._slow_at > 5:
             self._slow_at = time.monotonic()
             now = ctx.now()
             today = ctx.day_start(now)
             evs = ctx.events.events(since=today - 86400 * 6)
-            sec = [e for e in evs if CATALOGUE.get(e.kind) is not None and CATALOGUE[e.kind].group == "security"]
+            sec = [
+                e
+                for e in evs
+                if CATALOGUE.get(e.kind) is not None and CATALOGUE[e.kind].group == "security"
+            ]
             self.c_today.set(str(sum(1 for e in sec if e.raised_at >= today)))
             n_open = sum(1 for e in sec if e.status != "closed")
             self.c_open.set(str(n_open), theme.STATUS["alarm"] if n_open else theme.STATUS["ok"])
-            waits = [e.acknowledged_at - e.raised_at for e in evs if e.acknowledged_at and e.raised_at >= today - 86400 * 6]
+            waits = [
+                e.acknowledged_at - e.raised_at
+                for e in evs
+                if e.acknowledged_at and e.raised_at >= today - 86400 * 6
+            ]
             self.c_mtta.set(_duration(float(np.mean(waits))) if waits else "–")
 
 
