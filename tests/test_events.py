@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from twin.core.errors import InputError
-from twin.state.events import Event, EventStore
+from twin.state.eventrecord import Event
+from twin.state.events import EventStore
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_714_550_400.0  # 2024-05-01T08:00:00Z

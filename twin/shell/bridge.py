@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from twin.state.events import Event
+from twin.state.eventrecord import Event
 from twin.telemetry.live import Live
 from twin.telemetry.pipeline import TickResult
 

@@ -43,166 +43,31 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from twin.core.errors import InputError
 from twin.core.sqlitefiles import transaction
+from twin.state.eventrecord import (
+    CSV_COLUMNS,
+    Event,
+    csv_cell,
+    iso_utc,
+    json_default,
+    row_to_event,
+)
 from twin.state.eventschema import (
     FIX_DAMAGED,
-    LIFECYCLE,
-    SCHEMA_VERSION,
     SEVERITIES,
     is_damage,
     open_event_db,
 )
 
-__all__ = ["LIFECYCLE", "SCHEMA_VERSION", "SEVERITIES", "Event", "EventStore", "iso_utc"]
-
-_TIME_FIELDS = ("raised_at", "cleared_at", "acknowledged_at", "dispatched_at", "closed_at")
 _RAISE_KEYS = frozenset(
     {"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at", "source_id"}
 )
 _RAISE_REQUIRED = ("device_id", "kind", "rule_id", "type", "severity")
-_CSV_FREE_TEXT = frozenset(
-    {
-        "device_id",
-        "kind",
-        "type",
-        "rule_id",
-        "message",
-        "acknowledged_by",
-        "acknowledged_note",
-        "dispatched_by",
-        "dispatched_to",
-        "dispatched_note",
-        "closed_by",
-        "closed_note",
-        "data",
-    }
-)
-
-
-def iso_utc(epoch: float | None) -> str | None:
-    """ISO 8601 UTC text (millisecond precision, ``Z`` suffix) of an epoch time, or None.
-
-    Parameters
-    ----------
-    epoch : float or None
-        Seconds since the Unix epoch.
-
-    Returns
-    -------
-    str or None
-        For example ``"2024-05-01T08:30:00.250Z"``; None when ``epoch`` is None.
-    """
-    if epoch is None:
-        return None
-    text = datetime.fromtimestamp(epoch, tz=UTC).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
-
-
-@dataclass
-class Event:
-    """One occurrence of an alarm condition, as stored in the event log.
-
-    Attributes
-    ----------
-    id : int
-        Database id; increases with every event and is never reused.
-    device_id, kind : str
-        The device and its kind (from the catalogue).
-    type : str
-        What happened, e.g. ``"pm25_high"`` or ``"lid_open"``.
-    rule_id : str
-        The rule that raised it; ``(device_id, rule_id)`` names the condition.
-    severity : str
-        One of ``"critical"``, ``"major"``, ``"minor"``, ``"info"``.
-    status : str
-        One of ``"raised"``, ``"acknowledged"``, ``"dispatched"``, ``"closed"``.
-    raised_at, cleared_at : float, float or None
-        Epoch seconds; ``cleared_at`` is set when the condition ended.
-    acknowledged_at, acknowledged_by, acknowledged_note
-        When, by whom and with what note the event was acknowledged (None before).
-    dispatched_at, dispatched_by, dispatched_to, dispatched_note
-        When, by whom, to whom and with what note it was dispatched (None before).
-    closed_at, closed_by, closed_note
-        When, by whom and with what note it was closed (None before).
-    message : str
-        Text for the operator (may be Chinese).
-    data : dict
-        Extra JSON data (readings, thresholds).
-    source_id : str or None
-        The id a device gave its own event; such events are stored once per id.
-    """
-
-    id: int
-    device_id: str
-    kind: str
-    type: str
-    rule_id: str
-    severity: str
-    status: str
-    raised_at: float
-    cleared_at: float | None = None
-    acknowledged_at: float | None = None
-    acknowledged_by: str | None = None
-    acknowledged_note: str | None = None
-    dispatched_at: float | None = None
-    dispatched_by: str | None = None
-    dispatched_to: str | None = None
-    dispatched_note: str | None = None
-    closed_at: float | None = None
-    closed_by: str | None = None
-    closed_note: str | None = None
-    message: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-    source_id: str | None = None
-    """The sender's own id of a device event (``id`` in its payload), else None."""
-
-    @property
-    def cleared(self) -> bool:
-        """True once the condition that raised the event has ended."""
-        return self.cleared_at is not None
-
-    def as_dict(self) -> dict[str, Any]:
-        """The event as JSON-ready values.
-
-        Returns
-        -------
-        dict
-            Every field, with the ``*_at`` times as ISO 8601 UTC text (None when unset), plus
-            ``raised_at_epoch`` (the raw epoch seconds) and ``cleared`` (bool).
-        """
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in _TIME_FIELDS:
-                value = iso_utc(value)
-            elif f.name == "data":
-                value = dict(value)
-            out[f.name] = value
-            if f.name == "raised_at":
-                out["raised_at_epoch"] = self.raised_at
-            elif f.name == "cleared_at":
-                out["cleared"] = self.cleared
-        return out
-
-
-_COLUMNS = tuple(f.name for f in fields(Event))
-_CSV_COLUMNS = (*_COLUMNS[:8], "cleared", *_COLUMNS[8:])
-
-
-def _json_default(value: Any) -> Any:
-    """JSON for numpy scalars and arrays (without importing numpy)."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _text(name: str, value: Any) -> str:
@@ -228,25 +93,6 @@ def _note(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise InputError("note", f"must be text, got {type(value).__name__}.")
-    return value
-
-
-def _row_to_event(row: sqlite3.Row) -> Event:
-    keys = row.keys()
-    values = {
-        name: row[name] for name in _COLUMNS if name in keys
-    }  # a v1 file read-only: no source_id
-    values["data"] = json.loads(values["data"] or "{}")
-    return Event(**values)
-
-
-def _csv_cell(name: str, value: Any) -> Any:
-    """A cell for Excel: free text starting with = + - @ is prefixed with ' so Excel shows it
-    as text instead of evaluating it as a formula."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and name in _CSV_FREE_TEXT and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
     return value
 
 
@@ -330,7 +176,7 @@ class EventStore:
                 "does not exist in the event log.",
                 "List the events with `twin events SCENE`.",
             )
-        return _row_to_event(row)
+        return row_to_event(row)
 
     @staticmethod
     def _check_status(event: Event, action: str, allowed: tuple[str, ...]) -> None:
@@ -399,11 +245,11 @@ class EventStore:
                 severity,
                 _time(item.get("at")),
                 "" if message is None else str(message),
-                json.dumps(dict(data), ensure_ascii=False, default=_json_default),
+                json.dumps(dict(data), ensure_ascii=False, default=json_default),
                 None if source_id is None else _text("source_id", source_id),
             ),
         ).fetchone()
-        return None if row is None else _row_to_event(row)
+        return None if row is None else row_to_event(row)
 
     @staticmethod
     def _clear(
@@ -416,9 +262,7 @@ class EventStore:
             "AND cleared_at IS NULL AND source_id IS NULL RETURNING *",
             (_time(at), device_id, rule_id),
         ).fetchall()
-        events = sorted(
-            (_row_to_event(r) for r in rows), key=lambda e: (e.status != "closed", e.id)
-        )
+        events = sorted((row_to_event(r) for r in rows), key=lambda e: (e.status != "closed", e.id))
         return events[-1] if events else None
 
     # -- the rules engine's side ---------------------------------------------------------------
@@ -592,7 +436,7 @@ class EventStore:
                         (
                             d,
                             st.get("last_seen"),
-                            json.dumps(st.get("readings", {}), default=_json_default),
+                            json.dumps(st.get("readings", {}), default=json_default),
                             json.dumps(st.get("reading_ts", {})),
                         )
                         for d, st in states.items()
@@ -671,7 +515,7 @@ class EventStore:
                 f"UPDATE events SET status = ?, {columns} WHERE id = ? RETURNING *",
                 (status, *values.values(), event_id),
             ).fetchone()
-        return _row_to_event(row)
+        return row_to_event(row)
 
     def acknowledge(
         self, event_id: int, operator: str, note: str = "", at: float | None = None
@@ -778,7 +622,7 @@ class EventStore:
         params.append(-1 if limit is None else max(int(limit), 0))
         with self._read() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [_row_to_event(r) for r in rows]
+        return [row_to_event(r) for r in rows]
 
     def export_csv(self, path: str | Path) -> int:
         """Write every event to a CSV file for Excel.
@@ -809,11 +653,11 @@ class EventStore:
         try:
             with self._read() as conn, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
-                writer.writerow(_CSV_COLUMNS)
+                writer.writerow(CSV_COLUMNS)
                 for row in conn.execute("SELECT * FROM events ORDER BY id"):
-                    values = _row_to_event(row).as_dict()
+                    values = row_to_event(row).as_dict()
                     values["data"] = json.dumps(values["data"], ensure_ascii=False)
-                    writer.writerow([_csv_cell(c, values[c]) for c in _CSV_COLUMNS])
+                    writer.writerow([csv_cell(c, values[c]) for c in CSV_COLUMNS])
                     count += 1
             os.replace(tmp, target)
         except OSError as exc:

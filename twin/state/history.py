@@ -411,7 +411,7 @@ class HistoryStore:
     ) -> int:
         """Write raw history as CSV (``time``, ``device_id``, ``kind``, ``readings``): the
         format the replay feed plays back. Returns the number of rows."""
-        from twin.state.events import iso_utc
+        from twin.state.eventrecord import iso_utc
 
         n = 0
         with open(out, "w", encoding="utf-8", newline="") as fh:

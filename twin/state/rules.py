@@ -20,7 +20,7 @@ from typing import Any
 from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.standards import LIMITS
-from twin.state.events import SEVERITIES
+from twin.state.eventschema import SEVERITIES
 from twin.state.store import DeviceState, StateStore
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {

@@ -324,7 +324,7 @@ class MqttFeed:
         return self.connects > 0
 
     def info(self) -> dict[str, Any]:
-        from twin.state.events import iso_utc
+        from twin.state.eventrecord import iso_utc
 
         return {
             "feed": "mqtt",

@@ -29,7 +29,7 @@ from typing import Any
 
 from twin.core.safetext import clean, clean_json, escaped
 from twin.scene.catalogue import CATALOGUE
-from twin.state.events import SEVERITIES
+from twin.state.eventschema import SEVERITIES
 from twin.state.readings import check_readings
 from twin.state.store import Message
 
