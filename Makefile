@@ -33,7 +33,8 @@ bench: setup sysdeps
 	else xvfb-run -a -s "-screen 0 1920x1080x24" sh -c '$(PY) bench/bench_scene.py && $(PY) bench/bench_live.py && $(PY) bench/bench_shell.py'; fi
 
 lint: setup
-	$(VENV)/bin/ruff check twin tests bench models app.py
+	$(VENV)/bin/ruff check twin tests bench models tools app.py
+	$(VENV)/bin/ruff format --check twin tests bench models tools app.py
 	$(VENV)/bin/lint-imports
 
 models: setup

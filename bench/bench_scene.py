@@ -206,15 +206,17 @@ def compare_frames(scene, label: str) -> None:
     print(f"\nframe, {label}: {len(scene.devices)} devices, {len(scene.buildings)} buildings")
     print(f"  first frame             {t_first * 1000:7.0f} ms")
     print(
-        f"  frame (moving, no AA)   {t_frame * 1000:7.1f} ms   {n_actors} actors   (target <= 60 ms)"
+        f"  frame (moving, no AA)   {t_frame * 1000:7.1f} "
+        f"ms   {n_actors} actors   (target <= 60 ms)"
     )
     print(f"  frame with FXAA (still) {t_frame_fxaa * 1000:7.1f} ms")
     print(
-        f"  naive, actor per thing  {t_naive * 1000:7.1f} ms   {n_naive} actors   ratio {t_naive / t_frame:5.1f}x "
-        "(target >= 5x)"
+        f"  naive, actor per thing  {t_naive * 1000:7.1f} ms   {n_naive} actors   ratio "
+        f"{t_naive / t_frame:5.1f}x (target >= 5x)"
     )
     print(
-        f"  per-actor, shared model {t_careful * 1000:7.1f} ms   {n_naive} actors   ratio {t_careful / t_frame:5.1f}x"
+        f"  per-actor, shared model {t_careful * 1000:7.1f} ms   {n_naive} actors   ratio "
+        f"{t_careful / t_frame:5.1f}x"
     )
 
 
@@ -235,7 +237,8 @@ def bench_ifc(spec) -> None:
         t_warm = median_time(lambda: build_scene(spec), 3)
         print(f"demo with BIM, cold cache  {t_cold:7.2f} s")
         print(
-            f"demo with BIM, warm cache  {t_warm:7.2f} s   {t_cold / t_warm:5.1f}x faster (target >= 5x)"
+            f"demo with BIM, warm cache  {t_warm:7.2f} s   "
+            f"{t_cold / t_warm:5.1f}x faster (target >= 5x)"
         )
         for m in spec.ifc:
             for f in Path(cache, "twin").glob("*.npz"):
@@ -267,8 +270,8 @@ def main() -> None:
     scene = build_scene(full)
     print(f"GIS demo from raw files   {t_build:7.2f} s   (target <= 3 s)")
     print(
-        f"  naive per-feature build {t_naive_build:7.2f} s   ratio {t_naive_build / t_build:5.1f}x  "
-        f"(the naive one does less: no surfaces, devices or fill)"
+        f"  naive per-feature build {t_naive_build:7.2f} s   ratio {t_naive_build / t_build:5.1f}x "
+        " (the naive one does less: no surfaces, devices or fill)"
     )
     stages = ", ".join(f"{k} {v:.2f}" for k, v in scene.timings.items() if k != "total")
     print(f"  stages: {stages}")
@@ -283,7 +286,8 @@ def main() -> None:
         f"{f['not_drawn']} named in warnings"
     )
     print(
-        f"  GDAL's OSM driver       {t_gdal:7.2f} s   ratio {t_gdal / t_osm:5.2f}x  (drops unnamed what it cannot read)"
+        f"  GDAL's OSM driver       {t_gdal:7.2f} s   ratio "
+        f"{t_gdal / t_osm:5.2f}x  (drops unnamed what it cannot read)"
     )
 
     from twin.render.offscreen import compose

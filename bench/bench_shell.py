@@ -127,7 +127,8 @@ def bench_start() -> None:
     print("3. process start -> first frame of the main window (fresh interpreter, 1920x1080)")
     print(f"  warm cache        {warm['total']:6.2f} s   ({parts(warm)})   (target <= 5 s)")
     print(
-        f"  naive: cold cache {cold['total']:6.2f} s   ({parts(cold)})   ratio {cold['total'] / warm['total']:4.1f}x"
+        f"  naive: cold cache {cold['total']:6.2f} s   ({parts(cold)})   ratio "
+        f"{cold['total'] / warm['total']:4.1f}x"
     )
     SUMMARY.append(
         (
@@ -233,10 +234,12 @@ def bench_views(app, win) -> None:
     every = [x for v in VIEWS for x in times[v]]
     med, worst, nmed = statistics.median(every), max(every), statistics.median(naive)
     print(
-        f"\n2. view switch: set_view (it renders) + events until painted, {ROUNDS} rounds, window {SIZE[0]}x{SIZE[1]}"
+        "\n2. view switch: set_view (it renders) + events until "
+        f"painted, {ROUNDS} rounds, window {SIZE[0]}x{SIZE[1]}"
     )
     print(
-        f"  {'view':<12} {'median':>8} {'max':>8}   set_view alone (window's switch_ms): median, max"
+        f"  {'view':<12} {'median':>8} {'max':>8}   "
+        "set_view alone (window's switch_ms): median, max"
     )
     for v in VIEWS:
         print(
@@ -249,8 +252,8 @@ def bench_views(app, win) -> None:
         f"{max(every_own):6.0f} ms   (target <= 300 ms)"
     )
     print(
-        f"  naive, rebuild the scene per switch (compose 1600x900 + screenshot): median {nmed:6.0f} ms, "
-        f"max {max(naive):6.0f} ms   ratio {nmed / med:5.1f}x"
+        "  naive, rebuild the scene per switch (compose 1600x900 + screenshot): median "
+        f"{nmed:6.0f} ms, max {max(naive):6.0f} ms   ratio {nmed / med:5.1f}x"
     )
     SUMMARY.append(
         (
@@ -343,8 +346,9 @@ class Injector(threading.Thread):
 
 def stall_line(label: str, gaps: np.ndarray) -> str:
     return (
-        f"  {label:<34} stall max {gaps.max():6.0f} ms   p99 {pct(gaps, 99):5.0f} ms   "
-        f"p50 {pct(gaps, 50):4.1f} ms   >100 ms: {int((gaps > 100).sum()):3d}   ({len(gaps):,} timer ticks)"
+        f"  {label:<34} stall max {gaps.max():6.0f} ms   p99 {pct(gaps, 99):5.0f} ms   p50 "
+        f"{pct(gaps, 50):4.1f} ms   >100 ms: "
+        f"{int((gaps > 100).sum()):3d}   ({len(gaps):,} timer ticks)"
     )
 
 
@@ -461,25 +465,29 @@ def bench_load(app, win) -> None:
         f"p99 {pct(naive_gaps, 99) / max(pct(gaps, 99), 1e-9):5.1f}x"
     )
     print(
-        f"  shell frame (tick) {len(ticks)} ticks: max {max(ticks):5.0f} ms   p99 {pct(ticks, 99):5.0f} ms   "
-        f"p50 {pct(ticks, 50):4.0f} ms   (idle: max {max(idle_tick or [0]):.0f} ms, "
-        f"p50 {pct(idle_tick, 50):.0f} ms); render alone p50 {pct(frames, 50):.0f} ms, max {max(frames):.0f} ms"
+        f"  shell frame (tick) {len(ticks)} ticks: max {max(ticks):5.0f} ms   p99 "
+        f"{pct(ticks, 99):5.0f} ms   p50 {pct(ticks, 50):4.0f} ms   (idle: max "
+        f"{max(idle_tick or [0]):.0f} ms, p50 {pct(idle_tick, 50):.0f} ms); render alone p50 "
+        f"{pct(frames, 50):.0f} ms, max {max(frames):.0f} ms"
     )
     print(
         f"  full VTK renders of the viewport: {renders[0]} for {len(ticks)} ticks "
-        f"({renders[0] / max(len(ticks), 1):.1f} per frame: the tick's render() and the widget's paintGL)"
+        f"({renders[0] / max(len(ticks), 1):.1f} per frame: "
+        "the tick's render() and the widget's paintGL)"
     )
     print(
         f"  naive batch handler {behind} batches: max {max(naive.handle_ms):5.0f} ms   "
         f"p99 {pct(naive.handle_ms, 99):5.0f} ms   p50 {pct(naive.handle_ms, 50):4.0f} ms"
     )
     print(
-        f"  pipeline applied {ours / inj.took:7,.0f} msg/s of ours (+ {(sim1 - sim0) / inj.took:.0f}/s from the "
-        f"simulator); sent {inj.sent:,}, accepted {ours:,}, rejected {rejected}, single readings dropped "
-        f"{bad_readings}; queue peak {inj.max_pending:,}; alarms raised {events}"
+        f"  pipeline applied {ours / inj.took:7,.0f} msg/s of ours (+ "
+        f"{(sim1 - sim0) / inj.took:.0f}/s from the simulator); sent {inj.sent:,}, accepted "
+        f"{ours:,}, rejected {rejected}, single readings dropped {bad_readings}; queue peak "
+        f"{inj.max_pending:,}; alarms raised {events}"
     )
     print(
-        f"  naive run: pipeline applied {naive_applied / inj2.took:7,.0f} msg/s; queue peak {inj2.max_pending:,}"
+        f"  naive run: pipeline applied {naive_applied / inj2.took:7,.0f} "
+        f"msg/s; queue peak {inj2.max_pending:,}"
     )
     SUMMARY.append(
         (
@@ -519,7 +527,8 @@ def main() -> None:
     )
     if os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb" or not os.environ.get("DISPLAY"):
         sys.exit(
-            "bench_shell.py needs an X display (make bench runs it under xvfb-run) and QT_QPA_PLATFORM=xcb"
+            "bench_shell.py needs an X display (make bench "
+            "runs it under xvfb-run) and QT_QPA_PLATFORM=xcb"
         )
     bench_start()
     app, win = open_window()

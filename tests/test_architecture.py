@@ -1,4 +1,5 @@
-"""The house rules, checked on every run: import layers (import-linter), ruff, mypy on models."""
+"""The house rules, checked on every run: import layers (import-linter), no import circles,
+ruff (lint and format), mypy on the models, module size."""
 
 from __future__ import annotations
 
@@ -20,9 +21,26 @@ def test_import_layers():
     assert "0 broken" in r.stdout
 
 
+CODE = ("twin", "tests", "bench", "models", "tools", "app.py")
+MAX_MODULE_LINES = 800
+
+
 def test_ruff():
-    r = _run(str(BIN / "ruff"), "check", "twin", "tests", "bench", "models", "tools", "app.py")
+    """Lint (with the 100-column line length) and the formatter's layout, both clean."""
+    r = _run(str(BIN / "ruff"), "check", *CODE)
     assert r.returncode == 0, r.stdout[-3000:]
+    r = _run(str(BIN / "ruff"), "format", "--check", *CODE)
+    assert r.returncode == 0, r.stdout[-3000:] + "\nRun: .venv/bin/ruff format " + " ".join(CODE)
+
+
+def test_modules_are_small():
+    """A module of the package does one job: none grows past 800 lines."""
+    big = {
+        str(p.relative_to(ROOT)): n
+        for p in (ROOT / "twin").rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert big == {}, big
 
 
 def test_mypy_on_models():
@@ -34,7 +52,8 @@ def test_models_are_free_of_qt_vtk_and_gis_at_runtime():
     """Importing the scene models pulls in none of the heavy libraries."""
     code = (
         "import sys, twin.scene, twin.core.frame; "
-        "bad = [m for m in ('vtk', 'pyvista', 'PySide6', 'shapely', 'pyproj', 'geopandas') if m in sys.modules]; "
+        "bad = [m for m in ('vtk', 'pyvista', 'PySide6', 'shapely', 'pyproj', 'geopandas') "
+        "if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
     r = _run(sys.executable, "-c", code)

@@ -72,7 +72,7 @@ def device_rows(*rows: tuple[str, str, float, float]) -> list[list[Any]]:
     return out
 
 
-# -- bad GIS / device files, through `new-scene` and through `info` of a scene file -----------------
+# -- bad GIS / device files, through `new-scene` and through `info` of a scene file ---------------
 Case = Callable[[Path], tuple[list[str], list[str]]]
 """Writes its files into a directory; returns (new-scene arguments, names the message must hold)."""
 
@@ -242,7 +242,7 @@ def test_unreadable_file(tmp_path: Path) -> None:
     )
 
 
-# -- bad scene files ----------------------------------------------------------------------------------
+# -- bad scene files ------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_scene_toml_syntax_error(tmp_path: Path) -> None:
     site(tmp_path / "site.geojson")
@@ -261,7 +261,8 @@ def test_scene_without_name(tmp_path: Path) -> None:
 
 
 def test_new_scene_with_empty_name(tmp_path: Path) -> None:
-    """A scene with no name is refused when it is made, not written as a file that cannot be read."""
+    """A scene with no name is refused when it is made, not written as a file that cannot be
+    read."""
     p = site(tmp_path / "site.geojson")
     out = tmp_path / "x.toml"
     proc = run_twin("new-scene", "--gis", p, "--name", " ", "--out", out)
@@ -270,7 +271,7 @@ def test_new_scene_with_empty_name(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-# -- bad options ----------------------------------------------------------------------------------------
+# -- bad options ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def good_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("good")
@@ -294,7 +295,7 @@ def test_render_bad_size(good_scene: Path, tmp_path: Path) -> None:
     assert not out.exists()
 
 
-# -- repairable input: exit 0, reported as warnings -------------------------------------------------------
+# -- repairable input: exit 0, reported as warnings -----------------------------------------------
 @pytest.fixture(scope="module")
 def repaired(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     d = tmp_path_factory.mktemp("repaired")

@@ -191,7 +191,8 @@ def test_compressed_and_zipped_layers_read_like_the_plain_ones(tmp_path):
         assert source.startswith(packed.name + "/"), (
             source
         )  # messages name the file inside the archive
-    # the zip's readme and macOS litter are not GIS files and are not read; the shapefile in its folder is
+    # the zip's readme and macOS litter are not GIS files and are not read; the shapefile in its
+    # folder is
     info = info_json(tmp_path / "zip" / "scene.toml")
     assert list(info["features"]) == ["nyc.zip/data/nyc_buildings.shp", "total"]
 
@@ -276,7 +277,8 @@ def test_heights_in_the_feet_of_the_layers_crs(tmp_path):
     note = [w for w in info["warnings"] if w["feature"] == "heights"]
     assert note and "US ft" in note[0]["reason"] and "EPSG:2263" in note[0]["reason"]
     assert not any("implausible" in w["reason"] for w in info["warnings"])
-    # footprints converted too: 40 x 40 ftUS boxes (sides to 3 cm: the two projections' scales differ)
+    # footprints converted too: 40 x 40 ftUS boxes (sides to 3 cm: the two projections' scales
+    # differ)
     import shapely
 
     foot = shapely.from_wkb(scene.buildings[0].footprint_wkb)
@@ -371,14 +373,16 @@ def test_kinds_in_chinese_attribute_values(tmp_path):
         "parking_lot": 1,
     }
     assert scene.buildings[0].height == 18.0 and scene.buildings[0].height_source == "height"
-    # in a layer whose name gives the kind, a value that is no kind keeps the layer's kind, and says so
+    # in a layer whose name gives the kind, a value that is no kind keeps the layer's kind, and says
+    # so
     d = tmp_path / "named"
     d.mkdir()
     roads2, _ = vec.chinese_kinds(d)
     info = info_json(_new_scene(d, roads2))
     assert info["counts"] == {"road": 4}
     assert any("'雕塑'" in w["reason"] and "road" in w["reason"] for w in info["warnings"])
-    # a buildings layer: use words (商业) keep the layer's kind, a device word (摄像头) is that device
+    # a buildings layer: use words (商业) keep the layer's kind, a device word (摄像头) is that
+    # device
     import geopandas as gpd
     import shapely
 

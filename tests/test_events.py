@@ -450,11 +450,14 @@ def test_an_event_log_of_schema_1_is_migrated_in_place(tmp_path: Path) -> None:
     db = tmp_path / "v1.sqlite"
     con = sqlite3.connect(db)
     con.executescript(
-        "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);"
-        "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL, kind TEXT NOT NULL,"
-        " type TEXT NOT NULL, rule_id TEXT NOT NULL, severity TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'raised',"
+        "CREATE TABLE schema_version (version INTEGER NOT NULL); "
+        "INSERT INTO schema_version VALUES (1);"
+        "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, device_id TEXT NOT NULL,"
+        " kind TEXT NOT NULL, type TEXT NOT NULL, rule_id TEXT NOT NULL, severity TEXT NOT NULL,"
+        " status TEXT NOT NULL DEFAULT 'raised',"
         " raised_at REAL NOT NULL, cleared_at REAL, acknowledged_at REAL, acknowledged_by TEXT,"
-        " acknowledged_note TEXT, dispatched_at REAL, dispatched_by TEXT, dispatched_to TEXT, dispatched_note TEXT,"
+        " acknowledged_note TEXT, dispatched_at REAL, dispatched_by TEXT, dispatched_to TEXT,"
+        " dispatched_note TEXT,"
         " closed_at REAL, closed_by TEXT, closed_note TEXT, message TEXT NOT NULL DEFAULT '',"
         " data TEXT NOT NULL DEFAULT '{}');"
         "CREATE UNIQUE INDEX events_one_active_per_condition ON events(device_id, rule_id)"

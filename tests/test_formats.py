@@ -250,7 +250,7 @@ def test_geopackage_cgcs2000_gk(tmp_path: Path) -> None:
     assert min(nearest_vertex_distance(g, lx, ly) for g in lines) < 0.01
 
 
-# -- Shapefile --------------------------------------------------------------------------------------
+# -- Shapefile ------------------------------------------------------------------------------------
 def _write_footprints_3857(path: Path) -> tuple[float, float]:
     x0, y0 = project(4326, 3857, *HEL)
     gdf = gpd.GeoDataFrame(
@@ -300,7 +300,7 @@ def test_shapefile_without_prj_cli(tmp_path: Path) -> None:
     assert info["bounds"]["zmax"] == pytest.approx(21.5)
 
 
-# -- device lists -----------------------------------------------------------------------------------
+# -- device lists ---------------------------------------------------------------------------------
 def test_device_lists(tmp_path: Path) -> None:
     lon0, lat0 = SZ
     gis = write_geojson(
@@ -384,7 +384,7 @@ def test_device_lists(tmp_path: Path) -> None:
     assert device(scene, "SZ-POLE-01").name == "路灯 SZ-POLE-01"
 
 
-# -- --crs ------------------------------------------------------------------------------------------
+# -- --crs ----------------------------------------------------------------------------------------
 def _small_site(path: Path, lon0: float, lat0: float) -> Path:
     return write_geojson(
         path,
@@ -426,7 +426,7 @@ def test_crs_projected_is_kept(tmp_path: Path) -> None:
     assert info["counts"] == {"building": 1}
 
 
-# -- --clip -----------------------------------------------------------------------------------------
+# -- --clip ---------------------------------------------------------------------------------------
 def _clip_inputs(tmp_path: Path) -> tuple[Path, Path, str]:
     lon0, lat0 = SZ
     site = write_geojson(
@@ -488,7 +488,7 @@ def test_clip_cli(tmp_path: Path) -> None:
     assert [d["id"] for d in json.loads(proc.stdout)] == ["cam-in"]
 
 
-# -- lon / lat <-> local round trip -----------------------------------------------------------------
+# -- lon / lat <-> local round trip ---------------------------------------------------------------
 @pytest.mark.parametrize(("epsg", "centre"), [(32650, SZ), (4547, SZ), (3067, HEL)])
 def test_round_trip(epsg: int, centre: tuple[float, float]) -> None:
     ft = FrameTransform.create(CRS.from_epsg(epsg), *centre)

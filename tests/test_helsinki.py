@@ -1,4 +1,5 @@
-"""The real Helsinki OpenStreetMap extract: counts, positions to the centimetre, the CLI contract."""
+"""The real Helsinki OpenStreetMap extract: counts, positions to the centimetre, the CLI
+contract."""
 
 from __future__ import annotations
 

@@ -286,7 +286,8 @@ def test_mqtts_with_ca_file_and_credentials_from_environment(demo_scene, tmp_pat
     conf = (
         ("user root\n" if os.geteuid() == 0 else "")
         + f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {tmp_path / 'passwd'}\n"
-        f"cafile {tmp_path / 'ca.pem'}\ncertfile {tmp_path / 'server.pem'}\nkeyfile {tmp_path / 'server.key'}\n"
+        f"cafile {tmp_path / 'ca.pem'}\ncertfile {tmp_path / 'server.pem'}\n"
+        f"keyfile {tmp_path / 'server.key'}\n"
     )
     broker = Broker(tmp_path, port=free_port())
     broker.kill()

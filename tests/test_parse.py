@@ -110,7 +110,8 @@ def test_event_fields_are_cleaned_and_limits_are_told():
     e = p.parse(
         "twin/demo/cam-1/event",
         (
-            '{"type": "door\\u202e_forced\\u0000", "id": 17, "data": {"message": "gate\\u2066 3\\u001b[0m",'
+            '{"type": "door\\u202e_forced\\u0000", "id": 17, '
+            '"data": {"message": "gate\\u2066 3\\u001b[0m",'
             ' "nested": ' + deep + "}}"
         ).encode(),
     )

@@ -183,7 +183,8 @@ def test_garbage_on_a_topic_does_not_spend_the_devices_allowance(tmp_path):
 
 
 def test_a_device_clock_running_ahead_does_not_blind_the_twin(tmp_path):
-    """Section 6: one reading stamped 4 minutes ahead, then real ones: they are applied and raise."""
+    """Section 6: one reading stamped 4 minutes ahead, then real ones: they are applied and
+    raise."""
     clock = [T0]
     p, ev, _ = _pipeline(tmp_path, clock, history=False)
     _raw(p, "env-1", {"pm25": 30, "ts": int((T0 + 240) * 1000)})

@@ -86,13 +86,15 @@ def test_demo_tour_parses_and_round_trips():
         ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nhold = -2\n', ["keyframe 1: hold"]),
         ("[[tours]]\nhold = 3\n[[tours.keyframes]]\n", ["tours[0] has no 'name'"]),
         (
-            '[[tours]]\nname = "a"\n[[tours.keyframes]]\n[[tours]]\nname = "a"\n[[tours.keyframes]]\n',
+            '[[tours]]\nname = "a"\n[[tours.keyframes]]\n'
+            '[[tours]]\nname = "a"\n[[tours.keyframes]]\n',
             ["two tours are named 'a'"],
         ),
         ('[[tours]]\nname = "a"\n', ["no keyframes"]),
         ('[[tours]]\nname = "a"\n[[tours.keyframes]]\nlon = 24.9\n', ["both lon and lat"]),
         (
-            '[[tours]]\nname = "a"\n[[tours.keyframes]]\nbookmark = "gate"\nlon = 24.9\nlat = 60.1\n',
+            '[[tours]]\nname = "a"\n[[tours.keyframes]]\n'
+            'bookmark = "gate"\nlon = 24.9\nlat = 60.1\n',
             ["both a bookmark and lon / lat"],
         ),
         ('[[tours]]\nname = "a"\n[[tours.keyframes]]\npitch = 120\n', ["pitch"]),
@@ -195,7 +197,8 @@ def _scene() -> Scene:
     spec = _spec(
         '[[tours]]\nname = "t"\nhold = 5\ntravel = 4\n'
         '[[tours.keyframes]]\nbookmark = "gate"\nview = "security"\n'
-        '[[tours.keyframes]]\nview = "parking"\nlon = 24.95\nlat = 60.18\nheading = 10\npitch = 60\n'
+        '[[tours.keyframes]]\nview = "parking"\nlon = 24.95\nlat = 60.18\n'
+        "heading = 10\npitch = 60\n"
         "distance = 800\nhold = 3\n"
         '[[tours.keyframes]]\nview = "energy"\ntravel = 6\n'
     )

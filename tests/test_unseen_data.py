@@ -32,7 +32,8 @@ OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
   <node id="9" lat="-33.8704" lon="151.2001"><tag k="manhole" v="sewer"/></node>
   <way id="100">
     <nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="1"/>
-    <tag k="building" v="apartments"/><tag k="building:levels" v="7"/><tag k="name" v="Harbour Flats"/>
+    <tag k="building" v="apartments"/><tag k="building:levels" v="7"/>\
+<tag k="name" v="Harbour Flats"/>
   </way>
   <way id="101">
     <nd ref="5"/><nd ref="6"/>

@@ -39,7 +39,8 @@ def _relation(rid: int, members: list[tuple[str, int, str]], tags: dict[str, str
     return f'<relation id="{rid}">{mem}{_tags(tags)}</relation>'
 
 
-# what the twin must make of each tagged object of cut_extract(): drawn, or the words its warning has
+# what the twin must make of each tagged object of cut_extract(): drawn, or the words its warning
+# has
 EXPECTED = {
     "way/100": "drawn",
     "way/104": "drawn",  # a primary road running past the edge: drawn up to it
@@ -155,7 +156,8 @@ def tagged_ids(xml_text: str) -> dict[str, dict[str, str]]:
 
 
 def write_pbf(xml_path: Path, out: Path, shuffle: bool) -> Path:
-    """The same data as PBF, written by pyosmium; ``shuffle`` writes each type in random id order."""
+    """The same data as PBF, written by pyosmium; ``shuffle`` writes each type in random id
+    order."""
     import osmium
     from osmium.osm.mutable import Node, Relation, Way
 

@@ -159,7 +159,8 @@ QUANTITIES: dict[str, Quantity] = {
             Threshold(40.0, "extreme heat", "酷热"),
         ),
         False,
-        "no national limit; 35 / 40 degC are the levels of the weather service's heat warnings, 0 degC frost",
+        "no national limit; 35 / 40 degC are the levels of "
+        "the weather service's heat warnings, 0 degC frost",
         "无国家限值；35 / 40 ℃ 为气象高温预警的温度，0 ℃ 为霜冻",
     ),
     "humidity_pct": Quantity(

@@ -1,4 +1,5 @@
-"""``twin run | events | event | state | history | simulate``: the live side from the command line."""
+"""``twin run | events | event | state | history | simulate``: the live side from the command
+line."""
 
 from __future__ import annotations
 
@@ -111,17 +112,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         ing = summary["ingest"]
         print(
-            f"Ran {time.monotonic() - t0:.1f} s on {feed.name}: {ing['accepted']} messages accepted, "
-            f"{ing['rejected_total']} rejected {ing['rejected'] or ''}; {summary['events_raised']} events raised; "
-            f"statuses {summary['statuses']}. Event log {summary['db']}, history {summary['history'] or 'none'}."
+            f"Ran {time.monotonic() - t0:.1f} s on {feed.name}: {ing['accepted']} messages "
+            f"accepted, {ing['rejected_total']} rejected {ing['rejected'] or ''}; "
+            f"{summary['events_raised']} events raised; statuses {summary['statuses']}. Event log "
+            f"{summary['db']}, history {summary['history'] or 'none'}."
         )
         for line in _health_lines(summary["health"]):
             print(line)
     if live.unwritten:
         print(
-            f"twin: error: {len(live.unwritten)} raise(s) and clear(s) could not be written to the event log "
-            f"{summary['db']} ({summary['health']['event_log']['error']}); each is in the log above "
-            "('not written to the event log'). Free the disk and start again.",
+            f"twin: error: {len(live.unwritten)} raise(s) and clear(s) could not be written to the "
+            f"event log {summary['db']} ({summary['health']['event_log']['error']}); each is in "
+            "the log above ('not written to the event log'). Free the disk and start again.",
             file=sys.stderr,
         )
         return 3
@@ -149,7 +151,8 @@ def cmd_events(args: argparse.Namespace) -> int:
     for e in events:
         status = e.status + (" (cleared)" if e.cleared else "")
         print(
-            f"{e.id:>6}  {iso_utc(e.raised_at) or '':<26}{e.severity:<10}{status:<14}{e.device_id:<26}{e.type}"
+            f"{e.id:>6}  "
+            f"{iso_utc(e.raised_at) or '':<26}{e.severity:<10}{status:<14}{e.device_id:<26}{e.type}"
         )
     print(f"{len(events)} event(s)", file=sys.stderr)
     return 0
@@ -291,8 +294,9 @@ def _health_lines(health: dict[str, Any]) -> list[str]:
     ev, hist = health.get("event_log") or {}, health.get("history") or {}
     if ev and not ev.get("ok", True):
         out.append(
-            f"EVENT LOG FAILING since {ev.get('since')}: {ev.get('error')}; {ev.get('unwritten', 0)} "
-            f"raise(s) and clear(s) waiting in memory, {ev.get('dropped', 0)} dropped"
+            f"EVENT LOG FAILING since {ev.get('since')}: {ev.get('error')}; "
+            f"{ev.get('unwritten', 0)} raise(s) and clear(s) waiting in memory, "
+            f"{ev.get('dropped', 0)} dropped"
         )
     if hist and not hist.get("ok", True):
         out.append(
@@ -359,7 +363,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     else:
         for p in data:
             print(
-                f"{p['time']}  {p['mean']:>12g}  (min {p['min']:g}, max {p['max']:g}, {p['n']} values)"
+                f"{p['time']}  {p['mean']:>12g}  (min "
+                f"{p['min']:g}, max {p['max']:g}, {p['n']} values)"
             )
     return 0
 

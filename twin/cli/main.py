@@ -48,7 +48,8 @@ def split_path_crs(value: str) -> tuple[Path, str | None]:
 
 
 def parse_ifc(value: str) -> IfcSpec:
-    """'house.ifc' or 'house.ifc@LON,LAT[,ROT[,ELEV]]' (degrees, degrees clockwise from north, metres)."""
+    """'house.ifc' or 'house.ifc@LON,LAT[,ROT[,ELEV]]' (degrees, degrees clockwise from north,
+    metres)."""
     if "@" not in value or Path(value).exists():
         return IfcSpec(Path(value))
     path, _, placement = value.rpartition("@")
@@ -139,7 +140,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         f"Frame      {info['crs']}, origin {info['origin']['lon']:.6f}, {info['origin']['lat']:.6f}"
     )
     print(
-        f"Extent     {b['xmax'] - b['xmin']:.0f} m x {b['ymax'] - b['ymin']:.0f} m, up to {b['zmax']:.0f} m"
+        f"Extent     {b['xmax'] - b['xmin']:.0f} m x {b['ymax'] - b['ymin']:.0f} m, up to "
+        f"{b['zmax']:.0f} m"
     )
     print("Counts")
     for k, v in info["counts"].items():
@@ -149,8 +151,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         where = f"{m['placement']} ({m['lon']:.6f}, {m['lat']:.6f}"
         where += f", {m['rotation']:g} deg)" if m["rotation"] is not None else ")"
         print(
-            f"BIM        {m['file']} ({m['schema']}): {m['elements']} elements, {m['devices']} devices, "
-            f"placed by {where}"
+            f"BIM        {m['file']} ({m['schema']}): {m['elements']} elements, {m['devices']} "
+            f"devices, placed by {where}"
             + (", set aside" if m["set_aside"] else "")
             + (f", NOT DRAWN ({m['extent_m'] / 1000:,.1f} km across)" if m.get("skipped") else "")
         )
@@ -173,7 +175,8 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  {w['source']}: {w['feature']}: {w['reason']} ({w['action']})")
     if len(info["warnings"]) > args.max_warnings:
         print(
-            f"  ... {len(info['warnings']) - args.max_warnings} more (twin info --json lists them all)"
+            f"  ... {len(info['warnings']) - args.max_warnings} "
+            "more (twin info --json lists them all)"
         )
     print("Timings    " + ", ".join(f"{k} {v:.2f} s" for k, v in info["timings"].items()))
     return 0
@@ -193,7 +196,8 @@ def cmd_devices(args: argparse.Namespace) -> int:
     for d in devices:
         syn = " (synthetic)" if d["synthetic"] else ""
         print(
-            f"{d['id']:<28}{d['kind']:<16}{d['lon']:>14.7f}{d['lat']:>13.7f}{d['x']:>10.2f}{d['y']:>10.2f}  "
+            f"{d['id']:<28}{d['kind']:<16}{d['lon']:>14.7f}{d['lat']:>13.7f}"
+            f"{d['x']:>10.2f}{d['y']:>10.2f}  "
             f"{d['name']}{syn}"
         )
     print(f"{len(devices)} device(s)", file=sys.stderr)
@@ -249,13 +253,14 @@ def parser() -> argparse.ArgumentParser:
         "--gis",
         action="append",
         metavar="PATH[@CRS]",
-        help="OSM (.osm.pbf/.osm, also .bz2/.gz), GeoJSON, GeoPackage, Shapefile, CityJSON, or a .zip/.gz "
-        "of them; @CRS for files that declare none",
+        help="OSM (.osm.pbf/.osm, also .bz2/.gz), GeoJSON, GeoPackage, Shapefile, CityJSON, "
+        "or a .zip/.gz of them; @CRS for files that declare none",
     )
     s.add_argument(
         "--height-unit",
         metavar="UNIT",
-        help="unit of bare height numbers in the --gis files that do not declare one (m, ft, us-ft, cm, mm)",
+        help="unit of bare height numbers in the --gis files that do not declare one "
+        "(m, ft, us-ft, cm, mm)",
     )
     s.add_argument(
         "--devices",

@@ -79,8 +79,8 @@ def cmd_record(args: argparse.Namespace) -> int:
     )
     print(
         f"Wrote {out} ({int(stats['frames'])} frames, {size[0]}x{size[1]} at {args.fps:g} fps, "
-        f"{stats['seconds']:.1f} s of tour {tour.name!r}; rendered {stats['render_fps']:.1f} frames/s, "
-        f"{stats['elapsed']:.1f} s in all)"
+        f"{stats['seconds']:.1f} s of tour {tour.name!r}; rendered {stats['render_fps']:.1f} "
+        f"frames/s, {stats['elapsed']:.1f} s in all)"
     )
     return 0
 

@@ -21,7 +21,8 @@ def data_home() -> Path:
 
 
 def default_db(scene_name: str) -> Path:
-    """The default event log of a scene: ``<data home>/<scene name as a file name>/events.sqlite``."""
+    """The default event log of a scene:
+    ``<data home>/<scene name as a file name>/events.sqlite``."""
     import re
 
     slug = re.sub(r"[^\w.-]+", "-", scene_name.strip(), flags=re.UNICODE).strip("-.") or "scene"

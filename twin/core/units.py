@@ -51,7 +51,8 @@ _EPSG_UNITS = {
 
 def length_unit(text: object) -> float | None:
     """Metres per unit of a unit as data writes it ("ft", "metre", "米", "#m",
-    "urn:ogc:def:uom:EPSG::9002", "http://www.opengis.net/def/uom/UCUM/0/[ft_i]"); None when unknown."""
+    "urn:ogc:def:uom:EPSG::9002", "http://www.opengis.net/def/uom/UCUM/0/[ft_i]"); None when
+    unknown."""
     if text is None:
         return None
     s = str(text).strip().lower().lstrip("#")

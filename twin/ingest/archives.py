@@ -167,8 +167,8 @@ def _unzip(path: Path, root: Path, warnings: list[Warning]) -> list[Unpacked]:
         raise InputError(
             path,
             f"holds no GIS file the twin reads (it holds: {names}).",
-            "Give a zip of a shapefile (.shp with its .shx, .dbf and .prj), a GeoPackage, GeoJSON, OSM or "
-            "CityJSON.",
+            "Give a zip of a shapefile (.shp with its .shx, .dbf "
+            "and .prj), a GeoPackage, GeoJSON, OSM or CityJSON.",
         )
     return found
 

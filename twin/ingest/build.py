@@ -258,7 +258,8 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
             f"has nothing to show: no feature of its sources is {why}"
             + (f" (for example {first.source}: {first.feature}: {first.reason})" if first else "")
             + ".",
-            "Check the clip box (W,S,E,N in degrees) and the sources (twin info lists what was read).",
+            "Check the clip box (W,S,E,N in degrees) and "
+            "the sources (twin info lists what was read).",
         )
     entities = [
         *scene.buildings,

@@ -157,7 +157,8 @@ def fill_devices(
 ) -> None:
     """Lay out what the data lacks by the catalogue's deployment rules (``--fill-devices``):
     parking spaces and their chargers in every lot, bins, environment monitors and poles along
-    main roads where none stands within reach; each device ``synthetic``, ids ``syn-<kind>-NNNN``."""
+    main roads where none stands within reach; each device ``synthetic``, ids
+    ``syn-<kind>-NNNN``."""
     placements: list[Placement] = []
     existing_chargers = np.array(
         [[d.x, d.y] for d in scene.devices if d.kind == "charger"]

@@ -44,7 +44,8 @@ _UOM = re.compile(r"^(?P<base>.+?)[_:\.](?:uom|unit|units)$", re.IGNORECASE)
 _HAS_LETTERS = re.compile(r"[a-zA-Z'\"\u4e00-\u9fff]")
 
 MEDIAN_HIGH_M = 60.0
-"""A source whose buildings have a median height above this is implausible for ordinary buildings."""
+"""A source whose buildings have a median height above this is implausible for ordinary
+buildings."""
 MEDIAN_LOW_M = 2.0
 PLAUSIBLE_M = (2.5, 100.0)
 """A median building height in this range is plausible once converted from the unit suspected."""
@@ -126,8 +127,8 @@ def convert_heights(
             why = f"in {unit_label(setting)} (height_unit of its [[sources]])"
         else:
             why = (
-                f"in {unit_label(crs_unit)}, the linear unit of its CRS {crs_label(crs)}; if they are metres, "
-                f'set height_unit = "m" in its [[sources]]'
+                f"in {unit_label(crs_unit)}, the linear unit of its CRS {crs_label(crs)}; "
+                f'if they are metres, set height_unit = "m" in its [[sources]]'
             )
         warnings.append(
             Warning(where, "heights", f"bare height numbers read {why}", "converted to metres")
@@ -169,7 +170,10 @@ def check_plausible(heights: dict[str, list[float]]) -> list[Warning]:
             ):
                 f = LENGTH_UNITS[unit]
                 if PLAUSIBLE_M[0] <= med * f <= PLAUSIBLE_M[1]:
-                    cause = f"they look like {name} (the median would be {med * f:.0f} m); {fix.format(unit, unit)}"
+                    cause = (
+                        f"they look like {name} (the median would be {med * f:.0f} m); "
+                        f"{fix.format(unit, unit)}"
+                    )
                     break
             else:
                 cause = "check the height column and its unit"

@@ -132,7 +132,8 @@ def _open(path: Path) -> Any:
     except Exception as exc:  # ifcopenshell raises several types for damaged files
         raise InputError(
             path,
-            f"cannot be read as IFC ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).",
+            "cannot be read as IFC "
+            f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).",
             "Check that the file is complete; export it again.",
         ) from None
 

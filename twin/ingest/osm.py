@@ -80,7 +80,8 @@ def osm_format(path: Path) -> str:
     raise InputError(
         path,
         "is not an OpenStreetMap file (neither OSM XML nor PBF).",
-        "Export the area again as .osm or .osm.pbf (for example from openstreetmap.org or Geofabrik).",
+        "Export the area again as .osm or .osm.pbf (for "
+        "example from openstreetmap.org or Geofabrik).",
     )
 
 
@@ -139,8 +140,8 @@ def read_osm(path: Path, name: str | None = None) -> Layer:
             if not r.rows:
                 raise _unreadable(path, exc) from None
             note = (
-                f"is damaged or truncated ({first_line(exc)}): the {len(r.rows)} features before the damage "
-                "are read, multipolygons are not assembled; download or export it again"
+                f"is damaged or truncated ({first_line(exc)}): the {len(r.rows)} features before "
+                "the damage are read, multipolygons are not assembled; download or export it again"
             )
     if note:
         r.warnings.insert(0, Warning(where, "file", note, "read"))
@@ -156,7 +157,10 @@ def read_osm(path: Path, name: str | None = None) -> Layer:
         elif missing:
             why = f"{_of(missing, len(members), 'member way')} not in the extract (cut at its edge)"
         elif cut:
-            why = f"{_of(cut, len(members), 'member way', ('has', 'have'))} nodes outside the extract (cut at its edge)"
+            why = (
+                f"{_of(cut, len(members), 'member way', ('has', 'have'))} nodes outside "
+                "the extract (cut at its edge)"
+            )
         else:
             why = "its member ways do not form closed rings"
         r.warnings.append(Warning(where, f"relation/{rid}", why, "skipped", not_drawn=1))
@@ -419,8 +423,9 @@ def _read_sorted(path: Path, fmt: str, where: str, t0: float) -> tuple[_Read, st
             w.close()
         r = _read_renumbered(out, where, back_n, back_w, back_r)
     note = (
-        f"is not sorted by id (or has negative ids, as JOSM writes for new objects): sorted in memory to read "
-        f"it ({perf_counter() - t0:.1f} s); `osmium sort` makes a copy that reads faster"
+        "is not sorted by id (or has negative ids, as JOSM writes for new objects): sorted in "
+        f"memory to read it ({perf_counter() - t0:.1f} s); "
+        "`osmium sort` makes a copy that reads faster"
     )
     return r, note
 

@@ -82,7 +82,8 @@ def detect_format(path: Path) -> str:
     raise InputError(
         path,
         f"unknown GIS format '{path.suffix or path.name}'.",
-        "Use OpenStreetMap (.osm.pbf, .osm), GeoJSON, GeoPackage, Shapefile or CityJSON (.city.json).",
+        "Use OpenStreetMap (.osm.pbf, .osm), GeoJSON, "
+        "GeoPackage, Shapefile or CityJSON (.city.json).",
     )
 
 
@@ -281,7 +282,8 @@ def _read_layer(
         raise InputError(
             where,
             "declares no CRS.",
-            'Add a .prj file, or declare it: --gis PATH@EPSG:N, or crs = "EPSG:N" in the scene\'s [[sources]].',
+            "Add a .prj file, or declare it: --gis PATH@EPSG:N, "
+            'or crs = "EPSG:N" in the scene\'s [[sources]].',
         )
     cols = [c for c in df.columns if c != "geometry"]
     records = df[cols].to_dict("records") if cols else [{} for _ in range(len(df))]
@@ -401,7 +403,8 @@ def _drop_not_lonlat(
             where,
             f"declares geographic coordinates ({crs.name}) but holds values like "
             f"({bad[0, 0]:.0f}, {bad[0, 1]:.0f}): these are projected metres.",
-            'Declare the real CRS: --gis PATH@EPSG:N, or crs = "EPSG:N" in the scene\'s [[sources]].',
+            "Declare the real CRS: --gis PATH@EPSG:N, "
+            'or crs = "EPSG:N" in the scene\'s [[sources]].',
         )
     for fid, (x, y) in zip(gdf["fid"][~ok], bad[:, :2], strict=True):
         warnings.append(

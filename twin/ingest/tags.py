@@ -162,7 +162,8 @@ def underground(tags: dict[str, Any]) -> bool:
 
 
 def kind_of(tags: dict[str, Any]) -> tuple[str, str | None] | None:
-    """(entity kind, road class) a ``kind`` attribute names (``building``, ``道路``, ...), or None."""
+    """(entity kind, road class) a ``kind`` attribute names (``building``, ``道路``, ...), or
+    None."""
     return feature_kind(tags.get("kind")) if tags.get("kind") not in (None, "") else None
 
 
@@ -263,7 +264,8 @@ PRIMARY_KEYS = (
 
 
 def main_tag(tags: dict[str, Any]) -> str:
-    """The tag that says most about what a feature is (``amenity=bench``), for counts in warnings."""
+    """The tag that says most about what a feature is (``amenity=bench``), for counts in
+    warnings."""
     for k in PRIMARY_KEYS:
         v = tags.get(k)
         if v not in (None, ""):
@@ -281,8 +283,8 @@ def not_drawn_reason(tags: dict[str, Any], gtype: str) -> str:
     raw = tags.get("kind")
     if raw not in (None, "") and kind_of(tags) is None and resolve_kind(str(raw)) is None:
         return (
-            f"kind {str(raw)!r} is not understood (kinds: {feature_kind_words()}, or a device kind such as "
-            "摄像头 / camera)"
+            f"kind {str(raw)!r} is not understood (kinds: "
+            f"{feature_kind_words()}, or a device kind such as 摄像头 / camera)"
         )
     if is_building(tags):
         if line:
@@ -291,7 +293,10 @@ def not_drawn_reason(tags: dict[str, Any], gtype: str) -> str:
             return "a building mapped as a point (no outline to extrude)"
     k = kind_of(tags)
     if k is not None and point:
-        return f"{k[0]} given as a point (it needs an outline{' or a centreline' if k[0] == 'road' else ''})"
+        return (
+            f"{k[0]} given as a point "
+            f"(it needs an outline{' or a centreline' if k[0] == 'road' else ''})"
+        )
     hw = tags.get("highway")
     if hw is not None and line:
         if underground(tags):

@@ -164,7 +164,8 @@ def legend_stops(
     if high:
         out.append(
             (
-                f"< {_fmt(high[0].value)} {unit}  {below} {pick(lang, high[0].label_en, high[0].label_zh)}",
+                f"< {_fmt(high[0].value)} {unit}  {below} "
+                f"{pick(lang, high[0].label_en, high[0].label_zh)}",
                 hues[0],
             )
         )
@@ -173,7 +174,8 @@ def legend_stops(
         rng = f"{_fmt(ht.value)}-{_fmt(nxt)}" if nxt is not None else f">= {_fmt(ht.value)}"
         out.append(
             (
-                f"{rng} {unit}  {pick(lang, 'above', '超过')} {pick(lang, ht.label_en, ht.label_zh)}",
+                f"{rng} {unit}  {pick(lang, 'above', '超过')} "
+                f"{pick(lang, ht.label_en, ht.label_zh)}",
                 hues[min(k + 1, 2)],
             )
         )

@@ -95,7 +95,11 @@ class ViewLayers:
         if self._surface is None:
             mapper = vtk.vtkPolyDataMapper()
             mapper.SetColorModeToDirectScalars()
-            mapper.SetScalarModeToUseCellFieldData() if "rgba" in poly.cell_data else mapper.SetScalarModeToUsePointFieldData()
+            (
+                mapper.SetScalarModeToUseCellFieldData()
+                if "rgba" in poly.cell_data
+                else mapper.SetScalarModeToUsePointFieldData()
+            )
             mapper.SelectColorArray("rgba")
             mapper.ScalarVisibilityOn()
             mapper.SetResolveCoincidentTopologyToPolygonOffset()

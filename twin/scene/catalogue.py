@@ -47,7 +47,8 @@ class Reading:
 
 @dataclass(frozen=True)
 class DeviceKind:
-    """A device kind of the catalogue: names, model, mounting, readings, heartbeat, deployment rule."""
+    """A device kind of the catalogue: names, model, mounting, readings, heartbeat, deployment
+    rule."""
 
     kind: str
     name_en: str

@@ -193,7 +193,10 @@ def kind_in_name(name: str) -> str | None:
 
 def feature_kind_words() -> str:
     """The entity kinds and a few of their words, for messages."""
-    return "building (建筑), road (道路), green (绿地), water (水系), parking_lot (停车场), ground (广场)"
+    return (
+        "building (建筑), road (道路), green (绿地), water (水系), parking_lot (停车场), "
+        "ground (广场)"
+    )
 
 
 @dataclass

@@ -204,7 +204,8 @@ def load_scene_spec(path: str | Path) -> SceneSpec:
 
 
 def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
-    """A SceneSpec from parsed TOML (``path``: the file, for relative paths and messages); InputError when wrong."""
+    """A SceneSpec from parsed TOML (``path``: the file, for relative paths and messages);
+    InputError when wrong."""
     where = str(path) if path else "scene"
     base = path.parent if path else Path.cwd()
 
@@ -281,8 +282,8 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
                 where, f"ifc[{i}]: lon, lat, rotation and elevation must be numbers."
             ) from None
         if (lon is None) != (lat is None) or (
-            ifc.placed and not (-180 <= lon <= 180 and -90 <= lat <= 90)
-        ):  # type: ignore[operator]
+            ifc.placed and not (-180 <= lon <= 180 and -90 <= lat <= 90)  # type: ignore[operator]
+        ):
             raise InputError(where, f"ifc[{i}] needs both lon and lat, in degrees.")
         spec.ifc.append(ifc)
     clip = data.get("clip") or {}
@@ -291,9 +292,9 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
         poly = clip.get("polygon")
         spec.clip = ClipSpec(
             bbox=_floats(bbox, 4, where, "clip.bbox") if bbox is not None else None,  # type: ignore[arg-type]
-            polygon=[_floats(p, 2, where, "clip.polygon vertex") for p in poly]
+            polygon=[_floats(p, 2, where, "clip.polygon vertex") for p in poly]  # type: ignore[misc]
             if isinstance(poly, list)
-            else None,  # type: ignore[misc]
+            else None,
             polygon_file=rel(poly, "clip.polygon") if isinstance(poly, str) else None,
         )
     for i, v in enumerate(data.get("views", [])):

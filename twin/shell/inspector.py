@@ -166,7 +166,8 @@ class Inspector(QtWidgets.QFrame):
             self.events.set_rows(
                 [
                     (
-                        f"{format_local(e.raised_at, ctx.tz)[5:16]}  {e.message or e.type}  [{tr(L, e.status)}]",
+                        f"{format_local(e.raised_at, ctx.tz)[5:16]}  {e.message or e.type}  "
+                        f"[{tr(L, e.status)}]",
                         theme.SEVERITY.get(e.severity),
                         e.id,
                     )

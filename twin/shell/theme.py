@@ -84,7 +84,8 @@ def style_sheet(pt: float) -> str:
     big, huge, small = pt * 1.35, pt * 2.0, pt * 0.9
     return f"""
 QWidget {{ background: {BG}; color: {TEXT}; }}
-QFrame#panel, QWidget#panel {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: 6px; }}
+QFrame#panel, QWidget#panel {{ background: {PANEL}; border: 1px solid {BORDER}; \
+border-radius: 6px; }}
 QLabel {{ background: transparent; }}
 QLabel#title {{ font-size: {big}pt; font-weight: 600; }}
 QLabel#sectionTitle {{ font-size: {pt * 1.1}pt; font-weight: 600; color: {ACCENT}; }}
@@ -99,16 +100,20 @@ QPushButton:hover, QToolButton:hover {{ border-color: {ACCENT}; }}
 QPushButton:checked, QToolButton:checked {{ background: #1f5f8b; border-color: {ACCENT}; }}
 QPushButton:disabled {{ color: #5a6678; }}
 QPushButton#viewButton {{ font-size: {pt * 1.2}pt; font-weight: 600; padding: 6px 12px; }}
-QLineEdit, QComboBox {{ background: {PANEL_2}; border: 1px solid {BORDER}; border-radius: 4px; padding: 4px 8px; }}
+QLineEdit, QComboBox {{ background: {PANEL_2}; border: 1px solid {BORDER}; border-radius: 4px; \
+padding: 4px 8px; }}
 QComboBox QAbstractItemView {{ background: {PANEL_2}; selection-background-color: #1f5f8b; }}
-QTableWidget, QListWidget, QTreeWidget {{ background: {PANEL}; alternate-background-color: {PANEL_2};
+QTableWidget, QListWidget, QTreeWidget {{ background: {PANEL}; \
+alternate-background-color: {PANEL_2};
   gridline-color: {BORDER}; border: none; }}
 QHeaderView::section {{ background: {PANEL_2}; color: {MUTED}; border: none; padding: 4px 8px; }}
 QSlider::groove:horizontal {{ height: 6px; background: {PANEL_2}; border-radius: 3px; }}
-QSlider::handle:horizontal {{ width: 18px; margin: -7px 0; background: {ACCENT}; border-radius: 9px; }}
+QSlider::handle:horizontal {{ width: 18px; margin: -7px 0; background: {ACCENT}; \
+border-radius: 9px; }}
 QScrollBar:vertical {{ background: {PANEL}; width: 12px; }}
 QScrollBar::handle:vertical {{ background: {BORDER}; border-radius: 5px; }}
 QToolTip {{ background: {PANEL_2}; color: {TEXT}; border: 1px solid {BORDER}; }}
-QProgressBar {{ background: {PANEL_2}; border: 1px solid {BORDER}; border-radius: 4px; text-align: center; }}
+QProgressBar {{ background: {PANEL_2}; border: 1px solid {BORDER}; border-radius: 4px; \
+text-align: center; }}
 QProgressBar::chunk {{ background: {ACCENT}; border-radius: 3px; }}
 """

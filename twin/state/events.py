@@ -430,8 +430,9 @@ class EventStore:
                     raised.append(e)
             if states:
                 conn.executemany(
-                    "INSERT INTO device_state VALUES (?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
-                    "last_seen = excluded.last_seen, readings = excluded.readings, reading_ts = excluded.reading_ts",
+                    "INSERT INTO device_state VALUES (?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE "
+                    "SET last_seen = excluded.last_seen, readings = excluded.readings, "
+                    "reading_ts = excluded.reading_ts",
                     [
                         (
                             d,

@@ -58,8 +58,10 @@ CREATE TABLE IF NOT EXISTS events (
     source_id TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_one_active_per_condition_v2
-    ON events(device_id, rule_id) WHERE cleared_at IS NULL AND status != 'closed' AND source_id IS NULL;
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_source ON events(device_id, source_id) WHERE source_id IS NOT NULL;
+    ON events(device_id, rule_id) WHERE cleared_at IS NULL AND status != 'closed' \
+AND source_id IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_source ON events(device_id, source_id) \
+WHERE source_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS device_state (
     device_id TEXT PRIMARY KEY,
     last_seen REAL,

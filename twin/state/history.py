@@ -233,8 +233,8 @@ class HistoryStore:
                 conn.executemany("INSERT INTO raw VALUES (?, ?, ?)", rows)
             if latest:
                 conn.executemany(
-                    "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET "
-                    "kind=excluded.kind, status=excluded.status, last_seen=excluded.last_seen, "
+                    "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE "
+                    "SET kind=excluded.kind, status=excluded.status, last_seen=excluded.last_seen, "
                     "readings=excluded.readings, reading_ts=excluded.reading_ts",
                     [
                         (
@@ -250,7 +250,8 @@ class HistoryStore:
                 )
             for key, value in (meta or {}).items():
                 conn.execute(
-                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                    "value=excluded.value",
                     (key, json.dumps(value)),
                 )
         newest = max((r[1] for r in rows), default=None)
@@ -272,10 +273,12 @@ class HistoryStore:
             end = math.floor(now / BUCKET_S) * BUCKET_S  # only finished buckets
             conn.execute(
                 f"""INSERT OR REPLACE INTO rollup
-                   SELECT device_id, key, CAST(ts / ? AS INTEGER) * ?, COUNT(*), MIN(v), MAX(v), SUM(v), NULL
+                   SELECT device_id, key, CAST(ts / ? AS INTEGER) * ?, COUNT(*), MIN(v), MAX(v), \
+SUM(v), NULL
                    FROM (SELECT device_id, ts, j.key AS key, {_NUMERIC} AS v
                          FROM raw, json_each(raw.readings) AS j
-                         WHERE ts >= ? AND ts < ? AND j.type IN ('integer', 'real', 'true', 'false'))
+                         WHERE ts >= ? AND ts < ? AND j.type IN ('integer', 'real', \
+'true', 'false'))
                    GROUP BY device_id, key, CAST(ts / ? AS INTEGER)""",
                 (BUCKET_S, BUCKET_S, start, end, BUCKET_S),
             )
@@ -293,7 +296,8 @@ class HistoryStore:
             conn.execute("DELETE FROM rollup WHERE bucket < ?", (now - self.rollup_retention_s,))
             pruned = now - self.raw_retention_s
             conn.executemany(
-                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "value=excluded.value",
                 [("last_rollup", str(end)), ("pruned_until", str(pruned))],
             )
         self._last_rollup = end
@@ -345,13 +349,13 @@ class HistoryStore:
         raw_from = max(start, min(end, complete))
         with self._lock:
             older = self._conn.execute(
-                "SELECT bucket, n, vmin, vmax, vsum, vlast FROM rollup WHERE device_id=? AND reading=? "
-                "AND bucket >= ? AND bucket < ? ORDER BY bucket",
+                "SELECT bucket, n, vmin, vmax, vsum, vlast FROM rollup WHERE device_id=? AND "
+                "reading=? AND bucket >= ? AND bucket < ? ORDER BY bucket",
                 (device_id, reading, start, raw_from),
             ).fetchall()
             recent = self._conn.execute(
-                "SELECT ts, json_extract(readings, ?) FROM raw WHERE device_id=? AND ts >= ? AND ts < ? "
-                "ORDER BY ts",
+                "SELECT ts, json_extract(readings, ?) FROM raw WHERE "
+                "device_id=? AND ts >= ? AND ts < ? ORDER BY ts",
                 (path, device_id, raw_from, end),
             ).fetchall()
         acc: dict[int, list[float]] = {}  # point index -> [n, min, max, sum, last]
@@ -453,7 +457,8 @@ class HistoryWriter:
         latest: Iterable[LatestState],
         meta: dict[str, Any] | None = None,
     ) -> None:
-        """Hand a batch to the writer thread (waits when the disk falls far behind; see the class)."""
+        """Hand a batch to the writer thread (waits when the disk falls far behind; see the
+        class)."""
         if self._q.qsize() >= self._max:
             self._drained.clear()
             if not self._drained.wait(self._wait) and self._q.qsize() >= self._max:

@@ -38,7 +38,8 @@ DAY_START, DAY_END = 6, 22
 
 @dataclass(frozen=True)
 class Rule:
-    """An alarm rule (from ``rules.toml``): which kinds, which reading or status, threshold, clear, severity."""
+    """An alarm rule (from ``rules.toml``): which kinds, which reading or status, threshold,
+    clear, severity."""
 
     id: str
     kinds: tuple[str, ...]

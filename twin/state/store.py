@@ -17,14 +17,16 @@ from twin.scene.catalogue import CATALOGUE, STATUSES
 from twin.scene.entities import Device
 
 PRECEDENCE = ("unknown", "offline", "alarm", "fault", "online")
-"""The device statuses of the catalogue, strongest first (``derive_status`` applies them in this order)."""
+"""The device statuses of the catalogue, strongest first (``derive_status`` applies them in this
+order)."""
 assert set(PRECEDENCE) == set(STATUSES)
 MISSED_HEARTBEATS = 3
 
 
 @dataclass
 class DeviceState:
-    """What the twin knows of one device: status, last seen, readings and their times, conditions."""
+    """What the twin knows of one device: status, last seen, readings and their times,
+    conditions."""
 
     device_id: str
     kind: str

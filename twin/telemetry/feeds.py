@@ -129,7 +129,10 @@ class MqttSettings:
             port = parts.port
         except ValueError:
             raise InputError(f"broker URL {url!r}", "has an invalid port.", fix) from None
-        self.url = f"{parts.scheme}://{parts.hostname}:{port or (8883 if parts.scheme == 'mqtts' else 1883)}"
+        self.url = (
+            f"{parts.scheme}://{parts.hostname}:"
+            f"{port or (8883 if parts.scheme == 'mqtts' else 1883)}"
+        )
         self.host = parts.hostname
         self.tls = parts.scheme == "mqtts"
         self.port = port or (8883 if self.tls else 1883)
@@ -292,8 +295,9 @@ class MqttFeed:
                 )
             except (ssl.SSLError, OSError) as exc:
                 return (
-                    f"TLS handshake with {where} failed ({getattr(exc, 'reason', None) or exc}): the port "
-                    f"may not speak TLS; use mqtt:// for a plain broker or the broker's TLS port{retry}"
+                    f"TLS handshake with {where} failed ({getattr(exc, 'reason', None) or exc}): "
+                    "the port may not speak TLS; "
+                    f"use mqtt:// for a plain broker or the broker's TLS port{retry}"
                 )
         return f"cannot connect to {where} (TLS works, MQTT did not){retry}"
 
@@ -391,7 +395,8 @@ def read_history_csv(path: Path, kinds: dict[str, str]) -> tuple[list[Message], 
                 raise InputError(
                     path,
                     f"is not a history export (columns {reader.fieldnames}).",
-                    "It needs the columns time, device_id, readings (as `twin history --export` writes).",
+                    "It needs the columns time, device_id, "
+                    "readings (as `twin history --export` writes).",
                 )
             for row in reader:
                 device_id = (row.get("device_id") or "").strip()

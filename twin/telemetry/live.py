@@ -207,8 +207,8 @@ def open_live(
             ) as exc:  # readings history is a convenience; alarms must run without it
                 history_error = exc.message
                 log.error(
-                    "RUNNING WITHOUT HISTORY: %s Alarms and the event log work; charts, the time slider "
-                    "and `twin state` have no new data until the history file is fixed.",
+                    "RUNNING WITHOUT HISTORY: %s Alarms and the event log work; charts, the time "
+                    "slider and `twin state` have no new data until the history file is fixed.",
                     exc.message,
                 )
         pipeline = Pipeline(

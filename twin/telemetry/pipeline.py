@@ -402,8 +402,8 @@ class Pipeline:
             text = str(exc)
             if text != self._log_error:
                 log.error(
-                    "event log %s cannot be written (%s): %d raise(s) and clear(s) kept in memory and "
-                    "retried every %g s",
+                    "event log %s cannot be written (%s): %d raise(s) "
+                    "and clear(s) kept in memory and retried every %g s",
                     self.events.path,
                     text,
                     self._unwritten_ops,
@@ -437,7 +437,8 @@ class Pipeline:
             self._unwritten_ops -= len(dropped.ops)
             self.events_dropped += len(dropped.ops)
             log.error(
-                "event log %s: more than %d raises and clears wait to be written; %d dropped (%d in all)",
+                "event log %s: more than %d raises and clears "
+                "wait to be written; %d dropped (%d in all)",
                 self.events.path,
                 MAX_UNWRITTEN,
                 len(dropped.ops),

@@ -203,7 +203,8 @@ class Simulator:
         elif name == "pm25_episode":
             d = self._pick("env_monitor", n)
             if d:
-                # the monitor and the nearest sensors around it (a local episode, a handful of alarms)
+                # the monitor and the nearest sensors around it (a local episode, a handful of
+                # alarms)
                 for near in (
                     self._near("env_monitor", d, 300.0)[:3] + self._near("pole", d, 80.0)[:3]
                 ):

@@ -1,4 +1,5 @@
-"""The environment view's panel. Environment: air and noise against the standards, the surface, bins, manholes."""
+"""The environment view's panel. Environment: air and noise against the standards, the surface,
+bins, manholes."""
 
 from __future__ import annotations
 

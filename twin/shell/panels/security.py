@@ -1,4 +1,5 @@
-"""The security view's panel. Security: cameras, the perimeter, fire and the emergency linkage of an alarm."""
+"""The security view's panel. Security: cameras, the perimeter, fire and the emergency linkage of
+an alarm."""
 
 from __future__ import annotations
 
