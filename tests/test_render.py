@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import vtk
 from PIL import Image
 
 from tests.conftest import DEMO, run_twin
@@ -11,6 +12,7 @@ from twin.render.offscreen import compose
 from twin.render.scenevis import _project
 from twin.render.style import BACKGROUND, rgb
 from twin.scene.catalogue import CATALOGUE
+from twin.scene.views import REGISTRY
 
 SIZE = (1280, 720)
 
@@ -122,6 +124,50 @@ def test_bookmark_view(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run_twin("render", str(DEMO), "--view", "nowhere", "--out", str(out))
     assert r.returncode == 2 and "railway-square" in r.stderr
+
+
+@pytest.mark.parametrize("view", ["security", "parking", "environment", "energy"])
+def test_a_situational_view_offscreen_shows_its_kinds_and_title(demo_scene, view):
+    """``twin render --view security`` reads the registry: the view's device kinds only, its
+    title as the caption, the legend counting its devices; the camera from a bookmark."""
+    plotter, vis = compose(demo_scene, view, SIZE, "zh", camera="railway-square")
+    try:
+        kinds = REGISTRY[view].kinds
+        for kind, layer in vis.glyphs.items():
+            assert bool(layer.actor.GetVisibility()) == (kind in kinds), (view, kind)
+        texts = [
+            a.GetInput()
+            for a in _props(vis.overlay or plotter.renderer)
+            if isinstance(a, vtk.vtkTextActor)
+        ]
+        assert REGISTRY[view].title_zh in texts
+        legend = vis.labels["legend"]
+        entries = [legend.GetEntryString(i) for i in range(legend.GetNumberOfEntries())]
+        shown = {k for k in demo_scene.counts() if k in kinds}
+        assert len(entries) == len(shown) > 0
+        bm = next(v for v in demo_scene.spec.views if v.name == "railway-square")
+        focal = np.array(plotter.camera.GetFocalPoint())[:2]
+        assert np.allclose(focal, demo_scene.view_targets[bm.name], atol=0.01)
+    finally:
+        plotter.close()
+
+
+def test_offscreen_view_names_are_checked(demo_scene):
+    from twin.core.errors import InputError
+    from twin.render.offscreen import resolve_view
+
+    assert resolve_view(demo_scene, "security") == ("security", None)
+    assert resolve_view(demo_scene, "railway-square") == ("overview", "railway-square")
+    with pytest.raises(InputError, match="security.*railway-square"):
+        resolve_view(demo_scene, "weather")
+    with pytest.raises(InputError, match="not a camera bookmark"):
+        resolve_view(demo_scene, "parking", "nowhere")
+
+
+def _props(renderer):
+    c = renderer.GetViewProps()
+    c.InitTraversal()
+    return [c.GetNextProp() for _ in range(c.GetNumberOfItems())]
 
 
 def test_restyling_devices_changes_their_pixels(demo_scene):

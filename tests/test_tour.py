@@ -38,6 +38,7 @@ from twin.scene.tour import (
     smootherstep,
     tour_specs,
 )
+from twin.scene.views import REGISTRY
 
 BASE = """name = "T"
 [[views]]
@@ -307,6 +308,12 @@ def test_record_tour_calls_on_view(demo_scene, tmp_path):
     from twin.render.record import record_tour
 
     seen: list[str] = []
+    shown: dict[str, set[str]] = {}
+
+    def on_view(view, vis):
+        seen.append(view)
+        shown[view] = {k for k, g in vis.glyphs.items() if g.actor.GetVisibility()}
+
     stats = record_tour(
         demo_scene,
         find_tour(demo_scene.spec, "exhibition"),
@@ -314,10 +321,14 @@ def test_record_tour_calls_on_view(demo_scene, tmp_path):
         fps=2,
         size=(160, 90),
         lang="en",
-        on_view=seen.append,
+        on_view=on_view,
         seconds=4,
     )
     assert seen == ["overview", "security"] and stats["frames"] == 8
+    # each stop shows its view's device kinds, as the kiosk does
+    kinds = {d.kind for d in demo_scene.devices}
+    assert shown["overview"] == kinds
+    assert shown["security"] == kinds & REGISTRY["security"].kinds
 
 
 @pytest.mark.slow

@@ -32,6 +32,7 @@ from twin.scene.scenefile import (
     SourceSpec,
     save_scene_spec,
 )
+from twin.scene.views import VIEWS
 
 _CRS_SUFFIX = re.compile(
     r"^(?P<path>.+)@(?P<crs>(?:EPSG|ESRI|IGNF|epsg|esri):\d+|\d{4,6}|[A-Za-z][\w .:-]*)$"
@@ -215,7 +216,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     statuses, subtitle = None, None
     if args.feed or args.db or args.at:
         statuses, subtitle = live_statuses(scene, args)
-    timings = render_scene(scene, out, args.view, size, args.lang, statuses, subtitle)
+    timings = render_scene(
+        scene, out, args.view, size, args.lang, statuses, subtitle, camera=args.camera
+    )
     print(f"Wrote {out} ({size[0]}x{size[1]}, {timings['first_frame'] * 1000:.0f} ms to render)")
     return 0
 
@@ -303,7 +306,12 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("render", help="render a frame offscreen")
     s.add_argument("scene")
-    s.add_argument("--view", default="overview", help="overview or a view bookmark of the scene")
+    s.add_argument(
+        "--view",
+        default="overview",
+        help=f"a situational view ({', '.join(VIEWS)}) or a camera bookmark of the scene",
+    )
+    s.add_argument("--camera", metavar="BOOKMARK", help="frame the view from this camera bookmark")
     s.add_argument("--out", required=True, metavar="FILE.png")
     s.add_argument("--size", default="1920x1080", metavar="WxH")
     add_status_options(s)

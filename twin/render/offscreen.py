@@ -11,11 +11,14 @@ import vtk
 from twin.core.errors import InputError
 from twin.core.i18n import default_lang, pick
 from twin.render import style
+from twin.render.caption import add_caption, view_caption
 from twin.render.fonts import cjk_font
 from twin.render.scenevis import SceneVisual, frame_bookmark, frame_overview
 from twin.render.status import StatusColours, alert_point_size, legend_labels, show_alerts
+from twin.render.viewlayers import ViewLayers
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
+from twin.scene.views import REGISTRY, VIEWS
 
 
 def make_plotter(size: tuple[int, int], off_screen: bool = True) -> pv.Plotter:
@@ -41,18 +44,38 @@ def configure(plotter: pv.Plotter) -> None:
     plotter.render_window.SetMultiSamples(0)  # software GL: FXAA for stills, none while moving
 
 
-def setup_view(plotter: pv.Plotter, scene: Scene, view: str, size: tuple[int, int]) -> float:
-    """Point the camera for ``view`` (overview or a bookmark name); returns metres per pixel."""
-    if view == "overview":
-        return frame_overview(plotter, scene, size)
+def resolve_view(scene: Scene, name: str, camera: str | None = None) -> tuple[str, str | None]:
+    """``twin render --view NAME [--camera BOOKMARK]``: (situational view, camera bookmark).
+
+    ``NAME`` is a view of the registry (overview, security, ...) or, as before views had a
+    registry, a camera bookmark of the scene (then the overview's layers, from the bookmark)."""
+    bookmarks = [v.name for v in scene.spec.views]
+    if camera is not None and camera not in bookmarks:
+        raise InputError(
+            f"--camera {camera!r}",
+            "is not a camera bookmark of this scene.",
+            f"Bookmarks: {', '.join(bookmarks) or 'none (add [[views]] to the scene file)'}.",
+        )
+    if name in REGISTRY:
+        return name, camera
+    if name in bookmarks and camera is None:
+        return "overview", name
+    raise InputError(
+        f"view {name!r}",
+        "is neither a situational view nor a camera bookmark of this scene.",
+        f"Views: {', '.join(VIEWS)}; bookmarks: {', '.join(bookmarks) or 'none'}.",
+    )
+
+
+def setup_view(
+    plotter: pv.Plotter, scene: Scene, camera: str | None, size: tuple[int, int]
+) -> float:
+    """Point the camera at the overview (``camera`` None) or a bookmark; metres per pixel."""
     for v in scene.spec.views:
-        if v.name == view:
+        if camera is not None and v.name == camera:
             x, y = scene.view_targets[v.name]
             return frame_bookmark(plotter, x, y, v.distance, v.heading, v.pitch, size)
-    names = ", ".join(["overview", *[v.name for v in scene.spec.views]])
-    raise InputError(
-        f"view {view!r}", "is neither 'overview' nor a bookmark of this scene.", f"Views: {names}."
-    )
+    return frame_overview(plotter, scene, size)
 
 
 def add_overlays(
@@ -63,10 +86,13 @@ def add_overlays(
     top: vtk.vtkRenderer | None = None,
     statuses: dict[str, str] | None = None,
     subtitle: str | None = None,
+    kinds: set[str] | frozenset[str] | None = None,
 ) -> dict[str, vtk.vtkProp]:
     """Title, legend (kind, colour, count; or status, colour, count when ``statuses`` is
     given), subtitle and attribution; in the ``top`` layer when given, so that device markers
-    never cover them. Returns the title, subtitle and legend actors (live views update them)."""
+    never cover them; the legend counts devices of
+    ``kinds`` only when given. Returns the title,
+    subtitle and legend actors (live views update them)."""
     named: dict[str, vtk.vtkProp] = {}
     font = cjk_font() if lang == "zh" else None
     scale = size[1] / 1080
@@ -100,11 +126,11 @@ def add_overlays(
         made.append(sub)
     labels = []
     if statuses is not None:  # live: a legend of the five status colours with their counts
-        labels = legend_labels(scene, statuses, lang)
+        labels = legend_labels(scene, statuses, lang, kinds)
     else:
         counts = scene.counts()
         for kind, spec in CATALOGUE.items():
-            if counts.get(kind):
+            if counts.get(kind) and (kinds is None or kind in kinds):
                 labels.append((f"{spec.display_name(lang)}  {counts[kind]}", spec.colour))
     if labels:
         legend = plotter.add_legend(
@@ -159,28 +185,39 @@ def compose(
     off_screen: bool = True,
     statuses: dict[str, str] | None = None,
     subtitle: str | None = None,
+    camera: str | None = None,
 ) -> tuple[pv.Plotter, SceneVisual]:
-    """A plotter with the whole scene in it, framed for ``view``, with title and legend."""
+    """A plotter with the whole scene in it, showing ``view`` (a situational view of the
+    registry: its device kinds and its title as a caption; or a camera bookmark) from the
+    overview or the ``camera`` bookmark, with title and legend."""
     lang = lang or default_lang()
+    view, camera = resolve_view(scene, view, camera)
     plotter = make_plotter(size, off_screen)
-    vis = populate(plotter, scene, view, size, statuses)
-    vis.labels = add_overlays(plotter, scene, lang, size, vis.overlay, statuses, subtitle)
+    vis = populate(plotter, scene, camera, size, statuses)
+    kinds = None
+    if view != "overview":
+        layers = ViewLayers(plotter, vis)
+        layers.set_view(view)
+        kinds = layers.visible_kinds()
+    vis.labels = add_overlays(plotter, scene, lang, size, vis.overlay, statuses, subtitle, kinds)
+    if view != "overview":
+        add_caption(vis.overlay or plotter.renderer, size, lang).SetInput(view_caption(view, lang))
     return plotter, vis
 
 
 def populate(
     plotter: pv.Plotter,
     scene: Scene,
-    view: str,
+    camera: str | None,
     size: tuple[int, int],
     statuses: dict[str, str] | None = None,
 ) -> SceneVisual:
-    """The scene's visuals and device markers in ``plotter``, framed for ``view`` (overview or a
-    bookmark), devices coloured by ``statuses`` when given."""
+    """The scene's visuals and device markers in ``plotter``, framed for the overview or the
+    ``camera`` bookmark, devices coloured by ``statuses`` when given."""
     vis = SceneVisual(scene)
     vis.add_to(plotter)
     vis.add_markers(plotter, point_size=marker_point_size(size[1]))
-    vis.rescale_glyphs(setup_view(plotter, scene, view, size))
+    vis.rescale_glyphs(setup_view(plotter, scene, camera, size))
     plotter.renderer.ResetCameraClippingRange()
     if statuses is not None:
         StatusColours(scene).update(
@@ -202,11 +239,15 @@ def render_scene(
     lang: str | None = None,
     statuses: dict[str, str] | None = None,
     subtitle: str | None = None,
+    camera: str | None = None,
 ) -> dict[str, float]:
-    """Write one frame of ``scene`` to ``out`` (PNG), devices coloured by ``statuses`` when
-    given (device id -> status); returns stage timings in seconds."""
+    """Write one frame of ``scene`` in ``view`` from ``camera`` (see :func:`compose`) to ``out``
+    (PNG), devices coloured by ``statuses`` when given (device id -> status); returns stage
+    timings in seconds."""
     t0 = perf_counter()
-    plotter, _ = compose(scene, view, size, lang, statuses=statuses, subtitle=subtitle)
+    plotter, _ = compose(
+        scene, view, size, lang, statuses=statuses, subtitle=subtitle, camera=camera
+    )
     try:
         plotter.enable_anti_aliasing("fxaa")
         t1 = perf_counter()

@@ -8,49 +8,19 @@ from time import perf_counter
 from typing import Any
 
 import numpy as np
-import vtk
 
 from twin.core.errors import InputError
 from twin.core.i18n import default_lang
-from twin.render import style
 from twin.render.camera import apply_pose, overview_pose
-from twin.render.fonts import cjk_font
+from twin.render.caption import add_caption, view_caption
 from twin.render.offscreen import compose
+from twin.render.scenevis import SceneVisual
+from twin.render.viewlayers import ViewLayers
 from twin.scene.scene import Scene
 from twin.scene.scenefile import TourSpec
 from twin.scene.tour import Tour, resolve_tour
-from twin.scene.views import REGISTRY
 
 Progress = Callable[[str, float], None]
-
-
-def view_caption(view: str, lang: str) -> str:
-    en, zh = (
-        (REGISTRY[view].title_en, REGISTRY[view].title_zh) if view in REGISTRY else (view, view)
-    )
-    return zh if lang == "zh" else en
-
-
-def add_caption(renderer: vtk.vtkRenderer, size: tuple[int, int], lang: str) -> vtk.vtkTextActor:
-    """A caption at the bottom centre (the situational view's name), on a dark backing."""
-    actor = vtk.vtkTextActor()
-    actor.SetInput(" ")
-    actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-    actor.SetPosition(0.5, 0.03)
-    tp = actor.GetTextProperty()
-    tp.SetFontSize(max(10, int(34 * size[1] / 1080)))
-    tp.SetBold(True)
-    tp.SetColor(*[c / 255 for c in style.rgb(style.TEXT)])
-    tp.SetJustificationToCentered()
-    tp.SetVerticalJustificationToBottom()
-    tp.SetBackgroundColor(*[c / 255 for c in style.rgb(style.BACKGROUND)])
-    tp.SetBackgroundOpacity(0.7)
-    font = cjk_font() if lang == "zh" else None
-    if font:
-        tp.SetFontFamily(4)  # VTK_FONT_FILE
-        tp.SetFontFile(font)
-    renderer.AddViewProp(actor)
-    return actor
 
 
 def open_writer(out: Path, fps: float, size: tuple[int, int]) -> Any:
@@ -85,7 +55,7 @@ def record_tour(
     size: tuple[int, int] = (1280, 720),
     lang: str | None = None,
     statuses: dict[str, str] | None = None,
-    on_view: Callable[[str], None] | None = None,
+    on_view: Callable[[str, SceneVisual], None] | None = None,
     progress: Progress | None = None,
     seconds: float | None = None,
     subtitle: str | None = None,
@@ -93,8 +63,10 @@ def record_tour(
 ) -> dict[str, float]:
     """Render ``tour`` (resolved, or a spec resolved here against the overview framing at
     ``size``) for ``seconds`` (default one loop) at ``fps`` into the MP4 ``out``, devices
-    coloured by ``statuses`` (device id -> status) when given, the view's name as a caption.
-    ``on_view(view)`` is called for the first frame and whenever the view changes;
+    coloured by ``statuses`` (device id -> status) when given, each stop showing its view's
+    device kinds with the view's name as a caption.
+    ``on_view(view, visual)`` is called for the first frame and whenever the view changes,
+    once the view is applied;
     ``progress(stage, fraction)`` as frames are written. Returns frames, seconds, and render
     / total frames per second."""
     lang = lang or default_lang()
@@ -108,6 +80,7 @@ def record_tour(
         seconds = tour.duration if seconds is None else seconds
         n = max(1, round(seconds * fps))
         caption = add_caption(vis.overlay or plotter.renderer, size, lang)
+        layers = ViewLayers(plotter, vis)
         if antialias:
             plotter.enable_anti_aliasing("fxaa")
         writer = open_writer(out, fps, size)
@@ -122,8 +95,9 @@ def record_tour(
             if view != shown:
                 shown = view
                 caption.SetInput(view_caption(view, lang))
+                layers.set_view(view)  # the view's device kinds, as the kiosk shows them
                 if on_view is not None:
-                    on_view(view)
+                    on_view(view, vis)
             t1 = perf_counter()
             vis.rescale_glyphs(apply_pose(plotter, pose, size))
             plotter.render()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 
 import numpy as np
 
@@ -69,9 +70,14 @@ class StatusColours:
         return set(touched)
 
 
-def legend_labels(scene: Scene, statuses: dict[str, str], lang: str) -> list[tuple[str, str]]:
-    """(label with the count of devices, colour) per status, in legend order."""
-    tally = Counter(statuses.get(d.id, "unknown") for d in scene.devices)
+def legend_labels(
+    scene: Scene, statuses: dict[str, str], lang: str, kinds: Collection[str] | None = None
+) -> list[tuple[str, str]]:
+    """(label with the count of devices, colour) per status, in legend order; devices of
+    ``kinds`` only when given (a situational view's)."""
+    tally = Counter(
+        statuses.get(d.id, "unknown") for d in scene.devices if kinds is None or d.kind in kinds
+    )
     return [
         (f"{pick(lang, status, zh)}  {tally.get(status, 0)}", style.STATUS[entry])
         for entry, zh, status in LEGEND
