@@ -24,6 +24,7 @@ from twin.cli.common import (
 from twin.core.errors import InputError
 from twin.core.paths import ASSETS_DIR
 from twin.scene.catalogue import CATALOGUE
+from twin.scene.community import IMPORTANT_ROADS_DEFAULT, MAIN_ROADS_DEFAULT
 from twin.scene.scenefile import (
     ClipSpec,
     DeviceLayerSpec,
@@ -161,6 +162,35 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(f"           replaced GIS footprints: {', '.join(m['replaced'])}")
         if m["failed"]:
             print(f"           {len(m['failed'])} element(s) failed to tessellate (see warnings)")
+    com = info["community"]
+    if com:
+        ec = com["entrance_counts"]
+        print(
+            f"Community  {'closed (fenced)' if com['closed'] else 'open'}, boundary from "
+            f"{com['boundary_source']}: {com['area_m2'] / 10000:,.2f} ha, perimeter "
+            f"{com['perimeter_m']:,.0f} m"
+        )
+        for key, default in (
+            ("main_roads", MAIN_ROADS_DEFAULT),
+            ("important_roads", IMPORTANT_ROADS_DEFAULT),
+        ):
+            print(
+                f"  {key.replace('_', ' '):<17}{', '.join(com[key]) or 'none'}"
+                + (" (default)" if set(com[key]) == default else "")
+            )
+        print(
+            f"  entrances        {ec['total']}"
+            + (
+                " ("
+                + ", ".join(f"{k} {v}" for k, v in ec["by_use"].items())
+                + "; "
+                + ", ".join(f"{k} {v}" for k, v in ec["by_source"].items())
+                + ")"
+                if ec["total"]
+                else ""
+            )
+            + ("" if com["declared"] else " (no [community] table in the scene file)")
+        )
     if info["height_sources"]:
         print(
             "Building heights from "
@@ -324,6 +354,10 @@ def parser() -> argparse.ArgumentParser:
     from twin.cli.live_cmds import add_commands
 
     add_commands(sub)
+
+    from twin.cli.plan_cmds import add_commands as add_plan_commands
+
+    add_plan_commands(sub)
 
     from twin.cli.record_cmd import add_command as add_record
 

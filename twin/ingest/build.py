@@ -20,6 +20,7 @@ from twin.ingest import bim, fill
 from twin.ingest.archives import unpacked
 from twin.ingest.cityjson import CityModel, read_cityjson
 from twin.ingest.collect import Collector, to_local
+from twin.ingest.community import build_community
 from twin.ingest.crs import WGS84, FrameTransform, frame_crs
 from twin.ingest.devicelist import DeviceRows, read_device_list
 from twin.ingest.devices import place_devices
@@ -268,6 +269,10 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     ]
     b.warnings.extend(b.ledger.finish(entities))
     scene.features = b.ledger.counts()
+    b.lap("account")
+    b.progress("community", 0.9)
+    scene.community = build_community(scene, ft, layers, col.area, col.entrance_nodes, b.warnings)
+    b.lap("community")
     for v in spec.views:
         x, y = ft.to_local(v.lon, v.lat)
         scene.view_targets[v.name] = (float(x), float(y))

@@ -31,6 +31,7 @@ from twin.ingest.tags import (
     MAX_BUILDING_HEIGHT,
     METRES_PER_LEVEL,
     devices_from_tags,
+    entrance_tag,
     is_building,
     is_building_part,
     kind_of,
@@ -74,6 +75,21 @@ def to_local(gdf: gpd.GeoDataFrame, crs: CRS, ft: FrameTransform) -> gpd.GeoData
             | g.geometry.isna().to_numpy()
         )
     return g
+
+
+@dataclass
+class EntranceNode:
+    """A point feature tagged as an entrance or gate, as the collector saw it (local metres)."""
+
+    source: str
+    fid: str
+    label: str
+    """The tag that makes it one (``barrier=gate``, ``entrance=main``)."""
+    name: str
+    x: float
+    y: float
+    use: str | None
+    """``vehicle`` / ``pedestrian`` when its tags say; None when they do not."""
 
 
 @dataclass(eq=False)
@@ -128,6 +144,9 @@ class Collector:
         }
         self.device_feats: list[DeviceFeature] = []
         self.road_lines: list[tuple[shapely.LineString, float, str]] = []
+        self.entrance_nodes: list[EntranceNode] = []
+        """Points tagged as entrances or gates (wherever they are: the community's entrances
+        are chosen from them), besides whatever else they are drawn as."""
         self.attr_heights: dict[str, list[float]] = {}
         self._z_to_m = 1.0
 
@@ -153,6 +172,18 @@ class Collector:
                     "area of use?)",
                 )
                 continue
+            if geom.geom_type == "Point" and (et := entrance_tag(tags)) is not None:
+                self.entrance_nodes.append(
+                    EntranceNode(
+                        layer.name,
+                        str(fid),
+                        et[0],
+                        str(tags.get("name") or ""),
+                        float(geom.x),
+                        float(geom.y),
+                        et[1],
+                    )
+                )
             if layer.hint and not _any_known(tags):
                 raw = tags.get("kind")
                 if raw in (None, ""):
@@ -515,6 +546,11 @@ class Collector:
                 "fov": row.get("fov"),
                 "tilt": row.get("tilt"),
             }
+            if isinstance(row.get("smart"), bool | np.bool_):  # an asset not (yet) smart
+                props["smart"] = bool(row["smart"])
+            for optic in ("resolution", "lens"):  # cameras: a device list's own optics
+                if row.get(optic):
+                    props[optic] = row[optic]
             if row.get("use"):
                 props["use"] = row["use"]  # meters: residential / commercial / public load curves
             self.device_feats.append(

@@ -46,6 +46,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "fov": ("fov", "field_of_view", "视场角", "视角"),
     "tilt": ("tilt", "pitch", "俯仰角", "俯角"),
     "subkind": ("subkind", "sub_kind", "subtype", "子类型", "子类"),
+    "resolution": ("resolution", "resolution_px", "分辨率", "像素"),
+    "lens": ("lens", "lens_mm", "focal_length", "焦距", "镜头"),
+    "smart": ("smart", "is_smart", "智能", "是否智能"),
     "use": ("use", "building_use", "usage", "用途", "建筑用途"),
 }
 _LOOKUP = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
@@ -206,6 +209,9 @@ def read_device_list(
                 if _null(rec.get("subkind"))
                 else str(rec.get("subkind")).strip().lower(),
                 "use": None if _null(rec.get("use")) else str(rec.get("use")).strip().lower(),
+                "resolution": None if _null(rec.get("resolution")) else str(rec["resolution"]),
+                "lens": None if _null(rec.get("lens")) else str(rec["lens"]),
+                "smart": None if _null(rec.get("smart")) else _yes(rec["smart"]),
                 "row": rowname,
             }
         )
@@ -229,6 +235,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
         except pd.errors.EmptyDataError:
             raise InputError(path, "has no rows (empty device list).") from None
     raise InputError(path, "is neither UTF-8 nor GB18030 text.", "Save it as CSV UTF-8.")
+
+
+def _yes(v: Any) -> bool:
+    """A yes / no cell: 1, yes, y, true, 是 ... -> True; 0, no, n, false, 否 ... -> False."""
+    return str(v).strip().lower() not in ("0", "no", "n", "false", "f", "否", "非", "不是", "")
 
 
 def _null(v: Any) -> bool:

@@ -6,6 +6,7 @@ warning), cameras without a heading turned to face the nearest road."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,14 @@ from shapely import STRtree
 from twin.core.errors import InputError
 from twin.ingest.crs import FrameTransform
 from twin.ingest.ledger import FeatureLedger
-from twin.scene.catalogue import CAMERA_DEFAULTS, CATALOGUE, MAX_MOUNT_HEIGHT
+from twin.ingest.tags import parse_number
+from twin.scene.catalogue import (
+    CAMERA_DEFAULTS,
+    CAMERA_SENSOR_WIDTH_MM,
+    CATALOGUE,
+    MAX_MOUNT_HEIGHT,
+    MEGAPIXEL_RESOLUTIONS,
+)
 from twin.scene.entities import Device, Warning
 from twin.scene.scene import Scene
 
@@ -168,6 +176,7 @@ def make_device(
                 )
             )
             tilt = None
+        fov = _optics(f, props, fov, warnings)
         fov = defaults["fov"] if fov is None else fov
         tilt = defaults["tilt"] if tilt is None else tilt
     return Device(
@@ -188,6 +197,68 @@ def make_device(
         f.source,
         props,
     )
+
+
+_MEGAPIXELS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:mp|m|megapixels?|百万像素)\s*$", re.I)
+_WAN = re.compile(r"^\s*(\d+)\s*万(?:像素)?\s*$")  # 400万像素: four million pixels
+_WXH = re.compile(r"^\s*(\d{3,5})\s*[x×*]\s*(\d{3,5})\s*$", re.I)
+
+
+def parse_resolution(text: str) -> tuple[int, int] | None:
+    """A camera resolution: ``1920x1080`` (also × or *), ``4MP``, ``4 megapixels`` or
+    ``400万像素`` -> (width, height) pixels; None when it is none of these."""
+    m = _WXH.match(text)
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    m = _MEGAPIXELS.match(text)
+    mp = float(m.group(1)) if m else None
+    m = _WAN.match(text)
+    if m:
+        mp = int(m.group(1)) / 100
+    if mp is None:
+        return None
+    key = f"{mp:g}mp"
+    if key in MEGAPIXEL_RESOLUTIONS:
+        return MEGAPIXEL_RESOLUTIONS[key]
+    w = round(math.sqrt(mp * 1e6 * 16 / 9))  # an uncommon size: 16:9 of that many pixels
+    return w, round(w * 9 / 16)
+
+
+def _optics(f: DeviceFeature, props: dict[str, Any], fov: float | None, warnings: list) -> Any:
+    """A device list's ``resolution`` (kept as ``resolution_px``) and ``lens`` (mm, giving the
+    field of view when the list gives none); bad values are told and the defaults used."""
+    res = props.pop("resolution", None)
+    if res is not None:
+        wh = parse_resolution(str(res))
+        if wh is None or not (320 <= wh[0] <= 16384 and 240 <= wh[1] <= 16384):
+            warnings.append(
+                Warning(
+                    f.source,
+                    f.id,
+                    f"resolution {res!r} is not WIDTHxHEIGHT or megapixels (4MP)",
+                    "the sub-kind's default resolution used",
+                )
+            )
+        else:
+            props["resolution_px"] = [wh[0], wh[1]]
+    lens = props.pop("lens", None)
+    if lens is not None:
+        mm = parse_number(str(lens).lower().replace("mm", "").strip())
+        if mm is None or not 0.5 <= mm <= 500:
+            warnings.append(
+                Warning(
+                    f.source,
+                    f.id,
+                    f"lens {lens!r} is not a focal length in mm",
+                    "the field of view is the sub-kind's default",
+                )
+            )
+        else:
+            props["lens_mm"] = mm
+            if fov is None:
+                fov = math.degrees(2 * math.atan(CAMERA_SENSOR_WIDTH_MM / (2 * mm)))
+                props["fov_source"] = "lens"
+    return fov
 
 
 def face_nearest_road(x: float, y: float, tree: STRtree, lines: RoadLines) -> float:

@@ -11,52 +11,13 @@ import re
 from typing import Any
 
 from twin.scene.catalogue import resolve_kind
-from twin.scene.entities import feature_kind, feature_kind_words
+from twin.scene.entities import ROAD_CLASS, feature_kind, feature_kind_words
 
 # Defaults, documented in the README ("Buildings and roads").
 METRES_PER_LEVEL = 3.0
 DEFAULT_BUILDING_HEIGHT = 9.0  # three storeys, when the data says nothing
 MAX_BUILDING_HEIGHT = 830.0  # the tallest building on earth; more is a data error
 MIN_BUILDING_HEIGHT = 2.0
-
-ROAD_CLASS = {
-    **dict.fromkeys(
-        [
-            "motorway",
-            "trunk",
-            "primary",
-            "secondary",
-            "tertiary",
-            "motorway_link",
-            "trunk_link",
-            "primary_link",
-            "secondary_link",
-            "tertiary_link",
-        ],
-        "main",
-    ),
-    **dict.fromkeys(
-        ["residential", "unclassified", "service", "living_street", "road", "busway", "minor"],
-        "minor",
-    ),
-    **dict.fromkeys(
-        [
-            "footway",
-            "path",
-            "cycleway",
-            "pedestrian",
-            "steps",
-            "track",
-            "bridleway",
-            "trail",
-            "sidewalk",
-            "crossing",
-        ],
-        "path",
-    ),
-}
-"""OSM highway=* -> road class. Other highway values (platform, construction, proposed,
-elevator, corridor, bus_stop, ...) are not road surfaces."""
 
 DEFAULT_ROAD_WIDTH = {
     "motorway": 14.0,
@@ -416,3 +377,37 @@ def _other(tags: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
     if tags.get("amenity") == "charging_station":
         return "charger", {"capacity": parse_number(tags.get("capacity"))}
     return None
+
+
+ENTRANCE_BARRIERS: dict[str, str | None] = {
+    "gate": None,
+    "lift_gate": "vehicle",
+    "swing_gate": None,
+    "sliding_gate": None,
+    "turnstile": "pedestrian",
+    "full-height_turnstile": "pedestrian",
+    "entrance": None,
+}
+"""OSM ``barrier=*`` values of a node that is an entrance, and who uses it (None: the access
+tags say, else the roads through it, else both)."""
+
+
+def entrance_tag(tags: dict[str, Any]) -> tuple[str, str | None] | None:
+    """(the tag, the use it implies or None) for a feature tagged as an entrance or gate:
+    ``barrier`` = one of :data:`ENTRANCE_BARRIERS`, or ``entrance=*`` (a door: pedestrian, a
+    garage entrance: vehicle); None for other features."""
+    b = tags.get("barrier")
+    e = tags.get("entrance")
+    if b in ENTRANCE_BARRIERS:
+        label, use = f"barrier={b}", ENTRANCE_BARRIERS[b]
+    elif e not in (None, "", "no"):
+        label, use = f"entrance={e}", "vehicle" if e == "garage" else "pedestrian"
+    else:
+        return None
+    if use is None:
+        no = {k for k in ("motor_vehicle", "vehicle", "motorcar", "foot") if tags.get(k) == "no"}
+        if no & {"motor_vehicle", "vehicle", "motorcar"} and "foot" not in no:
+            use = "pedestrian"
+        elif "foot" in no and not no & {"motor_vehicle", "vehicle", "motorcar"}:
+            use = "vehicle"
+    return label, use

@@ -107,6 +107,16 @@ _KINDS: tuple[DeviceKind, ...] = (
         "HD cameras cover important roads continuously; an AI camera at every entrance sees "
         "vehicles' fronts; one panorama camera on the tallest roof; perimeter AI cameras along "
         "an open community's perimeter without occlusion.",
+        {
+            # DORI levels by index (twin.scene.standards.DORI_LEVELS: 1 detection, 2
+            # observation, 3 recognition, 4 identification)
+            "road_level": 2,  # important roads continuously at observation or better
+            "entrance_level": 3,  # an entrance's AI camera recognises faces and plates
+            "perimeter_level": 1,  # perimeter cameras detect whoever crosses
+            "gap_report_m": 10,  # uncovered stretches longer than this break "continuously"
+            "front_view_deg": 45,  # sees vehicles' fronts: looks against the travel within this
+            "entrance_reach_m": 3,  # an entrance is seen where a camera sees within this of it
+        },
         subkinds={
             "hd": ("HD camera", "高清摄像头"),
             "ai": ("AI camera", "AI摄像头"),
@@ -127,6 +137,9 @@ _KINDS: tuple[DeviceKind, ...] = (
         (_b("touch"), _b("cut"), _f("pulse_kv", "kV", 0, 20)),
         60,
         "Continuous along a closed community's perimeter.",
+        # a segment device stands for one alarm zone of fence: it guards the boundary for
+        # half a zone either side of it, when it stands within reach of the boundary
+        {"zone_m": 50, "reach_m": 10},
         aliases=("fence", "围栏"),
     ),
     DeviceKind(
@@ -254,6 +267,7 @@ _KINDS: tuple[DeviceKind, ...] = (
         ),
         3600,
         "Every cover on main roads is a smart one.",
+        {"road_reach_m": 10},  # a cover this near a main road's centreline is on it
         aliases=("manhole_cover", "井盖"),
     ),
     DeviceKind(
@@ -344,6 +358,7 @@ _KINDS: tuple[DeviceKind, ...] = (
         (_b("screen_on"),),
         300,
         "One per main entrance (>= 3 m2 full-colour LED).",
+        {"per_entrance": 1, "reach_m": 50},  # serves the main entrance it stands this near
         aliases=("display", "信息屏", "信息发布屏"),
     ),
     DeviceKind(
@@ -383,6 +398,7 @@ _KINDS: tuple[DeviceKind, ...] = (
         (Reading("entries", "", "int", 0), Reading("exits", "", "int", 0), _b("open")),
         60,
         "One per community and car-park vehicle entrance.",
+        {"per_entrance": 1, "reach_m": 30},
         aliases=("道闸", "boom_barrier"),
     ),
     DeviceKind(
@@ -432,13 +448,46 @@ _KINDS: tuple[DeviceKind, ...] = (
 )
 
 CAMERA_DEFAULTS: dict[str, dict[str, float]] = {
-    "hd": {"fov": 90.0, "tilt": 15.0, "mount_height": 6.0},
-    "ai": {"fov": 60.0, "tilt": 20.0, "mount_height": 4.5},
-    "perimeter": {"fov": 60.0, "tilt": 10.0, "mount_height": 5.0},
-    "panorama": {"fov": 360.0, "tilt": 30.0, "mount_height": 6.0},
+    "hd": {"fov": 90.0, "tilt": 15.0, "mount_height": 6.0, "width_px": 1920, "height_px": 1080},
+    "ai": {"fov": 60.0, "tilt": 20.0, "mount_height": 4.5, "width_px": 1920, "height_px": 1080},
+    "perimeter": {
+        "fov": 60.0,
+        "tilt": 10.0,
+        "mount_height": 5.0,
+        "width_px": 2688,
+        "height_px": 1520,
+    },
+    "panorama": {
+        "fov": 360.0,
+        "tilt": 30.0,
+        "mount_height": 6.0,
+        "width_px": 2560,
+        "height_px": 1440,
+    },
 }
-"""Field of view, tilt below horizontal and mount height of each camera sub-kind when the
-data does not say."""
+"""Field of view (horizontal, degrees), tilt below horizontal, mount height and resolution of
+each camera sub-kind when the data does not say. Resolutions are the catalogue's performance
+floors: HD cameras at least 1920x1080, perimeter AI cameras over 4 MP (2688x1520), the
+high-altitude panorama camera at least 2560x1440; the brief gives AI cameras no figure, so they
+get the HD floor."""
+
+CAMERA_SENSOR_WIDTH_MM = 5.6
+"""Sensor width used to turn a lens focal length into a field of view when a device list gives
+``lens`` (mm) but no ``fov``: a 1/2.8" sensor, the common size of 2-4 MP security cameras
+(HFOV = 2 atan(w / 2f): a 2.8 mm lens sees 90 deg, a 4 mm lens 70 deg)."""
+
+MEGAPIXEL_RESOLUTIONS: dict[str, tuple[int, int]] = {
+    "1mp": (1280, 720),
+    "1.3mp": (1280, 960),
+    "2mp": (1920, 1080),
+    "3mp": (2048, 1536),
+    "4mp": (2688, 1520),
+    "5mp": (2592, 1944),
+    "6mp": (3072, 2048),
+    "8mp": (3840, 2160),
+    "12mp": (4000, 3000),
+}
+"""A camera resolution given as megapixels (``4MP``) -> the usual sensor's width x height."""
 
 MAX_MOUNT_HEIGHT = 150.0
 """Device mount heights above this are data errors (clamped with a warning)."""

@@ -12,6 +12,46 @@ SURFACE_KINDS = ("road", "green", "water", "parking_lot", "ground")
 
 ROAD_CLASSES = ("main", "minor", "path")
 
+ROAD_CLASS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "motorway",
+            "trunk",
+            "primary",
+            "secondary",
+            "tertiary",
+            "motorway_link",
+            "trunk_link",
+            "primary_link",
+            "secondary_link",
+            "tertiary_link",
+        ],
+        "main",
+    ),
+    **dict.fromkeys(
+        ["residential", "unclassified", "service", "living_street", "road", "busway", "minor"],
+        "minor",
+    ),
+    **dict.fromkeys(
+        [
+            "footway",
+            "path",
+            "cycleway",
+            "pedestrian",
+            "steps",
+            "track",
+            "bridleway",
+            "trail",
+            "sidewalk",
+            "crossing",
+        ],
+        "path",
+    ),
+}
+"""OSM highway=* -> road class. Other highway values (platform, construction, proposed,
+elevator, corridor, bus_stop, ...) are not road surfaces. Kept with the models (not in
+``twin.ingest.tags``, which applies it) so scene files can check the road classes they name."""
+
 _KIND_WORDS: dict[str, tuple[str, ...]] = {
     "building": (
         "building",

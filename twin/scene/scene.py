@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from twin.core.frame import LocalFrame
+from twin.scene.community import Community
 from twin.scene.entities import (
     SURFACE_KINDS,
     BimElement,
@@ -52,6 +53,9 @@ class Scene:
     """Bookmark name -> the local (x, y) it looks at."""
     tour_targets: dict[tuple[str, int], tuple[float, float]] = field(default_factory=dict)
     """(tour name, keyframe index) -> the local (x, y) a lon / lat keyframe looks at."""
+    community: Community | None = None
+    """The community's boundary, road classes and entrances (the scene's extent when the scene
+    file has no ``[community]`` table); None when the scene has no extent to make one of."""
 
     def counts(self) -> dict[str, int]:
         """Kind name -> number, for every kind present."""
@@ -120,6 +124,7 @@ class Scene:
                 sorted(Counter(s.road_class or "" for s in self.surfaces["road"]).items())
             ),
             "bim_models": self.bim_models,
+            "community": self.community.summary() if self.community else None,
             "features": self.features,
             "warnings": [w.as_dict() for w in self.warnings],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},

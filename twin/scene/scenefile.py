@@ -5,7 +5,6 @@ Paths inside a scene file are relative to the file. See the README for the forma
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import tomllib
@@ -16,6 +15,8 @@ from typing import Any
 import tomli_w
 
 from twin.core.errors import InputError
+from twin.core.errors import checked_number as _number
+from twin.scene.communityfile import CommunitySpec, community_from_dict, community_to_dict
 from twin.scene.views import VIEWS
 
 
@@ -138,7 +139,8 @@ class TourSpec:
 
 @dataclass
 class SceneSpec:
-    """A scene file's contents: name, frame, sources, devices, IFC models, clip, views, tours."""
+    """A scene file's contents: name, frame, sources, devices, IFC models, clip, views, tours,
+    community."""
 
     name: str
     path: Path | None = None
@@ -158,6 +160,8 @@ class SceneSpec:
     tours: list[TourSpec] = field(default_factory=list)
     """Camera tours of the file (``[[tours]]``); see :func:`twin.scene.tour.tour_specs` for the
     default tour every scene has."""
+    community: CommunitySpec | None = None
+    """The ``[community]`` table; None: the defaults (the scene's extent, open, no entrances)."""
 
     @property
     def base_dir(self) -> Path:
@@ -326,6 +330,8 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
                 where, f"two tours are named {tour.name!r}.", "Give every [[tours]] its own name."
             )
         spec.tours.append(tour)
+    if "community" in data:
+        spec.community = community_from_dict(data["community"], where, rel)
     return spec
 
 
@@ -341,32 +347,6 @@ _KEYFRAME_KEYS = {
     "hold",
     "travel",
 }
-
-
-def _number(
-    value: Any,
-    what: str,
-    where: str,
-    lo: float | None = None,
-    hi: float | None = None,
-    lo_open: bool = False,
-) -> float:
-    """A float within [lo, hi] (``lo_open``: above lo), else a one-line InputError."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and lo is not None:
-        ok = value > lo if lo_open else value >= lo
-    if ok and hi is not None:
-        ok = value <= hi
-    if not ok:
-        rng = (
-            "a number"
-            if lo is None
-            else (f"a number above {lo:g}" if lo_open else f"a number >= {lo:g}")
-        )
-        if hi is not None:
-            rng += f" and <= {hi:g}"
-        raise InputError(where, f"{what} is {value!r}; it must be {rng}.", "Check the scene file.")
-    return float(value)
 
 
 def _tour_from_dict(t: Any, i: int, bookmarks: set[str], where: str) -> TourSpec:
@@ -542,6 +522,8 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
         out["views"] = [vars(v).copy() for v in spec.views]
     if spec.tours:
         out["tours"] = [tour_to_dict(t) for t in spec.tours]
+    if spec.community is not None:
+        out["community"] = community_to_dict(spec.community, rel)
     return out
 
 

@@ -1,0 +1,171 @@
+"""``twin audit``: the planners' commands on a scene's community."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from twin.cli.common import build_scene_file
+
+STATUS_MARK = {"pass": "PASS", "fail": "FAIL", "no data": "n/a "}
+
+
+def add_commands(sub: Any) -> None:
+    s = sub.add_parser(
+        "audit", help="check the deployment rules on a scene's community (coverage, spacing...)"
+    )
+    s.add_argument("scene")
+    s.add_argument("--json", action="store_true", help="everything as JSON on stdout")
+    s.add_argument("--gpkg", metavar="OUT.gpkg", help="also write the findings as a GeoPackage")
+    s.add_argument("--strict", action="store_true", help="exit 1 when a rule fails")
+    s.add_argument("--cell", type=float, default=1.0, metavar="M", help="coverage grid cell (m)")
+    s.add_argument("--places", type=int, default=5, metavar="N", help="failing places per rule")
+    s.add_argument("--lang", choices=("zh", "en"), default="en")
+    s.set_defaults(func=cmd_audit)
+
+    s = sub.add_parser("suggest", help="where the next cameras go for the most coverage gain")
+    s.add_argument("scene")
+    s.add_argument("--cameras", type=int, required=True, metavar="N")
+    s.add_argument("--budget-from", default="both", choices=("poles", "facades", "both"))
+    s.add_argument("--goal", default="roads", choices=("roads", "entrances", "perimeter", "all"))
+    s.add_argument(
+        "--out", metavar="FILE", help="write them as a device list (.csv/.xlsx/.geojson)"
+    )
+    s.add_argument("--cell", type=float, default=1.0, metavar="M", help="coverage grid cell (m)")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_suggest)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from twin.usecases.planning import audit_scene, write_audit_gpkg
+
+    scene = build_scene_file(args.scene)
+    result = audit_scene(scene, args.cell)
+    layers = write_audit_gpkg(scene, result, args.gpkg) if args.gpkg else []
+    if args.json:
+        json.dump(audit_json(result), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_audit(result, args.places, args.lang)
+        if layers:
+            print(
+                f"Wrote {args.gpkg} ({len(layers)} layers: {', '.join(layers[::2])}, "
+                "each also as _wgs84)"
+            )
+    return 1 if args.strict and result.failed else 0
+
+
+def audit_json(result: Any) -> dict[str, Any]:
+    com = result.community
+    return {
+        "scene": result.scene,
+        "community": com.summary(),
+        "rules": [
+            {
+                "rule": r.rule,
+                "key": r.key,
+                "title": r.title_en,
+                "title_zh": r.title_zh,
+                "status": r.status,
+                "summary": r.summary,
+                "needs_synthetic": r.needs_synthetic,
+                "figures": r.figures,
+                "places": [vars(p) for p in r.places],
+            }
+            for r in result.rules
+        ],
+        "roads": [
+            {
+                "id": lc.id,
+                "name": lc.name,
+                "length_m": round(lc.length_m, 1),
+                "covered_m": round(lc.covered_m, 1),
+                "at_least_m": {k: round(v, 1) for k, v in lc.at_least.items()},
+                "gaps": [
+                    {
+                        "start_m": round(g.start_m, 1),
+                        "length_m": round(g.length_m, 1),
+                        "x": round(g.x, 2),
+                        "y": round(g.y, 2),
+                    }
+                    for g in lc.gaps
+                ],
+            }
+            for lc in result.roads
+        ],
+        "entrances": result.entrances,
+        "failed": [r.key for r in result.failed],
+    }
+
+
+def print_audit(result: Any, places: int, lang: str) -> None:
+    com = result.community
+    kind = "closed (fenced)" if com.closed else "open (perimeter cameras)"
+    print(
+        f"{result.scene}: community {com.boundary_source}, {com.area_m2 / 1e4:.1f} ha, {kind}, "
+        f"{len(com.entrances)} entrances"
+    )
+    if not com.declared:
+        print(
+            "  (no [community] table in the scene file: the scene's extent and default road "
+            "classes are used)"
+        )
+    for r in result.rules:
+        note = "  (passes only with devices --fill-devices invented)" if r.needs_synthetic else ""
+        print(f"{STATUS_MARK[r.status]}  {r.rule}. {r.title(lang)}: {r.summary}{note}")
+        for p in r.places[:places]:
+            where = f"{p.lat:.6f}, {p.lon:.6f}" if p.lat is not None else f"{p.x:.1f}, {p.y:.1f}"
+            label = " ".join(x for x in (p.id, p.name) if x)
+            print(f"        {p.what}{' ' + label if label else ''} at {where}: {p.note}")
+        if len(r.places) > places:
+            print(f"        ... and {len(r.places) - places} more (--places N, --json, --gpkg)")
+    n = len(result.failed)
+    print(f"{n} of {len(result.rules)} rules fail." if n else "Every rule passes.")
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from twin.usecases.planning import suggest_cameras, write_suggestions
+
+    if not 0.25 <= args.cell <= 10:
+        from twin.core.errors import InputError
+
+        raise InputError("--cell", f"{args.cell:g} m is outside 0.25-10 m.", "Use e.g. 1.")
+    scene = build_scene_file(args.scene)
+    found, targets = suggest_cameras(scene, args.cameras, args.budget_from, args.goal, args.cell)
+    if args.out:
+        write_suggestions(scene, found, args.out)
+    unit = "m" if args.goal != "entrances" else "entrances"
+    if args.json:
+        doc = [
+            {
+                "rank": s.rank,
+                "camera": s.camera.id,
+                "subkind": s.camera.subkind,
+                "x": round(s.camera.x, 2),
+                "y": round(s.camera.y, 2),
+                "height": round(s.camera.z, 2),
+                "heading": s.camera.heading,
+                "gain": round(s.gain, 2),
+                "cumulative": round(s.cumulative, 2),
+            }
+            for s in found
+        ]
+        json.dump(
+            {"goal": args.goal, "target_total": round(targets.total, 1), "suggestions": doc},
+            sys.stdout,
+            indent=1,
+        )
+        sys.stdout.write("\n")
+        return 0
+    print(f"{len(found)} cameras for --goal {args.goal} ({targets.total:.0f} {unit} to cover):")
+    for s in found:
+        c = s.camera
+        print(
+            f"  {s.rank:>2}. {c.id:<34} heading {c.heading:5.1f}  +{s.gain:7.1f} {unit}"
+            f"  (total {s.cumulative:.1f})"
+        )
+    if args.out:
+        print(f"Wrote {args.out}: add it to the scene as a [[devices]] table to keep them.")
+    return 0
