@@ -44,7 +44,7 @@ def _street(tmp_path, *, closed=True, poles=(20, 60, 100, 120, 200, 230), cams="
             feature(
                 "Polygon", [rect_lonlat(LON0, LAT0, 60, 10, 20, 15)], building="yes", height=12
             ),
-        ],  # fmt: skip
+        ],
     )
     rows = ["id,kind,lon,lat,height,heading,tilt,fov,subkind,smart"]
     for i, x in enumerate(poles):
@@ -100,7 +100,9 @@ def street(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("street")
     cams = "\n".join(
         [
-            _cam("front", 25, 2, 270),  # east of the gate looking west: sees entering fronts
+            # 10 m east of the gate looking west: sees entering vehicles' fronts; recognition
+            # (125 px/m) reaches 1920 / (125 x 2 tan 30) = 13.3 m
+            _cam("front", 10, 2, 270),
             _cam("hd-1", 150, -8, 90, sub="hd", tilt=10, fov=90, h=6),
         ]
     )
@@ -134,13 +136,18 @@ def test_pole_spacing_by_hand(street):
 def test_bins_chargers_and_covers_by_hand(street):
     _, audit = street
     bins = _rule(audit, "bin_reach")
-    # bins at 40 and 200 reach 50 m: uncovered 90-150 (60 m) and 250-300 (50 m)
-    lengths = sorted(round(p.length_m) for p in bins.places)
-    assert lengths == [50, 60]
-    assert bins.figures["longest_m"] == pytest.approx(60, abs=1.0)
+    # bins at x = 40 and 200, 5 m off the street, reach 50 m: sqrt(50^2 - 5^2) = 49.75 m along
+    # it, so 89.75-150.25 (60.5 m) and 249.75-300 (50.25 m) are too far (1 m samples)
+    lengths = sorted(p.length_m for p in bins.places)
+    assert lengths == [pytest.approx(50.25, abs=1.0), pytest.approx(60.5, abs=1.0)]
+    assert bins.figures["longest_m"] == pytest.approx(60.5, abs=1.0)
     ch = _rule(audit, "charger_ratio")
-    assert ch.status == "pass" and ch.figures == {"spaces": 4, "chargers": 2, "ratio": 0.5,
-                                                  "missing": 0}  # fmt: skip
+    assert ch.status == "pass" and ch.figures == {
+        "spaces": 4,
+        "chargers": 2,
+        "ratio": 0.5,
+        "missing": 0,
+    }
     mh = _rule(audit, "smart_manholes")
     assert mh.status == "fail" and [p.id for p in mh.places] == ["mh-1"]
     assert mh.figures == {"covers_on_main_roads": 2, "not_smart": 1}
@@ -154,7 +161,7 @@ def test_entrance_seen_from_the_front_and_not_from_behind(tmp_path, street):
     v = audit.entrances[0]
     assert v["ok"] and any(c["id"] == "front" and c["fronts"] for c in v["cameras"])
     # the same AI camera behind the gate (west of it, outside) looking east sees only backs
-    behind = _street(tmp_path, cams=_cam("behind", -25, 2, 90))
+    behind = _street(tmp_path, cams=_cam("behind", -10, 2, 90))
     audit2 = audit_scene(open_scene(behind))
     v2 = audit2.entrances[0]
     assert any(c["id"] == "behind" for c in v2["cameras"])  # it sees the gate...
@@ -183,7 +190,7 @@ def test_road_coverage_and_a_fenced_perimeter(street):
     pts = [line.interpolate(20.0 + x) for x in xs]
     lv = cmap.level_at(np.array([p.x for p in pts]), np.array([p.y for p in pts]))
     street_cov = next(lc for lc in audit.roads if lc.name == "Main Street")
-    assert 20 < street_cov.covered_m < 120
+    assert 5 < street_cov.covered_m < 60  # observation reaches 1920 / (62.5 x 2) = 15.4 m
     assert r.status == "fail" and r.figures["gaps"] >= 1
     assert abs((lv >= 2).sum() - street_cov.covered_m) <= 2
     per = _rule(audit, "perimeter")
@@ -203,8 +210,15 @@ def test_twin_audit_json_gpkg_and_strict(tmp_path, street):
     assert [x["rule"] for x in doc["rules"]] == list(range(1, 10))
     assert "pole_spacing" in doc["failed"]
     layers = dict(pyogrio.list_layers(gpkg))
-    for name in ("cameras", "footprints", "blind_spots", "uncovered_roads", "entrances",
-                 "audit_failures", "boundary"):  # fmt: skip
+    for name in (
+        "cameras",
+        "footprints",
+        "blind_spots",
+        "uncovered_roads",
+        "entrances",
+        "audit_failures",
+        "boundary",
+    ):
         assert name in layers and f"{name}_wgs84" in layers
     cams = pyogrio.read_dataframe(gpkg, layer="cameras_wgs84")
     assert cams.crs.to_epsg() == 4326 and list(cams["id"]) == ["front"]
@@ -247,3 +261,28 @@ def test_the_demo_audit_agrees_with_shapely(demo_scene):
             p = shapely.get_coordinates(shapely.line_interpolate_point(part, d))
             again += float((cmap.level_at(p[:, 0], p[:, 1]) >= 2).sum()) * part.length / n
     assert sum(lc.covered_m for lc in audit.roads[:50]) == pytest.approx(again, rel=1e-6)
+
+
+@pytest.mark.slow
+def test_twin_suggest_writes_a_device_list_the_scene_includes(tmp_path):
+    """Suggestions for the crafted street, written as a device list; the scene that includes it
+    audits to as much more covered important road as the suggestions said they would add."""
+    path = _street(tmp_path, cams=_cam("front", 25, 2, 270))
+    out = tmp_path / "new.csv"
+    r = run_twin("suggest", path, "--cameras", "2", "--out", out, "--json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    gains = [s["gain"] for s in doc["suggestions"]]
+    assert len(gains) == 2 and gains[0] >= gains[1] > 0
+    before = _rule(audit_scene(open_scene(path)), "road_coverage").figures["covered_m"]
+    text = path.read_text(encoding="utf-8").replace(
+        "[community]", f'[[devices]]\npath = "{out.as_posix()}"\n[community]'
+    )
+    with_new = tmp_path / "with_new.toml"
+    with_new.write_text(text, encoding="utf-8")
+    after = _rule(audit_scene(open_scene(with_new)), "road_coverage").figures["covered_m"]
+    assert after - before == pytest.approx(doc["suggestions"][-1]["cumulative"], abs=3.0)
+    assert_one_line_error(run_twin("suggest", path, "--cameras", "0"), "--cameras")
+    assert_one_line_error(
+        run_twin("suggest", path, "--cameras", "2", "--out", tmp_path / "x.doc"), "x.doc"
+    )

@@ -20,7 +20,7 @@ import shapely
 
 from twin.analysis.camera_layout import CameraLayout
 from twin.analysis.coverage import optics_of
-from twin.analysis.covered import LINE_STEP_M, cover_line, line_levels
+from twin.analysis.covered import LINE_STEP_M, blind_spots, cover_line, line_levels
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.community import Community, Entrance
 from twin.scene.entities import Device
@@ -54,6 +54,8 @@ PUBLIC_SPACE_WORDS = (
 FIRE_DOOR_WORDS = ("fire", "防火", "brandschutz", "ei30", "ei60", "ei90", "t30", "t60", "t90")
 """Words in an IfcDoor's name or type that make it a fire door."""
 ASSET_REACH_M = {"hydrant": 3.0, "fire_door": 2.0, "lift": 5.0}
+SPACING_TOLERANCE_M = 0.5
+"""Spacings within this of a rule's bound count as meeting it (map positions are not exact)."""
 """How near an asset of the BIM its monitor must be to count as its own."""
 
 
@@ -104,6 +106,8 @@ class Audit:
     """Per important road segment inside the community: its LineCoverage."""
     entrances: list[dict[str, Any]] = field(default_factory=list)
     perimeter: Any = None
+    blind: list[Any] = field(default_factory=list)
+    """Blind spots inside the community (no camera detects a person), largest first."""
 
     @property
     def failed(self) -> list[RuleResult]:
@@ -167,6 +171,7 @@ def audit_community(
             cell=cell,
         )
     out = Audit(scene.name, community, [], layout)
+    out.blind = blind_spots(layout.maps["all"], area)
     for rule in RULES:
         res = rule(everything, layout, out)
         if res.status == "pass" and any(d.synthetic for d in scene.devices):
@@ -190,7 +195,8 @@ def _positions_along(line: shapely.Geometry, devs: list[Device], reach: float) -
 
 def rule_pole_spacing(data: CommunityData, layout: CameraLayout, out: Audit) -> RuleResult:
     p = _params("pole")
-    lo, hi = float(p["spacing_min_m"]), float(p["spacing_max_m"])
+    lo = float(p["spacing_min_m"]) - SPACING_TOLERANCE_M
+    hi = float(p["spacing_max_m"]) + SPACING_TOLERANCE_M
     res = RuleResult(
         1,
         "pole_spacing",
@@ -252,7 +258,8 @@ def rule_pole_spacing(data: CommunityData, layout: CameraLayout, out: Audit) -> 
     res.status = "fail" if res.places else "pass"
     res.summary = (
         f"{len(poles)} poles on {data.main.length / 1000:.2f} km of main road; "
-        f"{len(gaps)} stretches over {hi:g} m, {len(close)} spacings under {lo:g} m"
+        f"{len(gaps)} stretches over {p['spacing_max_m']:g} m, {len(close)} spacings under "
+        f"{p['spacing_min_m']:g} m"
     )
     return res
 
@@ -524,7 +531,24 @@ def rule_perimeter(data: CommunityData, layout: CameraLayout, out: Audit) -> Rul
     res.summary = f"{share:.1f} % of the {ring.length:.0f} m perimeter by {what}; " + (
         f"{len(res.places)} gaps over {gap_m:g} m"
     )
-    out.perimeter = res.figures
+    # per side of the boundary (between its vertices): the share guarded
+    sides = []
+    coords = shapely.get_coordinates(ring)
+    at = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(coords, axis=0).T))])
+    for k in range(len(coords) - 1):
+        on = (d >= at[k]) & (d < at[k + 1])
+        if on.any():
+            mid = (coords[k] + coords[k + 1]) / 2
+            sides.append(
+                {
+                    "side": k + 1,
+                    "length_m": round(float(at[k + 1] - at[k]), 1),
+                    "covered_pct": round(100 * float(1 - low[on].mean()), 1),
+                    "x": round(float(mid[0]), 2),
+                    "y": round(float(mid[1]), 2),
+                }
+            )
+    out.perimeter = {**res.figures, "sides": sides}
     return res
 
 

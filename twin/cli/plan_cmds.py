@@ -1,10 +1,12 @@
-"""``twin audit``: the planners' commands on a scene's community."""
+"""``twin audit``, ``twin suggest``, ``twin report``: the planners' commands on a scene's
+community."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from twin.cli.common import build_scene_file
@@ -36,6 +38,19 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--cell", type=float, default=1.0, metavar="M", help="coverage grid cell (m)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_suggest)
+
+    s = sub.add_parser(
+        "report",
+        help="the planners' report: HTML and PDF, coverage.gpkg and the suggested cameras",
+    )
+    s.add_argument("scene")
+    s.add_argument("--out", required=True, metavar="DIR", help="directory for the files")
+    s.add_argument("--lang", choices=("zh", "en"), help="report language (default: the locale)")
+    s.add_argument(
+        "--cameras", type=int, default=5, metavar="N", help="suggest N new cameras (0: none)"
+    )
+    s.add_argument("--cell", type=float, default=1.0, metavar="M", help="coverage grid cell (m)")
+    s.set_defaults(func=cmd_report)
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -96,6 +111,11 @@ def audit_json(result: Any) -> dict[str, Any]:
             for lc in result.roads
         ],
         "entrances": result.entrances,
+        "perimeter": result.perimeter,
+        "blind_spots": [
+            {"area_m2": round(b.area_m2, 1), "x": round(b.x, 2), "y": round(b.y, 2)}
+            for b in result.blind
+        ],
         "failed": [r.key for r in result.failed],
     }
 
@@ -121,6 +141,12 @@ def print_audit(result: Any, places: int, lang: str) -> None:
             print(f"        {p.what}{' ' + label if label else ''} at {where}: {p.note}")
         if len(r.places) > places:
             print(f"        ... and {len(r.places) - places} more (--places N, --json, --gpkg)")
+    if result.blind:
+        area = sum(b.area_m2 for b in result.blind)
+        print(
+            f"Blind spots: {len(result.blind)} areas of {area:,.0f} m2 where no camera detects "
+            f"a person (largest {result.blind[0].area_m2:,.0f} m2; --gpkg draws them)"
+        )
     n = len(result.failed)
     print(f"{n} of {len(result.rules)} rules fail." if n else "Every rule passes.")
 
@@ -168,4 +194,29 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         )
     if args.out:
         print(f"Wrote {args.out}: add it to the scene as a [[devices]] table to keep them.")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from twin.core.errors import InputError
+    from twin.usecases.planning import REPORT_CAMERAS_MAX, check_report_dir, write_report
+
+    # bad options fail before the scene is built
+    if not 0.25 <= args.cell <= 10:
+        raise InputError("--cell", f"{args.cell:g} m is outside 0.25-10 m.", "Use e.g. 1.")
+    if not 0 <= args.cameras <= REPORT_CAMERAS_MAX:
+        raise InputError(
+            "--cameras",
+            f"{args.cameras} is outside 0-{REPORT_CAMERAS_MAX}.",
+            "Use e.g. --cameras 5 (0: no suggestions).",
+        )
+    check_report_dir(args.out)
+    scene = build_scene_file(args.scene)
+    done = write_report(scene, args.out, args.lang, args.cameras, args.cell)
+    names = ", ".join(Path(p).name for p in done["files"].values())
+    failed = len(done["failed"])
+    print(
+        f"Wrote {done['dir']}: {names} ({done['pages']} PDF pages, {done['lang']}; "
+        f"{failed} rule{'s' if failed != 1 else ''} failing) in {done['timings']['total']:.1f} s"
+    )
     return 0

@@ -163,3 +163,141 @@ def write_audit_gpkg(scene: Scene, audit: Audit, path: str | Path) -> list[str]:
     from twin.analysis.coverage_gpkg import write_coverage_gpkg
 
     return write_coverage_gpkg(scene, audit, Path(path))
+
+
+REPORT_CAMERAS_MAX = 500
+"""``twin report --cameras``: at most this many suggestions."""
+
+
+def check_report_dir(out_dir: str | Path) -> Path:
+    """The directory a report goes to, made if need be; an InputError when it cannot be
+    written (a file of that name, no permission, a read-only disk)."""
+    import tempfile
+
+    path = Path(out_dir)
+    fix = "Use a directory you can write to, e.g. --out report/."
+    if path.exists() and not path.is_dir():
+        raise InputError(path, "is a file, not a directory.", fix)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise InputError(path, f"cannot be written ({exc.strerror or exc}).", fix) from None
+    return path
+
+
+def write_report(
+    scene: Scene,
+    out_dir: str | Path,
+    lang: str | None = None,
+    cameras: int = 5,
+    cell: float = 1.0,
+) -> dict[str, Any]:
+    """The planners' report on ``scene``'s community in ``out_dir``: ``report.html`` (self-
+    contained), ``report.pdf`` (the same page printed), ``coverage.gpkg`` (the audit's layers)
+    and, with ``cameras`` > 0, ``suggestions.csv`` (that many new cameras for the important
+    roads). ``lang`` is ``zh`` or ``en`` (default: from the locale). Returns the files written,
+    the PDF's pages, the failing rules and stage timings (seconds)."""
+    from datetime import datetime
+    from importlib.metadata import PackageNotFoundError, version
+    from time import perf_counter
+    from zoneinfo import ZoneInfo
+
+    import shapely
+
+    from twin.analysis.covered import MIN_BLIND_SPOT_M2, blind_spots
+    from twin.core.i18n import LANGS, default_lang
+    from twin.ingest.crs import FrameTransform
+    from twin.report.build import make_report
+    from twin.report.model import BlindArea, ReportInput
+
+    lang = lang or default_lang()
+    if lang not in LANGS:
+        raise InputError("--lang", f"{lang!r} is not a report language.", "Use zh or en.")
+    if not 0 <= cameras <= REPORT_CAMERAS_MAX:
+        raise InputError(
+            "--cameras",
+            f"{cameras} is outside 0-{REPORT_CAMERAS_MAX}.",
+            "Use e.g. --cameras 5 (0: no suggestions).",
+        )
+    out = check_report_dir(out_dir)
+    timings: dict[str, float] = {}
+    t0 = perf_counter()
+    audit = audit_scene(scene, cell)
+    t1 = perf_counter()
+    timings["audit"] = t1 - t0
+    found: list[Any] = []
+    note = None
+    if cameras:
+        try:
+            found, _ = suggest_cameras(scene, cameras, cell=cell)
+        except InputError as exc:  # nothing to cover, nowhere to mount: said in the report
+            note = exc.message
+    t2 = perf_counter()
+    timings["suggest"] = t2 - t1
+    files = {"coverage.gpkg": str(out / "coverage.gpkg")}
+    write_audit_gpkg(scene, audit, out / "coverage.gpkg")
+    csv = out / "suggestions.csv"
+    if found:
+        write_suggestions(scene, found, csv)
+        files["suggestions.csv"] = str(csv)
+    else:
+        csv.unlink(missing_ok=True)  # an earlier run's would no longer match this report
+    timings["gpkg_csv"] = perf_counter() - t2
+    area = shapely.from_wkb(audit.community.boundary_wkb)
+    rings = []
+    for poly in shapely.get_parts(area):
+        if poly.geom_type == "Polygon":
+            for r in [poly.exterior, *poly.interiors]:
+                rings.append([(float(x), float(y)) for x, y in r.coords])
+    spots = [
+        BlindArea(
+            [
+                [(float(x), float(y)) for x, y in r.coords]
+                for p in shapely.get_parts(s.polygon)
+                for r in [p.exterior, *p.interiors]
+            ],
+            s.area_m2,
+        )
+        for s in blind_spots(audit.layout.maps["all"], area)
+    ]
+    gx, gy = audit.layout.maps["all"].grid.centres()
+    lonlat: list[tuple[float, float]] = []
+    if found:
+        cams = [s.camera for s in found]
+        lon, lat = FrameTransform(scene.frame).to_lonlat([c.x for c in cams], [c.y for c in cams])
+        lonlat = [(float(a), float(b)) for a, b in zip(lon, lat, strict=True)]
+    tz = ZoneInfo(scene.spec.timezone) if scene.spec.timezone else None
+    try:
+        twin_version = version("community-twin")
+    except PackageNotFoundError:
+        twin_version = "unknown"
+    inp = ReportInput(
+        scene=scene,
+        audit=audit,
+        lang=lang,
+        cell=cell,
+        generated=datetime.now(tz) if tz else datetime.now().astimezone(),
+        version=twin_version,
+        boundary=rings,
+        inside=shapely.contains_xy(area, gx, gy),
+        blind_spots=spots,
+        min_blind_m2=MIN_BLIND_SPOT_M2,
+        suggestions=found,
+        suggestion_lonlat=lonlat,
+        suggest_note=note,
+        files=files,
+    )
+    made = make_report(inp, out)
+    timings.update(made["timings"])
+    timings["total"] = perf_counter() - t0
+    return {
+        "dir": str(out),
+        "files": {"report.html": made["html"], "report.pdf": made["pdf"], **files},
+        "pages": made["pages"],
+        "lang": lang,
+        "failed": [r.key for r in audit.failed],
+        "suggestions": len(found),
+        "timings": timings,
+    }
