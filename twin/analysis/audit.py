@@ -529,7 +529,7 @@ def rule_perimeter(data: CommunityData, layout: CameraLayout, out: Audit) -> Rul
     res.places.sort(key=lambda p: -(p.length_m or 0))
     res.status = "fail" if res.places else "pass"
     res.summary = f"{share:.1f} % of the {ring.length:.0f} m perimeter by {what}; " + (
-        f"{len(res.places)} gaps over {gap_m:g} m"
+        f"{len(res.places)} gap{'s' if len(res.places) != 1 else ''} over {gap_m:g} m"
     )
     # per side of the boundary (between its vertices): the share guarded
     sides = []

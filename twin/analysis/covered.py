@@ -158,4 +158,5 @@ def cells_to_polygons(mask: np.ndarray, g: Grid) -> shapely.Geometry | None:
             boxes.append(shapely.box(g.x0 + a * g.cell, y0, g.x0 + b * g.cell, y0 + g.cell))
     if not boxes:
         return None
-    return shapely.coverage_union_all(np.array(boxes, dtype=object))
+    # a full union: a coverage union joins row runs only where their ends line up
+    return shapely.union_all(np.array(boxes, dtype=object))

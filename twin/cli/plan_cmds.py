@@ -198,6 +198,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    """``twin report``: the options checked first, then the scene built and the files written."""
     from twin.core.errors import InputError
     from twin.usecases.planning import REPORT_CAMERAS_MAX, check_report_dir, write_report
 

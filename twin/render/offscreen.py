@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from time import perf_counter
 
+import numpy as np
 import pyvista as pv
 import vtk
 
@@ -13,7 +14,7 @@ from twin.core.i18n import default_lang, pick
 from twin.render import style
 from twin.render.caption import add_caption, view_caption
 from twin.render.fonts import cjk_font
-from twin.render.scenevis import SceneVisual, frame_bookmark, frame_overview
+from twin.render.scenevis import SceneVisual, frame_bookmark, frame_bounds, frame_overview
 from twin.render.status import StatusColours, alert_point_size, legend_labels, show_alerts
 from twin.render.viewlayers import ViewLayers
 from twin.scene.catalogue import CATALOGUE
@@ -258,3 +259,70 @@ def render_scene(
     finally:
         plotter.close()
     return {"setup": t1 - t0, "first_frame": t2 - t1}
+
+
+def render_area(
+    scene: Scene,
+    area: tuple[float, float, float, float],
+    size: tuple[int, int] = (1600, 1000),
+    view: str = "overview",
+    outline: list[list[tuple[float, float]]] | None = None,
+    pitch: float = 50.0,
+    heading: float = 0.0,
+    fill: float = 0.96,
+) -> np.ndarray:
+    """One frame of ``scene`` showing the device kinds of ``view``, framed obliquely on
+    ``area`` (xmin, ymin, xmax, ymax; local metres), with ``outline`` (rings of (x, y), e.g. a
+    community's boundary) drawn above everything; no title, legend or caption (a document
+    around the frame says what it shows, and the data's attribution). Returns the RGB image
+    (height, width, 3)."""
+    xmin, ymin, xmax, ymax = area
+    plotter = make_plotter(size)
+    try:
+        vis = populate(plotter, scene, None, size)
+        if view != "overview":
+            ViewLayers(plotter, vis).set_view(resolve_view(scene, view)[0])
+        zmax = 5.0
+        for kind in ("building", "bim"):
+            mesh = scene.meshes.get(kind)
+            if mesh is not None and len(mesh.points):
+                p = mesh.points
+                inside = (
+                    (p[:, 0] >= xmin) & (p[:, 0] <= xmax) & (p[:, 1] >= ymin) & (p[:, 1] <= ymax)
+                )
+                if inside.any():
+                    zmax = max(zmax, float(np.percentile(p[inside, 2], 99)))
+        box = (xmin, xmax, ymin, ymax, 0.0, zmax)
+        vis.rescale_glyphs(frame_bounds(plotter, box, size, pitch, heading, fill))
+        if outline:
+            _add_outline(plotter, vis, outline, max(2.0, 3.0 * size[1] / 1000))
+        plotter.renderer.ResetCameraClippingRange()
+        plotter.enable_anti_aliasing("fxaa")
+        img = plotter.screenshot(return_img=True)
+    finally:
+        plotter.close()
+    return np.asarray(img)[:, :, :3]
+
+
+def _add_outline(
+    plotter: pv.Plotter, vis: SceneVisual, rings: list[list[tuple[float, float]]], width: float
+) -> None:
+    pts, lines = [], []
+    for ring in rings:
+        if len(ring) < 2:
+            continue
+        start = sum(len(r) for r in pts)
+        pts.append(np.array([[x, y, 1.0] for x, y in ring], dtype=np.float64))
+        lines.append([len(ring), *range(start, start + len(ring))])
+    if not pts:
+        return
+    poly = pv.PolyData(np.concatenate(pts), lines=np.concatenate(lines))
+    mapper = vtk.vtkPolyDataMapper()
+    mapper.SetInputData(poly)
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    prop = actor.GetProperty()
+    prop.SetColor(*[c / 255 for c in style.rgb(style.BOUNDARY)])
+    prop.SetLineWidth(width)
+    prop.LightingOff()
+    (vis.overlay or plotter.renderer).AddActor(actor)

@@ -260,7 +260,21 @@ def frame_overview(
 ) -> float:
     """Frame the whole scene obliquely (looking ``heading``, ``pitch`` degrees down) so that its
     bounding box fills ``fill`` of the frame. Returns metres per pixel at the centre."""
-    xmin, xmax, ymin, ymax, zmin, zmax = scene.bounds()
+    return frame_bounds(plotter, scene.bounds(), size, pitch, heading, fill)
+
+
+def frame_bounds(
+    plotter: pv.Plotter,
+    bounds: tuple[float, float, float, float, float, float],
+    size: tuple[int, int],
+    pitch: float = 52.0,
+    heading: float = 0.0,
+    fill: float = 0.92,
+) -> float:
+    """Frame a box (xmin, xmax, ymin, ymax, zmin, zmax; local metres) obliquely, looking
+    ``heading``, ``pitch`` degrees down, so that it fills ``fill`` of the frame. Returns metres
+    per pixel at the centre."""
+    xmin, xmax, ymin, ymax, zmin, zmax = bounds
     # a lone device or a tiny scene still gets a 60 m wide view
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
     xmin, xmax = min(xmin, cx - 30), max(xmax, cx + 30)

@@ -17,6 +17,9 @@ SURFACE = {
 }
 ROAD = {"main": "#5d6a80", "minor": "#46536a", "path": "#343f52"}
 
+BOUNDARY = "#76ff03"
+"""A community's boundary line (the report's 3D view): no device kind has this colour."""
+
 LIGHTS = (
     ((0.5, -0.8, 1.0), 0.95),  # the "sun", from the south-east, high
     ((-0.6, 0.4, 0.6), 0.35),  # a soft fill from the north-west

@@ -206,7 +206,7 @@ def write_report(
 
     import shapely
 
-    from twin.analysis.covered import MIN_BLIND_SPOT_M2, blind_spots
+    from twin.analysis.covered import MIN_BLIND_SPOT_M2
     from twin.core.i18n import LANGS, default_lang
     from twin.ingest.crs import FrameTransform
     from twin.report.build import make_report
@@ -251,18 +251,17 @@ def write_report(
         if poly.geom_type == "Polygon":
             for r in [poly.exterior, *poly.interiors]:
                 rings.append([(float(x), float(y)) for x, y in r.coords])
+    cmap = audit.layout.maps["all"]
+    gx, gy = cmap.grid.centres()
+    inside = shapely.contains_xy(area, gx, gy)
     spots = [
         BlindArea(
-            [
-                [(float(x), float(y)) for x, y in r.coords]
-                for p in shapely.get_parts(s.polygon)
-                for r in [p.exterior, *p.interiors]
-            ],
-            s.area_m2,
+            [[(float(x), float(y)) for x, y in r.coords] for r in [p.exterior, *p.interiors]],
+            float(b.area_m2),
         )
-        for s in blind_spots(audit.layout.maps["all"], area)
+        for b in audit.blind
+        for p in shapely.get_parts(b.polygon)
     ]
-    gx, gy = audit.layout.maps["all"].grid.centres()
     lonlat: list[tuple[float, float]] = []
     if found:
         cams = [s.camera for s in found]
@@ -281,13 +280,12 @@ def write_report(
         generated=datetime.now(tz) if tz else datetime.now().astimezone(),
         version=twin_version,
         boundary=rings,
-        inside=shapely.contains_xy(area, gx, gy),
+        inside=inside,
         blind_spots=spots,
         min_blind_m2=MIN_BLIND_SPOT_M2,
         suggestions=found,
         suggestion_lonlat=lonlat,
         suggest_note=note,
-        files=files,
     )
     made = make_report(inp, out)
     timings.update(made["timings"])
