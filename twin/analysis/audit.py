@@ -114,6 +114,11 @@ class Audit:
         return [r for r in self.rules if r.status == "fail"]
 
 
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    """'1 gap', '3 gaps'."""
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
 def _params(kind: str) -> dict[str, float]:
     return CATALOGUE[kind].rule_params
 
@@ -258,7 +263,8 @@ def rule_pole_spacing(data: CommunityData, layout: CameraLayout, out: Audit) -> 
     res.status = "fail" if res.places else "pass"
     res.summary = (
         f"{len(poles)} poles on {data.main.length / 1000:.2f} km of main road; "
-        f"{len(gaps)} stretches over {p['spacing_max_m']:g} m, {len(close)} spacings under "
+        f"{_n(len(gaps), 'stretch', 'stretches')} over {p['spacing_max_m']:g} m, "
+        f"{_n(len(close), 'spacing')} under "
         f"{p['spacing_min_m']:g} m"
     )
     return res
@@ -310,8 +316,8 @@ def rule_bins(data: CommunityData, layout: CameraLayout, out: Audit) -> RuleResu
     res.places = sorted(places, key=lambda p: -(p.length_m or 0))
     res.status = "fail" if places else "pass"
     res.summary = (
-        f"{len(bins)} bins; {len(places)} main-road stretches farther than {reach:g} m from one"
-        + (f", the longest {longest:.0f} m" if places else "")
+        f"{_n(len(bins), 'bin')}; {_n(len(places), 'main-road stretch', 'main-road stretches')} "
+        f"farther than {reach:g} m from one" + (f", the longest {longest:.0f} m" if places else "")
     )
     return res
 
@@ -455,7 +461,7 @@ def rule_roads(data: CommunityData, layout: CameraLayout, out: Audit) -> RuleRes
     res.status = "fail" if gaps else "pass"
     res.summary = (
         f"{pct:.1f} % of {total / 1000:.2f} km covered at {need} or better; "
-        f"{len(gaps)} gaps over {gap_m:g} m"
+        f"{_n(len(gaps), 'gap')} over {gap_m:g} m"
     )
     return res
 
@@ -529,7 +535,7 @@ def rule_perimeter(data: CommunityData, layout: CameraLayout, out: Audit) -> Rul
     res.places.sort(key=lambda p: -(p.length_m or 0))
     res.status = "fail" if res.places else "pass"
     res.summary = f"{share:.1f} % of the {ring.length:.0f} m perimeter by {what}; " + (
-        f"{len(res.places)} gap{'s' if len(res.places) != 1 else ''} over {gap_m:g} m"
+        f"{_n(len(res.places), 'gap')} over {gap_m:g} m"
     )
     # per side of the boundary (between its vertices): the share guarded
     sides = []

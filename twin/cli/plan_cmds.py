@@ -144,7 +144,8 @@ def print_audit(result: Any, places: int, lang: str) -> None:
     if result.blind:
         area = sum(b.area_m2 for b in result.blind)
         print(
-            f"Blind spots: {len(result.blind)} areas of {area:,.0f} m2 where no camera detects "
+            f"Blind spots: {len(result.blind)} area{'s' if len(result.blind) != 1 else ''} of "
+            f"{area:,.0f} m2 where no camera detects "
             f"a person (largest {result.blind[0].area_m2:,.0f} m2; --gpkg draws them)"
         )
     n = len(result.failed)
