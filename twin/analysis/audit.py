@@ -347,7 +347,7 @@ def rule_chargers(data: CommunityData, layout: CameraLayout, out: Audit) -> Rule
     return res
 
 
-def _entrance_verdict(e: Entrance, layout: CameraLayout) -> dict[str, Any]:
+def entrance_verdict(e: Entrance, layout: CameraLayout) -> dict[str, Any]:
     p = _params("camera")
     need = int(p["entrance_level"])
     reach = float(p["entrance_reach_m"])
@@ -392,7 +392,7 @@ def rule_entrances(data: CommunityData, layout: CameraLayout, out: Audit) -> Rul
     )
     if not ents:
         return res
-    verdicts = [_entrance_verdict(e, layout) for e in ents]
+    verdicts = [entrance_verdict(e, layout) for e in ents]
     out.entrances = verdicts
     bad = [v for v in verdicts if not v["ok"]]
     need = _level("entrance_level")

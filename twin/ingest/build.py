@@ -238,6 +238,7 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
     b.progress("devices", 0.8)
     for r in rows:
         col.add_device_rows(r)
+    col.replace_kinds([(d.replaces, r.source) for d, r in zip(spec.devices, rows, strict=True)])
     place_devices(col.device_feats, scene, ft, col.road_lines, b.warnings, b.ledger)
     b.lap("devices")
     if spec.fill_devices:

@@ -16,6 +16,7 @@ import tomli_w
 
 from twin.core.errors import InputError
 from twin.core.errors import checked_number as _number
+from twin.scene.catalogue import CATALOGUE
 from twin.scene.communityfile import CommunitySpec, community_from_dict, community_to_dict
 from twin.scene.views import VIEWS
 
@@ -43,6 +44,9 @@ class DeviceLayerSpec:
     sheet: str | None = None
     kind: str | None = None
     """Kind of every row when the list has no ``kind`` column."""
+    replaces: list[str] = field(default_factory=list)
+    """Device kinds this list holds all of: devices of these kinds from every other source are
+    left out (a planner's edited camera layout, ``replaces = ["camera"]``)."""
 
 
 @dataclass
@@ -263,9 +267,22 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
     for i, d in enumerate(data.get("devices", [])):
         if not isinstance(d, dict):
             raise InputError(where, f"devices[{i}] must be a table with a 'path'.")
+        replaces = d.get("replaces", [])
+        if not isinstance(replaces, list) or not all(
+            isinstance(k, str) and k in CATALOGUE for k in replaces
+        ):
+            raise InputError(
+                where,
+                f"devices[{i}].replaces is {replaces!r}, not a list of device kinds.",
+                f'Write e.g. replaces = ["camera"] (kinds: {", ".join(CATALOGUE)}).',
+            )
         spec.devices.append(
             DeviceLayerSpec(
-                rel(d.get("path"), f"devices[{i}]"), d.get("crs"), d.get("sheet"), d.get("kind")
+                rel(d.get("path"), f"devices[{i}]"),
+                d.get("crs"),
+                d.get("sheet"),
+                d.get("kind"),
+                list(replaces),
             )
         )
     for i, m in enumerate(data.get("ifc", [])):
@@ -501,6 +518,7 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
                     "crs": d.crs,
                     "sheet": d.sheet,
                     "kind": d.kind,
+                    "replaces": d.replaces,
                 }.items()
                 if v
             }

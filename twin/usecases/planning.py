@@ -38,10 +38,17 @@ ENTRANCE_WEIGHT_M = 25.0
 
 
 def suggest_cameras(
-    scene: Scene, n: int, budget_from: str = "both", goal: str = "roads", cell: float = 1.0
+    scene: Scene,
+    n: int,
+    budget_from: str = "both",
+    goal: str = "roads",
+    cell: float = 1.0,
+    layout: Any = None,
 ) -> tuple[list[Any], Any]:
     """``n`` new cameras for the most gain towards ``goal`` (greedy over candidate poses on
-    poles and / or facades); returns the suggestions and the targets they were chosen for.
+    poles and / or facades) added to ``layout`` (default: the scene's cameras; a planning
+    session passes its edited one); returns the suggestions and the targets they were chosen
+    for.
 
     - ``roads``: HD cameras, important road length brought to the road level;
     - ``entrances``: AI cameras, entrances brought to the entrance level (vehicles' fronts at
@@ -69,7 +76,8 @@ def suggest_cameras(
     area = shapely.from_wkb(com.boundary_wkb)
     data = CommunityData(scene, com, scene.devices)
     p = CATALOGUE["camera"].rule_params
-    layout = CameraLayout.of(scene, area, cell=cell)
+    if layout is None:
+        layout = CameraLayout.of(scene, area, cell=cell)
     ring = shapely.boundary(area)
     roads = targets_along(
         [g for _, g in data.important_lines], int(p["road_level"]), TARGET_HEIGHT_PEOPLE_M
