@@ -53,7 +53,6 @@ PUBLIC_SPACE_WORDS = (
 """IfcSpace names or long names that make an indoor area public (the rest are homes)."""
 FIRE_DOOR_WORDS = ("fire", "防火", "brandschutz", "ei30", "ei60", "ei90", "t30", "t60", "t90")
 """Words in an IfcDoor's name or type that make it a fire door."""
-ASSET_REACH_M = {"hydrant": 3.0, "fire_door": 2.0, "lift": 5.0}
 SPACING_TOLERANCE_M = 0.5
 """Spacings within this of a rule's bound count as meeting it (map positions are not exact)."""
 """How near an asset of the BIM its monitor must be to count as its own."""
@@ -217,7 +216,7 @@ def rule_pole_spacing(data: CommunityData, layout: CameraLayout, out: Audit) -> 
     lines = list(getattr(data.main, "geoms", [data.main]))
     spacings: list[float] = []
     for line in lines:
-        at = _positions_along(line, poles, reach=15.0)
+        at = _positions_along(line, poles, reach=float(p["road_reach_m"]))
         ends = np.concatenate([[0.0], at, [line.length]])
         steps = np.diff(ends)
         for k, s in enumerate(steps):
@@ -620,7 +619,8 @@ def rule_fire_and_lifts(data: CommunityData, layout: CameraLayout, out: Audit) -
         counts[f"{asset}s"] = len(found)
         checked += len(found)
         for el, x, y in found:
-            if not any(math.hypot(d.x - x, d.y - y) <= ASSET_REACH_M[asset] for d in monitors):
+            reach = float(_params(kind_of[asset])["asset_reach_m"])
+            if not any(math.hypot(d.x - x, d.y - y) <= reach for d in monitors):
                 res.places.append(
                     Place(
                         f"{asset.replace('_', ' ')} without a monitor",

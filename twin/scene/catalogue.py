@@ -166,6 +166,7 @@ _KINDS: tuple[DeviceKind, ...] = (
         (_b("open"), _b("fault")),
         300,
         "One on each fire door; the door closes within 30 s of a fire alarm.",
+        {"asset_reach_m": 2},  # a monitor this near a BIM fire door is its own
         aliases=("防火门",),
     ),
     DeviceKind(
@@ -207,6 +208,7 @@ _KINDS: tuple[DeviceKind, ...] = (
         (_f("pressure_mpa", "MPa", 0, 5), _b("tamper")),
         3600,
         "One on each hydrant, behind it, below the outlet.",
+        {"asset_reach_m": 3},  # a monitor this near a BIM hydrant is its own
         aliases=("fire_hydrant", "消防栓"),
     ),
     DeviceKind(
@@ -234,7 +236,8 @@ _KINDS: tuple[DeviceKind, ...] = (
         (_b("light_on"), _f("power_w", "W", 0, 5000), *_WEATHER),
         300,
         "Along main roads, 30-50 m apart.",
-        {"spacing_min_m": 30, "spacing_max_m": 50},
+        # road_reach_m: a pole this near a main road's centreline stands along it
+        {"spacing_min_m": 30, "spacing_max_m": 50, "road_reach_m": 15},
         aliases=("street_lamp", "lamp", "smart_pole", "路灯", "灯杆", "智慧灯杆"),
     ),
     DeviceKind(
@@ -443,6 +446,7 @@ _KINDS: tuple[DeviceKind, ...] = (
         (_b("fault"), _b("running"), Reading("floor", "", "int")),
         60,
         "One per lift; no duplicate alarms; the alarm clears itself when the fault ends.",
+        {"asset_reach_m": 5},  # a monitor this near a BIM lift is its own
         aliases=("elevator", "电梯"),
     ),
 )
