@@ -227,8 +227,12 @@ def test_twin_audit_json_gpkg_and_strict(tmp_path, street):
     assert cams.geometry[0].y == pytest.approx(lat, abs=1e-7)
     fails = pyogrio.read_dataframe(gpkg, layer="audit_failures")
     assert len(fails) == sum(len(x["places"]) for x in doc["rules"])
-    r = run_twin("audit", path, "--strict")
-    assert r.returncode == 1 and "FAIL" in r.stdout
+    r = run_twin("audit", path, "--strict", "--lang", "en")
+    assert r.returncode == 1 and "FAIL  1. Smart poles" in r.stdout
+    r = run_twin("audit", path, "--lang", "zh")
+    assert (
+        r.returncode == 0 and "未通过  1. 主干道智慧杆间距" in r.stdout and "条未通过" in r.stdout
+    )
     assert_one_line_error(run_twin("audit", tmp_path / "nope.toml"), "nope.toml")
     assert_one_line_error(run_twin("audit", path, "--cell", "0"), "--cell")
 

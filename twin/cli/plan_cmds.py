@@ -24,7 +24,7 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--strict", action="store_true", help="exit 1 when a rule fails")
     s.add_argument("--cell", type=float, default=1.0, metavar="M", help="coverage grid cell (m)")
     s.add_argument("--places", type=int, default=5, metavar="N", help="failing places per rule")
-    s.add_argument("--lang", choices=("zh", "en"), default="en")
+    s.add_argument("--lang", choices=("zh", "en"), help="default: from the locale")
     s.set_defaults(func=cmd_audit)
 
     s = sub.add_parser("suggest", help="where the next cameras go for the most coverage gain")
@@ -63,7 +63,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
         json.dump(audit_json(result), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
-        print_audit(result, args.places, args.lang)
+        from twin.core.i18n import default_lang
+
+        print_audit(result, args.places, args.lang or default_lang())
         if layers:
             print(
                 f"Wrote {args.gpkg} ({len(layers)} layers: {', '.join(layers[::2])}, "
@@ -121,6 +123,9 @@ def audit_json(result: Any) -> dict[str, Any]:
 
 
 def print_audit(result: Any, places: int, lang: str) -> None:
+    if lang == "zh":
+        _print_audit_zh(result, places)
+        return
     com = result.community
     kind = "closed (fenced)" if com.closed else "open (perimeter cameras)"
     print(
@@ -145,11 +150,46 @@ def print_audit(result: Any, places: int, lang: str) -> None:
         area = sum(b.area_m2 for b in result.blind)
         print(
             f"Blind spots: {len(result.blind)} area{'s' if len(result.blind) != 1 else ''} of "
-            f"{area:,.0f} m2 where no camera detects "
-            f"a person (largest {result.blind[0].area_m2:,.0f} m2; --gpkg draws them)"
+            f"{area:,.0f} m2 where no camera detects a person (largest "
+            f"{result.blind[0].area_m2:,.0f} m2; --gpkg draws them)"
         )
     n = len(result.failed)
     print(f"{n} of {len(result.rules)} rules fail." if n else "Every rule passes.")
+
+
+def _print_audit_zh(result: Any, places: int) -> None:
+    """The audit in Chinese, worded as the report words it (``twin.report.texts``)."""
+    from twin.report import texts as tx
+
+    mark = {"pass": "通过  ", "fail": "未通过", "no data": "无数据"}
+    com = result.community
+    kind = "封闭 (电子围栏)" if com.closed else "开放 (周界摄像头)"
+    print(
+        f"{result.scene}: 社区边界 {tx.boundary_source(com.boundary_source, 'zh')}, "
+        f"{com.area_m2 / 1e4:.1f} 公顷, {kind}, 出入口 {len(com.entrances)} 个"
+    )
+    if not com.declared:
+        print("  (场景文件没有 [community] 表: 使用场景范围和默认道路等级)")
+    for r in result.rules:
+        note = "  (仅因 --fill-devices 补全的虚拟设备而通过)" if r.needs_synthetic else ""
+        print(f"{mark[r.status]}  {r.rule}. {r.title('zh')}: {tx.rule_summary(r, 'zh')}{note}")
+        for p in r.places[:places]:
+            where = f"{p.lat:.6f}, {p.lon:.6f}" if p.lat is not None else f"{p.x:.1f}, {p.y:.1f}"
+            label = " ".join(x for x in (p.id, tx.place_name(p.name, "zh")) if x)
+            print(
+                f"        {tx.place_what(p.what, 'zh')}{' ' + label if label else ''} "
+                f"({where}): {tx.place_note(p.note, 'zh')}"
+            )
+        if len(r.places) > places:
+            print(f"        ... 另有 {len(r.places) - places} 处 (--places N, --json, --gpkg)")
+    if result.blind:
+        area = sum(b.area_m2 for b in result.blind)
+        print(
+            f"盲区: {len(result.blind)} 处, 共 {area:,.0f} 平方米无摄像头可发现行人 "
+            f"(最大 {result.blind[0].area_m2:,.0f} 平方米; --gpkg 可绘出)"
+        )
+    n = len(result.failed)
+    print(f"{len(result.rules)} 条规则中 {n} 条未通过。" if n else "全部规则通过。")
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
