@@ -21,7 +21,7 @@ pytest.importorskip("pytestqt")
 from PySide6 import QtCore, QtWidgets  # noqa: E402
 
 from twin.render import style  # noqa: E402
-from twin.scene.views import VIEWS  # noqa: E402
+from twin.scene.views import TOUR_VIEWS, VIEWS  # noqa: E402
 from twin.shell import theme  # noqa: E402
 from twin.shell.loader import LoadRequest, load  # noqa: E402
 from twin.shell.texts import TEXTS  # noqa: E402
@@ -172,7 +172,140 @@ def test_each_view_shows_its_layers_and_panel(window, qtbot):
             assert changed > 0.4 * scene_px  # most of what the scene covers
         if view == "energy":
             assert kinds.buildings_coloured
+        if view == "planning":
+            assert kinds.plan.visible("dori") and kinds.plan.visible("gaps")
+        else:
+            assert not any(kinds.plan.visible(n) for n in kinds.plan.actors), view
     assert max(win.switch_ms) < 2000  # the benchmark measures the real figure
+
+
+def _uniform_open_cells(panel, level, far_from, near=None, n=3):
+    """Cells at ``level`` whose 9 x 9 neighbourhood has that level too, with nothing built above
+    them, at least ``far_from`` metres from every device, gap, entrance and the boundary (no
+    line or marker over them); the ``n`` nearest ``near`` (x, y)."""
+    ov = panel.overlay
+    lv = ov.levels
+    ny, nx = lv.shape
+    same = lv == level
+    ok = same.copy()
+    for dj in range(-4, 5):
+        for di in range(-4, 5):
+            ok &= np.roll(np.roll(same, dj, axis=0), di, axis=1)
+    jj, ii = np.nonzero(ok)
+    x = ov.x0 + (ii + 0.5) * ov.cell
+    y = ov.y0 + (jj + 0.5) * ov.cell
+    occ = panel.audit.layout.occluders
+    keep = occ.height_at(x, y) <= 0.01
+    things = [np.array([[d.x, d.y] for d in panel.ctx.scene.devices])]
+    things += [g.xy for g in ov.gaps] + list(ov.boundary_rings)
+    things.append(np.array([[e["x"], e["y"]] for e in ov.entrances]).reshape(-1, 2))
+    pts = np.concatenate(things)
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(pts).query(np.column_stack([x, y]))
+    keep &= d >= far_from
+    x, y = x[keep], y[keep]
+    if near is not None:
+        order = np.argsort(np.hypot(x - near[0], y - near[1]))
+        x, y = x[order], y[order]
+    return list(zip(x[:n], y[:n], strict=True))
+
+
+def test_planning_view_cards_layers_and_fly_to(window, qtbot):
+    """The planning view: its panel and layers; the cards say what ``audit_scene`` says; the
+    ground shows the DORI palette by pixel; a gap row flies there; the toggles hide layers."""
+    from twin.render.planlayers import DORI_ALPHA, DORI_COLOURS, DORI_Z, LAYERS
+    from twin.scene.tour import CameraPose
+    from twin.shell.texts import tr
+    from twin.usecases.planning import audit_scene
+
+    win = window
+    panel = win.panels["planning"]
+    plan = win.viewport.layers.plan
+    win.set_view("planning")
+    assert win.stack.currentWidget() is panel and win.topbar.buttons["planning"].isChecked()
+    if panel.audit is None:  # the first opening: the audit runs on the worker, the GUI says so
+        assert panel.state.isVisible() and panel.state.text() == tr("en", "plan_computing")
+    panel.wait_job(60)
+    win._panel_at = 0
+    win.tick()
+    assert panel.audit is not None and panel.error is None and not panel.state.isVisible()
+    ref = audit_scene(win.scene)
+    assert [c.status for c in panel.rule_cards] == [r.status for r in ref.rules]
+    assert sum(c.status == "fail" for c in panel.rule_cards) == len(ref.failed) > 0
+    roads = next(r for r in ref.rules if r.key == "road_coverage")
+    assert panel.c_roads.value.text() == f"{roads.figures['covered_pct']:.1f} %"
+    seen = sum(1 for e in ref.entrances if e["ok"])
+    assert panel.c_ents.value.text() == f"{seen} / {len(ref.entrances)}"
+    assert panel.c_blind.value.text() == str(len(ref.blind))
+    passing = sum(1 for r in ref.rules if r.status == "pass")
+    assert panel.c_rules.value.text() == f"{passing} / {len(ref.rules)}"
+    assert len(panel.overlay.gaps) == roads.figures["gaps"] == panel.places.count()
+    assert [g.length_m for g in panel.overlay.gaps] == sorted(
+        (p.length_m for p in roads.places), reverse=True
+    )
+    for name in LAYERS:
+        assert name in plan.actors
+    for name in ("dori", "gaps", "blind", "entrances", "boundary"):
+        assert plan.visible(name), name
+    # the ground by pixel, seen from straight above: the palette's colour over what lies under
+    panel.select_camera(None)
+    rw = win.viewport.plotter.render_window
+    cams = [c for c in panel.audit.layout.cameras.values()]
+    covered = _uniform_open_cells(panel, 1, 4.0, n=1)
+    assert covered, "no open ground seen at detection, away from lines and markers"
+    cx, cy = covered[0]
+    cam = min(cams, key=lambda c: np.hypot(c.x - cx, c.y - cy))
+    dark = _uniform_open_cells(panel, 0, 4.0, near=(cam.x, cam.y), n=1)
+    assert dark and np.hypot(dark[0][0] - cam.x, dark[0][1] - cam.y) < 80
+    for (x, y), level in ((covered[0], 1), (dark[0], 0)):
+        win.viewport.fly_to_pose(CameraPose(x, y, 0.0, 120.0, 0.0, 89.0), seconds=0)
+        plan.set_wanted("dori", False)
+        rw.Render()
+        under, _ = pixel_at(win, (x, y, DORI_Z))
+        plan.set_wanted("dori", True)
+        rw.Render()
+        over, _ = pixel_at(win, (x, y, DORI_Z))
+        a = DORI_ALPHA / 255
+        want = a * np.array(style.rgb(DORI_COLOURS[level])) + (1 - a) * under
+        assert np.abs(over - want).max() <= 12, (level, over, want, under)
+        others = [k for k in range(len(DORI_COLOURS)) if k != level]
+        for k in others:  # nearer its own level's colour than any other's
+            alt = a * np.array(style.rgb(DORI_COLOURS[k])) + (1 - a) * under
+            assert np.abs(over - want).sum() < np.abs(over - alt).sum(), (level, k)
+    # a gap row flies the camera to the gap, to the centimetre
+    gap = panel.overlay.gaps[3]
+    panel.show_rule_places(5)
+    item = panel.places.item(3)
+    panel.ensureWidgetVisible(panel.places)
+    qtbot.wait(50)
+    rect = panel.places.visualItemRect(item)
+    qtbot.mouseClick(panel.places.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: not win.viewport.flying, timeout=5000)
+    f = np.array(win.viewport.plotter.camera.GetFocalPoint())
+    assert np.allclose(f, [gap.x, gap.y, 0.0], atol=0.01)
+    # another rule's places: click its card
+    fail = next(r for r in ref.rules if r.status == "fail" and r.rule != 5)
+    panel.rule_cards[fail.rule - 1].clicked.emit(fail.rule)
+    assert panel.which.currentData() == fail.rule and panel.places.count() == len(fail.places)
+    # footprints: none until a camera is selected, one camera's, then all cameras'
+    fp = plan.actors["footprints"]
+    assert fp.GetMapper().GetInput().GetNumberOfCells() == 0
+    panel.select_camera(cam.id)
+    one = fp.GetMapper().GetInput().GetNumberOfCells()
+    assert one > 0
+    panel.fp_mode.setCurrentIndex(1)
+    assert fp.GetMapper().GetInput().GetNumberOfCells() > one
+    panel.fp_mode.setCurrentIndex(0)
+    panel.select_camera(None)
+    # every toggle hides its layer and shows it again
+    for name in LAYERS:
+        panel.toggles[name].setChecked(False)
+        assert not plan.visible(name), name
+        panel.toggles[name].setChecked(True)
+        assert plan.visible(name), name
+    win.set_view("overview")
+    assert not any(plan.visible(n) for n in LAYERS)
 
 
 def test_live_status_colours_reach_the_scene(window, qtbot):
@@ -405,9 +538,9 @@ def test_kiosk_tour_runs_and_input_takes_over(window, qtbot):
         c, win.viewport.plotter.camera.GetPosition()
     )  # held while the operator has it
     qtbot.waitUntil(lambda: not k.paused, timeout=5000)  # idle: the tour resumes
-    # over a whole loop the tour shows every view
+    # over a whole loop the tour shows every view it tours (the planning view is not one)
     seen = {stop.view for stop in k.tour.stops}
-    assert seen >= set(VIEWS)
+    assert seen >= set(TOUR_VIEWS)
     k.stop()
 
 

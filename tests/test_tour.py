@@ -38,7 +38,7 @@ from twin.scene.tour import (
     smootherstep,
     tour_specs,
 )
-from twin.scene.views import REGISTRY
+from twin.scene.views import REGISTRY, TOUR_VIEWS
 
 BASE = """name = "T"
 [[views]]
@@ -60,7 +60,7 @@ def test_demo_tour_parses_and_round_trips():
     spec = load_scene_spec(DEMO)
     (tour,) = spec.tours
     assert tour.name == "exhibition" and tour.hold == 7 and tour.travel == 4
-    assert {k.view for k in tour.keyframes} == set(VIEWS)
+    assert {k.view for k in tour.keyframes} == set(TOUR_VIEWS)  # planning is not toured
     assert tour.keyframes[1] == KeyframeSpec(view="security", bookmark="railway-square")
     assert (
         tour.keyframes[2].lon == 24.9385
@@ -138,7 +138,8 @@ def test_default_tour_when_none():
     assert spec.tours == []
     (tour,) = tour_specs(spec)
     assert tour == default_tour(spec) and tour.name == "default"
-    assert [k.view for k in tour.keyframes] == [*VIEWS, "overview"]
+    assert [k.view for k in tour.keyframes] == [*TOUR_VIEWS, "overview"]
+    assert "planning" in VIEWS and "planning" not in TOUR_VIEWS
     assert tour.keyframes[-1].bookmark == "gate" and all(
         k.bookmark is None for k in tour.keyframes[:5]
     )

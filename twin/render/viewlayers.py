@@ -12,6 +12,7 @@ import pyvista as pv
 import vtk
 
 from twin.render import style
+from twin.render.planlayers import PlanLayers
 from twin.render.scenevis import SceneVisual
 from twin.scene.views import REGISTRY
 
@@ -41,6 +42,8 @@ class ViewLayers:
         self._label_points: vtk.vtkPoints | None = None
         self._ring: vtk.vtkActor | None = None
         self.buildings_coloured = False
+        self.plan = PlanLayers(plotter, vis.overlay)
+        """The planning view's layers (drawn once its panel has the audit)."""
 
     # -- kinds -----------------------------------------------------------------------------
     def set_view(self, view: str) -> None:
@@ -60,6 +63,10 @@ class ViewLayers:
             self.buildings_coloured = False
         if view != "parking":
             self.hide_labels()
+        if view == "planning":
+            self.plan.show()
+        else:
+            self.plan.hide()
 
     def visible_kinds(self) -> set[str]:
         shown = REGISTRY[self.view].kinds if self.view in REGISTRY else None

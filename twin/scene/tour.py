@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from twin.core.errors import InputError
 from twin.scene.scene import Scene
 from twin.scene.scenefile import KeyframeSpec, SceneSpec, TourSpec
-from twin.scene.views import VIEWS
+from twin.scene.views import TOUR_VIEWS
 
 DEFAULT_TOUR = "default"
 
@@ -143,7 +143,7 @@ class Tour:
 def default_tour(spec: SceneSpec) -> TourSpec:
     """The tour every scene has: the whole scene framed in each situational view, then each
     bookmark."""
-    frames = [KeyframeSpec(view=v) for v in VIEWS]
+    frames = [KeyframeSpec(view=v) for v in TOUR_VIEWS]
     frames += [KeyframeSpec(view="overview", bookmark=v.name) for v in spec.views]
     return TourSpec(DEFAULT_TOUR, hold=8.0, travel=4.0, keyframes=frames)
 

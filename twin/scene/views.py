@@ -1,4 +1,5 @@
-"""The situational views: one entry per view, the one place that says what a view is.
+"""The views (the overview, the situational views and the planners' view): one entry per
+view, the one place that says what a view is.
 
 A view has one name in each language (the shell's buttons, the tour captions, ``twin record``
 and ``twin render --view`` all show these), the device kinds it shows and what its panel
@@ -23,6 +24,8 @@ class View:
     """Device kinds shown (None: every kind)."""
     figures: tuple[str, ...]
     """What the panel reports, for the README and the tour."""
+    in_tours: bool = True
+    """Shown by the default tour (the planning view is a planner's desk, not a wall show)."""
 
     def title(self, lang: str) -> str:
         """The view's title in ``lang`` (Chinese for ``zh*``)."""
@@ -102,9 +105,19 @@ REGISTRY: dict[str, View] = {
             frozenset({"meter", "light", "pole", "charger", "electrical_fire_monitor"}),
             ("consumption today", "night flow", "carbon", "buildings by consumption"),
         ),
+        View(
+            "planning",
+            "Planning",
+            "规划",
+            frozenset({"camera", "pole"}),
+            ("road coverage %", "entrances seen", "rules passing", "blind spots"),
+            in_tours=False,
+        ),
     )
 }
 """View name -> view, in the order the shell shows them."""
 
 VIEWS = tuple(REGISTRY)
 """The view names, in order."""
+TOUR_VIEWS = tuple(v.name for v in REGISTRY.values() if v.in_tours)
+"""The views the default tour shows, in order (the situational views and the overview)."""

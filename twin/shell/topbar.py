@@ -43,6 +43,7 @@ class TopBar(QtWidgets.QFrame):
         self.setObjectName("panel")
         lay = QtWidgets.QHBoxLayout(self)
         lay.setContentsMargins(12, 6, 12, 6)
+        lay.setSpacing(4)  # six view buttons and the live figures fit 1920 px in English
         self.name = QtWidgets.QLabel(name)
         self.name.setObjectName("title")
         lay.addWidget(self.name)
@@ -64,9 +65,9 @@ class TopBar(QtWidgets.QFrame):
             group.addButton(b)
             self.buttons[v] = b
             lay.addWidget(b)
-        lay.addSpacing(12)
+        lay.addSpacing(6)
         self.search_box = QtWidgets.QLineEdit()
-        self.search_box.setMinimumWidth(150)
+        self.search_box.setMinimumWidth(100)
         self.search_box.setMaximumWidth(260)
         self.search_box.returnPressed.connect(lambda: self.search.emit(self.search_box.text()))
         lay.addWidget(self.search_box)

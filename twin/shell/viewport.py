@@ -184,6 +184,7 @@ class SceneView(QtWidgets.QFrame):
     def fly_to_pose(self, target: CameraPose, seconds: float = FLIGHT_S) -> None:
         start = pose_of(self.plotter)
         if seconds <= 0:
+            self.stop_flight()  # a flight under way would carry the camera off again
             self.set_pose(target)
             self._after_move()
             self.render()

@@ -366,6 +366,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 )
                 if dev.kind == "camera":
                     self.panels["security"].selected_camera = dev.id  # type: ignore[attr-defined]
+                    self.panels["planning"].select_camera(dev.id)  # type: ignore[attr-defined]
                     if self.view == "security":
                         self.panels["security"].refresh()
             self.inspector.show_target("device", what)
@@ -495,6 +496,8 @@ class MainWindow(QtWidgets.QMainWindow):
             log.exception("could not save the layout")
         self.bridge.detach()
         self.ctx.pool.shutdown(wait=False, cancel_futures=True)
+        for p in self.panels.values():
+            p.shutdown()
         try:
             self.live.close()
         finally:

@@ -8,6 +8,7 @@ from twin.shell.panels.energy import EnergyPanel
 from twin.shell.panels.environment import EnvironmentPanel
 from twin.shell.panels.overview import OverviewPanel
 from twin.shell.panels.parking import ParkingPanel
+from twin.shell.panels.planning import PlanningPanel
 from twin.shell.panels.security import SecurityPanel
 
 PANELS: dict[str, type[ViewPanel]] = {
@@ -16,6 +17,7 @@ PANELS: dict[str, type[ViewPanel]] = {
     "parking": ParkingPanel,
     "environment": EnvironmentPanel,
     "energy": EnergyPanel,
+    "planning": PlanningPanel,
 }
 """View name -> its panel class."""
 assert tuple(PANELS) == VIEWS, "every view of the registry has its panel, in the registry's order"

@@ -131,6 +131,9 @@ class ViewPanel(QtWidgets.QScrollArea):
             self._job = self.ctx.pool.submit(fn)
         return None
 
+    def shutdown(self) -> None:
+        """The window closes: stop the panel's own workers (if it has any)."""
+
     def wait_job(self, timeout: float = 10.0) -> None:
         """Tests and screenshots: let the running analysis finish."""
         if self._job is not None:

@@ -1,0 +1,225 @@
+"""The planning view's layers: the community's open ground coloured by the best DORI level its
+cameras reach, important-road gaps and blind spots outlined in the alarm colour, entrances
+coloured by their verdict, the boundary, and the outlines of camera footprints (occlusion
+included). One actor per layer, each made once and then given new inputs; no Qt.
+
+The layers read a :class:`twin.usecases.planning.PlanningOverlay` (plain arrays), so nothing
+here knows about geometry libraries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyvista as pv
+import vtk
+from vtkmodules.util.numpy_support import numpy_to_vtk
+
+from twin.render import style
+
+DORI_COLOURS = ("#4a3a48", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
+"""Per best DORI level (none, detection, observation, recognition, identification). Levels 1-4
+are the report map's ColorBrewer YlGnBu (``twin.report.maps.LEVEL_COLOURS``); the report's
+white for "none" would be a glaring sheet on the dark wall, so open ground no camera sees is a
+dim mauve here (blind spots are outlined in the alarm colour on top of it)."""
+DORI_ALPHA = 205
+"""Opacity (of 255) of the coloured ground: the road network still reads through it."""
+DORI_Z = 0.25
+"""Height of the coloured ground: above the flat layers (ground, green 0.06 m, roads 0.1-0.16 m),
+pulled further forward than they are (polygon offset), so a road shows its coverage."""
+LINE_Z = 0.6
+"""Height of the outlines (gaps, blind spots, boundary, footprints)."""
+ENTRANCE_Z = 3.0
+FOOTPRINT = "#00e5ff"
+"""Camera footprint outlines: the highlight cyan, no DORI or status colour."""
+LAYERS = ("dori", "gaps", "blind", "entrances", "boundary", "footprints")
+"""The layers' names, in drawing order."""
+
+
+def level_rgba(levels: np.ndarray, alpha: int = DORI_ALPHA) -> np.ndarray:
+    """``(..., 4)`` uint8 colours of best-level cells (-1: transparent)."""
+    lv = np.asarray(levels)
+    pal = np.array([(*style.rgb(c), alpha) for c in DORI_COLOURS], dtype=np.uint8)
+    out = pal[np.clip(lv, 0, len(DORI_COLOURS) - 1)]
+    out[lv < 0] = 0
+    return out
+
+
+def _polylines(rings: list[np.ndarray], z: float) -> pv.PolyData:
+    rings = [np.asarray(r, dtype=float).reshape(-1, 2) for r in rings if len(r) >= 2]
+    if not rings:
+        return pv.PolyData()
+    pts = np.concatenate(rings)
+    pts3 = np.column_stack([pts, np.full(len(pts), z)])
+    cells, off = [], 0
+    for r in rings:
+        cells.append(np.concatenate([[len(r)], np.arange(off, off + len(r))]))
+        off += len(r)
+    return pv.PolyData(pts3, lines=np.concatenate(cells).astype(np.int64))
+
+
+def _segments(segs: np.ndarray, z: float) -> pv.PolyData:
+    segs = np.asarray(segs, dtype=float).reshape(-1, 2, 2)
+    if not len(segs):
+        return pv.PolyData()
+    pts = segs.reshape(-1, 2)
+    pts3 = np.column_stack([pts, np.full(len(pts), z)])
+    n = len(segs)
+    cells = np.column_stack([np.full(n, 2), 2 * np.arange(n), 2 * np.arange(n) + 1])
+    return pv.PolyData(pts3, lines=cells.ravel().astype(np.int64))
+
+
+def _line_actor(colour: str, width: float) -> vtk.vtkActor:
+    mapper = vtk.vtkPolyDataMapper()
+    mapper.SetResolveCoincidentTopologyToPolygonOffset()
+    mapper.SetRelativeCoincidentTopologyLineOffsetParameters(-7.0, -30.0)
+    mapper.ScalarVisibilityOff()
+    actor = vtk.vtkActor()
+    actor.SetMapper(mapper)
+    prop = actor.GetProperty()
+    prop.SetColor(*[c / 255 for c in style.rgb(colour)])
+    prop.SetLineWidth(width)
+    prop.LightingOff()
+    actor.PickableOff()
+    return actor
+
+
+class PlanLayers:
+    """The planning layers of one plotter (hidden until :meth:`set_overlay`)."""
+
+    def __init__(self, plotter: pv.Plotter, overlay: vtk.vtkRenderer | None = None) -> None:
+        self.plotter = plotter
+        self.overlay = overlay
+        self.actors: dict[str, vtk.vtkProp] = {}
+        self.wanted: dict[str, bool] = dict.fromkeys(LAYERS, True)
+        """Layer -> switched on (the panel's toggles)."""
+        self.shown = False
+        self.data: Any = None
+        self.selected: str | None = None
+        self.footprints_of_all = False
+
+    # -- building the actors ---------------------------------------------------------------
+    def _dori(self, ov: Any) -> vtk.vtkActor:
+        ny, nx = ov.levels.shape
+        img = vtk.vtkImageData()
+        img.SetDimensions(nx, ny, 1)
+        rgba = level_rgba(ov.levels).reshape(-1, 4)  # row 0 south: x fastest, as VTK wants
+        arr = numpy_to_vtk(np.ascontiguousarray(rgba), deep=True)
+        arr.SetName("rgba")
+        img.GetPointData().SetScalars(arr)
+        tex = vtk.vtkTexture()
+        tex.SetInputData(img)
+        tex.InterpolateOff()
+        tex.SetColorModeToDirectScalars()
+        plane = vtk.vtkPlaneSource()
+        x0, y0, c = ov.x0, ov.y0, ov.cell
+        plane.SetOrigin(x0, y0, DORI_Z)
+        plane.SetPoint1(x0 + nx * c, y0, DORI_Z)
+        plane.SetPoint2(x0, y0 + ny * c, DORI_Z)
+        plane.Update()
+        mapper = vtk.vtkPolyDataMapper()
+        mapper.SetInputData(plane.GetOutput())
+        mapper.SetResolveCoincidentTopologyToPolygonOffset()
+        mapper.SetRelativeCoincidentTopologyPolygonOffsetParameters(-6.0, -24.0)
+        actor = self.actors.get("dori")
+        if actor is None:
+            actor = vtk.vtkActor()
+            actor.GetProperty().LightingOff()
+            actor.PickableOff()
+            self.plotter.renderer.AddActor(actor)
+        actor.SetMapper(mapper)  # type: ignore[attr-defined]
+        actor.SetTexture(tex)  # type: ignore[attr-defined]
+        return actor  # type: ignore[return-value]
+
+    def _lines(self, name: str, colour: str, width: float, poly: pv.PolyData) -> None:
+        actor = self.actors.get(name)
+        if actor is None:
+            actor = _line_actor(colour, width)
+            self.plotter.renderer.AddActor(actor)
+            self.actors[name] = actor
+        actor.GetMapper().SetInputData(poly)  # type: ignore[attr-defined]
+
+    def _entrances(self, ov: Any) -> None:
+        ents = ov.entrances
+        pts = np.array([[e["x"], e["y"], ENTRANCE_Z] for e in ents], dtype=float).reshape(-1, 3)
+        poly = pv.PolyData(pts) if len(pts) else pv.PolyData()
+        if len(pts):
+            ok, bad = style.rgb(style.STATUS["ok"]), style.rgb(style.STATUS["alarm"])
+            poly.point_data["rgb"] = np.array(
+                [ok if e["ok"] else bad for e in ents], dtype=np.uint8
+            )
+        actor = self.actors.get("entrances")
+        if actor is None:
+            mapper = vtk.vtkPolyDataMapper()
+            mapper.SetColorModeToDirectScalars()
+            mapper.SetScalarModeToUsePointFieldData()
+            mapper.SelectColorArray("rgb")
+            mapper.ScalarVisibilityOn()
+            actor = vtk.vtkActor()
+            actor.SetMapper(mapper)
+            prop = actor.GetProperty()
+            prop.SetRepresentationToPoints()
+            prop.SetRenderPointsAsSpheres(True)
+            prop.SetPointSize(14)
+            prop.LightingOff()
+            actor.PickableOff()
+            (self.overlay or self.plotter.renderer).AddActor(actor)
+            self.actors["entrances"] = actor
+        actor.GetMapper().SetInputData(poly)  # type: ignore[attr-defined]
+
+    def set_overlay(self, ov: Any) -> None:
+        """Draw ``ov`` (a PlanningOverlay): new inputs for the layers, made the first time."""
+        self.data = ov
+        self.actors["dori"] = self._dori(ov)
+        alarm = style.STATUS["alarm"]
+        self._lines("gaps", alarm, 5.0, _polylines([g.xy for g in ov.gaps], LINE_Z + 0.05))
+        self._lines("blind", alarm, 1.5, _polylines(ov.blind_rings, LINE_Z))
+        self._lines("boundary", style.BOUNDARY, 2.5, _polylines(ov.boundary_rings, LINE_Z))
+        self._lines("footprints", FOOTPRINT, 1.0, pv.PolyData())
+        self._entrances(ov)
+        self._footprints()
+        self.show() if self.shown else self.hide()
+
+    def _footprints(self) -> None:
+        ov = self.data
+        if ov is None:
+            return
+        if self.footprints_of_all:
+            segs = ov.footprint_edges
+        elif self.selected in ov.camera_ids:
+            k = ov.camera_ids.index(self.selected)
+            segs = ov.footprint_edges[ov.footprint_camera == k]
+        else:
+            segs = np.zeros((0, 2, 2))
+        actor = self.actors["footprints"]
+        actor.GetMapper().SetInputData(_segments(segs, LINE_Z + 0.1))  # type: ignore[attr-defined]
+        actor.GetProperty().SetLineWidth(1.0 if self.footprints_of_all else 3.0)  # type: ignore[attr-defined]
+
+    # -- switching -------------------------------------------------------------------------
+    def select_camera(self, camera_id: str | None, all_cameras: bool | None = None) -> None:
+        """Footprints of ``camera_id`` (None: none), or of every camera."""
+        self.selected = camera_id
+        if all_cameras is not None:
+            self.footprints_of_all = all_cameras
+        self._footprints()
+
+    def set_wanted(self, name: str, on: bool) -> None:
+        """Switch one layer on or off (shown only while the planning view is)."""
+        self.wanted[name] = on
+        actor = self.actors.get(name)
+        if actor is not None:
+            actor.SetVisibility(self.shown and on)
+
+    def visible(self, name: str) -> bool:
+        actor = self.actors.get(name)
+        return bool(actor is not None and actor.GetVisibility())
+
+    def show(self) -> None:
+        self.shown = True
+        for name, actor in self.actors.items():
+            actor.SetVisibility(self.wanted.get(name, True))
+
+    def hide(self) -> None:
+        self.shown = False
+        for actor in self.actors.values():
+            actor.SetVisibility(False)
