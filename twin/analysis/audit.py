@@ -20,7 +20,7 @@ import shapely
 
 from twin.analysis.camera_layout import CameraLayout
 from twin.analysis.coverage import optics_of
-from twin.analysis.covered import LINE_STEP_M, blind_spots, cover_line, line_levels
+from twin.analysis.covered import LINE_STEP_M, blind_spots, cover_line, line_levels, runs
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.community import Community, Entrance
 from twin.scene.entities import Device
@@ -295,8 +295,7 @@ def rule_bins(data: CommunityData, layout: CameraLayout, out: Audit) -> RuleResu
             tree = shapely.STRtree(pts)
             _, dist = tree.query_nearest(samples, return_distance=True, all_matches=False)
             far = dist > reach
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], far.astype(np.int8), [0]])))
-        for a, b in zip(edges[::2], edges[1::2], strict=True):
+        for a, b in runs(far):
             length = (b - a) * line.length / n
             longest = max(longest, length)
             mid = samples[(a + b - 1) // 2]
@@ -508,8 +507,7 @@ def rule_perimeter(data: CommunityData, layout: CameraLayout, out: Audit) -> Rul
         low = lv < need
         what = f"perimeter cameras at {DORI_LEVELS[need]}"
     step = ring.length / max(1, len(d))
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], low.astype(np.int8), [0]])))
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
+    for a, b in runs(low):
         length = (b - a) * step
         if length > gap_m:
             mid = pts[(a + b - 1) // 2]

@@ -24,6 +24,12 @@ MIN_BLIND_SPOT_M2 = 25.0
 """Blind areas smaller than this (a corner behind a kiosk) are not listed as blind spots."""
 
 
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of True in a 1-D mask, as (start, end) index pairs, end exclusive."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.asarray(mask, np.int8), [0]])))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
 @dataclass
 class Stretch:
     """A run along a line: from ``start_m`` to ``end_m`` (metres along it), its midpoint."""
@@ -101,9 +107,7 @@ def cover_line(
         for k, level in enumerate(DORI_LEVELS[1:], start=1):
             out.at_least[level] += float((lv >= k).sum()) * seg
         low = lv < need
-        # runs of samples below the level asked for
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], low.astype(np.int8), [0]])))
-        for a, b in zip(edges[::2], edges[1::2], strict=True):
+        for a, b in runs(low):
             mid = (a + b - 1) // 2
             out.gaps.append(
                 Stretch(
@@ -152,9 +156,8 @@ def cells_to_polygons(mask: np.ndarray, g: Grid) -> shapely.Geometry | None:
     rows = mask.reshape(g.ny, g.nx)
     boxes = []
     for j in np.flatnonzero(rows.any(axis=1)):
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], rows[j].astype(np.int8), [0]])))
         y0 = g.y0 + j * g.cell
-        for a, b in zip(edges[::2], edges[1::2], strict=True):
+        for a, b in runs(rows[j]):
             boxes.append(shapely.box(g.x0 + a * g.cell, y0, g.x0 + b * g.cell, y0 + g.cell))
     if not boxes:
         return None

@@ -46,13 +46,16 @@ class Occluders:
     def shape(self) -> tuple[int, int]:
         return self.top.shape  # type: ignore[return-value]
 
-    def open_at(self, x: np.ndarray, y: np.ndarray, clearance: float = 2.0) -> np.ndarray:
-        """Where a person can stand: nothing built there, or a building part floating at
-        least ``clearance`` metres above the ground (an arcade, a passage)."""
+    def _cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         ny, nx = self.top.shape
         ix = np.floor((np.asarray(x) - self.x0) / self.cell).astype(np.int64)
         iy = np.floor((np.asarray(y) - self.y0) / self.cell).astype(np.int64)
-        ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        return ix, iy, (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+
+    def open_at(self, x: np.ndarray, y: np.ndarray, clearance: float = 2.0) -> np.ndarray:
+        """Where a person can stand: nothing built there, or a building part floating at
+        least ``clearance`` metres above the ground (an arcade, a passage)."""
+        ix, iy, ok = self._cells(x, y)
         out = np.ones(ix.shape, dtype=bool)
         t, b = self.top[iy[ok], ix[ok]], self.bottom[iy[ok], ix[ok]]
         out[ok] = (t <= 0.01) | (b >= clearance)
@@ -60,10 +63,7 @@ class Occluders:
 
     def height_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Top of the occluder at points (0 outside the field or where nothing stands)."""
-        ny, nx = self.top.shape
-        ix = np.floor((np.asarray(x) - self.x0) / self.cell).astype(np.int64)
-        iy = np.floor((np.asarray(y) - self.y0) / self.cell).astype(np.int64)
-        ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        ix, iy, ok = self._cells(x, y)
         out = np.zeros(ix.shape, dtype=np.float32)
         out[ok] = self.top[iy[ok], ix[ok]]
         return out

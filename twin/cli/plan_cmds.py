@@ -54,8 +54,9 @@ def add_commands(sub: Any) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from twin.usecases.planning import audit_scene, write_audit_gpkg
+    from twin.usecases.planning import audit_scene, check_cell, write_audit_gpkg
 
+    check_cell(args.cell)
     scene = build_scene_file(args.scene)
     result = audit_scene(scene, args.cell)
     layers = write_audit_gpkg(scene, result, args.gpkg) if args.gpkg else []
@@ -122,83 +123,84 @@ def audit_json(result: Any) -> dict[str, Any]:
     }
 
 
+_WORDS = {
+    "en": {
+        "mark": STATUS_MARK,
+        "closed": "closed (fenced)",
+        "open": "open (perimeter cameras)",
+        "head": "{scene}: community {source}, {ha:.1f} ha, {kind}, {n} entrances",
+        "undeclared": "  (no [community] table in the scene file: the scene's extent and default "
+        "road classes are used)",
+        "synthetic": "  (passes only with devices --fill-devices invented)",
+        "place": "        {what}{label} at {where}: {note}",
+        "more": "        ... and {n} more (--places N, --json, --gpkg)",
+        "blind": "Blind spots: {n} area(s) of {area:,.0f} m2 where no camera detects a person "
+        "(largest {big:,.0f} m2; --gpkg draws them)",
+        "fail": "{n} of {total} rules fail.",
+        "pass": "Every rule passes.",
+    },
+    "zh": {
+        "mark": {"pass": "通过  ", "fail": "未通过", "no data": "无数据"},
+        "closed": "封闭 (电子围栏)",
+        "open": "开放 (周界摄像头)",
+        "head": "{scene}: 社区边界 {source}, {ha:.1f} 公顷, {kind}, 出入口 {n} 个",
+        "undeclared": "  (场景文件没有 [community] 表: 使用场景范围和默认道路等级)",
+        "synthetic": "  (仅因 --fill-devices 补全的虚拟设备而通过)",
+        "place": "        {what}{label} ({where}): {note}",
+        "more": "        ... 另有 {n} 处 (--places N, --json, --gpkg)",
+        "blind": "盲区: {n} 处, 共 {area:,.0f} 平方米无摄像头可发现行人 (最大 {big:,.0f} 平方米; "
+        "--gpkg 可绘出)",
+        "fail": "{total} 条规则中 {n} 条未通过。",
+        "pass": "全部规则通过。",
+    },
+}
+"""The audit's framing words per language; the rules' own wording is the report's
+(``twin.report.texts``), so the terminal and the report say the same."""
+
+
 def print_audit(result: Any, places: int, lang: str) -> None:
-    if lang == "zh":
-        _print_audit_zh(result, places)
-        return
-    com = result.community
-    kind = "closed (fenced)" if com.closed else "open (perimeter cameras)"
-    print(
-        f"{result.scene}: community {com.boundary_source}, {com.area_m2 / 1e4:.1f} ha, {kind}, "
-        f"{len(com.entrances)} entrances"
-    )
-    if not com.declared:
-        print(
-            "  (no [community] table in the scene file: the scene's extent and default road "
-            "classes are used)"
-        )
-    for r in result.rules:
-        note = "  (passes only with devices --fill-devices invented)" if r.needs_synthetic else ""
-        print(f"{STATUS_MARK[r.status]}  {r.rule}. {r.title(lang)}: {r.summary}{note}")
-        for p in r.places[:places]:
-            where = f"{p.lat:.6f}, {p.lon:.6f}" if p.lat is not None else f"{p.x:.1f}, {p.y:.1f}"
-            label = " ".join(x for x in (p.id, p.name) if x)
-            print(f"        {p.what}{' ' + label if label else ''} at {where}: {p.note}")
-        if len(r.places) > places:
-            print(f"        ... and {len(r.places) - places} more (--places N, --json, --gpkg)")
-    if result.blind:
-        area = sum(b.area_m2 for b in result.blind)
-        print(
-            f"Blind spots: {len(result.blind)} area{'s' if len(result.blind) != 1 else ''} of "
-            f"{area:,.0f} m2 where no camera detects a person (largest "
-            f"{result.blind[0].area_m2:,.0f} m2; --gpkg draws them)"
-        )
-    n = len(result.failed)
-    print(f"{n} of {len(result.rules)} rules fail." if n else "Every rule passes.")
-
-
-def _print_audit_zh(result: Any, places: int) -> None:
-    """The audit in Chinese, worded as the report words it (``twin.report.texts``)."""
     from twin.report import texts as tx
 
-    mark = {"pass": "通过  ", "fail": "未通过", "no data": "无数据"}
+    w = _WORDS["zh" if lang == "zh" else "en"]
     com = result.community
-    kind = "封闭 (电子围栏)" if com.closed else "开放 (周界摄像头)"
     print(
-        f"{result.scene}: 社区边界 {tx.boundary_source(com.boundary_source, 'zh')}, "
-        f"{com.area_m2 / 1e4:.1f} 公顷, {kind}, 出入口 {len(com.entrances)} 个"
+        w["head"].format(
+            scene=result.scene,
+            source=tx.boundary_source(com.boundary_source, lang),
+            ha=com.area_m2 / 1e4,
+            kind=w["closed"] if com.closed else w["open"],
+            n=len(com.entrances),
+        )
     )
     if not com.declared:
-        print("  (场景文件没有 [community] 表: 使用场景范围和默认道路等级)")
+        print(w["undeclared"])
     for r in result.rules:
-        note = "  (仅因 --fill-devices 补全的虚拟设备而通过)" if r.needs_synthetic else ""
-        print(f"{mark[r.status]}  {r.rule}. {r.title('zh')}: {tx.rule_summary(r, 'zh')}{note}")
+        note = w["synthetic"] if r.needs_synthetic else ""
+        print(f"{w['mark'][r.status]}  {r.rule}. {r.title(lang)}: {tx.rule_summary(r, lang)}{note}")
         for p in r.places[:places]:
             where = f"{p.lat:.6f}, {p.lon:.6f}" if p.lat is not None else f"{p.x:.1f}, {p.y:.1f}"
-            label = " ".join(x for x in (p.id, tx.place_name(p.name, "zh")) if x)
+            label = " ".join(x for x in (p.id, tx.place_name(p.name, lang)) if x)
             print(
-                f"        {tx.place_what(p.what, 'zh')}{' ' + label if label else ''} "
-                f"({where}): {tx.place_note(p.note, 'zh')}"
+                w["place"].format(
+                    what=tx.place_what(p.what, lang),
+                    label=f" {label}" if label else "",
+                    where=where,
+                    note=tx.place_note(p.note, lang),
+                )
             )
         if len(r.places) > places:
-            print(f"        ... 另有 {len(r.places) - places} 处 (--places N, --json, --gpkg)")
+            print(w["more"].format(n=len(r.places) - places))
     if result.blind:
         area = sum(b.area_m2 for b in result.blind)
-        print(
-            f"盲区: {len(result.blind)} 处, 共 {area:,.0f} 平方米无摄像头可发现行人 "
-            f"(最大 {result.blind[0].area_m2:,.0f} 平方米; --gpkg 可绘出)"
-        )
+        print(w["blind"].format(n=len(result.blind), area=area, big=result.blind[0].area_m2))
     n = len(result.failed)
-    print(f"{len(result.rules)} 条规则中 {n} 条未通过。" if n else "全部规则通过。")
+    print(w["fail"].format(n=n, total=len(result.rules)) if n else w["pass"])
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
-    from twin.usecases.planning import suggest_cameras, write_suggestions
+    from twin.usecases.planning import check_cell, suggest_cameras, write_suggestions
 
-    if not 0.25 <= args.cell <= 10:
-        from twin.core.errors import InputError
-
-        raise InputError("--cell", f"{args.cell:g} m is outside 0.25-10 m.", "Use e.g. 1.")
+    check_cell(args.cell)
     scene = build_scene_file(args.scene)
     found, targets = suggest_cameras(scene, args.cameras, args.budget_from, args.goal, args.cell)
     if args.out:
@@ -241,11 +243,15 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """``twin report``: the options checked first, then the scene built and the files written."""
     from twin.core.errors import InputError
-    from twin.usecases.planning import REPORT_CAMERAS_MAX, check_report_dir, write_report
+    from twin.usecases.planning import (
+        REPORT_CAMERAS_MAX,
+        check_cell,
+        check_report_dir,
+        write_report,
+    )
 
     # bad options fail before the scene is built
-    if not 0.25 <= args.cell <= 10:
-        raise InputError("--cell", f"{args.cell:g} m is outside 0.25-10 m.", "Use e.g. 1.")
+    check_cell(args.cell)
     if not 0 <= args.cameras <= REPORT_CAMERAS_MAX:
         raise InputError(
             "--cameras",

@@ -13,11 +13,17 @@ from twin.core.errors import InputError
 from twin.scene.scene import Scene
 
 
+def check_cell(cell: float) -> float:
+    """The coverage grid's cell size, checked (before a scene is built for nothing)."""
+    if not 0.25 <= cell <= 10:
+        raise InputError("--cell", f"{cell:g} m is outside 0.25-10 m.", "Use e.g. 1.")
+    return cell
+
+
 def audit_scene(scene: Scene, cell: float = 1.0) -> Audit:
     """The nine deployment rules checked on ``scene``'s community, coverage on a grid of
     ``cell`` metres; every failing place also gets its lon / lat."""
-    if not 0.25 <= cell <= 10:
-        raise InputError("--cell", f"{cell:g} m is outside 0.25-10 m.", "Use e.g. 1.")
+    check_cell(cell)
     if scene.community is None:
         raise InputError(scene.name, "has no community to audit.", "Add a [community] table.")
     result = audit_community(scene, scene.community, cell=cell)

@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from twin.analysis.audit import Audit, CommunityData, audit_community, entrance_verdict
 from twin.analysis.camera_layout import COVERAGE_CELL_M, CameraLayout
 from twin.analysis.coverage import CameraOptics, optics_of
-from twin.analysis.covered import LINE_STEP_M
+from twin.analysis.covered import LINE_STEP_M, runs
 from twin.analysis.placement import Suggestion, targets_along
 from twin.core.errors import InputError
 from twin.scene.catalogue import CAMERA_DEFAULTS, CATALOGUE, MAX_MOUNT_HEIGHT
@@ -101,8 +99,7 @@ class PlanningSession:
         gaps, gap_m = 0, 0.0
         for a, b in self._runs:
             low = ~met[a:b]
-            edges = np.flatnonzero(np.diff(np.concatenate([[0], low.astype(np.int8), [0]])))
-            for s, e in zip(edges[::2], edges[1::2], strict=True):
+            for s, e in runs(low):
                 length = float(self.roads.weight[a + s : a + e].sum())
                 if length > self.gap_report_m:
                     gaps += 1
