@@ -179,3 +179,42 @@ def broker(tmp_path: Path):
     b = Broker(tmp_path)
     yield b
     b.kill()
+
+
+# -- the shared demo window (tests/shellwin.py) ------------------------------------------------
+@pytest.fixture(scope="session")
+def demo_window(qapp, tmp_path_factory, request):
+    """One demo window on the simulator for the tests that only look at it or leave it as they
+    found it (the ``window`` fixture puts it back to the overview); built once, not per test."""
+    from pytestqt.qtbot import QtBot
+
+    from tests.shellwin import open_window
+
+    tmp = tmp_path_factory.mktemp("demo-window")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("TWIN_SETTINGS", str(tmp / "settings.ini"))
+    mp.setenv("XDG_DATA_HOME", str(tmp / "data"))
+    win = open_window(QtBot(request), tmp, own=False)
+    yield win
+    win.close()
+    mp.undo()
+
+
+@pytest.fixture
+def window(demo_window, qtbot):
+    """The shared demo window, back on the overview at the home camera with nothing selected and
+    no tour running, before and after each test."""
+    win = demo_window
+
+    def reset():
+        if win.kiosk is not None:
+            win.kiosk.stop()
+        win.inspector.clear()
+        win.set_view("overview")
+        win.resize(1600, 900)
+        win.viewport.fly_home(seconds=0)
+        qtbot.wait(50)
+
+    reset()
+    yield win
+    reset()

@@ -104,3 +104,72 @@ def test_kept_layout_reopens_as_a_scene_variant(street, tmp_path):
     assert again.entrances_seen == mine.entrances_seen
     replaced = [w for w in reopened.warnings if "replaced by the camera layout" in w.reason]
     assert replaced and sum(w.not_drawn for w in replaced) == 2  # the list's two cameras
+
+
+def test_a_drag_is_one_step_and_snaps_to_poles_and_facades(street):
+    _, scene = street
+    s = PlanningSession(scene)
+    start = s.camera("hd-1")
+    pole = next(d for d in scene.devices if d.id == "pole-1")
+    wall = next(b for b in scene.buildings)
+    import shapely
+
+    foot = shapely.from_wkb(wall.footprint_wkb)
+    x0, y0, x1, y1 = foot.bounds
+    s.begin_drag("hd-1")
+    # two metres off a pole: on the pole, at the sub-kind's mount height
+    m = s.drag_to(pole.x + 2.0, pole.y + 1.0)
+    cam = s.camera("hd-1")
+    assert m.on == "pole" and m.ref == "pole-1"
+    assert (cam.x, cam.y, cam.z) == pytest.approx((pole.x, pole.y, pole.z + 6.0), abs=1e-6)
+    # a metre south of the building's south wall, looking north into it: on the wall, 0.3 m
+    # out, turned to look away from it
+    s.drag_heading(0.0)
+    m = s.drag_to((x0 + x1) / 2, y0 - 1.0)
+    cam = s.camera("hd-1")
+    assert m.on == "facade" and cam.y == pytest.approx(y0 - 0.3, abs=1e-6)
+    assert cam.heading == pytest.approx(180.0, abs=1e-6) and cam.z == pytest.approx(6.0)
+    # open ground: where it is dropped, at its mount height
+    m = s.drag_to(x1 + 30.0, y0 - 20.0)
+    cam = s.camera("hd-1")
+    assert m.on == "ground" and (cam.x, cam.y) == (x1 + 30.0, y0 - 20.0)
+    assert s.mount_height("hd-1") == pytest.approx(6.0)
+    assert not s.undo_stack
+    step = s.end_drag()
+    assert step is not None and len(s.undo_stack) == 1
+    _same_as_fresh(s)
+    s.undo()
+    assert s.camera("hd-1") == start and s.feet["hd-1"] == pytest.approx(0.0)
+    # a camera added near the pole goes on it; its foot is the pole's
+    new = s.add(pole.x + 1.0, pole.y, subkind="ai")
+    assert (new.x, new.y) == (pole.x, pole.y) and s.feet[new.id] == pytest.approx(pole.z)
+    assert new.z == pytest.approx(pole.z + 4.5)
+
+
+def test_the_edited_scene_is_the_plan(street):
+    from twin.ingest.crs import FrameTransform
+
+    _, scene = street
+    s = PlanningSession(scene)
+    s.remove("front")
+    s.change("hd-1", height=8.0, width_px=2688, height_px=1520)
+    new = s.add(10.0, -20.0, heading=45.0, snap=False)
+    devs = {d.id: d for d in s.edited_devices() if d.kind == "camera"}
+    assert set(devs) == {"hd-1", new.id}
+    assert devs["hd-1"].mount_height == pytest.approx(8.0)
+    assert devs["hd-1"].props["resolution_px"] == (2688, 1520)
+    d = devs[new.id]
+    assert d.source == "planning" and (d.x, d.y, d.heading) == (10.0, -20.0, 45.0)
+    x, y = FrameTransform(scene.frame).to_local([d.lon], [d.lat])
+    assert (float(x[0]), float(y[0])) == pytest.approx((10.0, -20.0), abs=0.01)
+    assert [d.id for d in scene.devices if d.kind == "camera"] == ["front", "hd-1"]  # untouched
+    # the rules of the edited scene see the plan
+    audit = s.rules(s.snapshot())
+    assert audit.layout is not s.layout and set(audit.layout.cameras) == set(devs)
+    # a mount height counts from the camera's foot (a pole on a hill, a roof)
+    from twin.usecases.planning_session import _checked
+
+    high = s.camera("hd-1").moved(z=36.0)
+    assert _checked(high, foot=30.0) == high
+    with pytest.raises(InputError, match="mount height"):
+        _checked(high.moved(z=300.0), foot=30.0)

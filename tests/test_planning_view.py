@@ -1,5 +1,6 @@
-"""The planning view's data (``planning_overlay``: the audit as plain arrays), its palette and
-its place in the views' registry. The window itself is driven in ``tests/test_shell.py``."""
+"""The planning view's data (``PlanOverlays``: the session and its audit as plain arrays), its
+palette and its place in the views' registry. The window itself is driven in
+``tests/test_shell.py`` and ``tests/test_planning_edit.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from twin.render.planlayers import DORI_COLOURS, level_rgba
 from twin.report.maps import LEVEL_COLOURS
 from twin.scene.views import REGISTRY, TOUR_VIEWS, VIEWS
-from twin.usecases.planning import _mask_edges, audit_scene, planning_overlay
+from twin.usecases.plan_overlay import PlanOverlays, mask_edges
+from twin.usecases.planning_session import PlanningSession
 
 
 def test_six_views_planning_last_and_not_toured():
@@ -30,7 +32,7 @@ def test_palette_is_the_reports_for_every_level_seen():
 def test_mask_edges_outline_cells():
     mask = np.zeros((3, 4), dtype=bool)
     mask[1, 1:3] = True  # two cells side by side: 6 unit sides
-    segs = _mask_edges(mask, 10.0, 20.0, 2.0)
+    segs = mask_edges(mask, 10.0, 20.0, 2.0)
     assert segs.shape == (6, 2, 2)
     lengths = np.linalg.norm(segs[:, 1] - segs[:, 0], axis=1)
     assert np.allclose(lengths, 2.0)
@@ -40,8 +42,9 @@ def test_mask_edges_outline_cells():
 
 @pytest.fixture(scope="module")
 def demo_plan(demo_scene):
-    audit = audit_scene(demo_scene)
-    return audit, planning_overlay(audit)
+    session = PlanningSession(demo_scene)
+    audit = session.rules()
+    return audit, PlanOverlays(session).make(audit)
 
 
 @pytest.mark.slow
@@ -56,7 +59,7 @@ def test_overlay_agrees_with_the_audit(demo_plan):
     assert cmap.outdoor.reshape(g.ny, g.nx)[inside].all()
     roads = next(r for r in audit.rules if r.key == "road_coverage")
     assert len(ov.gaps) == roads.figures["gaps"]
-    assert ov.road_pct == roads.figures["covered_pct"]
+    assert round(ov.road_pct, 1) == roads.figures["covered_pct"]
     assert [g.length_m for g in ov.gaps] == sorted((g.length_m for g in ov.gaps), reverse=True)
     for gap in ov.gaps[:10]:  # each polyline is as long as its gap and runs through its middle
         a, b = gap.xy[:-1], gap.xy[1:]
@@ -69,6 +72,18 @@ def test_overlay_agrees_with_the_audit(demo_plan):
     assert len(ov.entrances) == len(audit.community.entrances)
     assert ov.blind_m2 == pytest.approx(sum(b.area_m2 for b in audit.blind))
     assert len(ov.blind_rings) >= len(audit.blind) and ov.boundary_rings
-    assert set(ov.camera_ids) == set(cmap.footprints)
-    assert len(ov.footprint_edges) == len(ov.footprint_camera) > 0
-    assert ov.footprint_camera.max() < len(ov.camera_ids)
+    assert set(ov.camera_ids) == set(cmap.footprints) == set(ov.edges)
+    assert len(ov.footprint_edges()) == sum(len(e) for e in ov.edges.values()) > 0
+    assert (ov.camera_state == 0).all() and len(ov.camera_xyz) == len(ov.camera_ids)
+    # each camera's outline is its footprint's cells' border: every segment one cell long,
+    # between a cell of the footprint and one outside it
+    cid = max(ov.edges, key=lambda c: len(ov.edges[c]))
+    e = ov.edges[cid]
+    assert np.allclose(np.linalg.norm(e[:, 1] - e[:, 0], axis=1), g.cell)
+    cells = set(cmap.footprints[cid].cells.tolist())
+    mid = e.mean(axis=1)
+    along = e[:, 1] - e[:, 0]
+    normal = np.column_stack([-along[:, 1], along[:, 0]]) * 0.5
+    a = g.index_of(*(mid + normal).T)
+    b = g.index_of(*(mid - normal).T)
+    assert all((int(i) in cells) != (int(j) in cells) for i, j in zip(a, b, strict=True))

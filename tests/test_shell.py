@@ -15,17 +15,16 @@ import pytest
 
 from tests.conftest import DEMO, ROOT
 from tests.helpers_gis import assert_one_line_error
+from tests.shellwin import near, open_window, pixel_at
 
 pytest.importorskip("pytestqt")
 
-from PySide6 import QtCore, QtWidgets  # noqa: E402
+from PySide6 import QtCore  # noqa: E402
 
 from twin.render import style  # noqa: E402
 from twin.scene.views import TOUR_VIEWS, VIEWS  # noqa: E402
 from twin.shell import theme  # noqa: E402
-from twin.shell.loader import LoadRequest, load  # noqa: E402
 from twin.shell.texts import TEXTS  # noqa: E402
-from twin.shell.window import MainWindow  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -36,76 +35,8 @@ def _private_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
 
 
-def open_window(
-    qtbot, tmp_path, feed="sim", scene=DEMO, backfill=False, lang="en", view="overview", own=True
-):
-    qapp = QtWidgets.QApplication.instance()
-    theme.apply(qapp, 1.0, lang)
-    loaded = load(
-        LoadRequest(str(scene), feed, str(tmp_path / "ev.sqlite"), 1, 1.0, None, backfill)
-    )
-    win = MainWindow(loaded, lang, view)
-    if own:
-        qtbot.addWidget(win)
-    win.resize(1600, 900)
-    win.show()
-    win.start()
-    qtbot.waitUntil(
-        lambda: win.viewport.home is not None and bool(win.viewport.frame_ms), timeout=20000
-    )
-    return win
-
-
-@pytest.fixture(scope="session")
-def demo_window(qapp, tmp_path_factory, request):
-    """One demo window on the simulator for the tests that only look at it or leave it as they
-    found it (the ``window`` fixture puts it back to the overview); built once, not per test."""
-    from pytestqt.qtbot import QtBot
-
-    tmp = tmp_path_factory.mktemp("demo-window")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("TWIN_SETTINGS", str(tmp / "settings.ini"))
-    mp.setenv("XDG_DATA_HOME", str(tmp / "data"))
-    win = open_window(QtBot(request), tmp, own=False)
-    yield win
-    win.close()
-    mp.undo()
-
-
-@pytest.fixture
-def window(demo_window, qtbot):
-    """The shared demo window, back on the overview at the home camera with nothing selected and
-    no tour running, before and after each test."""
-    win = demo_window
-
-    def reset():
-        if win.kiosk is not None:
-            win.kiosk.stop()
-        win.inspector.clear()
-        win.set_view("overview")
-        win.resize(1600, 900)
-        win.viewport.fly_home(seconds=0)
-        qtbot.wait(50)
-
-    reset()
-    yield win
-    reset()
-
-
 def pump(qtbot, seconds):
     qtbot.wait(int(seconds * 1000))
-
-
-def pixel_at(win, xyz):
-    """RGB of the viewport's frame at a world point."""
-    img = win.viewport.plotter.screenshot(None, return_img=True)
-    x, y = win.viewport.screen_of(xyz)
-    h = img.shape[0]
-    return img[h - 1 - y, x, :3].astype(int), img
-
-
-def near(colour, hex_colour, tol=40):
-    return int(np.abs(np.asarray(colour) - np.array(style.rgb(hex_colour))).max()) <= tol
 
 
 def test_every_text_has_both_languages():

@@ -105,6 +105,11 @@ class CameraLayout:
             self.maps[job].put(cam)
         self.cameras[cam.id] = cam
 
+    def copy(self) -> CameraLayout:
+        """A copy of the maps and cameras (grid and occluders shared: they never change)."""
+        maps = {job: cmap.copy() for job, cmap in self.maps.items()}
+        return CameraLayout(self.grid, self.occluders, self.outdoor, maps, dict(self.cameras))
+
     def remove(self, cam_id: str) -> None:
         """Take a camera out of every map."""
         self.cameras.pop(cam_id, None)

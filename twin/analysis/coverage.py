@@ -333,6 +333,15 @@ class CoverageMap:
             self._count(fp, +1)
         self.best = (self.counts > 0).sum(axis=0).astype(np.uint8)
 
+    def copy(self) -> CoverageMap:
+        """A copy to read on another thread while this one is edited (footprints are never
+        changed in place, so they are shared)."""
+        out = CoverageMap(self.grid, self.occluders, self.target_h, self.outdoor)
+        out.footprints = dict(self.footprints)
+        out.counts = self.counts.copy()
+        out.best = self.best.copy()
+        return out
+
     def remove(self, cam_id: str) -> None:
         """Take a camera out (nothing happens for an id not in the map)."""
         old = self.footprints.pop(cam_id, None)

@@ -70,16 +70,24 @@ class LineCoverage:
         return self.covered_m / self.length_m if self.length_m > 0 else 1.0
 
 
+def line_samples(
+    line: shapely.Geometry, step: float = LINE_STEP_M
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances along ``line`` (a LineString) of its samples, one in the middle of each of
+    ``ceil(length / step)`` equal steps, and their points (n, 2)."""
+    length = float(line.length)
+    if length <= 0:
+        return np.zeros(0), np.zeros((0, 2))
+    n = max(1, int(np.ceil(length / step)))
+    d = (np.arange(n) + 0.5) * (length / n)
+    return d, shapely.get_coordinates(shapely.line_interpolate_point(line, d))
+
+
 def line_levels(
     line: shapely.Geometry, cmap: CoverageMap, step: float = LINE_STEP_M
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distances along ``line`` of its samples, their points (n, 2) and best levels."""
-    length = float(line.length)
-    if length <= 0:
-        return np.zeros(0), np.zeros((0, 2)), np.zeros(0, dtype=np.uint8)
-    n = max(1, int(np.ceil(length / step)))
-    d = (np.arange(n) + 0.5) * (length / n)
-    pts = shapely.get_coordinates(shapely.line_interpolate_point(line, d))
+    d, pts = line_samples(line, step)
     return d, pts, cmap.level_at(pts[:, 0], pts[:, 1])
 
 

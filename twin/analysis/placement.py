@@ -23,12 +23,11 @@ import numpy as np
 import shapely
 
 from twin.analysis.coverage import CameraOptics, CoverageMap, footprint
+from twin.analysis.covered import LINE_STEP_M, line_samples
 from twin.scene.catalogue import CAMERA_DEFAULTS
 from twin.scene.scene import Scene
 from twin.scene.standards import DORI_LEVELS
 
-LINE_STEP_M = 1.0
-"""Default sampling step along target lines, metres."""
 FACADE_STEP_M = 15.0
 """Spacing of candidate mounts along a building's outline, metres."""
 FACADE_OFFSET_M = 0.3
@@ -112,15 +111,12 @@ def targets_along(
     xs, ys, ws = [], [], []
     for geom in lines:
         for part in getattr(geom, "geoms", [geom]):
-            length = float(part.length)
-            if length <= 0:
+            d, pts = line_samples(part, step)
+            if not len(d):
                 continue
-            n = max(1, math.ceil(length / step))
-            d = (np.arange(n) + 0.5) * (length / n)
-            pts = shapely.get_coordinates(shapely.line_interpolate_point(part, d))
             xs.append(pts[:, 0])
             ys.append(pts[:, 1])
-            ws.append(np.full(n, length / n))
+            ws.append(np.full(len(d), float(part.length) / len(d)))
     if not xs:
         return Targets(np.zeros(0), np.zeros(0), np.zeros(0), required_level, target_h)
     return Targets(

@@ -65,12 +65,24 @@ class ViewLayers:
             self.hide_labels()
         if view == "planning":
             self.plan.show()
+            if self.plan.draws_cameras:
+                self.vis.set_kind_visible("camera", False)
         else:
             self.plan.hide()
 
+    def set_plan(self, overlay: Any) -> None:
+        """New inputs for the planning layers; once they draw the planned cameras, the scene's
+        camera glyphs (where the cameras stand in the data) stand aside."""
+        self.plan.set_overlay(overlay)
+        if self.view == "planning" and self.plan.draws_cameras:
+            self.vis.set_kind_visible("camera", False)
+
     def visible_kinds(self) -> set[str]:
         shown = REGISTRY[self.view].kinds if self.view in REGISTRY else None
-        return set(self.kinds) if shown is None else self.kinds & shown
+        kinds = set(self.kinds) if shown is None else self.kinds & shown
+        if self.view == "planning" and self.plan.draws_cameras:
+            kinds.discard("camera")
+        return kinds
 
     # -- camera frusta ---------------------------------------------------------------------
     def show_frusta(self, cameras: list[Any], colours: np.ndarray) -> None:

@@ -106,6 +106,10 @@ QComboBox QAbstractItemView {{ background: {PANEL_2}; selection-background-color
 QTableWidget, QListWidget, QTreeWidget {{ background: {PANEL}; \
 alternate-background-color: {PANEL_2};
   gridline-color: {BORDER}; border: none; }}
+QListWidget::indicator, QCheckBox::indicator {{ width: 16px; height: 16px; \
+border: 1px solid {MUTED}; border-radius: 3px; background: {PANEL_2}; }}
+QListWidget::indicator:checked, QCheckBox::indicator:checked {{ background: {ACCENT}; \
+border-color: {ACCENT}; }}
 QHeaderView::section {{ background: {PANEL_2}; color: {MUTED}; border: none; padding: 4px 8px; }}
 QSlider::groove:horizontal {{ height: 6px; background: {PANEL_2}; border-radius: 3px; }}
 QSlider::handle:horizontal {{ width: 18px; margin: -7px 0; background: {ACCENT}; \

@@ -125,6 +125,7 @@ class SceneView(QtWidgets.QFrame):
     def _after_move(self) -> None:
         self.mpp = self.metres_per_pixel()
         self.rescale_if_needed()
+        self.layers.plan.set_scale(self.mpp)
 
     # -- statuses --------------------------------------------------------------------------
     def apply_statuses(self, changed: dict[str, str]) -> None:
@@ -280,17 +281,39 @@ class SceneView(QtWidgets.QFrame):
             p = self._picker.GetPickPosition()
             return "ground", (float(p[0]), float(p[1]))
         # nothing under the cursor: the ground plane z = 0 along the view ray
+        g = self.ground_at(px, py)
+        return ("ground", g) if g is not None else ("", None)
+
+    def ground_at(self, px: float, py: float, z: float = 0.0) -> tuple[float, float] | None:
+        """Where the view ray through a display point (VTK pixels, origin bottom left) meets
+        the plane at height ``z`` (None: the ray runs parallel to it, or away from it)."""
+        ren = self.plotter.renderer
         ren.SetDisplayPoint(px, py, 0.0)
         ren.DisplayToWorld()
         near = np.array(ren.GetWorldPoint()[:3]) / (ren.GetWorldPoint()[3] or 1.0)
         ren.SetDisplayPoint(px, py, 1.0)
         ren.DisplayToWorld()
         far = np.array(ren.GetWorldPoint()[:3]) / (ren.GetWorldPoint()[3] or 1.0)
-        if abs(far[2] - near[2]) > 1e-9:
-            t = -near[2] / (far[2] - near[2])
-            g = near + (far - near) * t
-            return "ground", (float(g[0]), float(g[1]))
-        return "", None
+        if abs(far[2] - near[2]) <= 1e-9:
+            return None
+        t = (z - near[2]) / (far[2] - near[2])
+        if t < 0:
+            return None
+        g = near + (far - near) * t
+        return float(g[0]), float(g[1])
+
+    def display_of(self, qt_x: float, qt_y: float) -> tuple[float, float]:
+        """VTK display pixels (origin bottom left) of a point of the widget in Qt's logical
+        pixels (origin top left)."""
+        dpr = self.plotter.interactor.devicePixelRatioF()
+        h = self.plotter.renderer.GetSize()[1]
+        return qt_x * dpr, h - 1 - qt_y * dpr
+
+    def screen_points(self, xyz: np.ndarray) -> np.ndarray:
+        """Display pixels ``(n, 2)`` (VTK: origin bottom left) of world points ``(n, 3)``."""
+        w, h = self.plotter.renderer.GetSize()
+        ndc = _project(self.plotter, np.asarray(xyz, dtype=float).reshape(-1, 3))
+        return np.column_stack([(ndc[:, 0] + 1) / 2 * w, (ndc[:, 1] + 1) / 2 * h])
 
     def screen_of(self, xyz: tuple[float, float, float]) -> tuple[int, int]:
         """Display pixel (VTK: origin bottom left) of a world point."""

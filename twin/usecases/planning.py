@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from twin.analysis.audit import Audit, audit_community
 from twin.core.errors import InputError
@@ -20,13 +17,14 @@ def check_cell(cell: float) -> float:
     return cell
 
 
-def audit_scene(scene: Scene, cell: float = 1.0) -> Audit:
+def audit_scene(scene: Scene, cell: float = 1.0, layout: Any = None) -> Audit:
     """The nine deployment rules checked on ``scene``'s community, coverage on a grid of
-    ``cell`` metres; every failing place also gets its lon / lat."""
+    ``cell`` metres (or ``layout``'s, a planning session's); every failing place also gets its
+    lon / lat."""
     check_cell(cell)
     if scene.community is None:
         raise InputError(scene.name, "has no community to audit.", "Add a [community] table.")
-    result = audit_community(scene, scene.community, cell=cell)
+    result = audit_community(scene, scene.community, layout=layout, cell=cell)
     _locate(scene, [p for r in result.rules for p in r.places])
     return result
 
@@ -316,138 +314,3 @@ def write_report(
         "suggestions": len(found),
         "timings": timings,
     }
-
-
-# -- the planning view: the audit as plain arrays for the wall's layers --------------------------
-
-
-@dataclass
-class PlanGap:
-    """An uncovered stretch of an important road (longer than the audit reports)."""
-
-    road_id: str
-    name: str
-    length_m: float
-    x: float
-    y: float
-    xy: np.ndarray
-    """The stretch as a polyline ``(n, 2)`` (local metres; parts one after the other)."""
-
-
-@dataclass
-class PlanningOverlay:
-    """What the planning view draws and lists, as numbers and arrays (no geometry library):
-    the ground by best DORI level, gaps, blind spots, boundary, entrances and footprints."""
-
-    x0: float
-    y0: float
-    cell: float
-    levels: np.ndarray
-    """``(ny, nx)`` int8: the best DORI level (0 none .. 4 identification) of open ground inside
-    the community, -1 elsewhere (outside, under buildings); row 0 is the south edge."""
-    gaps: list[PlanGap]
-    """Important-road stretches below the road level over the reported length, largest first."""
-    blind_rings: list[np.ndarray]
-    blind_m2: float
-    boundary_rings: list[np.ndarray]
-    entrances: list[dict[str, Any]]
-    """id, name, use, x, y, ok (seen as the rule asks) per entrance."""
-    camera_ids: list[str]
-    footprint_edges: np.ndarray
-    """``(m, 2, 2)``: the outline segments of every camera's footprint (cells it detects a
-    person in, occlusion included)."""
-    footprint_camera: np.ndarray
-    """``(m,)``: the index in ``camera_ids`` of each outline segment."""
-    road_pct: float | None
-    entrances_seen: int
-    gap_report_m: float
-
-
-def _mask_edges(mask: np.ndarray, x0: float, y0: float, cell: float) -> np.ndarray:
-    """The outline of the cells where ``mask`` (``(ny, nx)`` bool) holds, as segments
-    ``(m, 2, 2)``: every cell side between a cell in the mask and one outside it."""
-    p = np.pad(mask, 1)
-    v = p[1:-1, 1:] != p[1:-1, :-1]  # (ny, nx + 1): vertical sides
-    h = p[1:, 1:-1] != p[:-1, 1:-1]  # (ny + 1, nx): horizontal sides
-    vj, vi = np.nonzero(v)
-    hj, hi = np.nonzero(h)
-    vx, vy = x0 + vi * cell, y0 + vj * cell
-    hx, hy = x0 + hi * cell, y0 + hj * cell
-    segs = np.concatenate(
-        [
-            np.stack([np.column_stack([vx, vy]), np.column_stack([vx, vy + cell])], axis=1),
-            np.stack([np.column_stack([hx, hy]), np.column_stack([hx + cell, hy])], axis=1),
-        ]
-    )
-    return segs.reshape(-1, 2, 2)
-
-
-def _rings(geom: Any) -> list[np.ndarray]:
-    import shapely
-
-    out = []
-    for poly in shapely.get_parts(geom):
-        if poly.geom_type == "Polygon":
-            for r in [poly.exterior, *poly.interiors]:
-                out.append(np.asarray(r.coords, dtype=float)[:, :2])
-    return out
-
-
-def planning_overlay(audit: Audit) -> PlanningOverlay:
-    """The planning view's layers and lists from ``audit`` (:func:`audit_scene`): the best
-    DORI level of every open cell inside the community, the important-road gaps over the
-    rule's reported length (largest first) as polylines, blind-spot and boundary rings,
-    entrances with their verdicts, and the outline of every camera's footprint."""
-    import shapely
-
-    from twin.scene.catalogue import CATALOGUE
-
-    cmap = audit.layout.maps["all"]
-    g = cmap.grid
-    area = shapely.from_wkb(audit.community.boundary_wkb)
-    gx, gy = g.centres()
-    inside = shapely.contains_xy(area, gx, gy) & cmap.outdoor
-    levels = np.where(inside, cmap.best.astype(np.int8), np.int8(-1)).reshape(g.ny, g.nx)
-    gap_m = float(CATALOGUE["camera"].rule_params["gap_report_m"])
-    gaps = []
-    for lc in audit.roads:
-        for s in lc.gaps:
-            if s.length_m > gap_m and s.line is not None:
-                parts = [
-                    np.asarray(p.coords, dtype=float)[:, :2] for p in shapely.get_parts(s.line)
-                ]
-                xy = np.concatenate(parts) if parts else np.array([[s.x, s.y]])
-                gaps.append(PlanGap(lc.id, lc.name, float(s.length_m), s.x, s.y, xy))
-    gaps.sort(key=lambda p: -p.length_m)
-    blind = [r for b in audit.blind for r in _rings(b.polygon)]
-    ids = sorted(cmap.footprints)
-    edges, owner = [], []
-    for k, cid in enumerate(ids):
-        fp = cmap.footprints[cid]
-        cells = fp.cells
-        if not len(cells):
-            continue
-        mask = np.zeros(g.size, dtype=bool)
-        mask[cells] = True
-        e = _mask_edges(mask.reshape(g.ny, g.nx), g.x0, g.y0, g.cell)
-        edges.append(e)
-        owner.append(np.full(len(e), k, dtype=np.int32))
-    roads = next((r for r in audit.rules if r.key == "road_coverage"), None)
-    pct = roads.figures.get("covered_pct") if roads is not None else None
-    return PlanningOverlay(
-        float(g.x0),
-        float(g.y0),
-        float(g.cell),
-        levels,
-        gaps,
-        blind,
-        float(sum(b.area_m2 for b in audit.blind)),
-        _rings(area),
-        [{k: e[k] for k in ("id", "name", "use", "x", "y", "ok")} for e in audit.entrances],
-        ids,
-        np.concatenate(edges) if edges else np.zeros((0, 2, 2)),
-        np.concatenate(owner) if owner else np.zeros(0, dtype=np.int32),
-        None if pct is None else float(pct),
-        sum(1 for e in audit.entrances if e["ok"]),
-        gap_m,
-    )
