@@ -43,7 +43,7 @@ def planning(window, qtbot):
     vp.fly_to_pose(panel.community_pose(), seconds=0)
     yield win, panel
     panel.b_add.setChecked(False)
-    panel.session.discard()
+    panel.discard()  # every step taken back, the rules re-run
     panel.session.redo_stack.clear()
     panel._set_ghosts([])
     panel.select_camera(None)
@@ -140,6 +140,7 @@ def test_drag_a_camera_onto_a_gap(planning, qtbot):
     assert [c.status for c in panel.rule_cards] == [r.status for r in ref.rules]
     roads = next(r for r in ref.rules if r.key == "road_coverage")
     assert roads.figures["covered_m"] == pytest.approx(s.figures().covered_m, abs=0.05)
+    panel.show_rule_places(5)
     assert len(panel.overlay.gaps) == roads.figures["gaps"] == panel.places.count()
 
 

@@ -304,12 +304,16 @@ class CoverageMap:
     best: np.ndarray = field(init=False)
     """Per cell: the best level any camera reaches (0 none ... 4 identification)."""
 
+    version: int = field(init=False, default=0)
+    """Counts the changes (a reader can tell that nothing changed since it last looked)."""
+
     def __post_init__(self) -> None:
         self.counts = np.zeros((N_LEVELS, self.grid.size), dtype=np.uint16)
         self.best = np.zeros(self.grid.size, dtype=np.uint8)
 
     def put(self, cam: CameraOptics) -> Footprint:
         """Add ``cam``, or replace the camera of the same id (moved, turned, re-lensed)."""
+        self.version += 1
         touched = []
         old = self.footprints.pop(cam.id, None)
         if old is not None:
@@ -324,6 +328,7 @@ class CoverageMap:
 
     def put_all(self, cams: Iterable[CameraOptics]) -> None:
         """Add many cameras (the whole layout) with one refresh."""
+        self.version += 1
         for cam in cams:
             old = self.footprints.pop(cam.id, None)
             if old is not None:
@@ -340,12 +345,14 @@ class CoverageMap:
         out.footprints = dict(self.footprints)
         out.counts = self.counts.copy()
         out.best = self.best.copy()
+        out.version = self.version
         return out
 
     def remove(self, cam_id: str) -> None:
         """Take a camera out (nothing happens for an id not in the map)."""
         old = self.footprints.pop(cam_id, None)
         if old is not None:
+            self.version += 1
             self._count(old, -1)
             self._refresh(old.cells)
 

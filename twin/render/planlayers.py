@@ -59,10 +59,12 @@ def _switch_of(actor: str) -> str:
 def level_rgba(levels: np.ndarray, alpha: int = DORI_ALPHA) -> np.ndarray:
     """``(..., 4)`` uint8 colours of best-level cells (-1: transparent)."""
     lv = np.asarray(levels)
-    pal = np.array([(*style.rgb(c), alpha) for c in DORI_COLOURS], dtype=np.uint8)
-    out = pal[np.clip(lv, 0, len(DORI_COLOURS) - 1)]
-    out[lv < 0] = 0
-    return out
+    pal = np.zeros((len(DORI_COLOURS) + 1, 4), dtype=np.uint8)  # row 0: -1, transparent
+    pal[1:] = [(*style.rgb(c), alpha) for c in DORI_COLOURS]
+    # one 32-bit word per cell: a take of words, not of rows (a drag recolours every frame)
+    words = pal.view(np.uint32).ravel()
+    idx = np.clip(lv.astype(np.int16) + 1, 0, len(DORI_COLOURS))
+    return np.take(words, idx).view(np.uint8).reshape(*lv.shape, 4)
 
 
 def _polylines(rings: list[np.ndarray], z: float) -> pv.PolyData:
@@ -215,7 +217,9 @@ class PlanLayers:
             self._inputs["boundary"] = ov.boundary_rings
         if "footprints" not in self.actors:
             self._lines("footprints", FOOTPRINT, 1.0, pv.PolyData())
-        self._entrances(ov)
+        if self._inputs.get("entrances") is not ov.entrances:
+            self._entrances(ov)
+            self._inputs["entrances"] = ov.entrances
         self._footprints()
         self._cameras()
         self._ghosts()

@@ -98,6 +98,7 @@ class PlanOverlays:
         self.boundary = rings_of(session.area)
         self._edges: dict[str, tuple[CameraOptics, np.ndarray]] = {}
         self._blind: tuple[Audit | None, list[np.ndarray], float] = (None, [], 0.0)
+        self._ents: tuple[list[Any], list[dict[str, Any]]] | None = None
 
     def edges_of(self, cam_id: str) -> np.ndarray:
         """The outline of one camera's footprint in the "all cameras" map."""
@@ -118,6 +119,14 @@ class PlanOverlays:
             e = mask_edges(mask, g.x0 + i0 * g.cell, g.y0 + j0 * g.cell, g.cell)
         self._edges[cam_id] = (cam, e)
         return e
+
+    def _entrances(self, verdicts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The entrances as the view lists them: the same list while the verdicts are (the
+        layers redraw them only when they change)."""
+        if self._ents is None or self._ents[0] is not verdicts:
+            keys = ("id", "name", "use", "x", "y", "ok")
+            self._ents = (verdicts, [{k: v[k] for k in keys} for v in verdicts])
+        return self._ents[1]
 
     def make(self, audit: Audit | None = None, ghosts: list[Any] | None = None) -> PlanningOverlay:
         """The overlay of the session as it is now; blind spots from ``audit`` (the last one
@@ -159,7 +168,7 @@ class PlanOverlays:
             self._blind[1],
             self._blind[2],
             self.boundary,
-            [{k: v[k] for k in ("id", "name", "use", "x", "y", "ok")} for v in verdicts],
+            self._entrances(verdicts),
             ids,
             np.array([[c.x, c.y, c.z] for c in cams], dtype=float).reshape(-1, 3),
             np.array([c.heading for c in cams], dtype=float),

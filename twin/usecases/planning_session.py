@@ -137,6 +137,7 @@ class PlanningSession:
         self.redo_stack: list[Step] = []
         self._added = 0
         self._drag: tuple[str, CameraOptics, float] | None = None
+        self._verdicts: tuple[tuple[int, ...], list[dict[str, Any]]] | None = None
         self.initial = dict(self.layout.cameras)
         """The layout the session started from (camera id -> pose)."""
         self.original = self.figures()
@@ -181,8 +182,13 @@ class PlanningSession:
         return sorted(out, key=lambda g: -g.length_m)
 
     def entrances(self) -> list[dict[str, Any]]:
-        """Each entrance's verdict under the edited layout (the audit's rule 4)."""
-        return [entrance_verdict(e, self.layout) for e in self.community.entrances]
+        """Each entrance's verdict under the edited layout (the audit's rule 4); the last ones
+        again while the entrance cameras' maps have not changed (dragging an HD camera)."""
+        key = tuple(self.layout.maps[j].version for j in ("entrance_people", "entrance_vehicles"))
+        if self._verdicts is None or self._verdicts[0] != key:
+            verdicts = [entrance_verdict(e, self.layout) for e in self.community.entrances]
+            self._verdicts = (key, verdicts)
+        return self._verdicts[1]
 
     def figures(
         self, gaps: list[PlanGap] | None = None, verdicts: list[dict[str, Any]] | None = None
