@@ -88,6 +88,8 @@ class Mounts:
         dist = shapely.distance(np.array(rings, dtype=object), p)
         k = int(np.argmin(dist))
         b, ring = self.buildings[int(near[k])], rings[k]
+        if float(b.min_height) > min(mount_h, float(b.height)):
+            return None  # a part that does not reach down to a camera's height (a canopy)
         on = shapely.line_interpolate_point(ring, shapely.line_locate_point(ring, p))
         # the outward normal: from the wall towards the point, or out of the building when
         # the point is inside it

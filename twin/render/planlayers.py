@@ -183,23 +183,7 @@ class PlanLayers:
             poly.point_data["rgb"] = np.array(
                 [ok if e["ok"] else bad for e in ents], dtype=np.uint8
             )
-        actor = self.actors.get("entrances")
-        if actor is None:
-            mapper = vtk.vtkPolyDataMapper()
-            mapper.SetColorModeToDirectScalars()
-            mapper.SetScalarModeToUsePointFieldData()
-            mapper.SelectColorArray("rgb")
-            mapper.ScalarVisibilityOn()
-            actor = vtk.vtkActor()
-            actor.SetMapper(mapper)
-            prop = actor.GetProperty()
-            prop.SetRepresentationToPoints()
-            prop.SetRenderPointsAsSpheres(True)
-            prop.SetPointSize(14)
-            prop.LightingOff()
-            actor.PickableOff()
-            (self.overlay or self.plotter.renderer).AddActor(actor)
-            self.actors["entrances"] = actor
+        actor = self._points("entrances", 14)
         actor.GetMapper().SetInputData(poly)  # type: ignore[attr-defined]
 
     def set_overlay(self, ov: Any) -> None:

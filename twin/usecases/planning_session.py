@@ -160,10 +160,10 @@ class PlanningSession:
             return []
         lines = np.array([f[0].line for f in found], dtype=object)
         p0 = shapely.get_coordinates(
-            shapely.line_interpolate_point(lines, [s * f[0].seg for f in found for s in [f[1]]])
+            shapely.line_interpolate_point(lines, [f[1] * f[0].seg for f in found])
         )
         p1 = shapely.get_coordinates(
-            shapely.line_interpolate_point(lines, [e * f[0].seg for f in found for e in [f[2]]])
+            shapely.line_interpolate_point(lines, [f[2] * f[0].seg for f in found])
         )
         out = []
         for k, (part, s, e, start, end) in enumerate(found):

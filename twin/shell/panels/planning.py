@@ -388,6 +388,8 @@ class PlanningPanel(PlanEdits, ViewPanel):
         self.suggest_box.retranslate(L)
         self.keep_box.retranslate(L)
         self._apply()
+        if self.ghosts:  # their rows are worded in the language
+            self._set_ghosts(self.ghosts)
 
     def activate(self) -> None:
         self.start()

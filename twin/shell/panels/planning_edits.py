@@ -46,15 +46,16 @@ class PlanEdits:
             return None
         return vp.layers.plan.handle_point()
 
-    def select_camera(self, camera_id: str | None) -> None:
-        """The camera the editor, the handle and the "selected camera" footprint are for."""
+    def select_camera(self, camera_id: str | None, show_editor: bool = True) -> None:
+        """The camera the editor, the handle and the "selected camera" footprint are for
+        (``show_editor``: and bring the Camera tab forward)."""
         if self.session is not None and camera_id not in self.session.layout.cameras:
             camera_id = None
         self.selected_camera = camera_id
         self._mount_on = ""
         self._footprints()
         self._show_selected()
-        if camera_id is not None:
+        if camera_id is not None and show_editor:
             self.tabs.setCurrentIndex(1)
 
     def _show_selected(self) -> None:
@@ -165,13 +166,13 @@ class PlanEdits:
     def undo(self) -> None:
         if self.editing() and self.session.undo() is not None:
             self._mount_on = ""
-            self.select_camera(self.selected_camera)
+            self.select_camera(self.selected_camera, show_editor=False)
             self._edited()
 
     def redo(self) -> None:
         if self.editing() and self.session.redo() is not None:
             self._mount_on = ""
-            self.select_camera(self.selected_camera)
+            self.select_camera(self.selected_camera, show_editor=False)
             self._edited()
 
     def _compare(self) -> None:
@@ -336,7 +337,7 @@ class PlanEdits:
         if self.session is None:
             return
         n = self.session.discard()
-        self.select_camera(self.selected_camera)
+        self.select_camera(self.selected_camera, show_editor=False)
         self._edited()
         self.keep_box.say(tr(self.lang, "discarded", n=n))
 
