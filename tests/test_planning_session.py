@@ -104,6 +104,13 @@ def test_kept_layout_reopens_as_a_scene_variant(street, tmp_path):
     assert again.entrances_seen == mine.entrances_seen
     replaced = [w for w in reopened.warnings if "replaced by the camera layout" in w.reason]
     assert replaced and sum(w.not_drawn for w in replaced) == 2  # the list's two cameras
+    # a plan kept from the plan's scene file: its list holds the cameras (the last one wins)
+    again_s = PlanningSession(reopened)
+    again_s.change("hd-1", heading=180.0)
+    _, variant2 = again_s.save("plan b")
+    twice = open_scene(variant2)
+    assert {d.id for d in twice.devices if d.kind == "camera"} == set(s.layout.cameras)
+    assert next(d for d in twice.devices if d.id == "hd-1").heading == pytest.approx(180.0)
 
 
 def test_a_drag_is_one_step_and_snaps_to_poles_and_facades(street):

@@ -569,23 +569,29 @@ class Collector:
 
     def replace_kinds(self, lists: list[tuple[list[str], str]]) -> None:
         """A device list that holds all devices of some kinds (``replaces``) leaves out those
-        kinds from every other source; each left out is in the ledger as replaced."""
+        kinds from every other source; when several lists replace a kind, the last one in the
+        scene file holds it (a plan kept from a plan's scene file); each left out is in the
+        ledger as replaced."""
+        owner: dict[str, str] = {}
         for kinds, source in lists:
-            if not kinds:
+            for kind in kinds:
+                owner[kind] = source
+        if not owner:
+            return
+        keep = []
+        for f in self.device_feats:
+            source = owner.get(f.kind)
+            if source is not None and f.source != source:
+                if f.ref is not None:
+                    self.ledger.skip(
+                        f.ref,
+                        f"replaced by the {f.kind} layout of {source}",
+                        "replaced",
+                        group=True,
+                    )
                 continue
-            keep = []
-            for f in self.device_feats:
-                if f.kind in kinds and f.source != source:
-                    if f.ref is not None:
-                        self.ledger.skip(
-                            f.ref,
-                            f"replaced by the {f.kind} layout of {source}",
-                            "replaced",
-                            group=True,
-                        )
-                    continue
-                keep.append(f)
-            self.device_feats = keep
+            keep.append(f)
+        self.device_feats = keep
 
     def _data_area(self) -> shapely.Geometry | None:
         pts = [m.points[:, :2] for m in self.scene.meshes.values() if len(m.points)]
