@@ -272,12 +272,18 @@ def test_click_picks_a_device_and_the_inspector_shows_it(window, qtbot):
     with qtbot.waitSignal(win.viewport.picked, timeout=5000) as sig:
         qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(x, h - 1 - y))
     assert sig.args == ["device", dev.id]
-    assert win.inspector.isVisible() and win.inspector.title.text() == (dev.name or dev.id)
+    from twin.shell.panels.base import kind_name
+
+    # named by kind and place, the id a detail
+    assert win.inspector.isVisible() and win.inspector.title.text() == dev.label(
+        kind_name(dev.kind, "en")
+    )
     rows = {
         win.inspector.facts.item(r, 0).text(): win.inspector.facts.item(r, 1).text()
         for r in range(win.inspector.facts.rowCount())
     }
     assert rows["ID"] == dev.id and "pm25" in rows
+    assert rows["Place"] == (dev.where("en") or "–")
     # a building's roof, seen from straight above, picks that building and opens its facts
     mesh = win.scene.meshes["building"]
     tops = {}
@@ -341,6 +347,10 @@ def test_alarm_flow_end_to_end_with_a_real_broker(broker, qtbot, tmp_path):
             == theme.SEVERITY[event.severity]
         )
         assert win.alarms.chime.played >= 1
+        # the row names the detector by kind and place (its building or road), the id a detail
+        where = smoke.where("en")
+        assert where and win.alarms.table.item(row, 2).text() == f"Smart smoke detector · {where}"
+        assert win.alarms.table.item(row, 2).toolTip() == smoke.id
         # emergency linkage: security view, flown there, nearest cameras listed with frusta
         qtbot.waitUntil(lambda: win.view == "security" and not win.viewport.flying, timeout=8000)
         f = np.array(win.viewport.plotter.camera.GetFocalPoint())

@@ -28,6 +28,7 @@ from twin.ingest.ifc import read_ifc_model
 from twin.ingest.ifcmodel import IfcModelData
 from twin.ingest.ledger import FeatureLedger
 from twin.ingest.osm import read_osm
+from twin.ingest.places import locate_devices
 from twin.ingest.sources import Layer, check_readable, detect_format, read_vector
 from twin.scene.entities import Warning
 from twin.scene.scene import Scene
@@ -246,6 +247,8 @@ def build_scene(spec: SceneSpec, progress: Progress | None = None) -> Scene:
             scene, col.surface_geoms["parking_lot"], col.road_lines, col.area, ft, b.warnings
         )
     b.lap("fill")
+    locate_devices(scene)
+    b.lap("places")
     if (
         not scene.buildings
         and not any(scene.surfaces.values())

@@ -473,6 +473,7 @@ class Collector:
                 round(min_h, 2),
                 levels,
                 shapely.to_wkb(rec.geom),
+                address=address_of(t),
             )
             scene.buildings.append(bld)
             for r in [rec, *(parts or [])]:
@@ -611,6 +612,14 @@ def _outward(points: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndar
     mesh = trimesh.Trimesh(points, faces, process=True)
     trimesh.repair.fix_normals(mesh)
     return np.asarray(mesh.vertices, dtype=np.float64), np.asarray(mesh.faces, dtype=np.int64)
+
+
+def address_of(tags: dict[str, Any]) -> str:
+    """Street and house number from OSM-style tags (``addr:street``, ``addr:housenumber``;
+    ``addr:place`` where there is no street), "" when the data gives none."""
+    street = str(tags.get("addr:street") or tags.get("addr:place") or "").strip()
+    number = str(tags.get("addr:housenumber") or "").strip()
+    return f"{street} {number}".strip() if street else ""
 
 
 def _any_known(tags: dict[str, Any]) -> bool:

@@ -299,6 +299,8 @@ class Building:
     footprint_wkb: bytes = b""
     """Footprint polygon(s) in local metres, as WKB."""
     cityobject_type: str | None = None
+    address: str = ""
+    """Street and number as the data gives them (OSM ``addr:street`` + ``addr:housenumber``)."""
 
 
 @dataclass
@@ -342,6 +344,42 @@ class Space:
     footprint_wkb: bytes = b""
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a device is, in the data's own names (``twin.ingest.places``)."""
+
+    car_park: str = ""
+    building: str = ""
+    address: str = ""
+    road: str = ""
+    near: str = ""
+    """The nearest other road meeting ``road``."""
+    by: bool = False
+    """Next to the building, not in it."""
+    storey: str = ""
+    """The IFC storey of a device inside a BIM model."""
+
+    def text(self, lang: str = "en") -> str:
+        """One short line: "Kaivokatu 8", "Mannerheimintie near Kaivokatu", "car park Kamppi"."""
+        zh = lang == "zh"
+        if self.car_park:
+            return f"{self.car_park}停车场" if zh else f"car park {self.car_park}"
+        if self.building or self.address:
+            what = self.building or self.address
+            if self.building and self.address:
+                what = f"{self.building}, {self.address}"
+            if self.storey:
+                what = f"{what}, {self.storey}"
+            if self.by:
+                return f"{what}旁" if zh else f"by {what}"
+            return what
+        if self.road:
+            if self.near:
+                return f"{self.road}（近 {self.near}）" if zh else f"{self.road} near {self.near}"
+            return self.road
+        return ""
+
+
 @dataclass
 class Device:
     """A device placed in the scene: its kind, position in local metres and lon / lat, mounting."""
@@ -366,6 +404,20 @@ class Device:
     synthetic: bool = False
     source: str = ""
     props: dict[str, Any] = field(default_factory=dict)
+    place: Place | None = None
+    """Where it is in words (None: the data names no place near it)."""
+
+    def where(self, lang: str = "en") -> str:
+        """Its place in words, or "" when the data names none."""
+        return self.place.text(lang) if self.place is not None else ""
+
+    def label(self, kind_name: str, lang: str = "en") -> str:
+        """What an operator reads: its kind and place ("Smart trash bin · Kaivokatu near
+        Mannerheimintie"), or its kind and name or id when no place is known."""
+        where = self.where(lang)
+        if where:
+            return f"{kind_name} · {where}"
+        return f"{kind_name} {self.name or self.id}"
 
     def as_dict(self) -> dict[str, Any]:
         """The device as JSON-ready values (``twin devices --json``)."""
@@ -389,6 +441,8 @@ class Device:
             d["fov"] = self.fov
         if self.tilt is not None:
             d["tilt"] = self.tilt
+        if self.place is not None:
+            d["place"] = self.place.text("en")
         return d
 
 

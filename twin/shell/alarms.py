@@ -56,7 +56,7 @@ class AlarmPanel(QtWidgets.QFrame):
         self.operator = operator or operator_name()
         self.chime = Chime()
         self._bell = bell
-        self._names = {d.id: d.name or d.id for d in scene.devices}
+        self._devices = {d.id: d for d in scene.devices}
         self._kinds = {d.id: d.kind for d in scene.devices}
         self.rows: list[Event] = []
         self.last_error = ""
@@ -163,20 +163,22 @@ class AlarmPanel(QtWidgets.QFrame):
         for r, e in enumerate(self.rows):
             sev_colour = QtGui.QColor(theme.SEVERITY.get(e.severity, theme.MUTED))
             when = format_local(e.raised_at, self.tz)[5:]  # month-day time zone
-            name = self._names.get(e.device_id, e.device_id)
             kind = CATALOGUE[e.kind].display_name(self.lang) if e.kind in CATALOGUE else e.kind
+            dev = self._devices.get(e.device_id)
+            device = dev.label(kind, self.lang) if dev is not None else f"{kind} {e.device_id}"
             status = tr(self.lang, e.status)
             if e.cleared and e.status != "closed":
                 status += " · " + tr(self.lang, "cleared")
             if e.status == "dispatched" and e.dispatched_to:
                 status += f" → {e.dispatched_to}"
-            cells = (when, tr(self.lang, e.severity), f"{kind} {name}", e.message or e.type, status)
+            cells = (when, tr(self.lang, e.severity), device, e.message or e.type, status)
             for c, text in enumerate(cells):
                 item = t.item(r, c)
                 if item is None:
                     item = QtWidgets.QTableWidgetItem()
                     t.setItem(r, c, item)
                 item.setText(text)
+                item.setToolTip(e.device_id if c == 2 else "")  # the id: a detail
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, e.id)
                 item.setFont(bold if e.status == "raised" else QtGui.QFont())
                 if c == 1:

@@ -121,7 +121,7 @@ class Inspector(QtWidgets.QFrame):
         if dev is None:
             return
         status = ctx.statuses.get(device_id, "unknown")
-        self.title.setText(f"{dev.name or dev.id}")
+        self.title.setText(dev.label(kind_name(dev.kind, L), L))
         colour = theme.status_colour(status)
         self.badge.setText(
             tr(L, status)
@@ -142,6 +142,7 @@ class Inspector(QtWidgets.QFrame):
                 None,
             ),
             (tr(L, "status"), status, colour),
+            (tr(L, "place"), dev.where(L) or "–", None),
             (tr(L, "position"), f"{dev.lat:.6f}, {dev.lon:.6f}  z {dev.z:.1f} m", None),
         ]
         spec = CATALOGUE.get(dev.kind)

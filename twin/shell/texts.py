@@ -219,6 +219,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Click a camera on the scene to see its footprint",
         "点击场景中的摄像头查看其覆盖范围",
     ),
+    "place": ("Place", "位置"),
     "lay_suggestions": ("Suggestions", "建议点位"),
     # planning: what-if
     "tab_rules": ("Rules", "规则"),

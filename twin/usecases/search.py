@@ -8,7 +8,8 @@ from twin.scene.scene import Scene
 
 def search_devices(scene: Scene, text: str, limit: int = 20) -> list[Device]:
     """Devices matching ``text``, best first: the exact id, then an id or name equal to it
-    ignoring case, then ids and names containing it."""
+    ignoring case, then ids and names containing it, then devices whose place (a road, a
+    building, a car park) contains it."""
     text = text.strip()
     if not text:
         return []
@@ -25,4 +26,10 @@ def search_devices(scene: Scene, text: str, limit: int = 20) -> list[Device]:
         for d in scene.devices
         if d.id not in seen and (low in d.id.lower() or low in (d.name or "").lower())
     ]
-    return (exact + equal + inside)[:limit]
+    seen |= {d.id for d in inside}
+    placed = [
+        d
+        for d in scene.devices
+        if d.id not in seen and d.place is not None and low in d.where("en").lower()
+    ]
+    return (exact + equal + inside + placed)[:limit]

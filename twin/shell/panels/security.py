@@ -140,12 +140,12 @@ class SecurityPanel(ViewPanel):
             ctx.viewport.layers.show_frusta(shown, colours)
         if link:
             dev = link["device"]
-            self.link_where.setText(f"{kind_name(dev.kind, L)} {dev.name or dev.id}")
+            self.link_where.setText(dev.label(kind_name(dev.kind, L), L))
             self.link_where.setStyleSheet(f"color: {theme.STATUS['alarm']}; font-weight: 700;")
             self.cams.set_rows(
                 [
                     (
-                        f"{c.name or c.id}  {d:.0f} m",
+                        f"{c.where(L) or c.name or c.id}  {d:.0f} m",
                         theme.status_colour(st.get(c.id, "unknown")),
                         c.id,
                     )
@@ -157,7 +157,7 @@ class SecurityPanel(ViewPanel):
                 is_open = bool(ctx.readings.get(door.id, {}).get("open"))
                 rows.append(
                     (
-                        f"{door.name or door.id}  {d:.0f} m  "
+                        f"{door.where(L) or door.name or door.id}  {d:.0f} m  "
                         f"{tr(L, 'door_open') if is_open else tr(L, 'door_closed')}",
                         theme.STATUS["alarm"] if is_open else theme.STATUS["ok"],
                         door.id,
@@ -173,7 +173,7 @@ class SecurityPanel(ViewPanel):
         self.gates.set_rows(
             [
                 (
-                    f"{kind_name(g.kind, L)} {g.name or g.id}: {tr(L, 'entries')} "
+                    f"{g.label(kind_name(g.kind, L), L)}: {tr(L, 'entries')} "
                     f"{ctx.readings.get(g.id, {}).get('entries', '–')} / {tr(L, 'exits')} "
                     f"{ctx.readings.get(g.id, {}).get('exits', '–')}",
                     theme.status_colour(st.get(g.id, "unknown")),
