@@ -351,6 +351,17 @@ def test_alarm_flow_end_to_end_with_a_real_broker(broker, qtbot, tmp_path):
         where = smoke.where("en")
         assert where and win.alarms.table.item(row, 2).text() == f"Smart smoke detector · {where}"
         assert win.alarms.table.item(row, 2).toolTip() == smoke.id
+        # what happened, in the rule's words of the wall's language
+        from twin.state.rules import load_rules
+
+        rule = next(r for r in load_rules() if r.id == event.rule_id)
+        assert win.alarms.table.item(row, 3).text() == rule.message_en
+        win.set_language("zh")
+        row = win.alarms.rows.index(next(e for e in win.alarms.rows if e.id == event.id))
+        assert win.alarms.table.item(row, 3).text() == rule.message_zh
+        assert win.alarms.table.item(row, 2).text().endswith(smoke.where("zh"))
+        win.set_language("en")
+        row = win.alarms.rows.index(next(e for e in win.alarms.rows if e.id == event.id))
         # emergency linkage: security view, flown there, nearest cameras listed with frusta
         qtbot.waitUntil(lambda: win.view == "security" and not win.viewport.flying, timeout=8000)
         f = np.array(win.viewport.plotter.camera.GetFocalPoint())

@@ -57,6 +57,10 @@ class AlarmPanel(QtWidgets.QFrame):
         self.chime = Chime()
         self._bell = bell
         self._devices = {d.id: d for d in scene.devices}
+        from twin.state.rules import load_rules
+
+        # the rules' own wording in the wall's language (the log keeps the English one)
+        self._messages = {r.id: (r.message_en, r.message_zh) for r in load_rules()}
         self._kinds = {d.id: d.kind for d in scene.devices}
         self.rows: list[Event] = []
         self.last_error = ""
@@ -171,7 +175,9 @@ class AlarmPanel(QtWidgets.QFrame):
                 status += " · " + tr(self.lang, "cleared")
             if e.status == "dispatched" and e.dispatched_to:
                 status += f" → {e.dispatched_to}"
-            cells = (when, tr(self.lang, e.severity), device, e.message or e.type, status)
+            words = self._messages.get(e.rule_id)
+            what = (words[1] if self.lang == "zh" else words[0]) if words else ""
+            cells = (when, tr(self.lang, e.severity), device, what or e.message or e.type, status)
             for c, text in enumerate(cells):
                 item = t.item(r, c)
                 if item is None:
