@@ -249,6 +249,12 @@ def test_live_status_colours_reach_the_scene(window, qtbot):
     poles = [
         d for d in win.scene.devices if d.kind == "pole" and win.ctx.statuses.get(d.id) == "online"
     ]
+    vp = win.viewport
+    w, h = vp.plotter.renderer.GetSize()
+    px = vp.screen_points(np.array([vp.device_point(d.id) for d in poles]))
+    inside = (px[:, 0] > 20) & (px[:, 0] < w - 20) & (px[:, 1] > 20) & (px[:, 1] < h - 20)
+    poles = [d for d, ok in zip(poles, inside, strict=True) if ok]
+    assert len(poles) >= 40
     hits = 0
     for d in poles[:40]:
         rgb, _ = pixel_at(win, win.viewport.device_point(d.id))
@@ -257,6 +263,26 @@ def test_live_status_colours_reach_the_scene(window, qtbot):
     win._update_top()
     up = sum(1 for s in win.ctx.statuses.values() if s in ("online", "alarm", "fault"))
     assert win.topbar.online.value.text() == f"{up:,} / {len(win.scene.devices):,}"
+
+
+def test_the_home_view_frames_the_community(window):
+    """The wall's default camera: oblique (45-60 deg down), the community's boundary filling at
+    least 80 % of the viewport's width or height, all of it in view."""
+    import shapely
+
+    from twin.render.camera import pose_of
+
+    vp = window.viewport
+    pose = pose_of(vp.plotter)
+    assert 45.0 <= pose.pitch <= 60.0
+    ring = np.asarray(shapely.from_wkb(window.scene.community.boundary_wkb).exterior.coords)
+    px = vp.screen_points(np.column_stack([ring[:, :2], np.zeros(len(ring))]))
+    w, h = vp.plotter.renderer.GetSize()
+    assert px[:, 0].min() >= 0 and px[:, 0].max() <= w and px[:, 1].min() >= 0
+    assert px[:, 1].max() <= h
+    span_w = (px[:, 0].max() - px[:, 0].min()) / w
+    span_h = (px[:, 1].max() - px[:, 1].min()) / h
+    assert max(span_w, span_h) >= 0.8, (span_w, span_h)
 
 
 def test_click_picks_a_device_and_the_inspector_shows_it(window, qtbot):

@@ -263,6 +263,29 @@ def frame_overview(
     return frame_bounds(plotter, scene.bounds(), size, pitch, heading, fill)
 
 
+def frame_community(
+    plotter: pv.Plotter,
+    scene: Scene,
+    size: tuple[int, int],
+    pitch: float = 52.0,
+    heading: float = 0.0,
+    fill: float = 0.92,
+) -> float:
+    """Frame the community a scene file declares (its boundary's box on the ground)
+    obliquely so that it fills ``fill`` of the frame's width or height; the whole scene when
+    the scene file declares none. Returns metres per pixel at the centre."""
+    com = scene.community
+    if com is None or not com.declared or not com.boundary_wkb:
+        return frame_overview(plotter, scene, size, pitch, heading, fill)
+    import shapely
+
+    x0, y0, x1, y1 = shapely.bounds(shapely.from_wkb(com.boundary_wkb))
+    z0 = scene.bounds()[4]
+    # the ground's box, a storey or so high: a tower's top may leave the frame, the
+    # community's ground does not
+    return frame_bounds(plotter, (x0, x1, y0, y1, z0, z0 + 10.0), size, pitch, heading, fill)
+
+
 def frame_bounds(
     plotter: pv.Plotter,
     bounds: tuple[float, float, float, float, float, float],

@@ -14,7 +14,7 @@ from pyvistaqt import QtInteractor
 
 from twin.render.camera import apply_pose, pose_of
 from twin.render.offscreen import configure, marker_point_size
-from twin.render.scenevis import SceneVisual, _project, frame_overview
+from twin.render.scenevis import SceneVisual, _project, frame_community
 from twin.render.status import StatusColours, alert_point_size, show_alerts
 from twin.render.viewlayers import ViewLayers
 from twin.scene.catalogue import CATALOGUE
@@ -89,13 +89,14 @@ class SceneView(QtWidgets.QFrame):
         return max(int(w), 320), max(int(h), 240)
 
     def ensure_framed(self) -> bool:
-        """Frame the whole scene the first time the view has a size (framing needs it)."""
+        """Frame the community the first time the view has a size (framing needs it)."""
         if self.home is not None:
             return True
         w, h = self.plotter.renderer.GetSize()
         if w < 50 or h < 50:
             return False
-        self.mpp = frame_overview(self.plotter, self.scene, (w, h))
+        # the wall's home: the community operators watch (the whole data when none declared)
+        self.mpp = frame_community(self.plotter, self.scene, (w, h))
         self.vis.rescale_glyphs(self.mpp)
         self.home = pose_of(self.plotter)
         return True
