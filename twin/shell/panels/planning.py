@@ -12,12 +12,10 @@ Suggestions and the report run on a second worker."""
 from __future__ import annotations
 
 import logging
-import math
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from twin.core.errors import InputError
@@ -522,20 +520,9 @@ class PlanningPanel(PlanEdits, ViewPanel):
         self.which.blockSignals(False)
 
     def community_pose(self) -> Any:
-        """A camera framing the community's boundary (None before the session)."""
-        from twin.scene.tour import CameraPose
-
-        ov, vp = self.overlay, self.ctx.viewport
-        if ov is None or not ov.boundary_rings:
-            return None
-        xy = np.concatenate(ov.boundary_rings)
-        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
-        w, h = vp._size() if vp is not None else (16, 9)
-        pitch = 60.0
-        # the box's depth on screen shrinks with the pitch; 30 deg view angle, a margin
-        span = max((x1 - x0) * h / max(w, 1), (y1 - y0) * math.sin(math.radians(pitch)))
-        dist = 1.3 * span / (2 * math.tan(math.radians(15.0)))
-        return CameraPose((x0 + x1) / 2, (y0 + y1) / 2, 0.0, max(dist, 120.0), 0.0, pitch)
+        """The camera framing the community: the wall's home view (None before it is framed)."""
+        vp = self.ctx.viewport
+        return vp.home if vp is not None and vp.ensure_framed() else None
 
     def frame_community(self, seconds: float = 1.2) -> None:
         """Fly the scene onto the community (once the session is in)."""
