@@ -101,6 +101,8 @@ def test_search_finds_devices_by_place(street):
     hits = [d.id for d in search_devices(street, "town hall", 10)]
     assert hits[:2] == ["smoke-1", "bin-2"] or set(hits[:2]) == {"smoke-1", "bin-2"}
     assert search_devices(street, "pole-1", 1)[0].id == "pole-1"  # the id still wins
+    # a place as the Chinese wall's completion words it
+    assert search_devices(street, "Main St（近 Lane）", 1)[0].id == "pole-1"
 
 
 @pytest.mark.slow

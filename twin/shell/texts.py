@@ -55,7 +55,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cleared": ("cleared", "已恢复"),
     "action_failed": ("Could not do that", "操作未完成"),
     # search, bookmarks, time
-    "search": ("Search device id or name…", "搜索设备编号或名称…"),
+    "search": ("Search…", "搜索…"),
+    "search_tip": (
+        "A device's id or name, or a road, building or car park: Enter flies to the first match",
+        "设备编号或名称，或道路、建筑、停车场名称：回车飞到第一个结果",
+    ),
     "not_found": ("No device matches", "没有匹配的设备"),
     "bookmarks": ("Saved views", "收藏视角"),
     "save_view": ("Save this view…", "保存当前视角…"),

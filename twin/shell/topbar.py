@@ -92,6 +92,7 @@ class TopBar(QtWidgets.QFrame):
         for v, b in self.buttons.items():
             b.setText(tr(lang, v))
         self.search_box.setPlaceholderText(tr(lang, "search"))
+        self.search_box.setToolTip(tr(lang, "search_tip"))
         self.marks.setText(tr(lang, "bookmarks"))
         self.lang_btn.setText(tr(lang, "language"))
         m = self.menu

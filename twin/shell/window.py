@@ -108,9 +108,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status = QtWidgets.QLabel()
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().setSizeGripEnabled(False)
-        # search completion over ids and names
+        # search completion over ids, names and places (roads, buildings, car parks)
+        devs = self.scene.devices
         names = sorted(
-            {d.id for d in self.scene.devices} | {d.name for d in self.scene.devices if d.name}
+            {d.id for d in devs}
+            | {d.name for d in devs if d.name}
+            | {d.where(lang) for d in devs if d.place is not None}
         )
         comp = QtWidgets.QCompleter(names, self)
         comp.setCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)

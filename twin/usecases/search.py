@@ -30,6 +30,8 @@ def search_devices(scene: Scene, text: str, limit: int = 20) -> list[Device]:
     placed = [
         d
         for d in scene.devices
-        if d.id not in seen and d.place is not None and low in d.where("en").lower()
+        if d.id not in seen
+        and d.place is not None
+        and (low in d.where("en").lower() or low in d.where("zh").lower())
     ]
     return (exact + equal + inside + placed)[:limit]
