@@ -196,6 +196,7 @@ def test_road_crossings_are_entrances(tmp_path):
     assert math.isclose(com.area_m2, 4 * HALF * HALF, rel_tol=1e-6)
     assert math.isclose(com.perimeter_m, 8 * HALF, rel_tol=1e-6)
     assert poly.equals_exact(shapely.box(-HALF, -HALF, HALF, HALF).normalize(), 1e-3)
+    assert com.bounds == pytest.approx((-HALF, -HALF, HALF, HALF), abs=1e-3)
 
     # the independent answer: each road (projected here with pyproj) intersected with the square
     corners = [_local(*p) for p in _square()]

@@ -601,6 +601,7 @@ def build_community(
             float(poly.area),
             float(poly.length),
             False,
+            _box(poly),
         )
     poly, source = _declared_boundary(c, layers, ft, where)
     poly = shapely.normalize(shapely.force_2d(poly))
@@ -631,4 +632,10 @@ def build_community(
         float(poly.area),
         float(poly.length),
         True,
+        _box(poly),
     )
+
+
+def _box(poly: shapely.Geometry) -> tuple[float, float, float, float]:
+    x0, y0, x1, y1 = (float(v) for v in shapely.bounds(poly))
+    return x0, y0, x1, y1

@@ -275,11 +275,9 @@ def frame_community(
     obliquely so that it fills ``fill`` of the frame's width or height; the whole scene when
     the scene file declares none. Returns metres per pixel at the centre."""
     com = scene.community
-    if com is None or not com.declared or not com.boundary_wkb:
+    if com is None or not com.declared or com.bounds[2] <= com.bounds[0]:
         return frame_overview(plotter, scene, size, pitch, heading, fill)
-    import shapely
-
-    x0, y0, x1, y1 = shapely.bounds(shapely.from_wkb(com.boundary_wkb))
+    x0, y0, x1, y1 = com.bounds
     z0 = scene.bounds()[4]
     # the ground's box, a storey or so high: a tower's top may leave the frame, the
     # community's ground does not

@@ -170,6 +170,8 @@ class Community:
     perimeter_m: float
     declared: bool
     """False when the scene file has no ``[community]`` table (defaults used)."""
+    bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    """The boundary's box (xmin, ymin, xmax, ymax), local metres."""
 
     def is_main_road(self, road: Surface) -> bool:
         """Whether a road surface is one of the community's main roads."""
