@@ -302,6 +302,18 @@ def gate() -> trimesh.Trimesh:
     return _join(*parts)
 
 
+def door_sensor() -> trimesh.Trimesh:
+    """Magnetic door contact on a door frame: a 0.9 x 2.1 m frame outline (so it reads at a
+    distance) with the sensor and its magnet at the top, 2.0 m up."""
+    return _join(
+        _block((-0.5, -0.44), (-0.04, 0.04), (0.0, 2.1)),  # frame jambs
+        _block((0.44, 0.5), (-0.04, 0.04), (0.0, 2.1)),
+        _block((-0.5, 0.5), (-0.04, 0.04), (2.1, 2.16)),  # head
+        _block((0.2, 0.36), (0.04, 0.08), (1.95, 2.08)),  # sensor
+        _block((0.38, 0.44), (0.04, 0.08), (1.95, 2.08)),  # magnet
+    )
+
+
 def info_display() -> trimesh.Trimesh:
     """LED information board: 2.4 m x 1.4 m panel facing +Y on two legs, bottom at 1.0 m."""
     return _join(
@@ -481,6 +493,7 @@ KINDS: dict[str, Callable[[], trimesh.Trimesh]] = {
     "water_tank_monitor": water_tank_monitor,
     "irrigation": irrigation,
     "thermometer": thermometer,
+    "door_sensor": door_sensor,
 }
 
 

@@ -18,6 +18,7 @@ import pytest
 from twin.core.errors import InputError
 from twin.state.eventrecord import Event
 from twin.state.events import EventStore
+from twin.state.eventschema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_714_550_400.0  # 2024-05-01T08:00:00Z
@@ -27,6 +28,7 @@ T0 = 1_714_550_400.0  # 2024-05-01T08:00:00Z
 CHILD = r"""
 import sys, time
 from twin.state.events import EventStore
+from twin.state.eventschema import SCHEMA_VERSION
 
 mode, path = sys.argv[1], sys.argv[2]
 devices = [f"d{i}" for i in range(200)]
@@ -494,7 +496,7 @@ def test_an_event_log_of_schema_1_is_migrated_in_place(tmp_path: Path) -> None:
         )
         assert [e.source_id for e in raised] == ["42"]
     con = sqlite3.connect(db)
-    assert con.execute("SELECT version FROM schema_version").fetchone() == (2,)
+    assert con.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
     con.close()
 
 

@@ -85,25 +85,8 @@ def read_device_list(
     where = path.name
     geometry = None
     file_crs: CRS | None = None
-    if suffix == ".csv":
-        df = _read_csv(path)
-    elif suffix in (".xlsx", ".xlsm"):
-        try:
-            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
-        except ValueError as exc:
-            raise InputError(
-                path, f"cannot be read as Excel ({exc}).", "Save it as .xlsx from Excel or WPS."
-            ) from None
-        except Exception as exc:  # openpyxl raises many types for damaged files
-            raise InputError(
-                path,
-                f"is not a readable .xlsx workbook ({type(exc).__name__}).",
-                "Save it again as .xlsx (Excel 2007+).",
-            ) from None
-    elif suffix in (".xls",):
-        raise InputError(
-            path, "is an old Excel 97 (.xls) workbook.", "Save it as .xlsx and try again."
-        )
+    if suffix in (".csv", ".xlsx", ".xlsm", ".xls"):
+        df = read_table(path, sheet)
     elif suffix in (".geojson", ".json", ".gpkg", ".shp", ".fgb"):
         try:
             with _pywarnings.catch_warnings():
@@ -222,6 +205,32 @@ def read_device_list(
         )
     gdf = gpd.GeoDataFrame(rows, geometry=shapely.points(np.array(points)), crs=used_crs)
     return DeviceRows(where, gdf, used_crs, warnings, len(df))  # type: ignore[arg-type]
+
+
+def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
+    """A CSV (UTF-8 or GB18030, any delimiter) or Excel (.xlsx) table as text cells; one clear
+    error for an unreadable or old-format file."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _read_csv(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        try:
+            return pd.read_excel(path, sheet_name=sheet or 0, dtype=object, engine="openpyxl")
+        except ValueError as exc:
+            raise InputError(
+                path, f"cannot be read as Excel ({exc}).", "Save it as .xlsx from Excel or WPS."
+            ) from None
+        except Exception as exc:  # openpyxl raises many types for damaged files
+            raise InputError(
+                path,
+                f"is not a readable .xlsx workbook ({type(exc).__name__}).",
+                "Save it again as .xlsx (Excel 2007+).",
+            ) from None
+    elif suffix in (".xls",):
+        raise InputError(
+            path, "is an old Excel 97 (.xls) workbook.", "Save it as .xlsx and try again."
+        )
+    raise InputError(path, f"is not a table ('{suffix}').", "Use CSV or Excel (.xlsx).")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from twin.core.errors import InputError
 from twin.core.errors import checked_number as _number
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.communityfile import CommunitySpec, community_from_dict, community_to_dict
+from twin.scene.people import RETENTION_DAYS
 from twin.scene.views import VIEWS
 
 
@@ -142,6 +144,16 @@ class TourSpec:
 
 
 @dataclass
+class PeopleSpec:
+    """The ``[people]`` table: the residents / visitors register and the retention of access
+    events."""
+
+    register: Path | None = None
+    sheet: str | None = None
+    retention_days: float = RETENTION_DAYS
+
+
+@dataclass
 class SceneSpec:
     """A scene file's contents: name, frame, sources, devices, IFC models, clip, views, tours,
     community."""
@@ -166,6 +178,7 @@ class SceneSpec:
     default tour every scene has."""
     community: CommunitySpec | None = None
     """The ``[community]`` table; None: the defaults (the scene's extent, open, no entrances)."""
+    people: PeopleSpec = field(default_factory=PeopleSpec)
 
     @property
     def base_dir(self) -> Path:
@@ -255,6 +268,7 @@ def spec_from_dict(data: dict[str, Any], path: Path | None = None) -> SceneSpec:
                 'Use a topic path without wildcards, e.g. prefix = "estate/nanshan".',
             )
         spec.mqtt_prefix = prefix.strip().strip("/")
+    spec.people = _people(data.get("people"), where, rel)
     for i, s in enumerate(data.get("sources", [])):
         if not isinstance(s, dict):
             raise InputError(where, f"sources[{i}] must be a table with a 'path'.")
@@ -468,6 +482,29 @@ def tour_to_dict(tour: TourSpec) -> dict[str, Any]:
     }
 
 
+def _people(t: Any, where: str, rel: Callable[[Any, str], Path]) -> PeopleSpec:
+    if t is None:
+        return PeopleSpec()
+    if not isinstance(t, dict):
+        raise InputError(where, "[people] must be a table.", 'Write [people] register = "..."')
+    extra = sorted(set(t) - {"register", "sheet", "retention_days"})
+    if extra:
+        raise InputError(
+            where,
+            f"[people] has unknown key(s) {', '.join(extra)}.",
+            "Use only register, sheet, retention_days.",
+        )
+    days = _number(t.get("retention_days", RETENTION_DAYS), "people.retention_days", where, 1)
+    if days > 3660:
+        raise InputError(where, f"people.retention_days {days:g} is more than ten years.")
+    sheet = t.get("sheet")
+    return PeopleSpec(
+        rel(t["register"], "people.register") if "register" in t else None,
+        str(sheet) if sheet is not None else None,
+        days,
+    )
+
+
 def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
     """The TOML tables of ``spec``, paths relative to ``relative_to``."""
 
@@ -487,6 +524,15 @@ def spec_to_dict(spec: SceneSpec, relative_to: Path) -> dict[str, Any]:
         out["timezone"] = spec.timezone
     if spec.mqtt_prefix:
         out["mqtt"] = {"prefix": spec.mqtt_prefix}
+    people: dict[str, Any] = {}
+    if spec.people.register is not None:
+        people["register"] = rel(spec.people.register)
+    if spec.people.sheet is not None:
+        people["sheet"] = spec.people.sheet
+    if spec.people.retention_days != RETENTION_DAYS:
+        people["retention_days"] = spec.people.retention_days
+    if people:
+        out["people"] = people
     if spec.clip.active:
         clip: dict[str, Any] = {}
         if spec.clip.bbox:

@@ -63,6 +63,7 @@ from twin.state.eventschema import (
     is_damage,
     open_event_db,
 )
+from twin.state.peopleschema import insert_access
 
 _RAISE_KEYS = frozenset(
     {"device_id", "kind", "rule_id", "type", "severity", "message", "data", "at", "source_id"}
@@ -391,7 +392,7 @@ class EventStore:
 
         Parameters
         ----------
-        ops : iterable of ("raise", item) or ("clear", (device_id, rule_id, at))
+        ops : iterable of ("raise", item), ("clear", (device_id, rule_id, at)) or ("access", row)
             In the order they happened (a condition may be raised, cleared and raised again in
             one batch). A raise item may carry ``key`` and ``dup``: the received message's key
             and whether the broker flagged it as a redelivery; a redelivery whose key is known
@@ -408,6 +409,14 @@ class EventStore:
         duplicates = 0
         with self._write() as conn:
             for op, item in ops:
+                if op == "access":
+                    item = dict(item)
+                    key, dup = item.pop("key", None), bool(item.pop("dup", False))
+                    if key is not None and not self._receive(conn, key, dup):
+                        duplicates += 1
+                        continue
+                    insert_access(conn, item)
+                    continue
                 if op == "clear":
                     e = self._clear(conn, *item)
                     if e is not None:
@@ -415,16 +424,9 @@ class EventStore:
                     continue
                 item = dict(item)
                 key, dup = item.pop("key", None), bool(item.pop("dup", False))
-                if key is not None:
-                    if (
-                        dup
-                        and conn.execute("SELECT 1 FROM received WHERE key = ?", (key,)).fetchone()
-                    ):
-                        duplicates += 1
-                        continue
-                    conn.execute(
-                        "INSERT OR IGNORE INTO received(key, at) VALUES (?, ?)", (key, time.time())
-                    )
+                if key is not None and not self._receive(conn, key, dup):
+                    duplicates += 1
+                    continue
                 e = self._insert(conn, item)
                 if e is not None:
                     raised.append(e)
@@ -444,6 +446,14 @@ class EventStore:
                     ],
                 )
         return raised, cleared, duplicates
+
+    @staticmethod
+    def _receive(conn: sqlite3.Connection, key: str, dup: bool) -> bool:
+        """Note a received QoS 1 message's key; False for a redelivery already stored."""
+        if dup and conn.execute("SELECT 1 FROM received WHERE key = ?", (key,)).fetchone():
+            return False
+        conn.execute("INSERT OR IGNORE INTO received(key, at) VALUES (?, ?)", (key, time.time()))
+        return True
 
     def device_states(self) -> dict[str, dict[str, Any]]:
         """The device states written with the last raise or clear of each device

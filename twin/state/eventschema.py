@@ -1,6 +1,6 @@
-"""The event log's file: its layout (schema 2), the migration from schema 1, and opening it -
-for writing (WAL, ``synchronous=FULL``, migrated in place) or read-only - with one clear error
-for a folder, a damaged file, another program's database or a newer twin's."""
+"""The event log's file: its layout (schema 3), the migrations from schemas 1 and 2, and
+opening it - for writing (WAL, ``synchronous=FULL``, migrated in place) or read-only - with one
+clear error for a folder, a damaged file, another program's database or a newer twin's."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pathlib import Path
 
 from twin.core.errors import InputError
 from twin.core.sqlitefiles import open_readonly
+from twin.state.peopleschema import PEOPLE_SCHEMA
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the database layout written by this module."""
 
 SEVERITIES = ("critical", "major", "minor", "info")
@@ -29,7 +30,8 @@ FIX_DAMAGED = (
     "place; keep the old file for inspection."
 )
 
-_SCHEMA = f"""
+_SCHEMA = (
+    f"""
 CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER NOT NULL
 );
@@ -76,6 +78,8 @@ CREATE INDEX IF NOT EXISTS events_by_device ON events(device_id, raised_at);
 CREATE INDEX IF NOT EXISTS events_by_time ON events(raised_at);
 CREATE INDEX IF NOT EXISTS events_open ON events(status) WHERE status != 'closed';
 """
+    + PEOPLE_SCHEMA
+)
 
 
 def is_damage(exc: BaseException) -> bool:
@@ -159,6 +163,7 @@ def _initialise(conn: sqlite3.Connection, path: Path) -> None:
         if version == 1:  # add device ids of events, received keys and device state
             for statement in _MIGRATE_1_TO_2:
                 conn.execute(statement)
+        if version in (1, 2):  # schema 3 only adds the people tables (created below)
             conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
         for statement in _SCHEMA.split(";"):
             if statement.strip():

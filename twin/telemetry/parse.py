@@ -29,6 +29,8 @@ from typing import Any
 
 from twin.core.safetext import clean, clean_json, escaped
 from twin.scene.catalogue import CATALOGUE
+from twin.scene.people import METHODS
+from twin.state.access import AccessEvent
 from twin.state.eventschema import SEVERITIES
 from twin.state.readings import check_readings
 from twin.state.store import Message
@@ -45,6 +47,10 @@ PAST_S = 7 * 86400.0
 """Timestamps more than a week old are refused (replays use the replay feed)."""
 MAX_TYPE = 128
 """Longest event type or id accepted (longer ones are ``bad_event``, never cut)."""
+ACCESS_TYPES = {"entry": "in", "exit": "out", "access": None, "door": "seen"}
+"""Event types that are access events (a passage at a gate or barrier, a door opening), with
+the direction each implies (``access`` says it in ``direction``)."""
+DIRECTION_WORDS = {"in": "in", "entry": "in", "enter": "in", "out": "out", "exit": "out"}
 
 REASONS = (
     "bad_topic",
@@ -113,7 +119,9 @@ class Parser:
         self._lock = threading.Lock()
         self._logged: dict[str, float] = {}
 
-    def parse(self, topic: str, payload: bytes | str) -> Message | ExternalEvent | None:
+    def parse(
+        self, topic: str, payload: bytes | str
+    ) -> Message | ExternalEvent | AccessEvent | None:
         now = self.clock()
         with self._lock:
             return self._parse(topic, payload, now)
@@ -131,7 +139,7 @@ class Parser:
 
     def _parse(
         self, topic: str, payload: bytes | str, now: float
-    ) -> Message | ExternalEvent | None:
+    ) -> Message | ExternalEvent | AccessEvent | None:
         head, _, rest = topic.partition(self.prefix + "/")
         device_id, _, channel = rest.rpartition("/")
         if head or not device_id or "/" in device_id or channel not in ("telemetry", "event"):
@@ -159,6 +167,8 @@ class Parser:
         if ts is None:
             return None
         if channel == "event":
+            if obj.get("type") in ACCESS_TYPES:
+                return self._access(device_id, ts, obj, now)
             return self._event(device_id, ts, obj, now)
         clean_readings, bad = check_readings(CATALOGUE[kind], obj)
         for _name, why in bad:
@@ -196,6 +206,50 @@ class Parser:
             return None
         self.stats.accepted += 1
         return ExternalEvent(device_id, ts, etype, sev, clean_json(data), sid)
+
+    def _access(
+        self, device_id: str, ts: float, obj: dict[str, Any], now: float
+    ) -> AccessEvent | None:
+        """``{"type": "entry" | "exit" | "door" | "access", "direction": "in" | "out",
+        "method": "face" | "card" | "qr" | "plate" | ..., "person": token, "plate": plate,
+        "id": ...}``: a passage. The token and the plate never reach a log line."""
+        direction = ACCESS_TYPES[obj["type"]]
+        if direction is None:
+            raw = obj.get("direction")
+            direction = DIRECTION_WORDS.get(raw.strip().lower()) if isinstance(raw, str) else None
+        method = obj.get("method", "door" if direction == "seen" else "other")
+        fields = {k: obj.get(k) for k in ("person", "plate", "id")}
+        for k, v in fields.items():
+            if isinstance(v, int) and not isinstance(v, bool):
+                fields[k] = str(v)
+        why = (
+            "direction must be in or out"
+            if direction is None
+            else f"method must be one of {', '.join(METHODS)}"
+            if method not in METHODS
+            else next(
+                (
+                    f"{k} must be text or a whole number of at most {MAX_TYPE} characters"
+                    for k, v in fields.items()
+                    if v is not None
+                    and (not isinstance(v, str) or not v.strip() or len(v) > MAX_TYPE)
+                ),
+                "",
+            )
+        )
+        if why:
+            self._reject("bad_event", f"{device_id}: access event: {why}", now)
+            return None
+        self.stats.accepted += 1
+        return AccessEvent(
+            device_id,
+            ts,
+            direction,
+            method,
+            clean(fields["person"] or "").strip(),
+            clean(fields["plate"] or "").strip(),
+            clean(fields["id"]).strip() if fields["id"] else None,
+        )
 
     def _timestamp(self, raw: Any, now: float, device_id: str) -> float | None:
         if raw is None:

@@ -33,14 +33,18 @@ import sqlite3
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from twin.core.errors import InputError
 from twin.scene.entities import Device
+from twin.scene.people import RETENTION_DAYS
+from twin.state.access import AccessEvent
 from twin.state.events import Event, EventStore, iso_utc
 from twin.state.history import HistoryStore, HistoryWriter, LatestState, dumps_readings
+from twin.state.peoplelog import prune_access
+from twin.state.peoplewatch import PeopleWatch
 from twin.state.rules import Change, Rule, RuleEngine
 from twin.state.store import Message, StateStore, apply_message, changes_nothing
 from twin.telemetry.flood import FloodGate
@@ -55,6 +59,10 @@ MAX_QUEUE_BYTES = 256 * 1024 * 1024
 """Raw messages waiting beyond a million or 256 MB are dropped and counted as ``overload`` (a
 memory bound under a flood from many devices at once)."""
 HISTORY_FLUSH_S = 1.0
+PEOPLE_CHECK_S = 10.0
+"""How often care checks and overstaying visitors are looked for (pipeline time)."""
+PRUNE_S = 3600.0
+"""How often access events past their retention are deleted."""
 RETRY_S = 1.0
 """How often a failing event log is tried again."""
 MAX_UNWRITTEN = 100_000
@@ -109,6 +117,10 @@ class Pipeline:
         The pipeline's time (wall time for MQTT, sim or replay time for those feeds).
     local_hour : callable, optional
         Local hour of an epoch time, for day / night rules (the scene's time zone).
+    people : PeopleWatch, optional
+        The personnel rules (access events are stored without them, unidentified).
+    retention_days : float
+        Access events older than this are deleted (at start and every hour).
     """
 
     def __init__(
@@ -120,8 +132,14 @@ class Pipeline:
         history: HistoryStore | None = None,
         clock: Callable[[], float] = time.time,
         local_hour: Callable[[float], int] | None = None,
+        people: PeopleWatch | None = None,
+        retention_days: float = RETENTION_DAYS,
     ) -> None:
         self.devices = {d.id: d for d in devices}
+        self.people = people
+        self.retention_days = retention_days
+        self._last_people = float("-inf")
+        self._last_prune = float("-inf")
         self.clock = clock
         self.store = StateStore(devices)
         self.parser = Parser({d.id: d.kind for d in devices}, prefix, clock)
@@ -147,7 +165,7 @@ class Pipeline:
         """Called once a second with :meth:`status` (the live status file other processes read)."""
         self._raw: deque[tuple[str, bytes, Callable[[], None] | None, bool]] = deque()
         self._raw_bytes = 0
-        self._parsed: deque[Message | ExternalEvent] = deque()
+        self._parsed: deque[Message | ExternalEvent | AccessEvent] = deque()
         self._unwritten: list[_Batch] = []
         self._unwritten_ops = 0
         self._log_error: str | None = None
@@ -207,9 +225,7 @@ class Pipeline:
         self._raw_bytes += len(payload)  # approximate under races; a bound, not an account
         self._raw.append((topic, payload, ack, dup))
 
-    def submit(
-        self, items: list[Message] | list[ExternalEvent] | list[Message | ExternalEvent]
-    ) -> None:
+    def submit(self, items: Iterable[Message | ExternalEvent | AccessEvent]) -> None:
         self._parsed.extend(items)
 
     @property
@@ -223,6 +239,7 @@ class Pipeline:
         now = self.clock() if now is None else now
         msgs: list[Message] = []
         external: list[tuple[ExternalEvent, str | None, bool]] = []
+        access: list[tuple[AccessEvent, str | None, bool]] = []
         acks: list[Callable[[], None]] = []
         parse = self.parser.parse
         raw = self._raw
@@ -243,6 +260,8 @@ class Pipeline:
                 continue
             if isinstance(item, Message):
                 msgs.append(item)
+            elif isinstance(item, AccessEvent):
+                access.append((item, message_key(topic, payload) if ack is not None else None, dup))
             else:
                 external.append(
                     (item, message_key(topic, payload) if ack is not None else None, dup)
@@ -254,6 +273,8 @@ class Pipeline:
             item = parsed.popleft()
             if isinstance(item, Message):
                 msgs.append(item)
+            elif isinstance(item, AccessEvent):
+                access.append((item, None, False))
             else:
                 external.append((item, None, False))
         with self.lock:
@@ -268,7 +289,11 @@ class Pipeline:
             changed |= {c.device_id for c in changes}
             states = {c.device_id: self._snapshot(c.device_id) for c in changes}
         result = TickResult(now, changed, messages=msgs)
-        self._commit(self._batch(changes, external, states, acks), result, now)
+        batch = self._batch(changes, external, states, acks)
+        batch.ops += self._people_ops(access, msgs, now)
+        self._commit(batch, result, now)
+        if now - self._last_prune >= PRUNE_S or now < self._last_prune:
+            self._prune(now)
         if self.writer is not None:
             self._pending_rows += [(m.device_id, m.ts, dumps_readings(m.readings)) for m in msgs]
             self._pending_latest |= changed
@@ -322,6 +347,44 @@ class Pipeline:
         # a message with no new values is still a heartbeat: every device heard is re-derived
         changed |= store.refresh_status(heard, now)
         return changed, changes, applied
+
+    def _people_ops(
+        self, access: list[tuple[AccessEvent, str | None, bool]], msgs: list[Message], now: float
+    ) -> list[tuple[str, Any]]:
+        """Access events (and door sensors of households that opted in opening) as batch
+        operations, with the care checks and overstays due."""
+        people = self.people
+        ops: list[tuple[str, Any]] = []
+        if people is not None and people.by_door:
+            doors = people.by_door
+            access = access + [
+                (AccessEvent(m.device_id, m.ts, "seen", "door"), None, False)
+                for m in msgs
+                if m.device_id in doors and m.readings.get("open") is True
+            ]
+        for a, key, dup in sorted(access, key=lambda x: x[0].ts):
+            if people is not None:
+                ops += people.access(a, key, dup)
+            else:
+                row = {"ts": a.ts, "device_id": a.device_id, "direction": a.direction}
+                row |= {"method": a.method, "category": "unidentified", "key": key, "dup": dup}
+                ops.append(("access", row | {"source_id": a.source_id}))
+        if people is not None and (
+            now - self._last_people >= PEOPLE_CHECK_S or now < self._last_people
+        ):
+            self._last_people = now
+            ops += people.check(now)
+        return ops
+
+    def _prune(self, now: float) -> None:
+        self._last_prune = now
+        try:
+            n = prune_access(self.events, now, self.retention_days)
+        except (sqlite3.Error, OSError, InputError) as exc:
+            log.warning("could not delete access events past their retention (%s)", exc)
+            return
+        if n:
+            log.info("deleted %d access event(s) older than %g days", n, self.retention_days)
 
     def _snapshot(self, device_id: str) -> dict[str, Any]:
         st = self.store.states[device_id]

@@ -1,0 +1,160 @@
+"""Reading and writing the people tables of the event log: importing the register, access
+events (written by the pipeline's batches, see ``EventStore.write_batch``), retention, and the
+log of unmaskings.
+
+Every function takes the :class:`~twin.state.events.EventStore` and uses its connection and
+lock, so the people tables share the event log's durability (WAL, ``synchronous=FULL``).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from twin.scene.people import RETENTION_DAYS, Person
+from twin.state.access import Registered
+from twin.state.events import EventStore
+from twin.state.pseudonym import Pseudonymiser
+
+
+@dataclass(frozen=True)
+class Unmasking:
+    """One time somebody was shown names or plates."""
+
+    at: float
+    operator: str
+    role: str
+    what: str
+    reason: str
+
+
+def import_register(
+    store: EventStore, people: Iterable[Person], pseud: Pseudonymiser, source: str, now: float
+) -> int:
+    """Replace the stored register with ``people`` (one transaction): identifiers hashed with
+    the community's key, names and plates encrypted. A person already known keeps the time the
+    twin first knew them. Returns the number of people stored."""
+    rows = []
+    for p in people:
+        rows.append(
+            (
+                pseud.pseudonym(p.token),
+                pseud.pseudonym(p.plate) if p.plate else None,
+                p.category,
+                p.household,
+                p.building,
+                p.unit,
+                int(p.care),
+                p.interval_h * 3600.0 if p.care else None,
+                p.door_sensor or None,
+                p.valid_from,
+                p.valid_to,
+                pseud.encrypt(p.name),
+                pseud.encrypt(p.plate),
+            )
+        )
+    with store._write() as conn:
+        since = dict(conn.execute("SELECT subject, since FROM register").fetchall())
+        conn.execute("DELETE FROM register")
+        conn.executemany(
+            "INSERT INTO register (subject, plate, category, household, building, unit, care, "
+            "interval_s, door_sensor, valid_from, valid_to, name_enc, plate_enc, since) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(subject) DO NOTHING",
+            [r + (since.get(r[0], now),) for r in rows],
+        )
+        n = conn.execute("SELECT COUNT(*) FROM register").fetchone()[0]
+        _set_meta(conn, "register", {"source": source, "at": now, "people": n})
+        _set_meta(conn, "key", pseud.fingerprint)
+    return int(n)
+
+
+def load_register(store: EventStore) -> list[Registered]:
+    """The register as stored (pseudonymised), in import order."""
+    with store._read() as conn:
+        rows = conn.execute(
+            "SELECT pid, subject, plate, category, household, building, unit, care, interval_s, "
+            "door_sensor, valid_from, valid_to, name_enc, plate_enc, since FROM register "
+            "ORDER BY pid"
+        ).fetchall()
+    return [Registered(*r[:7], bool(r[7]), *r[8:]) for r in rows]  # type: ignore[call-arg]
+
+
+def meta(store: EventStore, key: str) -> Any:
+    """A value the people tables keep about themselves (``register``, ``key``, ``pruned``)."""
+    with store._read() as conn:
+        row = conn.execute("SELECT value FROM people_meta WHERE key = ?", (key,)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _set_meta(conn: sqlite3.Connection, key: str, value: Any) -> None:
+    conn.execute(
+        "INSERT INTO people_meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
+        "excluded.value",
+        (key, json.dumps(value)),
+    )
+
+
+def last_seen(store: EventStore) -> tuple[dict[str, tuple[float, str]], dict[str, float]]:
+    """``({subject: (last time, its direction)}, {household: last door-sensor time})`` from the
+    access events kept."""
+    with store._read() as conn:
+        subjects = {
+            s: (float(ts), d)
+            for s, d, ts in conn.execute(
+                "SELECT subject, direction, MAX(ts) FROM access WHERE subject IS NOT NULL "
+                "GROUP BY subject"
+            )
+        }
+        doors = {
+            h: float(ts)
+            for h, ts in conn.execute(
+                "SELECT household, MAX(ts) FROM access WHERE method = 'door' "
+                "AND household IS NOT NULL GROUP BY household"
+            )
+        }
+    return subjects, doors
+
+
+def access_since(store: EventStore, since: float) -> list[sqlite3.Row]:
+    """Access events from ``since`` on, oldest first."""
+    with store._read() as conn:
+        return conn.execute(
+            "SELECT ts, device_id, direction, method, subject, category, household, plate_enc "
+            "FROM access WHERE ts >= ? ORDER BY ts, id",
+            (since,),
+        ).fetchall()
+
+
+def prune_access(store: EventStore, now: float, days: float = RETENTION_DAYS) -> int:
+    """Delete access events older than ``days`` (and unmaskings older than a year: the log of
+    who looked stays longer than what was looked at). Returns the access events deleted."""
+    with store._write() as conn:
+        n = conn.execute("DELETE FROM access WHERE ts < ?", (now - days * 86400.0,)).rowcount
+        conn.execute("DELETE FROM unmask_log WHERE at < ?", (now - 366 * 86400.0,))
+        _set_meta(conn, "pruned", {"at": now, "before": now - days * 86400.0, "deleted": n})
+    return int(n)
+
+
+def log_unmask(
+    store: EventStore, operator: str, role: str, what: str, reason: str, at: float
+) -> None:
+    """Write down that ``operator`` (``role``) was shown ``what``, before it is shown."""
+    with store._write() as conn:
+        conn.execute(
+            "INSERT INTO unmask_log (at, operator, role, what, reason) VALUES (?, ?, ?, ?, ?)",
+            (at, operator, role, what, reason),
+        )
+
+
+def unmaskings(store: EventStore, limit: int = 1000) -> list[Unmasking]:
+    """The access log of unmaskings, newest first."""
+    with store._read() as conn:
+        rows = conn.execute(
+            "SELECT at, operator, role, what, reason FROM unmask_log ORDER BY id DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+    return [Unmasking(*r) for r in rows]
