@@ -40,6 +40,8 @@ class Registered:
     valid_to: float | None
     name_enc: bytes | None
     plate_enc: bytes | None
+    name_mask: str
+    plate_mask: str
     since: float
     """When the twin first knew this person (a never-seen cared-for resident falls due from
     here)."""

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from twin.scene.people import RETENTION_DAYS, Person
+from twin.scene.people import RETENTION_DAYS, Person, mask_name, mask_plate
 from twin.state.access import Registered
 from twin.state.events import EventStore
 from twin.state.pseudonym import Pseudonymiser
@@ -32,7 +32,12 @@ class Unmasking:
 
 
 def import_register(
-    store: EventStore, people: Iterable[Person], pseud: Pseudonymiser, source: str, now: float
+    store: EventStore,
+    people: Iterable[Person],
+    pseud: Pseudonymiser,
+    source: str,
+    now: float,
+    digest: str = "",
 ) -> int:
     """Replace the stored register with ``people`` (one transaction): identifiers hashed with
     the community's key, names and plates encrypted. A person already known keeps the time the
@@ -54,6 +59,8 @@ def import_register(
                 p.valid_to,
                 pseud.encrypt(p.name),
                 pseud.encrypt(p.plate),
+                mask_name(p.name),
+                mask_plate(p.plate) if p.plate else "",
             )
         )
     with store._write() as conn:
@@ -61,13 +68,13 @@ def import_register(
         conn.execute("DELETE FROM register")
         conn.executemany(
             "INSERT INTO register (subject, plate, category, household, building, unit, care, "
-            "interval_s, door_sensor, valid_from, valid_to, name_enc, plate_enc, since) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "interval_s, door_sensor, valid_from, valid_to, name_enc, plate_enc, name_mask, "
+            "plate_mask, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(subject) DO NOTHING",
             [r + (since.get(r[0], now),) for r in rows],
         )
         n = conn.execute("SELECT COUNT(*) FROM register").fetchone()[0]
-        _set_meta(conn, "register", {"source": source, "at": now, "people": n})
+        _set_meta(conn, "register", {"source": source, "at": now, "people": n, "digest": digest})
         _set_meta(conn, "key", pseud.fingerprint)
     return int(n)
 
@@ -77,7 +84,8 @@ def load_register(store: EventStore) -> list[Registered]:
     with store._read() as conn:
         rows = conn.execute(
             "SELECT pid, subject, plate, category, household, building, unit, care, interval_s, "
-            "door_sensor, valid_from, valid_to, name_enc, plate_enc, since FROM register "
+            "door_sensor, valid_from, valid_to, name_enc, plate_enc, name_mask, plate_mask, since "
+            "FROM register "
             "ORDER BY pid"
         ).fetchall()
     return [Registered(*r[:7], bool(r[7]), *r[8:]) for r in rows]  # type: ignore[call-arg]
@@ -123,7 +131,8 @@ def access_since(store: EventStore, since: float) -> list[sqlite3.Row]:
     """Access events from ``since`` on, oldest first."""
     with store._read() as conn:
         return conn.execute(
-            "SELECT ts, device_id, direction, method, subject, category, household, plate_enc "
+            "SELECT ts, device_id, direction, method, subject, category, household, plate_enc, "
+            "plate_mask "
             "FROM access WHERE ts >= ? ORDER BY ts, id",
             (since,),
         ).fetchall()

@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS register (
     valid_to REAL,
     name_enc BLOB,
     plate_enc BLOB,
+    name_mask TEXT NOT NULL DEFAULT '',
+    plate_mask TEXT NOT NULL DEFAULT '',
     since REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS register_by_plate ON register(plate) WHERE plate IS NOT NULL;
@@ -42,6 +44,7 @@ CREATE TABLE IF NOT EXISTS access (
     category TEXT NOT NULL,
     household TEXT,
     plate_enc BLOB,
+    plate_mask TEXT,
     source_id TEXT
 );
 CREATE INDEX IF NOT EXISTS access_by_time ON access(ts);
@@ -71,6 +74,7 @@ ACCESS_COLUMNS = (
     "category",
     "household",
     "plate_enc",
+    "plate_mask",
     "source_id",
 )
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from twin.scene.people import NIGHT_FROM_H, NIGHT_TO_H, VISIT_HOURS
+from twin.scene.people import NIGHT_FROM_H, NIGHT_TO_H, VISIT_HOURS, mask_plate
 from twin.state.access import AccessEvent, Registered
 from twin.state.pseudonym import Pseudonymiser
 
@@ -144,6 +144,9 @@ class PeopleWatch:
             "category": category,
             "household": household,
             "plate_enc": self.pseud.encrypt(a.plate.strip()) if category == "stranger" else None,
+            "plate_mask": mask_plate(a.plate)
+            if category == "stranger" and a.plate.strip()
+            else None,
             "source_id": a.source_id,
             "key": key,
             "dup": dup,

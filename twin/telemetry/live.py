@@ -134,6 +134,8 @@ class Live:
     feed: Feed | None
     db: Path
     unwritten: list[tuple[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the user should know about the session (a register that could not be read)."""
 
     def start(self) -> None:
         # what exists now (the scene, its stores, the catalogue) lives as long as the session:

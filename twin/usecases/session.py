@@ -28,8 +28,25 @@ def start_session(
     progress: Callable[[float], None] | None = None,
 ) -> Live:
     """The event log, history, pipeline and feed of ``scene`` (not started: call
-    ``Live.start()``); a new simulated session gets the last 24 hours when ``backfill``."""
+    ``Live.start()``); a new simulated session gets the last 24 hours when ``backfill``.
+
+    A register that cannot be read does not stop the session (alarms must run): the register
+    stored before stays in use and :attr:`Live.notes` says what is wrong."""
+    from twin.usecases.people import read_scene_register, start_people
+
+    notes = []
+    try:
+        rows = read_scene_register(scene)
+    except InputError as exc:
+        rows = None
+        notes.append(f"register not read, the one stored before stays in use: {exc}")
     live = open_live(scene, db, make_feed(feed, scene, seed, speed, start, incidents_every_s))
+    live.notes += notes
+    try:
+        start_people(live, rows, live.pipeline.clock())
+    except BaseException:
+        live.close()
+        raise
     if backfill:
         try:
             backfill_history(live, seed=seed, progress=progress)
