@@ -5,6 +5,7 @@ and the highlight ring. No Qt: the shell and ``twin record`` use it alike."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -12,20 +13,12 @@ import pyvista as pv
 import vtk
 
 from twin.render import style
+from twin.render.labellayer import LabelLayer
 from twin.render.planlayers import PlanLayers
 from twin.render.scenevis import SceneVisual
 from twin.scene.views import REGISTRY
 
 HIGHLIGHT = "#00e5ff"
-
-
-def _text_prop(tp: vtk.vtkTextProperty, size: int, colour: str, font: str | None) -> None:
-    tp.SetFontSize(size)
-    tp.SetColor(*[c / 255 for c in style.rgb(colour)])
-    tp.SetBold(True)
-    if font:
-        tp.SetFontFamily(4)  # VTK_FONT_FILE
-        tp.SetFontFile(font)
 
 
 class ViewLayers:
@@ -38,8 +31,7 @@ class ViewLayers:
         self.kinds = {d.kind for d in vis.scene.devices}
         self._frusta: tuple[Any, Any] | None = None
         self._surface: Any = None
-        self._labels: vtk.vtkActor2D | None = None
-        self._label_points: vtk.vtkPoints | None = None
+        self._label_layer: LabelLayer | None = None
         self._ring: vtk.vtkActor | None = None
         self.buildings_coloured = False
         self.plan = PlanLayers(plotter, vis.overlay)
@@ -144,44 +136,37 @@ class ViewLayers:
 
     # -- labels ----------------------------------------------------------------------------
     def show_labels(
-        self, xyz: np.ndarray, texts: list[str], size_px: int = 18, font: str | None = None
+        self,
+        xyz: np.ndarray,
+        texts: Sequence[str],
+        size_px: int = 18,
+        font: str | None = None,
+        priority: Sequence[float] | np.ndarray | None = None,
     ) -> None:
-        """Text labels anchored at world points (drawn above everything, with a dark backing)."""
+        """Text labels anchored at world points (drawn above everything, with a dark backing),
+        decluttered: where two labels' boxes would overlap on screen only the one of higher
+        ``priority`` (default: the one given first) is drawn; each render re-decides once the
+        camera or the viewport moved. :meth:`label_boxes` gives the boxes drawn."""
         if not len(texts):
             self.hide_labels()
             return
-        pts = vtk.vtkPoints()
-        for p in np.asarray(xyz, dtype=float).reshape(-1, 3):
-            pts.InsertNextPoint(*p)
-        poly = vtk.vtkPolyData()
-        poly.SetPoints(pts)
-        arr = vtk.vtkStringArray()
-        arr.SetName("labels")
-        for t in texts:
-            arr.InsertNextValue(t)
-        poly.GetPointData().AddArray(arr)
-        if self._labels is None:
-            mapper = vtk.vtkLabeledDataMapper()
-            mapper.SetLabelModeToLabelFieldData()
-            mapper.SetFieldDataName("labels")
-            tp = mapper.GetLabelTextProperty()
-            _text_prop(tp, size_px, style.TEXT, font)
-            tp.SetBackgroundColor(*[c / 255 for c in style.rgb("#0e1a2e")])
-            tp.SetBackgroundOpacity(0.85)
-            tp.SetJustificationToCentered()
-            tp.SetFrame(True)
-            tp.SetFrameColor(*[c / 255 for c in style.rgb("#3a5278")])
-            actor = vtk.vtkActor2D()
-            actor.SetMapper(mapper)
-            target = self.vis.overlay or self.plotter.renderer
-            target.AddViewProp(actor)
-            self._labels = actor
-        self._labels.GetMapper().SetInputData(poly)
-        self._labels.SetVisibility(True)
+        if self._label_layer is None:
+            self._label_layer = LabelLayer(self.vis.overlay or self.plotter.renderer)
+        self._label_layer.show(xyz, texts, size_px, font, priority)
 
     def hide_labels(self) -> None:
-        if self._labels is not None:
-            self._labels.SetVisibility(False)
+        if self._label_layer is not None:
+            self._label_layer.hide()
+
+    def label_boxes(self) -> list[tuple[float, float, float, float]]:
+        """Boxes ``(x0, y0, x1, y1)`` of the labels the last render drew, in display pixels
+        (origin bottom left, y up; half-open, so boxes that only touch do not intersect)."""
+        return [] if self._label_layer is None else self._label_layer.boxes()
+
+    @property
+    def _labels(self) -> vtk.vtkActor2D | None:
+        """The labels' actor (None before the first labels)."""
+        return None if self._label_layer is None else self._label_layer.actor
 
     # -- highlight -------------------------------------------------------------------------
     def highlight(self, x: float, y: float, z: float, radius: float) -> None:

@@ -148,6 +148,7 @@ class ParkingPanel(ViewPanel):
             np.array([[lt.x, lt.y, 6.0] for lt in labelled]).reshape(-1, 3),
             [f"{lot_label(lt)}  {lt.free}/{lt.spaces}" for lt in labelled],
             size_px=16,
+            priority=[lt.spaces for lt in labelled],  # where labels collide, the larger car park
         )
 
     def find_nearest_free(self, x: float, y: float) -> tuple[Device, float] | None:

@@ -307,7 +307,12 @@ class PlanEdits:
             vp.layers.hide_labels()
             return
         xyz = np.array([[g.camera.x, g.camera.y, g.camera.z + 4.0] for g in self.ghosts])
-        vp.layers.show_labels(xyz, [f"{g.rank}  +{g.gain:.0f}" for g in self.ghosts], 16)
+        vp.layers.show_labels(
+            xyz,
+            [f"{g.rank}  +{g.gain:.0f}" for g in self.ghosts],
+            16,
+            priority=[-g.rank for g in self.ghosts],  # where labels collide, the better rank
+        )
 
     def accept_suggestions(self, ranks: list[int]) -> None:
         """Add the suggested cameras of ``ranks``: one step each."""
