@@ -144,9 +144,9 @@ def test_incidents_every_few_minutes_run_the_whole_alarm_loop(demo_scene, tmp_pa
     ends; nothing is raised twice."""
     start = at(20)
     sim = make_simulator(demo_scene, seed=1, speed=1.0, start=start, incident_every_s=180)
-    incidents = [sim.incident(n) for n in range(1, 7)]
+    incidents = [sim.incident(n) for n in range(1, len(SCRIPT) + 1)]
     assert [i.name for i in incidents] == list(SCRIPT)
-    assert [i.start - start for i in incidents] == [180.0 * n for n in range(1, 7)]
+    assert [i.start - start for i in incidents] == [180.0 * n for n in range(1, len(SCRIPT) + 1)]
     with EventStore(tmp_path / "ev.sqlite") as events:
         p = Pipeline(
             demo_scene.devices,
@@ -160,16 +160,21 @@ def test_incidents_every_few_minutes_run_the_whole_alarm_loop(demo_scene, tmp_pa
         p.process(start)
         assert events.events() == []  # a quiet community before the first incident
         t = start
-        end = start + 180 * 7 - 10  # until just before the seventh incident
+        end = start + 180 * (len(SCRIPT) + 1) - 10  # until just before the script starts again
         assert incidents[-1].end < end
         while t < end:
             p.submit(sim.messages(t, t + 10))
+            p.submit(sim.events(t, t + 10))
             t += 10
             p.process(t)
         got = events.events()
     by_type = {e.type for e in got}
     assert {"lid_open", "smoke", "intrusion", "charger_fault", "pm25_high", "lift_fault"} <= by_type
     assert "fire_door_open_in_fire" in by_type  # the door propped open during the smoke alarm
+    tailgating = [e for e in got if e.type == "tailgating"]  # the gate's own event: not cleared
+    assert len(tailgating) == 1 and tailgating[0].severity == "major"
+    assert tailgating[0].raised_at == pytest.approx(incidents[-1].start + 1.5, abs=0.01)
+    got = [e for e in got if e.type != "tailgating"]
     assert all(e.cleared for e in got), [(e.type, e.device_id) for e in got if not e.cleared]
     keys = [(e.device_id, e.rule_id) for e in got]
     assert len(keys) == len(set(keys))

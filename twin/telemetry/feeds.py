@@ -14,15 +14,18 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
+from twin.state.access import AccessEvent
 from twin.state.readings import check_readings
 from twin.state.store import Message
 from twin.telemetry.mqttclient import chunked_client_class
+from twin.telemetry.parse import ExternalEvent
 from twin.telemetry.pipeline import Pipeline
 from twin.telemetry.simulator import Simulator
 
@@ -62,7 +65,7 @@ class _PacedFeed:
     def clock(self) -> float:
         return self._now()
 
-    def _due(self, now: float) -> list[Message]:
+    def _due(self, now: float) -> Sequence[Message | ExternalEvent | AccessEvent]:
         raise NotImplementedError
 
     def start(self, pipeline: Pipeline) -> None:
@@ -87,7 +90,8 @@ class _PacedFeed:
 
 class SimFeed(_PacedFeed):
     """The simulator in real time (times ``speed``). Every device reports once at the start so
-    the scene is fully coloured at once (hourly devices would otherwise stay unknown)."""
+    the scene is fully coloured at once (hourly devices would otherwise stay unknown); the
+    people's access events and the incidents' device events come with the readings."""
 
     name = "sim"
 
@@ -101,8 +105,10 @@ class SimFeed(_PacedFeed):
         self._last = self.sim.start
         super().start(pipeline)
 
-    def _due(self, now: float) -> list[Message]:
-        out, self._last = self.sim.messages(self._last, now), now
+    def _due(self, now: float) -> list[Message | ExternalEvent | AccessEvent]:
+        out: list[Message | ExternalEvent | AccessEvent] = list(self.sim.messages(self._last, now))
+        out += self.sim.events(self._last, now)
+        self._last = now
         return out
 
     def info(self) -> dict[str, Any]:

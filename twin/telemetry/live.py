@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from twin.core.errors import InputError
 from twin.core.paths import default_db
+from twin.scene.people import Person
 from twin.scene.scene import Scene
 from twin.state.events import EventStore
 from twin.state.history import HistoryStore, history_path
@@ -70,7 +71,10 @@ def make_simulator(
     speed: float = 1.0,
     start: float | None = None,
     incident_every_s: float | None = INCIDENT_EVERY_S,
+    people: list[Person] | None = None,
 ) -> Simulator:
+    """The scene's simulator; ``people`` (the register in clear) pass its gates, barriers and
+    door sensors (without it, only deliveries, passers-by and the scripted incidents' people)."""
     if not scene.devices:
         raise InputError(
             scene.name, "has no devices to simulate.", "Add a device list or --fill-devices."
@@ -86,6 +90,7 @@ def make_simulator(
         time.time() if start is None else start,
         speed,
         incident_every_s,
+        people,
     )
 
 

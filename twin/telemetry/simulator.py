@@ -4,8 +4,17 @@ Every reading is a pure function of (seed, device id, time): the simulator keeps
 two runs with the same seed produce the same messages, and it can jump to any moment (``twin
 render --at``). Each device reports at its kind's heartbeat interval (from the catalogue), at
 a phase of its own; in demo mode scripted incidents (a manhole opens, a smoke alarm, a
-perimeter intrusion, a charger fault, a PM2.5 episode, a lift fault) start every few minutes
-of wall time, their devices reporting at once when they start and when they end.
+perimeter intrusion, a charger fault, a PM2.5 episode, a lift fault, tailgating) start every
+few minutes of wall time, their devices reporting at once when they start and when they end.
+Tailgating: at the incident's start a resident comes in at a gate, an unidentified person
+(method ``other``, no token) follows 1.5 s later, and the gate reports a ``tailgating`` event
+(major, "two people passed on one credential") on its event topic.
+
+People (:mod:`twin.telemetry.simpeople`, :attr:`Simulator.access`, :meth:`Simulator.events`):
+residents commuting, cared-for residents' outings, visitors, deliveries at the gates and
+barriers and door sensors, and two scripted incidents of their own in demo mode: a cared-for
+resident not seen for longer than their check interval when the run starts (back 6 real
+minutes in), a stranger entering twice at night (about 01:10 and 01:35 every night).
 
 What the days look like (see :mod:`twin.telemetry.curves`): parking spaces about nine in ten
 taken at night and a third by day; PM2.5 peaks at 08:00 and 19:00; building meters follow load
@@ -25,26 +34,14 @@ from typing import Any
 
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.entities import Device
+from twin.scene.people import Person
+from twin.state.access import AccessEvent
 from twin.state.store import Message
 from twin.telemetry import curves
-
-_MASK = (1 << 64) - 1
-REFERENCE_EPOCH = 1704067200.0
-"""2024-01-01 UTC: counters (energy, water, passages) count from here."""
-REFERENCE_DAY = int(REFERENCE_EPOCH // 86400)
-INCIDENT_EVERY_S = 180.0
-"""Demo mode: an incident every 3 minutes of wall time."""
-
-
-def _mix(*values: int) -> float:
-    """A uniform number in [0, 1) from integers (splitmix64 finaliser; fast and stateless)."""
-    x = 0x9E3779B97F4A7C15
-    for v in values:
-        x = (x ^ (v & _MASK)) * 0xBF58476D1CE4E5B9 & _MASK
-        x ^= x >> 31
-        x = x * 0x94D049BB133111EB & _MASK
-        x ^= x >> 29
-    return x / 2.0**64
+from twin.telemetry.parse import ExternalEvent
+from twin.telemetry.simbase import INCIDENT_EVERY_S, REFERENCE_DAY, REFERENCE_EPOCH, mix64
+from twin.telemetry.simbase import mix as _mix
+from twin.telemetry.simpeople import AccessSim
 
 
 @dataclass(frozen=True)
@@ -56,6 +53,8 @@ class Incident:
     end: float
     overrides: dict[str, dict[str, Any]]
     """device id -> readings forced while the incident lasts."""
+    events: tuple[AccessEvent | ExternalEvent, ...] = ()
+    """Events its devices report (on ``.../event``), with their times."""
 
 
 SCRIPT = (
@@ -65,6 +64,7 @@ SCRIPT = (
     "charger_fault",
     "pm25_episode",
     "lift_fault",
+    "tailgating",
 )
 DURATION_S = {
     "manhole_open": 90.0,
@@ -73,7 +73,10 @@ DURATION_S = {
     "charger_fault": 120.0,
     "pm25_episode": 180.0,
     "lift_fault": 120.0,
+    "tailgating": 30.0,
 }
+TAILGATE_S = 1.5
+"""The unidentified second entry follows the resident's by this much."""
 
 
 class Simulator:
@@ -95,6 +98,10 @@ class Simulator:
         Sim seconds per wall second (for the incident schedule and the realtime feed).
     incident_every_s : float or None
         Wall seconds between scripted incidents; None or 0: no incidents.
+    people : list of Person, optional
+        The register in clear: the residents and visitors who pass the gates
+        (:class:`~twin.telemetry.simpeople.AccessSim`, :attr:`access`); without one, only
+        deliveries, passers-by and the scripted incidents' people.
     """
 
     def __init__(
@@ -107,6 +114,7 @@ class Simulator:
         start: float = REFERENCE_EPOCH,
         speed: float = 1.0,
         incident_every_s: float | None = INCIDENT_EVERY_S,
+        people: list[Person] | None = None,
     ) -> None:
         self.devices = sorted(devices, key=lambda d: d.id)
         self.seed = int(seed)
@@ -125,6 +133,16 @@ class Simulator:
         self.by_kind = by_kind
         self._offsets: dict[int, float] = {}
         self._incidents: dict[int, Incident | None] = {}
+        self.access = AccessSim(
+            list(people or ()),
+            self.devices,
+            self.seed,
+            tz,
+            self.start,
+            self.speed,
+            incident_every_s,
+        )
+        """The people at the gates, barriers and door sensors."""
 
     # -- time ----------------------------------------------------------------------------------
     def local(self, t: float) -> tuple[int, int, float]:
@@ -216,7 +234,36 @@ class Simulator:
             d = self._pick("lift", n)
             if d:
                 o[d.id] = {"fault": True, "running": False}
+        elif name == "tailgating":
+            d = self._pick("gate", n)
+            if d:
+                return Incident(name, start, end, o, self._tailgating(d, n, start))
         return Incident(name, start, end, o) if o else None
+
+    def _tailgating(
+        self, gate: Device, n: int, start: float
+    ) -> tuple[AccessEvent | ExternalEvent, ...]:
+        """A resident comes in at ``gate`` and someone unidentified follows on their credential;
+        the gate's own analytics reports it."""
+        token, method = self.access.tailgater(n)
+        second = round(start + TAILGATE_S, 3)
+
+        def sid(k: int) -> str:
+            return (
+                f"sim-{mix64(self.seed, zlib.crc32(gate.id.encode()), round(start * 1000), k):016x}"
+            )
+
+        return (
+            AccessEvent(gate.id, round(start, 3), "in", method, token, source_id=sid(1)),
+            AccessEvent(gate.id, second, "in", "other", source_id=sid(2)),
+            ExternalEvent(
+                gate.id,
+                second,
+                "tailgating",
+                "major",
+                {"message": "two people passed on one credential"},
+            ),
+        )
 
     def incidents_between(self, t0: float, t1: float) -> list[Incident]:
         """Incidents active at any time in ``(t0, t1]``."""
@@ -230,6 +277,19 @@ class Simulator:
             inc = self.incident(n)
             if inc is not None and inc.start <= t1 and inc.end > t0:
                 out.append(inc)
+        return out
+
+    # -- events ---------------------------------------------------------------------------------
+    def events(self, t0: float, t1: float) -> list[AccessEvent | ExternalEvent]:
+        """Every event with a timestamp in ``(t0, t1]``, in time order: the people's access
+        events (:attr:`access`) and the events the incidents' devices report (tailgating)."""
+        out: list[AccessEvent | ExternalEvent] = list(self.access.events(t0, t1))
+        staged = [
+            e for inc in self.incidents_between(t0, t1) for e in inc.events if t0 < e.ts <= t1
+        ]
+        if staged:
+            out += staged
+            out.sort(key=_event_order)
         return out
 
     # -- messages ------------------------------------------------------------------------------
@@ -477,3 +537,7 @@ class Simulator:
                 "energy_kwh": round(energy, 2),
             }
         return {"state": "idle", "power_kw": 0.0, "energy_kwh": round(energy, 2)}
+
+
+def _event_order(e: AccessEvent | ExternalEvent) -> tuple[float, str, bool, str]:
+    return e.ts, e.device_id, isinstance(e, ExternalEvent), e.source_id or ""
