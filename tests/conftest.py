@@ -26,6 +26,8 @@ def pytest_configure(config: pytest.Config) -> None:
     import tempfile
 
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="twin-test-cache-")
+    # the people keys of the tests' event logs go to the run's own folder, not ~/.config
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="twin-test-config-")
     if os.environ.get("TWIN_TEST_KEEP_DISPLAY") and os.environ.get("DISPLAY"):
         return
     xvfb = shutil.which("Xvfb")

@@ -14,13 +14,21 @@ from twin.usecases.plan_overlay import PlanOverlays, mask_edges
 from twin.usecases.planning_session import PlanningSession
 
 
-def test_six_views_planning_last_and_not_toured():
-    assert VIEWS == ("overview", "security", "parking", "environment", "energy", "planning")
+def test_seven_views_planning_last_and_not_toured():
+    assert VIEWS == (
+        "overview",
+        "security",
+        "parking",
+        "environment",
+        "energy",
+        "personnel",
+        "planning",
+    )
     v = REGISTRY["planning"]
     assert (v.title_en, v.title_zh) == ("Planning", "规划")
     assert v.kinds == {"camera", "pole"} and not v.in_tours
     assert "road coverage %" in v.figures and "blind spots" in v.figures
-    assert TOUR_VIEWS == VIEWS[:5]
+    assert TOUR_VIEWS == tuple(v for v in VIEWS if v != "planning")
 
 
 def test_palette_is_the_reports_for_every_level_seen():

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from twin.scene.people import NIGHT_FROM_H, NIGHT_TO_H, VISIT_HOURS
+from twin.scene.scene import Scene
 from twin.state import peoplelog
 from twin.state.events import EventStore
+from twin.state.history import HistoryStore
 from twin.state.peoplewatch import CARE_RULE, household_target
 
 HOURS = 24
@@ -103,6 +105,28 @@ class PeopleFigures:
     @property
     def care_overdue(self) -> int:
         return sum(1 for c in self.care if c.overdue)
+
+
+def entries_per_hour(
+    events: EventStore, history: HistoryStore | None, entrances: list[str], now: float
+) -> dict[str, tuple[int, int]]:
+    """``{entrance: (entries, exits)}`` in the last 60 minutes: from the access events where the
+    entrance sends them, else from its ``entries`` / ``exits`` counters in the history (the
+    rise over the hour), so a gate that only counts still shows a rate, not a counter since
+    commissioning. Entrances with neither are left out."""
+    out = peoplelog.passages_since(events, now - 3600.0)
+    if history is None:
+        return out
+    for dev in entrances:
+        if dev in out:
+            continue
+        rise = []
+        for reading in ("entries", "exits"):
+            pts = history.series(dev, reading, now - 3600.0, now + 1.0, 12)
+            rise.append(int(max(0.0, pts[-1].last - pts[0].min)) if len(pts) >= 2 else None)
+        if rise[0] is not None and rise[1] is not None:
+            out[dev] = (rise[0], rise[1])
+    return out
 
 
 def hour_starts(now: float, tz: tzinfo | None, n: int = HOURS) -> list[float]:
@@ -224,3 +248,22 @@ def _who(events: EventStore, fig: PeopleFigures, now: float, tz: tzinfo | None) 
 def _night(ts: float, tz: tzinfo | None) -> bool:
     h = (datetime.fromtimestamp(ts, tz) if tz is not None else datetime.fromtimestamp(ts)).hour
     return h >= NIGHT_FROM_H or h < NIGHT_TO_H
+
+
+def building_points(scene: Scene, names: set[str]) -> dict[str, tuple[float, float, float]]:
+    """Where the register's buildings are: ``{name: (x, y, roof height)}`` for each name that
+    is a building's address or name in the scene (case and spacing ignored)."""
+    import shapely
+
+    def key(text: str) -> str:
+        return " ".join(text.casefold().split())
+
+    wanted = {key(n): n for n in names if n.strip()}
+    out: dict[str, tuple[float, float, float]] = {}
+    for b in scene.buildings:
+        for label in (b.address, b.name):
+            n = wanted.get(key(label)) if label else None
+            if n is not None and n not in out and b.footprint_wkb:
+                c = shapely.from_wkb(b.footprint_wkb).centroid
+                out[n] = (float(c.x), float(c.y), float(b.height))
+    return out

@@ -363,6 +363,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_record(sub)
 
+    from twin.cli.people_cmd import add_command as add_people
+
+    add_people(sub)
+
     s = sub.add_parser("template", help="write the device-list template (.xlsx or .csv)")
     s.add_argument("out", metavar="FILE.xlsx|FILE.csv")
     s.set_defaults(func=cmd_template)

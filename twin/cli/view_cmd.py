@@ -20,6 +20,7 @@ from typing import Any
 from twin.core.errors import InputError
 from twin.core.i18n import LANGS
 from twin.core.paths import DEMO_SCENE
+from twin.scene.people import ROLE_HELP
 from twin.scene.views import VIEWS
 
 
@@ -56,6 +57,7 @@ def add_command(sub: Any) -> None:
         help="kiosk: seconds without input before the tour resumes",
     )
     p.add_argument("--lang", choices=LANGS)
+    p.add_argument("--role", help=ROLE_HELP + "; --kiosk is always viewer")
     p.add_argument(
         "--font-scale", type=float, metavar="F", help="text size factor (default: from the screen)"
     )
@@ -110,6 +112,9 @@ def check_view_args(a: argparse.Namespace) -> None:
         raise InputError(
             "--speed", f"{a.speed} must be above 0.", "Use e.g. --speed 60 for an hour a minute."
         )
+    from twin.usecases.people import current_role
+
+    a.role = "viewer" if a.kiosk else current_role(a.role)
 
 
 def cmd_view(args: argparse.Namespace) -> int:

@@ -29,6 +29,11 @@ VISIT_HOURS = 4.0
 UNMASK_S = 120.0
 """How long names stay shown after a supervisor unmasks them (then masked again)."""
 ROLES = ("viewer", "operator", "supervisor")
+ROLE_HELP = (
+    "who is signed in: viewer, operator or supervisor (default TWIN_ROLE, else operator); only "
+    "a supervisor may see names and plates, and every time they do it is logged"
+)
+"""The ``--role`` option's help (``twin view``, ``twin people``)."""
 UNMASK_ROLES = frozenset({"supervisor"})
 """Roles that may see names and plates (every unmasking is logged)."""
 

@@ -106,6 +106,19 @@ REGISTRY: dict[str, View] = {
             ("consumption today", "night flow", "carbon", "buildings by consumption"),
         ),
         View(
+            "personnel",
+            "Personnel",
+            "人员",
+            frozenset({"gate", "barrier", "door_sensor", "thermometer"}),
+            (
+                "entries and exits per entrance per hour",
+                "people in / out",
+                "visitors on site and overstaying",
+                "care checks due and overdue",
+                "strangers at night",
+            ),
+        ),
+        View(
             "planning",
             "Planning",
             "规划",

@@ -4,7 +4,6 @@ event log the headless pipeline and ``twin event`` use."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from datetime import tzinfo
 
@@ -17,19 +16,21 @@ from twin.shell import theme
 from twin.shell.sound import Chime
 from twin.shell.texts import tr
 from twin.state.events import Event, EventStore
+from twin.state.peoplewatch import HOUSEHOLD_KIND, MESSAGES
 from twin.telemetry.live import format_local
-from twin.usecases.events import acknowledge_event, close_event, dispatch_event
+from twin.usecases.events import acknowledge_event, close_event, dispatch_event, operator_name
 
 COLUMNS = ("col_time", "col_severity", "col_device", "col_what", "col_status")
 LOUD = ("critical", "major")
 MAX_ROWS = 500
 
 
-def operator_name() -> str:
-    try:
-        return getpass.getuser() or "operator"
-    except (KeyError, OSError):
-        return "operator"
+def household_label(e: Event, lang: str) -> str:
+    """A household's event names the household and where it lives (no person's name)."""
+    d = e.data or {}
+    hh = str(d.get("household") or e.device_id.partition(":")[2])
+    where = " ".join(str(d.get(k) or "") for k in ("building", "unit")).strip()
+    return f"{tr(lang, 'household')} {hh}" + (f" · {where}" if where else "")
 
 
 class AlarmPanel(QtWidgets.QFrame):
@@ -60,7 +61,7 @@ class AlarmPanel(QtWidgets.QFrame):
         from twin.state.rules import load_rules
 
         # the rules' own wording in the wall's language (the log keeps the English one)
-        self._messages = {r.id: (r.message_en, r.message_zh) for r in load_rules()}
+        self._messages = {r.id: (r.message_en, r.message_zh) for r in load_rules()} | MESSAGES
         self._kinds = {d.id: d.kind for d in scene.devices}
         self.rows: list[Event] = []
         self.last_error = ""
@@ -169,13 +170,19 @@ class AlarmPanel(QtWidgets.QFrame):
             when = format_local(e.raised_at, self.tz)[5:]  # month-day time zone
             kind = CATALOGUE[e.kind].display_name(self.lang) if e.kind in CATALOGUE else e.kind
             dev = self._devices.get(e.device_id)
-            device = dev.label(kind, self.lang) if dev is not None else f"{kind} {e.device_id}"
+            device = (
+                dev.label(kind, self.lang)
+                if dev is not None
+                else household_label(e, self.lang)
+                if e.kind == HOUSEHOLD_KIND
+                else f"{kind} {e.device_id}"
+            )
             status = tr(self.lang, e.status)
             if e.cleared and e.status != "closed":
                 status += " · " + tr(self.lang, "cleared")
             if e.status == "dispatched" and e.dispatched_to:
                 status += f" → {e.dispatched_to}"
-            words = self._messages.get(e.rule_id)
+            words = self._messages.get(e.rule_id) or self._messages.get(e.type)
             what = (words[1] if self.lang == "zh" else words[0]) if words else ""
             cells = (when, tr(self.lang, e.severity), device, what or e.message or e.type, status)
             for c, text in enumerate(cells):

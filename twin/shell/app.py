@@ -89,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     def loaded(result: Loaded) -> None:
         from twin.shell.window import MainWindow
 
-        win = MainWindow(result, lang, view if view in VIEWS else "overview", scale)
+        win = MainWindow(
+            result, lang, view if view in VIEWS else "overview", scale, getattr(args, "role", None)
+        )
         state["window"] = win
         avail = (loading.screen() or QtGui.QGuiApplication.primaryScreen()).availableGeometry()
         win.resize(min(avail.width(), 1920), min(avail.height(), 1080))

@@ -43,7 +43,7 @@ class TopBar(QtWidgets.QFrame):
         self.setObjectName("panel")
         lay = QtWidgets.QHBoxLayout(self)
         lay.setContentsMargins(12, 6, 12, 6)
-        lay.setSpacing(4)  # six view buttons and the live figures fit 1920 px in English
+        lay.setSpacing(4)  # seven view buttons and the live figures fit 1920 px in English
         self.name = QtWidgets.QLabel(name)
         self.name.setObjectName("title")
         lay.addWidget(self.name)
@@ -93,7 +93,8 @@ class TopBar(QtWidgets.QFrame):
             b.setText(tr(lang, v))
         self.search_box.setPlaceholderText(tr(lang, "search"))
         self.search_box.setToolTip(tr(lang, "search_tip"))
-        self.marks.setText(tr(lang, "bookmarks"))
+        self.marks.setText("★")  # seven view buttons and the figures fit 1920 px: a star here
+        self.marks.setToolTip(tr(lang, "bookmarks"))
         self.lang_btn.setText(tr(lang, "language"))
         m = self.menu
         m.clear()

@@ -43,7 +43,12 @@ class MainWindow(QtWidgets.QMainWindow):
     view_changed = QtCore.Signal(str)
 
     def __init__(
-        self, loaded: Loaded, lang: str, view: str = "overview", font_scale: float = 1.0
+        self,
+        loaded: Loaded,
+        lang: str,
+        view: str = "overview",
+        font_scale: float = 1.0,
+        role: str | None = None,
     ) -> None:
         super().__init__()
         # the pipeline's worker thread is pure Python: a shorter GIL switch interval (5 ms by
@@ -56,8 +61,19 @@ class MainWindow(QtWidgets.QMainWindow):
         tz = scene_tz(self.scene)
         self.tz = tz
         self.bridge = LiveBridge(self.live)
+        from twin.usecases.events import operator_name
+        from twin.usecases.people import current_role
+
         self.ctx = Context(
-            self.scene, None, self.live.events, self.live.history, tz, lang, self._now
+            self.scene,
+            None,
+            self.live.events,
+            self.live.history,
+            tz,
+            lang,
+            self._now,
+            role=current_role(role),
+            operator=operator_name(),
         )
         # widgets
         self.topbar = TopBar(self.scene.name, lang)
@@ -300,7 +316,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def fly_to_device(self, device_id: str) -> bool:
         dev = self.ctx.devices.get(device_id)
         if dev is None:
-            return False
+            return self._fly_to_household(device_id)
         shown = self.viewport.layers.visible_kinds()
         if dev.kind not in shown:
             self.set_view("overview")
@@ -309,6 +325,27 @@ class MainWindow(QtWidgets.QMainWindow):
         if dev.kind == "camera":
             self.panels["security"].selected_camera = dev.id  # type: ignore[attr-defined]
         self.inspector.show_target("device", dev.id)
+        return True
+
+    def _fly_to_household(self, target: str) -> bool:
+        """A care check or an overstay is about a household: fly to its building."""
+        from twin.analysis.people import building_points
+        from twin.state.peoplelog import load_register
+        from twin.state.peoplewatch import household_target
+
+        buildings = {
+            p.building
+            for p in load_register(self.ctx.events)
+            if household_target(p.household) == target
+        }
+        points = building_points(self.scene, buildings)
+        if not points:
+            return False
+        x, y, z = next(iter(points.values()))
+        if self.view != "personnel":
+            self.set_view("personnel")
+        self.viewport.fly_to_point(x, y, z, distance=160.0)
+        self.viewport.layers.highlight(x, y, z + 0.5, 14.0)
         return True
 
     def search(self, text: str) -> str | None:

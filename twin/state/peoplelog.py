@@ -138,6 +138,19 @@ def access_since(store: EventStore, since: float) -> list[sqlite3.Row]:
         ).fetchall()
 
 
+def passages_since(store: EventStore, since: float) -> dict[str, tuple[int, int]]:
+    """``{device id: (entries, exits)}`` from ``since`` on."""
+    out: dict[str, list[int]] = {}
+    with store._read() as conn:
+        for dev, direction, n in conn.execute(
+            "SELECT device_id, direction, COUNT(*) FROM access WHERE ts >= ? AND direction != "
+            "'seen' GROUP BY device_id, direction",
+            (since,),
+        ):
+            out.setdefault(dev, [0, 0])[0 if direction == "in" else 1] += int(n)
+    return {d: (v[0], v[1]) for d, v in out.items()}
+
+
 def prune_access(store: EventStore, now: float, days: float = RETENTION_DAYS) -> int:
     """Delete access events older than ``days`` (and unmaskings older than a year: the log of
     who looked stays longer than what was looked at). Returns the access events deleted."""

@@ -28,6 +28,16 @@ def find_event_log(scene_path: str | Path, db: str | Path | None = None) -> Path
     return path
 
 
+def operator_name() -> str:
+    """Who is signed in: the login name (accounts come with the shared database)."""
+    import getpass
+
+    try:
+        return getpass.getuser() or "operator"
+    except (KeyError, OSError):
+        return "operator"
+
+
 def acknowledge_event(events: EventStore, event_id: int, operator: str, note: str = "") -> Event:
     """Acknowledge a raised event (InputError when it is not raised)."""
     return events.acknowledge(event_id, operator, note)

@@ -10,27 +10,45 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from twin.core.errors import InputError
 from twin.ingest.register import RegisterRows, read_register
-from twin.scene.people import UNMASK_ROLES, Person
-from twin.scene.scene import Scene
+from twin.scene.people import ROLES, UNMASK_ROLES, Person
+from twin.scene.scenefile import SceneSpec
 from twin.state import peoplelog
 from twin.state.events import EventStore
 from twin.state.peoplewatch import PeopleWatch
 from twin.state.pseudonym import Pseudonymiser, default_key_path
 from twin.telemetry.live import Live, local_hour_fn, scene_tz
+from twin.usecases.events import operator_name
 
 log = logging.getLogger("twin.people")
+
+
+def current_role(value: str | None = None) -> str:
+    """The signed-in role: ``value`` (``--role``), else ``TWIN_ROLE``, else operator.
+
+    Raises
+    ------
+    InputError
+        For a name that is not a role.
+    """
+    import os
+
+    role = (value or os.environ.get("TWIN_ROLE") or "operator").strip().lower()
+    if role not in ROLES:
+        raise InputError("--role", f"{role!r} is not a role.", f"Use one of {', '.join(ROLES)}.")
+    return role
+
 
 PEOPLE_KINDS = frozenset({"gate", "barrier", "door_sensor"})
 """Device kinds whose access events concern people."""
 
 
-def read_scene_register(scene: Scene) -> RegisterRows | None:
+def read_scene_register(spec: SceneSpec) -> RegisterRows | None:
     """The scene file's register (``[people] register``), or None when it names none.
 
     Raises
@@ -38,10 +56,11 @@ def read_scene_register(scene: Scene) -> RegisterRows | None:
     InputError
         When the file cannot be read or holds no usable row.
     """
-    spec = scene.spec.people
-    if spec.register is None:
+    people = spec.people
+    if people.register is None:
         return None
-    rows = read_register(spec.register, scene_tz(scene), spec.sheet)
+    tz = ZoneInfo(spec.timezone) if spec.timezone else None
+    rows = read_register(people.register, tz, people.sheet)
     for w in rows.warnings:
         log.warning("%s", w)
     return rows
@@ -71,11 +90,7 @@ def start_people(live: Live, rows: RegisterRows | None, now: float) -> PeopleWat
             default_key_path(events.path),
         )
     if rows is not None:
-        digest = _digest(rows.people)
-        known = peoplelog.meta(events, "register") or {}
-        if known.get("digest") != digest or stored_key != pseud.fingerprint:
-            n = peoplelog.import_register(events, rows.people, pseud, rows.source, now, digest)
-            log.info("register %s: %d people stored (pseudonymised)", rows.source, n)
+        store_register(events, rows, pseud, now)
     register = peoplelog.load_register(events)
     seen, doors = peoplelog.last_seen(events)
     tz = scene_tz(scene)
@@ -95,6 +110,24 @@ def start_people(live: Live, rows: RegisterRows | None, now: float) -> PeopleWat
     return watch
 
 
+def store_register(
+    events: EventStore, rows: RegisterRows, pseud: Pseudonymiser, now: float, force: bool = False
+) -> int | None:
+    """Store the register pseudonymised when it changed since it was last stored (or when
+    ``force``); the number of people stored, or None when nothing changed."""
+    digest = _digest(rows.people)
+    known = peoplelog.meta(events, "register") or {}
+    if (
+        not force
+        and known.get("digest") == digest
+        and peoplelog.meta(events, "key") == pseud.fingerprint
+    ):
+        return None
+    n = peoplelog.import_register(events, rows.people, pseud, rows.source, now, digest)
+    log.info("register %s: %d people stored (pseudonymised)", rows.source, n)
+    return n
+
+
 def _digest(people: list[Person]) -> str:
     h = hashlib.sha256()
     for p in people:
@@ -110,16 +143,6 @@ def _local_day(tz: object) -> object:
         return dt.strftime("%Y-%m-%d")
 
     return day
-
-
-def operator_name() -> str:
-    """Who is signed in (the login name; accounts come with the shared database)."""
-    try:
-        return os.getlogin()
-    except OSError:
-        import getpass
-
-        return getpass.getuser()
 
 
 def unmask_names(

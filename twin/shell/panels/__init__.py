@@ -8,6 +8,7 @@ from twin.shell.panels.energy import EnergyPanel
 from twin.shell.panels.environment import EnvironmentPanel
 from twin.shell.panels.overview import OverviewPanel
 from twin.shell.panels.parking import ParkingPanel
+from twin.shell.panels.personnel import PersonnelPanel
 from twin.shell.panels.planning import PlanningPanel
 from twin.shell.panels.security import SecurityPanel
 
@@ -17,6 +18,7 @@ PANELS: dict[str, type[ViewPanel]] = {
     "parking": ParkingPanel,
     "environment": EnvironmentPanel,
     "energy": EnergyPanel,
+    "personnel": PersonnelPanel,
     "planning": PlanningPanel,
 }
 """View name -> its panel class."""

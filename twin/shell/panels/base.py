@@ -42,6 +42,10 @@ class Context:
     """Callable returning the scene's current time (sim, replay or wall time)."""
     statuses: dict[str, str] = field(default_factory=dict)
     readings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    role: str = "operator"
+    """The signed-in role (viewer, operator, supervisor): who may see names."""
+    operator: str = ""
+    """Who is signed in (written with every action and unmasking)."""
     pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="twin-view")
     )

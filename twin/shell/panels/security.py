@@ -64,6 +64,8 @@ class SecurityPanel(ViewPanel):
         self.selected_camera: str | None = None
         self.linkage: dict[str, Any] | None = None
         self._slow_at = 0.0
+        self._rates: dict[str, tuple[int, int]] = {}
+        """Entrance -> (entries, exits) in the last hour (from the slow refresh)."""
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -170,12 +172,16 @@ class SecurityPanel(ViewPanel):
             self.cams.set_rows([])
             self.doors.set_rows([])
         gates = [d for d in ctx.scene.devices if d.kind in ("gate", "barrier")]
+        rates = self._rates
         self.gates.set_rows(
             [
                 (
-                    f"{g.label(kind_name(g.kind, L), L)}: {tr(L, 'entries')} "
-                    f"{ctx.readings.get(g.id, {}).get('entries', '–')} / {tr(L, 'exits')} "
-                    f"{ctx.readings.get(g.id, {}).get('exits', '–')}",
+                    f"{g.label(kind_name(g.kind, L), L)}: "
+                    + (
+                        tr(L, "per_hour_in_out", n_in=rates[g.id][0], n_out=rates[g.id][1])
+                        if g.id in rates
+                        else tr(L, "no_data")
+                    ),
                     theme.status_colour(st.get(g.id, "unknown")),
                     g.id,
                 )
@@ -185,6 +191,9 @@ class SecurityPanel(ViewPanel):
         if time.monotonic() - self._slow_at > 5:
             self._slow_at = time.monotonic()
             now = ctx.now()
+            from twin.analysis.people import entries_per_hour
+
+            self._rates = entries_per_hour(ctx.events, ctx.history, [g.id for g in gates], now)
             today = ctx.day_start(now)
             evs = ctx.events.events(since=today - 86400 * 6)
             sec = [
