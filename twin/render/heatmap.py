@@ -12,12 +12,12 @@ import pyvista as pv
 from twin.analysis.environment import Grid, Quantity
 from twin.core.i18n import pick
 from twin.render import style
-from twin.render.scenevis import SceneVisual
+from twin.render.scenevis import SceneVisual, shaded
 
 SURFACE_ALPHA = 170
 """Opacity (of 255) of the environment surface where it has a value."""
 NO_DATA_DARKEN = 0.55
-"""Buildings without data keep their normal colour, this much darker."""
+"""Buildings without data keep their normal colour (by height), this much darker."""
 _NEUTRAL = ("#1f4e79", "#5dade2", "#d6eaf8")
 """Ramp of a quantity without thresholds (humidity): dark to light blue."""
 ENERGY_RAMP = (
@@ -233,21 +233,27 @@ def building_colours(
         finite = vals[np.isfinite(vals)]
         vmax = float(finite.max()) if len(finite) else 1.0
     vmax = vmax if vmax > 0 else 1.0
-    base = _rgbf(style.BUILDING) * NO_DATA_DARKEN
     has = np.isfinite(per_face)
-    col = np.tile(base, (len(ent), 1))
+    col = _normal_base(poly, len(ent)) * NO_DATA_DARKEN
     col[has] = energy_colours(per_face[has], vmax)
-    _write_rgb(poly, (shade[:, None] * col).clip(0, 255).astype(np.uint8))
+    _write_rgb(poly, shaded(col, shade))
     return vmax
 
 
+def _normal_base(poly: pv.PolyData, n: int) -> np.ndarray:
+    """The buildings' unshaded normal colours (by height), float ``(n, 3)``."""
+    if "base" in poly.cell_data:
+        return np.asarray(poly.cell_data["base"], dtype=np.float64).reshape(n, 3)
+    return np.tile(_rgbf(style.BUILDING), (n, 1))
+
+
 def reset_building_colours(vis: SceneVisual) -> None:
-    """Back to the normal building colour (shaded)."""
+    """Back to the normal building colours (by height, shaded), as the scene was built."""
     poly = _building_poly(vis)
     if poly is None:
         return
     shade = np.asarray(poly.cell_data["shade"], dtype=np.float64)
-    _write_rgb(poly, (shade[:, None] * _rgbf(style.BUILDING)).clip(0, 255).astype(np.uint8))
+    _write_rgb(poly, shaded(_normal_base(poly, len(shade)), shade))
 
 
 def energy_legend(vmax: float, unit: str, lang: str = "en") -> list[tuple[str, str]]:

@@ -45,6 +45,23 @@ def face_normals(mesh: Mesh) -> np.ndarray:
     return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
 
 
+def building_base(scene: Scene, entity: np.ndarray) -> np.ndarray:
+    """``(N, 3)`` uint8: the unshaded normal colour of each cell of the buildings' mesh (cells
+    map to ``scene.buildings`` through ``entity``), by the building's height."""
+    heights = np.array([b.height for b in scene.buildings], dtype=np.float64)
+    ent = np.asarray(entity, dtype=np.int64)
+    ok = (ent >= 0) & (ent < len(heights))
+    per_cell = np.full(len(ent), np.nan)
+    per_cell[ok] = heights[ent[ok]]
+    return style.building_colours(per_cell).round().clip(0, 255).astype(np.uint8)
+
+
+def shaded(base: np.ndarray, shade: np.ndarray) -> np.ndarray:
+    """``(N, 3)`` uint8 face colours: ``base`` colours times the baked ``shade`` of each face."""
+    b = np.asarray(base, dtype=np.float64)
+    return (np.asarray(shade, dtype=np.float64)[:, None] * b).clip(0, 255).astype(np.uint8)
+
+
 def to_polydata(mesh: Mesh) -> pv.PolyData:
     faces = np.column_stack([np.full(len(mesh.faces), 3, dtype=np.int64), mesh.faces]).ravel()
     poly = pv.PolyData(mesh.points.astype(np.float64), faces)
@@ -93,8 +110,10 @@ class SceneVisual:
             # picture for a third of the buildings' cost on software GL; "shade" stays on the
             # mesh so a view that recolours buildings (energy) keeps their 3D look
             poly.cell_data["shade"] = style.face_shade(face_normals(bmesh))
-            base = np.array(style.rgb(style.BUILDING), dtype=float)
-            poly.cell_data["rgb"] = (poly.cell_data["shade"][:, None] * base).astype(np.uint8)
+            # the normal colour follows each building's height: one cell array made here, so
+            # frames cost the same as one flat colour; "base" stays for the energy view's reset
+            poly.cell_data["base"] = building_base(scene, bmesh.entity)
+            poly.cell_data["rgb"] = shaded(poly.cell_data["base"], poly.cell_data["shade"])
             self.actors["building"] = plotter.add_mesh(
                 poly,
                 scalars="rgb",

@@ -8,7 +8,18 @@ BACKGROUND = "#0b1422"
 """One flat colour, which is also the ground: a gradient or a ground plane costs a large fill
 per frame on software GL (about 6 and 4 ms)."""
 TEXT = "#e8eef7"
-BUILDING = "#8396b0"
+BUILDING_RAMP = (
+    (3.0, "#33496c"),  # one storey: a deep slate blue, a step above the ground
+    (10.0, "#4d6793"),
+    (25.0, "#6c87b8"),  # bluer in the middle, where it is as light as the offline grey
+    (60.0, "#a6b8d2"),  # a tower: a light steel blue-grey
+)
+"""Normal building colour by height (metres, top above ground), interpolated in log height
+between the stops (a storey more shows on a low building, less on a tower) and clamped at 3 and
+60 m. Calm blue-greys, so that the status colours (green, amber, red, grey, sky blue) stand out
+on them; baked per face with the shade of the lights when the scene is built (scenevis)."""
+BUILDING = "#5c77a5"
+"""One building colour where a single one is wanted (a legend swatch): the ramp's middle."""
 SURFACE = {
     "ground": "#1a2230",
     "green": "#1e4a36",
@@ -51,3 +62,13 @@ def face_shade(normals: np.ndarray) -> np.ndarray:
         d /= np.linalg.norm(d)
         shade += DIFFUSE * intensity * np.clip(normals @ d, 0.0, None)
     return np.clip(shade, 0.0, 1.0)
+
+
+def building_colours(heights: np.ndarray) -> np.ndarray:
+    """``(N, 3)`` float RGB (0..255) of buildings ``heights`` metres tall on
+    :data:`BUILDING_RAMP` (unshaded)."""
+    h = np.nan_to_num(np.asarray(heights, dtype=np.float64).ravel(), nan=BUILDING_RAMP[0][0])
+    stops = np.log([max(hs, 1e-3) for hs, _ in BUILDING_RAMP])
+    cols = np.array([rgb(c) for _, c in BUILDING_RAMP], dtype=np.float64)
+    t = np.log(np.clip(h, BUILDING_RAMP[0][0], BUILDING_RAMP[-1][0]))
+    return np.column_stack([np.interp(t, stops, cols[:, k]) for k in range(3)])
