@@ -14,6 +14,7 @@ from typing import Any
 from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
+from twin.state.access import AccessEvent
 from twin.state.events import EventStore, iso_utc
 from twin.state.history import HistoryStore, history_path
 from twin.telemetry.feeds import MqttFeed, MqttPublisher
@@ -25,6 +26,7 @@ from twin.telemetry.live import (
     scene_tz,
 )
 from twin.telemetry.livestatus import read_status
+from twin.telemetry.parse import ExternalEvent
 from twin.usecases.events import acknowledge_event, close_event, dispatch_event, find_event_log
 from twin.usecases.session import start_session
 
@@ -395,6 +397,21 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             body["ts"] = int(ts * 1000)
         pub.publish(topics[device_id], json.dumps(body))
 
+    def send_event(e: AccessEvent | ExternalEvent) -> None:
+        # as an outside access platform or a device reports them: clear tokens, QoS 1
+        if isinstance(e, AccessEvent):
+            kind = {"in": "entry", "out": "exit"}.get(e.direction, "door")
+            body: dict[str, Any] = {"type": kind, "method": e.method}
+            body |= {"person": e.token} if e.token else {}
+            body |= {"plate": e.plate} if e.plate else {}
+        else:
+            body = {"type": e.type, "severity": e.severity, "data": e.data}
+        if e.source_id:
+            body["id"] = e.source_id
+        if stamp:
+            body["ts"] = int(round(e.ts * 1000))
+        pub.publish(f"{prefix}/{e.device_id}/event", json.dumps(body, ensure_ascii=False), qos=1)
+
     for m in sim.snapshot(sim.start):
         send(m.device_id, m.ts, m.readings)
         sent += 1
@@ -408,6 +425,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             for m in msgs:
                 send(m.device_id, m.ts, m.readings)
             sent += len(msgs)
+            events = sim.events(last, now)
+            for e in events:
+                send_event(e)
+            sent += len(events)
             if args.rate:  # top up to the requested rate with current readings of devices in turn
                 want = int(args.rate * elapsed) - sent
                 incs = sim.incidents_between(now - 1e-6, now)

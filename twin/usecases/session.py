@@ -150,8 +150,10 @@ def backfill_history(
     """Give a new simulated session a past: the simulator's readings every ``step_s`` over the
     last ``hours`` (without demo incidents), through the pipeline into the history and the
     event log, so charts, the time slider and today's consumption mean something from the
-    first minute. Only when the history is empty and the feed is the simulator; returns the
-    number of messages written."""
+    first minute; with them the session simulator's access events (its people, its scripted
+    unseen cared-for resident and strangers at night), from as far back as the cared-for
+    residents' last passages. Only when the history is empty and the feed is the simulator;
+    returns the number of messages and access events written."""
     if (
         live.history is None
         or not isinstance(live.feed, SimFeed)
@@ -160,14 +162,20 @@ def backfill_history(
         return 0
     now = live.feed.sim.start
     sim = make_simulator(live.scene, seed, 1.0, now - hours * 3600, None)
+    own = live.feed.sim  # the session's own: its register and its scripted incidents
     p = live.pipeline
     n, t = 0, now - hours * 3600
     steps = int(hours * 3600 // step_s)
+    seen = t - own.access.lookback_s
     for k in range(steps):
         batch = sim.snapshot(t)
         p.submit(batch)
+        upto = now if k == steps - 1 else t + step_s  # the feed goes on from ``now``
+        passed = own.events(seen, upto)
+        p.submit(passed)
+        seen = upto
         p.process(t)
-        n += len(batch)
+        n += len(batch) + len(passed)
         t += step_s
         if progress is not None:
             progress((k + 1) / steps)
