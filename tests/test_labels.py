@@ -131,6 +131,28 @@ def test_overlapping_labels_are_decluttered_in_the_frame():
         p.close()
 
 
+def test_chinese_labels_in_the_cjk_font_are_measured_as_drawn():
+    from twin.render.fonts import cjk_font
+
+    font = cjk_font()
+    if font is None:
+        pytest.skip("no CJK font installed")
+    xyz, _, pri = _cluster(12, seed=2)
+    texts = [f"停车场{i + 1}  空位 {i * 3}/40" for i in range(12)]
+    p = _plotter(150.0)
+    try:
+        layer = LabelLayer(p.renderer)
+        layer.show(xyz, texts, 18, font=font, priority=pri)
+        img = _frame(p)
+        boxes = layer.boxes()
+        assert 1 <= len(boxes) < 12 and not any_overlap(boxes)
+        drawn = np.abs(img - BG).max(axis=2) > 3
+        assert not (drawn & ~_mask(boxes, img.shape)).any()
+        assert all(_framed(img, b) > 0.9 for b in boxes)
+    finally:
+        p.close()
+
+
 def test_a_left_out_label_leaves_no_pixel():
     """Two labels whose boxes overlap in part: with both given, the frame is exactly the frame
     of the more important one alone, so none of the other's own area is drawn."""
