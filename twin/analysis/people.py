@@ -177,7 +177,7 @@ def people_figures(
 
 def _who(events: EventStore, fig: PeopleFigures, now: float, tz: tzinfo | None) -> None:
     register = peoplelog.load_register(events)
-    seen, doors = peoplelog.last_seen(events)
+    seen, doors = peoplelog.last_seen(events, now)
     fig.registered = len(register)
     open_events = {
         (e.device_id, e.rule_id): e

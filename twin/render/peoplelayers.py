@@ -17,7 +17,7 @@ FLOW = "#00b8d4"
 """Entrance discs: a cyan of their own (not a status colour)."""
 DISC_Z = 0.35
 """Above the ground, roads and the green (flat layers up to 0.16 m)."""
-MARK_H = 14.0
+MARK_H = 22.0
 """Height of a care marker's needle above the roof."""
 
 
@@ -79,9 +79,9 @@ class PeopleLayers:
         for (x, y, z), c in zip(xyz, colours, strict=True):
             rgb = np.array(style.rgb(c), dtype=np.uint8)
             needle = pv.Cylinder(
-                center=(x, y, z + MARK_H / 2), direction=(0, 0, 1), radius=0.6, height=MARK_H
+                center=(x, y, z + MARK_H / 2), direction=(0, 0, 1), radius=1.0, height=MARK_H
             )
-            head = pv.Sphere(radius=3.2, center=(x, y, z + MARK_H + 2.5))
+            head = pv.Sphere(radius=5.0, center=(x, y, z + MARK_H + 4.0))
             for m in (needle, head):
                 m.cell_data["rgb"] = np.tile(rgb, (m.n_cells, 1))
                 parts.append(m)

@@ -14,6 +14,7 @@ import vtk
 
 from twin.render import style
 from twin.render.labellayer import LabelLayer
+from twin.render.peoplelayers import PeopleLayers
 from twin.render.planlayers import PlanLayers
 from twin.render.scenevis import SceneVisual
 from twin.scene.views import REGISTRY
@@ -36,6 +37,8 @@ class ViewLayers:
         self.buildings_coloured = False
         self.plan = PlanLayers(plotter, vis.overlay)
         """The planning view's layers (drawn once its panel has the audit)."""
+        self.people = PeopleLayers(plotter, vis.overlay)
+        """The personnel view's entrance discs and care markers."""
 
     # -- kinds -----------------------------------------------------------------------------
     def set_view(self, view: str) -> None:
@@ -53,8 +56,11 @@ class ViewLayers:
 
             reset_building_colours(self.vis)
             self.buildings_coloured = False
-        if view != "parking":
-            self.hide_labels()
+        self.hide_labels()  # each view's panel puts its own labels up
+        if view == "personnel":
+            self.people.show()
+        else:
+            self.people.hide()
         if view == "planning":
             self.plan.show()
             if self.plan.draws_cameras:

@@ -99,7 +99,7 @@ QPushButton, QToolButton {{ background: {PANEL_2}; border: 1px solid {BORDER}; b
 QPushButton:hover, QToolButton:hover {{ border-color: {ACCENT}; }}
 QPushButton:checked, QToolButton:checked {{ background: #1f5f8b; border-color: {ACCENT}; }}
 QPushButton:disabled {{ color: #5a6678; }}
-QPushButton#viewButton {{ font-size: {pt * 1.2}pt; font-weight: 600; padding: 6px 7px; }}
+QPushButton#viewButton {{ font-size: {pt * 1.2}pt; font-weight: 600; padding: 6px 5px; }}
 QLineEdit, QComboBox {{ background: {PANEL_2}; border: 1px solid {BORDER}; border-radius: 4px; \
 padding: 4px 8px; }}
 QComboBox QAbstractItemView {{ background: {PANEL_2}; selection-background-color: #1f5f8b; }}

@@ -57,11 +57,14 @@ def section(text: str = "") -> QtWidgets.QLabel:
 class ColourList(QtWidgets.QListWidget):
     """Rows of text, each with a colour swatch (statuses, thresholds, top lists)."""
 
-    def __init__(self, rows: int = 6) -> None:
+    def __init__(self, rows: int = 6, fit: bool = False) -> None:
         super().__init__()
         self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
         self._rows = rows
+        self._fit = fit
+        """Shrink to the rows shown (at most ``rows``), so a short list leaves its room to the
+        next section instead of blank lines."""
         self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802 - Qt's name
@@ -86,6 +89,10 @@ class ColourList(QtWidgets.QListWidget):
                 item.setIcon(QtGui.QIcon(pm))
             else:
                 item.setIcon(QtGui.QIcon())
+        if self._fit:
+            shown = range(min(self.count(), self._rows))
+            h = sum(max(self.sizeHintForRow(i), 1) for i in shown) + 2 * self.frameWidth() + 4
+            self.setFixedHeight(max(h, self.fontMetrics().height() + 10))
         self.setUpdatesEnabled(True)
 
 

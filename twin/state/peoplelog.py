@@ -9,6 +9,7 @@ lock, so the people tables share the event log's durability (WAL, ``synchronous=
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,22 +107,26 @@ def _set_meta(conn: sqlite3.Connection, key: str, value: Any) -> None:
     )
 
 
-def last_seen(store: EventStore) -> tuple[dict[str, tuple[float, str]], dict[str, float]]:
+def last_seen(
+    store: EventStore, until: float = math.inf
+) -> tuple[dict[str, tuple[float, str]], dict[str, float]]:
     """``({subject: (last time, its direction)}, {household: last door-sensor time})`` from the
-    access events kept."""
+    access events kept, up to ``until``."""
     with store._read() as conn:
         subjects = {
             s: (float(ts), d)
             for s, d, ts in conn.execute(
                 "SELECT subject, direction, MAX(ts) FROM access WHERE subject IS NOT NULL "
-                "GROUP BY subject"
+                "AND ts <= ? GROUP BY subject",
+                (until,),
             )
         }
         doors = {
             h: float(ts)
             for h, ts in conn.execute(
                 "SELECT household, MAX(ts) FROM access WHERE method = 'door' "
-                "AND household IS NOT NULL GROUP BY household"
+                "AND household IS NOT NULL AND ts <= ? GROUP BY household",
+                (until,),
             )
         }
     return subjects, doors

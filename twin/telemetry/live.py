@@ -121,10 +121,11 @@ def make_feed(
     speed: float = 1.0,
     start: float | None = None,
     incident_every_s: float | None = INCIDENT_EVERY_S,
+    people: list[Person] | None = None,
 ) -> Feed:
     kind, where = parse_feed(spec)
     if kind == "sim":
-        return SimFeed(make_simulator(scene, seed, speed, start, incident_every_s))
+        return SimFeed(make_simulator(scene, seed, speed, start, incident_every_s, people))
     if kind == "mqtt":
         return MqttFeed(where, scene_prefix(scene))
     return ReplayFeed(Path(where), {d.id: d.kind for d in scene.devices}, speed)

@@ -36,11 +36,14 @@ def start_session(
 
     notes = []
     try:
-        rows = read_scene_register(scene)
+        rows = read_scene_register(scene.spec)
     except InputError as exc:
         rows = None
         notes.append(f"register not read, the one stored before stays in use: {exc}")
-    live = open_live(scene, db, make_feed(feed, scene, seed, speed, start, incidents_every_s))
+    people = rows.people if rows is not None else None
+    live = open_live(
+        scene, db, make_feed(feed, scene, seed, speed, start, incidents_every_s, people)
+    )
     live.notes += notes
     try:
         start_people(live, rows, live.pipeline.clock())

@@ -45,6 +45,16 @@ class PersonnelPanel(ViewPanel):
         self.body.addWidget(
             cards_grid([self.c_in, self.c_out, self.c_care, self.c_str, self.c_res, self.c_vis])
         )
+        self.t_care = section()
+        self.body.addWidget(self.t_care)
+        self.care = ColourList(6, fit=True)
+        self.care.itemClicked.connect(self._fly)
+        self.body.addWidget(self.care)
+        self.t_str = section()
+        self.body.addWidget(self.t_str)
+        self.strangers = ColourList(4, fit=True)
+        self.strangers.itemClicked.connect(self._fly)
+        self.body.addWidget(self.strangers)
         self.t_chart = section()
         self.body.addWidget(self.t_chart)
         self.chart = BarChart(130)
@@ -52,23 +62,13 @@ class PersonnelPanel(ViewPanel):
         self.body.addWidget(self.chart)
         self.t_flows = section()
         self.body.addWidget(self.t_flows)
-        self.flows = ColourList(4)
+        self.flows = ColourList(8, fit=True)
         self.flows.itemClicked.connect(self._fly)
         self.body.addWidget(self.flows)
-        self.t_care = section()
-        self.body.addWidget(self.t_care)
-        self.care = ColourList(4)
-        self.care.itemClicked.connect(self._fly)
-        self.body.addWidget(self.care)
         self.t_vis = section()
         self.body.addWidget(self.t_vis)
-        self.visitors = ColourList(3)
+        self.visitors = ColourList(5, fit=True)
         self.body.addWidget(self.visitors)
-        self.t_str = section()
-        self.body.addWidget(self.t_str)
-        self.strangers = ColourList(3)
-        self.strangers.itemClicked.connect(self._fly)
-        self.body.addWidget(self.strangers)
         self.in_out = QtWidgets.QLabel()
         self.in_out.setWordWrap(True)
         self.body.addWidget(self.in_out)
@@ -296,7 +296,9 @@ class PersonnelPanel(ViewPanel):
             d = devices.get(s.device_id)
             where = d.label(kind_name(d.kind, L), L) if d is not None else s.device_id
             when = datetime.fromtimestamp(s.ts, ctx.tz).strftime("%H:%M")
-            method = s.method + (f" {shown(key, *s.plate)}" if s.plate[1] else "")
+            method = tr(L, "method_" + s.method) + (
+                f" {shown(key, *s.plate)}" if s.plate[1] else ""
+            )
             text = tr(L, "stranger_row", time=when, where=where, method=method, n=s.entries)
             str_rows.append((text, warn, ("device", s.device_id)))
         self.strangers.set_rows(str_rows or [(tr(L, "none_now"), None, None)])
@@ -321,6 +323,8 @@ class PersonnelPanel(ViewPanel):
         vp.layers.people.set_entrances(xy, per_h)
         vp.layers.people.set_marks(np.array(marks).reshape(-1, 3), mark_colours)
         vp.layers.people.show()
+        from twin.render.fonts import cjk_font
+
         vp.layers.show_labels(
             np.array([[d.x, d.y, d.z + 6.0] for d in ents]).reshape(-1, 3),
             [
@@ -333,6 +337,7 @@ class PersonnelPanel(ViewPanel):
                 for d in ents
             ],
             size_px=16,
+            font=cjk_font() if L == "zh" else None,
             priority=list(per_h),
         )
 
