@@ -356,3 +356,38 @@ def test_names_are_shown_only_to_a_supervisor_and_every_unmasking_is_logged(tmp_
     assert [(u.operator, u.role, u.what, u.reason) for u in log] == [
         ("sup-zhou", "supervisor", "care list", "care visit 1-1-302")
     ]
+
+
+def test_a_bad_register_keeps_the_session_and_the_stored_register(tmp_path, monkeypatch):
+    from tests.conftest import run_twin
+    from twin.usecases.scene import open_scene
+    from twin.usecases.session import start_session
+
+    monkeypatch.setenv("TWIN_PEOPLE_KEY", str(tmp_path / "k.key"))
+    (tmp_path / "devices.csv").write_text(
+        "id,kind,name,lon,lat\ngate-n,gate,North gate,113.93,22.54\n", encoding="utf-8"
+    )
+    (tmp_path / "register.csv").write_text(ZH_CSV, encoding="utf-8")
+    scene_file = tmp_path / "estate.toml"
+    scene_file.write_text(
+        'name = "Estate"\ntimezone = "Asia/Shanghai"\n[[devices]]\npath = "devices.csv"\n'
+        '[people]\nregister = "register.csv"\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "ev.sqlite"
+    live = start_session(open_scene(scene_file), "sim", db)
+    assert live.notes == [] and live.pipeline.people is not None
+    live.close()
+    # the property office saves a broken file: the session still starts, says why, keeps 3
+    (tmp_path / "register.csv").write_text("姓名,备注\n王秀英,x\n", encoding="utf-8")
+    live = start_session(open_scene(scene_file), "sim", db)
+    try:
+        (note,) = live.notes
+        assert "register.csv" in note and "identifier" in note
+        assert len(peoplelog.load_register(live.events)) == 3
+        assert len(live.pipeline.people.by_subject) == 3
+    finally:
+        live.close()
+    r = run_twin("people", str(scene_file), "--db", str(db), "--import")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "register.csv" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -179,6 +179,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.live.start()
         self.timer.start()
         self.tick()
+        for note in self.live.notes:  # e.g. a register that could not be read
+            self.notify(note)
 
     # -- the frame -------------------------------------------------------------------------
     def tick(self) -> None:
