@@ -28,11 +28,13 @@ What the days look like, in the scene's local time:
   ``valid_from``, out before ``valid_to``; without ``valid_to`` a stay of 1-3 h); a longer
   validity or none, visits of 1-3 h by day on some days (within the validity);
 * deliveries (token ``delivery-<hex>``, QR code) and passers-by (``guest-<hex>``, face) at the
-  gates by day, delivery vans (plate ``DLV-<n>``) at the barriers by day: strangers by day,
-  never flagged.
+  gates by day, delivery vans (plate ``DLV-<n>``) at the barriers by day, as many as the
+  register's households call for (without a register, as for 40 households a gate):
+  strangers by day, never flagged.
 
-Totals for the demo's register (300 residents, five gates, two barriers): a busy gate sees
-15-40 passages an hour at the morning and evening peaks, a handful an hour at night.
+Totals for the demo's register (300 residents of 120 households, five gates, two barriers): a
+busy gate sees 20-30 passages an hour at the morning and evening peaks (in and out), none to
+four an hour at night.
 
 Scripted incidents (when ``incident_every_s`` is set, as in demo mode):
 
@@ -77,12 +79,12 @@ STRANGER_AT_H = (1.0 + 10.0 / 60.0, 1.0 + 35.0 / 60.0)
 _DAYS_KEPT = 8
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
-# what happens, by hours of the local day (deliveries and passers-by at a gate, vans at a
-# barrier: expected passages in per hour)
-_DELIVERIES = {7: 0.6, 8: 1.0, 9: 1.2, 10: 1.8, 11: 2.4, 12: 2.2, 13: 1.6, 14: 1.2}
-_DELIVERIES |= {15: 1.2, 16: 1.6, 17: 2.4, 18: 2.8, 19: 2.2, 20: 1.2}
-_PASSERS = {h: 0.8 if h < 11 else 1.4 for h in range(8, 21)}
-_VANS = {h: 1.2 for h in range(8, 19)}
+# what comes from outside, by hours of the local day: expected entries per hour for 100
+# households (couriers at the gates, visitors let in without a pass, vans at the barriers)
+_DELIVERIES = {7: 1.5, 8: 2.5, 9: 3.0, 10: 4.5, 11: 6.0, 12: 5.5, 13: 4.0, 14: 3.0}
+_DELIVERIES |= {15: 3.0, 16: 4.0, 17: 6.0, 18: 7.0, 19: 5.5, 20: 3.0}
+_PASSERS = {h: 1.5 if h < 11 else 2.5 for h in range(8, 21)}
+_VANS = {h: 1.5 for h in range(8, 19)}
 
 # trip kinds: salt of their hashes, and how likely a resident with a plate drives on them
 _COMMUTE, _ERRAND, _ERRAND2, _EVENING, _NIGHT, _CARE, _CARE2, _CARE_EARLY, _CARE_LATE = range(9)
@@ -157,6 +159,10 @@ class AccessSim:
             if p.door_sensor in doors:
                 door_of.setdefault(p.household, p.door_sensor)
         self.who = [self._who(i, p, door_of.get(p.household)) for i, p in enumerate(self.people)]
+        households = {p.household for p in self.people if p.category == "resident"}
+        self.size = len(households) / 100.0 if households else 0.4 * max(1, len(self.gates))
+        """Deliveries, passers-by and vans scale with the households (without a register, as
+        for 40 households a gate)."""
         self.residents = [w for w in self.who if w.role != "visitor"]
         self.visitors = [w for w in self.who if w.role == "visitor"]
         care = [w for w in self.residents if w.role == "care"]
@@ -454,19 +460,24 @@ class AccessSim:
         stranger at night."""
         s = self.seed
         out: list[AccessEvent] = []
-        flows = [(g, _DELIVERIES, 100) for g in self.gates]
-        flows += [(g, _PASSERS, 200) for g in self.gates]
-        flows += [(b, _VANS, 300) for b in self.barriers]
-        for device, per_h, salt in flows:
-            dk = self._dkey[device]
-            scale = 0.8 if weekend and salt != 200 else 1.0
+        flows = [
+            (self.gates, self._gate_w, _DELIVERIES, 100),
+            (self.gates, self._gate_w, _PASSERS, 200),
+        ]
+        flows.append((self.barriers, self._barrier_w, _VANS, 300))
+        for ids, cum, per_h, salt in flows:
+            if not ids:
+                continue
+            scale = self.size * (0.8 if weekend and salt != 200 else 1.0)
             for h, rate in per_h.items():
                 lam = rate * scale
-                n = int(lam) + (mix(s, dk, day, h, salt) < lam - int(lam))
+                n = int(lam) + (mix(s, day, h, salt) < lam - int(lam))
                 for k in range(n):
-                    code = mix64(s, dk, day, h, k, salt + 1)
-                    t_in = base + (h + mix(s, dk, day, h, k, salt + 2)) * 3600.0
-                    u = mix(s, dk, day, h, k, salt + 3)
+                    code = mix64(s, day, h, k, salt + 1)
+                    device = self._choose(ids, cum, mix(s, day, h, k, salt + 4))
+                    assert device is not None
+                    t_in = base + (h + mix(s, day, h, k, salt + 2)) * 3600.0
+                    u = mix(s, day, h, k, salt + 3)
                     token, plate = "", ""
                     if salt == 100:  # a courier with a QR code, 3-12 minutes
                         method, stay, token = "qr", 3.0 + 9.0 * u, f"delivery-{code >> 32:08x}"
