@@ -54,14 +54,21 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _LOOKUP = {alias: key for key, aliases in COLUMNS.items() for alias in aliases}
 
 
-def column_key(header: Any) -> str | None:
-    """The field a header means: 'id (编号)', 'Longitude', '经度' ... -> 'id', 'lon', 'lon'."""
+def column_key(header: Any, lookup: dict[str, str] | None = None) -> str | None:
+    """The field a header means: 'id (编号)', 'Longitude', '经度' ... -> 'id', 'lon', 'lon'.
+    ``lookup`` maps header words to fields (default: the device list's); a header is tried
+    whole, then without what is in brackets ('Check interval (h)' -> 'check_interval'), then
+    word by word."""
+    lookup = _LOOKUP if lookup is None else lookup
     h = str(header).strip().lower()
-    if h in _LOOKUP:
-        return _LOOKUP[h]
+    if h in lookup:
+        return lookup[h]
+    bare = re.sub(r"\s+", "_", re.sub(r"[(（\[].*?[)）\]]", "", h).strip())
+    if bare in lookup:
+        return lookup[bare]
     for token in re.split(r"[\s()（）/\[\]|,;:]+", h):
-        if token in _LOOKUP:
-            return _LOOKUP[token]
+        if token in lookup:
+            return lookup[token]
     return None
 
 

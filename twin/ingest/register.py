@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from twin.core.errors import InputError
+from twin.ingest.devicelist import column_key as header_key
 from twin.ingest.devicelist import read_table
 from twin.ingest.sources import check_readable
 from twin.scene.entities import Warning
@@ -72,16 +73,7 @@ VISITOR_WORDS = {"visitor", "guest", "访客", "来访", "来访人员"}
 
 def column_key(header: Any) -> str | None:
     """The field a header means: 'Check interval (h)', '检查间隔（小时）' -> 'interval'."""
-    h = str(header).strip().lower()
-    if h in _LOOKUP:
-        return _LOOKUP[h]
-    h2 = re.sub(r"[\s]+", "_", re.sub(r"[(（\[].*?[)）\]]", "", h).strip())
-    if h2 in _LOOKUP:
-        return _LOOKUP[h2]
-    for token in re.split(r"[\s()（）/\[\]|,;:]+", h):
-        if token in _LOOKUP:
-            return _LOOKUP[token]
-    return None
+    return header_key(header, _LOOKUP)
 
 
 @dataclass
