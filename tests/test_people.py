@@ -391,3 +391,26 @@ def test_a_bad_register_keeps_the_session_and_the_stored_register(tmp_path, monk
     r = run_twin("people", str(scene_file), "--db", str(db), "--import")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "register.csv" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_gate_that_only_counts_shows_the_rise_of_its_counters_over_the_hour(
+    tmp_path, register_csv
+):
+    from twin.analysis.people import entries_per_hour
+    from twin.state.history import HistoryStore
+
+    w = World(tmp_path, register_csv)
+    hist = HistoryStore(tmp_path / "ev.history.sqlite")
+    rows = []
+    for k in range(13):  # every 5 minutes over the last hour: +7 entries, +5 exits each time
+        ts = T0 - 3600 + k * 300
+        rows.append(
+            ("gate-s", ts, json.dumps({"entries": 50_000 + 7 * k, "exits": 40_000 + 5 * k}))
+        )
+    hist.write(rows, [])
+    # gate-n sends access events: those count, not its counters
+    w.publish("gate-n", {"type": "entry", "method": "card"}, T0 - 100)
+    w.run(T0)
+    rates = entries_per_hour(w.events, hist, ["gate-n", "gate-s", "barrier-1"], T0)
+    assert rates == {"gate-n": (1, 0), "gate-s": (84, 60)}  # barrier-1: neither, left out
+    hist.close()

@@ -158,3 +158,22 @@ def test_no_two_scene_labels_overlap_in_any_view(window, qtbot):
                 assert not any_overlap(win.viewport.layers.label_boxes()), view
     # the views that label things do draw labels (the check above is not vacuous)
     assert counts["personnel"] >= 3 and counts["parking"] >= 1
+
+
+def test_a_failing_panel_is_said_once_and_the_wall_keeps_running(window, qtbot, monkeypatch):
+    win = window
+    panel = win.panels["personnel"]
+
+    def broken(force: bool = False) -> None:
+        raise RuntimeError("figures went wrong")
+
+    monkeypatch.setattr(panel, "refresh", broken)
+    monkeypatch.setattr(panel, "activate", broken)
+    win.set_view("personnel")  # activate fails: the view still switches
+    assert win.view == "personnel" and win.stack.currentWidget() is panel
+    assert "figures went wrong" in win.status.text()
+    for _ in range(3):
+        win._panel_at = 0
+        win.tick()  # refresh fails every second: logged once, the frame goes on
+    assert len([k for k in win._failed if "figures went wrong" in k]) == 1
+    assert win.timer.isActive()

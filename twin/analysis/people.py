@@ -123,7 +123,7 @@ def entries_per_hour(
         rise = []
         for reading in ("entries", "exits"):
             pts = history.series(dev, reading, now - 3600.0, now + 1.0, 12)
-            rise.append(int(max(0.0, pts[-1].last - pts[0].min)) if len(pts) >= 2 else None)
+            rise.append(int(max(0.0, pts[-1].last - pts[0].vmin)) if len(pts) >= 2 else None)
         if rise[0] is not None and rise[1] is not None:
             out[dev] = (rise[0], rise[1])
     return out

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -164,6 +165,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tick_ms: list[float] = []
         self.switch_ms: list[float] = []
         self.kiosk: Any = None
+        self._failed: set[str] = set()
+        """Panel failures already logged (each once)."""
         self.topbar.retranslate(lang, self._bookmark_names())
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(TICK_MS)
@@ -207,7 +210,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.timebar.set_now(float(self._live_clock()))
             panel = self.panels.get(self.view)
             if panel is not None:
-                panel.refresh()
+                self._guarded(panel.refresh)
             if self.inspector.isVisible():
                 self.inspector.refresh()
         # the panels' second and the 3D frame take turns, so no tick holds the GUI thread for
@@ -281,6 +284,18 @@ class MainWindow(QtWidgets.QMainWindow):
             self.kiosk = Kiosk(self, name, idle_s)
         self.kiosk.start()
 
+    def _guarded(self, fn: Callable[[], object]) -> None:
+        """A panel's refresh that fails (a bug) is logged with its traceback and said once in
+        the status line; the wall keeps running with the panel's last figures."""
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - a wall that runs for weeks must not stop here
+            key = f"{type(exc).__name__}: {exc}"
+            if key not in self._failed:
+                self._failed.add(key)
+                log.exception("the %s panel failed (shown with its last figures)", self.view)
+                self.notify(f"{tr(self.lang, self.view)}: {key}")
+
     def notify(self, message: str) -> None:
         """A one-line message in the status line (errors in amber), cleared after 15 s."""
         self.status.setText(message)
@@ -298,7 +313,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.viewport.set_view(view)
         panel = self.panels[view]
         self.stack.setCurrentWidget(panel)
-        panel.activate()
+        self._guarded(panel.activate)
         self.topbar.set_view(view)
         self.viewport.render()
         self.switch_ms.append((time.perf_counter() - t0) * 1000)
