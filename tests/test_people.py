@@ -414,3 +414,19 @@ def test_a_gate_that_only_counts_shows_the_rise_of_its_counters_over_the_hour(
     rates = entries_per_hour(w.events, hist, ["gate-n", "gate-s", "barrier-1"], T0)
     assert rates == {"gate-n": (1, 0), "gate-s": (84, 60)}  # barrier-1: neither, left out
     hist.close()
+
+
+def test_a_flood_of_invented_strangers_cannot_bury_the_alarm_list(tmp_path, register_csv):
+    from twin.state.peoplewatch import MAX_FLAGGED
+
+    w = World(tmp_path, register_csv)
+    night = datetime(2026, 12, 2, 2, 0, tzinfo=TZ).timestamp()
+    for k in range(200):
+        w.publish("gate-n", {"type": "entry", "method": "face", "person": f"fake-{k}"}, night + k)
+    w.publish("gate-s", {"type": "entry", "method": "face", "person": "F-real"}, night + 300)
+    w.run(night + 400)
+    flagged = [e for e in w.events.events() if e.rule_id == STRANGER_RULE]
+    assert len([e for e in flagged if e.device_id == "gate-n"]) == MAX_FLAGGED
+    assert len([e for e in flagged if e.device_id == "gate-s"]) == 1  # another gate: its own
+    fig = people_figures(w.events, night + 500, TZ, ["gate-n", "gate-s"])
+    assert len(fig.strangers) == 201  # every entry stored and listed

@@ -34,6 +34,9 @@ from twin.state.pseudonym import Pseudonymiser
 CARE_RULE = "care_check"
 OVERSTAY_RULE = "visitor_overstay"
 STRANGER_RULE = "stranger_at_night"
+MAX_FLAGGED = 10
+"""Strangers flagged per gate per night at most: beyond, entries are still stored and counted
+in the view, but a flood of invented tokens cannot bury the alarm list."""
 HOUSEHOLD_KIND = "household"
 """The ``kind`` of events about a household (care checks, a host's overstaying visitor)."""
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -110,6 +113,7 @@ class PeopleWatch:
         self.active: set[tuple[str, str]] = {
             (d, r) for d, r in active if r == CARE_RULE or r.startswith(OVERSTAY_RULE + ":")
         }
+        self._flagged: dict[tuple[str, str], set[str]] = {}
         self.visits: dict[str, _Visit] = {}
         for s, (t, direction) in (seen or {}).items():
             v = self.by_subject.get(s)
@@ -163,7 +167,12 @@ class PeopleWatch:
         if person is not None and person.category == "visitor" and subject is not None:
             ops += self._visitor(person, subject, a)
         if category == "stranger" and a.direction == "in" and self.night(a.ts):
-            ops.append(("raise", self._stranger(a, subject or "")))
+            flag = self._stranger(a, subject or "")
+            night = (a.device_id, flag["data"]["night"])
+            sources = self._flagged.setdefault(night, set())
+            if flag["source_id"] in sources or len(sources) < MAX_FLAGGED:
+                sources.add(flag["source_id"])
+                ops.append(("raise", flag))
         return ops
 
     def night(self, ts: float) -> bool:
