@@ -132,3 +132,29 @@ def test_log_lines_escape_what_could_hide_text():
     assert escaped("evil\u202egnp.exe\x00\n") == "evil\\u202egnp.exe\\x00\\n"
     assert escaped(b"\xff\xfeab") == "\\xff\\xfeab"
     assert escaped("值班 ok") == "值班 ok"
+
+
+def test_personal_data_in_device_events_is_masked_or_dropped():
+    p = Parser({"cam-1": "camera"}, "twin/demo", lambda: NOW)
+    e = p.parse(
+        "twin/demo/cam-1/event",
+        json.dumps(
+            {
+                "type": "watchlist_match",
+                "data": {
+                    "message": "match at the east gate",
+                    "name": "王秀英",
+                    "plate": "粤B12345",
+                    "face_url": "http://ai/faces/991.jpg",
+                    "detail": {"身份证号": "440300199001011234", "score": 0.93},
+                },
+            },
+            ensure_ascii=False,
+        ),
+    )
+    assert isinstance(e, ExternalEvent)
+    text = json.dumps(e.data, ensure_ascii=False)
+    for clear in ("王秀英", "粤B12345", "faces/991", "440300199001011234"):
+        assert clear not in text
+    assert e.data["name"] == "王**" and e.data["plate"] == "粤B***5"
+    assert e.data["message"] == "match at the east gate" and e.data["detail"]["score"] == 0.93

@@ -29,7 +29,7 @@ from typing import Any
 
 from twin.core.safetext import clean, clean_json, escaped
 from twin.scene.catalogue import CATALOGUE
-from twin.scene.people import METHODS
+from twin.scene.people import METHODS, mask_name, mask_plate
 from twin.state.access import AccessEvent
 from twin.state.eventschema import SEVERITIES
 from twin.state.readings import check_readings
@@ -69,6 +69,61 @@ REASONS = (
 )
 ADJUSTMENTS = ("ts_skew",)
 """Accepted messages that were changed on the way in, counted by what was changed."""
+
+
+PERSONAL_NAMES = frozenset({"name", "person_name", "full_name", "姓名", "名字"})
+PERSONAL_PLATES = frozenset(
+    {"plate", "plate_no", "plate_number", "licence_plate", "车牌", "车牌号"}
+)
+PERSONAL_DROPPED = frozenset(
+    {
+        "face",
+        "face_url",
+        "face_image",
+        "image",
+        "image_url",
+        "photo",
+        "snapshot",
+        "picture",
+        "id_card",
+        "id_number",
+        "phone",
+        "mobile",
+        "person",
+        "token",
+        "card",
+        "card_no",
+        "人脸",
+        "照片",
+        "抓拍",
+        "身份证",
+        "身份证号",
+        "电话",
+        "手机",
+        "卡号",
+    }
+)
+"""Keys of a device event's ``data`` that carry personal data (an AI platform's match, a
+barrier's read): names and plates are kept masked, faces, images, identity numbers, phone
+numbers and tokens are not kept at all (the twin shows events and counts, not people)."""
+
+
+def minimise(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its personal fields masked or removed (see :data:`PERSONAL_NAMES`)."""
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        key = k.strip().lower()
+        if key in PERSONAL_DROPPED:
+            out[k] = "(removed: personal data)"
+        elif key in PERSONAL_NAMES and isinstance(v, str):
+            out[k] = mask_name(v)
+        elif key in PERSONAL_PLATES and isinstance(v, str):
+            out[k] = mask_plate(v)
+        elif isinstance(v, dict):
+            out[k] = minimise(v)
+        else:
+            out[k] = v
+    return out
 
 
 def topic_prefix(scene_name: str) -> str:
@@ -205,7 +260,7 @@ class Parser:
             self._reject("bad_event", f"{device_id}: {why}", now)
             return None
         self.stats.accepted += 1
-        return ExternalEvent(device_id, ts, etype, sev, clean_json(data), sid)
+        return ExternalEvent(device_id, ts, etype, sev, minimise(clean_json(data)), sid)
 
     def _access(
         self, device_id: str, ts: float, obj: dict[str, Any], now: float
