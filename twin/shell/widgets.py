@@ -57,7 +57,7 @@ def section(text: str = "") -> QtWidgets.QLabel:
 class ColourList(QtWidgets.QListWidget):
     """Rows of text, each with a colour swatch (statuses, thresholds, top lists)."""
 
-    def __init__(self, rows: int = 6, fit: bool = False) -> None:
+    def __init__(self, rows: int = 6, fit: bool = True) -> None:
         super().__init__()
         self.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)
@@ -66,6 +66,10 @@ class ColourList(QtWidgets.QListWidget):
         """Shrink to the rows shown (at most ``rows``), so a short list leaves its room to the
         next section instead of blank lines."""
         self.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        # a long row wraps onto a second line rather than being cut or scrolled sideways
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWordWrap(True)
+        self.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
 
     def sizeHint(self) -> QtCore.QSize:  # noqa: N802 - Qt's name
         h = self.fontMetrics().height() + 10

@@ -39,7 +39,7 @@ class EnergyPanel(ViewPanel):
         self.body.addWidget(cards_grid([self.c_total, self.c_carbon]))
         self.t_legend = section()
         self.body.addWidget(self.t_legend)
-        self.legend = ColourList(3)
+        self.legend = ColourList(6)
         self.body.addWidget(self.legend)
         self.t_top = section()
         self.body.addWidget(self.t_top)
@@ -47,7 +47,7 @@ class EnergyPanel(ViewPanel):
         self.body.addWidget(self.top)
         self.t_abn = section()
         self.body.addWidget(self.t_abn)
-        self.abnormal = ColourList(3)
+        self.abnormal = ColourList(5)
         self.body.addWidget(self.abnormal)
         self.body.addStretch(1)
         self.result: dict[str, Any] | None = None
@@ -144,7 +144,7 @@ class EnergyPanel(ViewPanel):
         from twin.render.heatmap import energy_legend
 
         self.legend.set_rows([(t, c, None) for t, c in energy_legend(vmax, unit, L)])
-        names = {i: (b.name or b.id) for i, b in enumerate(ctx.scene.buildings)}
+        names = {i: (b.name or b.address or b.id) for i, b in enumerate(ctx.scene.buildings)}
         self.top.set_rows(
             [(f"{names.get(i, i)}  {v:,.1f} {unit}", None, i) for i, v in top(per_b, 5)]
         )
@@ -154,7 +154,8 @@ class EnergyPanel(ViewPanel):
             self.abnormal.set_rows(
                 [
                     (
-                        f"{dm[m].name if m in dm else m}: {tr(L, 'night_flow', rate=rate)}",
+                        f"{(dm[m].where(L) or dm[m].name) if m in dm else m}: "
+                        f"{tr(L, 'night_flow', rate=rate)}",
                         theme.STATUS["warning"],
                         m,
                     )

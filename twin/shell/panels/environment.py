@@ -58,15 +58,15 @@ class EnvironmentPanel(ViewPanel):
         self.body.addWidget(cards_grid([self.c_mean, self.c_max, self.c_n], 3))
         self.t_legend = section()
         self.body.addWidget(self.t_legend)
-        self.legend = ColourList(4)
+        self.legend = ColourList(5)
         self.body.addWidget(self.legend)
         self.t_water = section()
         self.body.addWidget(self.t_water)
-        self.water = ColourList(4)
+        self.water = ColourList(5)
         self.body.addWidget(self.water)
         self.t_bins = section()
         self.body.addWidget(self.t_bins)
-        self.bins = ColourList(4)
+        self.bins = ColourList(5)
         self.body.addWidget(self.bins)
         self.body.addStretch(1)
         self.grid: Any = None
@@ -149,7 +149,7 @@ class EnvironmentPanel(ViewPanel):
         self.water.set_rows(
             [
                 (
-                    f"{m.name or m.id}  {v:.0f} cm",
+                    f"{m.where(L) or m.name or m.id}  {v:.0f} cm",
                     level_colour(v, WATER_WARN_CM, WATER_ALARM_CM),
                     m.id,
                 )
@@ -158,7 +158,11 @@ class EnvironmentPanel(ViewPanel):
         )
         self.bins.set_rows(
             [
-                (f"{b.name or b.id}  {v:.0f} %", level_colour(v, BIN_WARN_PCT, BIN_ALARM_PCT), b.id)
+                (
+                    f"{b.where(L) or b.name or b.id}  {v:.0f} %",
+                    level_colour(v, BIN_WARN_PCT, BIN_ALARM_PCT),
+                    b.id,
+                )
                 for b, v in sorted((p for p in fill if p[1] is not None), key=lambda p: -p[1])[:8]
             ]
         )

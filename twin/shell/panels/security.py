@@ -58,7 +58,7 @@ class SecurityPanel(ViewPanel):
         self.body.addWidget(self.doors)
         self.t_gates = section()
         self.body.addWidget(self.t_gates)
-        self.gates = ColourList(4)
+        self.gates = ColourList(12, fit=True)
         self.body.addWidget(self.gates)
         self.body.addStretch(1)
         self.selected_camera: str | None = None
@@ -171,12 +171,14 @@ class SecurityPanel(ViewPanel):
             self.link_where.setStyleSheet(f"color: {theme.STATUS['ok']};")
             self.cams.set_rows([])
             self.doors.set_rows([])
+        for w in (self.t_cams, self.cams, self.t_doors, self.doors):
+            w.setVisible(bool(link))  # no empty boxes while nothing burns
         gates = [d for d in ctx.scene.devices if d.kind in ("gate", "barrier")]
         rates = self._rates
         self.gates.set_rows(
             [
                 (
-                    f"{g.label(kind_name(g.kind, L), L)}: "
+                    f"{g.label(kind_name(g.kind, L), L)}\n    "
                     + (
                         tr(L, "per_hour_in_out", n_in=rates[g.id][0], n_out=rates[g.id][1])
                         if g.id in rates
