@@ -43,7 +43,7 @@ def test_real_devices_are_all_brought_in(demo_scene, raw_points):
     }
     # and the demo's own device list (devices the map does not have), every row placed
     listed = [d for d in demo_scene.devices if d.source.endswith("demo_devices.csv")]
-    assert len(listed) == 33
+    assert len(listed) == 42
     assert {d.props.get("use") for d in listed if d.kind == "meter"} == {
         "residential",
         "commercial",

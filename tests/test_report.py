@@ -238,7 +238,7 @@ def test_the_pieces_of_the_tables() -> None:
     credit, lines = bundled_credits(ASSETS_DIR / "ifc" / "duplex.ifc")
     assert credit and "CC BY 4.0" in credit and any("buildingSMART" in x for x in lines)
     assert (
-        "perimeter cameras, gate, barrier"
+        "perimeter cameras, gates, barriers"
         in bundled_credits(ASSETS_DIR / "devices" / "demo_devices.csv")[0]
     )  # the note's continuation lines too
     assert bundled_credits(Path("/elsewhere/duplex.ifc")) == (None, [])
