@@ -97,7 +97,7 @@ def start_people(live: Live, rows: RegisterRows | None, now: float) -> PeopleWat
     watch = PeopleWatch(
         pseud,
         register,
-        {d.id: d.kind for d in scene.devices if d.kind in PEOPLE_KINDS},
+        {d.id: d.kind for d in scene.devices},  # any device may report a passage
         local_hour_fn(tz),
         seen,
         doors,
