@@ -65,10 +65,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     (modules mark the rest themselves), so `make test-fast` can leave them out."""
     for item in items:
         names = getattr(item, "fixturenames", ())
-        if "broker" in names:
-            item.add_marker(pytest.mark.broker)
+        if "broker" in names or "postgres" in names:
+            item.add_marker(pytest.mark.broker)  # a server the suite starts
         if "qtbot" in names:
             item.add_marker(pytest.mark.gui)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL cluster of the run's own (initdb in a temporary folder, a free
+    loopback port), stopped at the end of the run."""
+    from tests.pgcluster import PgCluster
+
+    cluster = PgCluster()
+    yield cluster
+    cluster.close()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
