@@ -160,3 +160,41 @@ def test_two_seats_racing_on_postgresql_one_wins_the_other_is_told(postgres):
     finally:
         for s in (*desks, other):
             s.close()
+
+
+def test_the_operator_commands_work_on_the_shared_database(postgres, tmp_path, monkeypatch):
+    """`twin events` / `twin event` with --db postgresql://...: the community is the scene's
+    name; a password in the URL is refused (it belongs in PGPASSWORD or ~/.pgpass)."""
+    import json
+
+    import psycopg
+
+    from tests.conftest import DEMO, run_twin
+    from twin.scene.scenefile import load_scene_spec
+    from twin.state.pgevents import PgEventStore
+
+    with psycopg.connect(postgres.url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS twin_cli")
+        conn.execute("CREATE DATABASE twin_cli")
+    url = postgres.url.rsplit("/", 1)[0] + "/twin_cli"
+    with PgEventStore(url, load_scene_spec(DEMO).name) as s:
+        (e,) = _raise(s)
+    with PgEventStore(url, "another community") as s:
+        _raise(s, device="elsewhere")
+    listed = run_twin("events", str(DEMO), "--db", url, "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [x["device_id"] for x in json.loads(listed.stdout)] == ["env-1"]
+    acked = run_twin("event", str(DEMO), str(e.id), "ack", "--db", url, "--operator", "desk-2")
+    assert acked.returncode == 0, acked.stderr
+    again = run_twin("event", str(DEMO), str(e.id), "ack", "--db", url, "--operator", "desk-3")
+    assert again.returncode == 2 and "desk-2" in again.stderr and "Traceback" not in again.stderr
+    out = tmp_path / "events.csv"
+    exported = run_twin("events", str(DEMO), "--db", url, "--export", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert out.read_text(encoding="utf-8-sig").count("\n") == 2  # the header and its one event
+    secret = url.replace("twin_admin@", "twin_admin:hunter2@")
+    refused = run_twin("events", str(DEMO), "--db", secret)
+    assert refused.returncode == 2 and "PGPASSWORD" in refused.stderr
+    assert "hunter2" not in refused.stderr
+    down = run_twin("events", str(DEMO), "--db", "postgresql://nobody@127.0.0.1:9/none")
+    assert down.returncode == 2 and "cannot be reached" in down.stderr

@@ -15,7 +15,7 @@ from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
 from twin.state.access import AccessEvent
-from twin.state.events import EventStore, iso_utc
+from twin.state.events import iso_utc
 from twin.state.history import HistoryStore, history_path
 from twin.telemetry.feeds import MqttFeed, MqttPublisher
 from twin.telemetry.live import (
@@ -27,7 +27,13 @@ from twin.telemetry.live import (
 )
 from twin.telemetry.livestatus import read_status
 from twin.telemetry.parse import ExternalEvent
-from twin.usecases.events import acknowledge_event, close_event, dispatch_event, find_event_log
+from twin.usecases.events import (
+    acknowledge_event,
+    close_event,
+    dispatch_event,
+    find_event_log,
+    open_event_log,
+)
 from twin.usecases.session import start_session
 
 STATUS_ORDER = ("alarm", "fault", "offline", "unknown", "online")
@@ -140,7 +146,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # -- events ------------------------------------------------------------------------------------
 def cmd_events(args: argparse.Namespace) -> int:
-    with EventStore(find_event_log(args.scene, args.db), readonly=True) as store:
+    with open_event_log(args.scene, args.db, readonly=True) as store:
         if args.export:
             n = store.export_csv(args.export)
             print(f"Wrote {args.export} ({n} events)")
@@ -161,7 +167,7 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_event(args: argparse.Namespace) -> int:
-    with EventStore(find_event_log(args.scene, args.db)) as store:
+    with open_event_log(args.scene, args.db) as store:
         if args.action == "ack":
             e = acknowledge_event(store, args.id, args.operator, args.note)
         elif args.action == "dispatch":

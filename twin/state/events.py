@@ -97,6 +97,31 @@ def _note(value: Any) -> str:
     return value
 
 
+def write_events_csv(events: Iterable[Event], path: str | Path) -> int:
+    """Write ``events`` to a CSV file for Excel (see :meth:`EventStore.export_csv`): written
+    beside ``path`` and renamed into place; returns the number written."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    count = 0
+    try:
+        with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_COLUMNS)
+            for event in events:
+                values = event.as_dict()
+                values["data"] = json.dumps(values["data"], ensure_ascii=False)
+                writer.writerow([csv_cell(c, values[c]) for c in CSV_COLUMNS])
+                count += 1
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(target, f"cannot write the event export ({exc.strerror}).") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
+
+
 class EventStore:
     """The event log in an SQLite file.
 
@@ -658,26 +683,9 @@ class EventStore:
         InputError
             When the file cannot be written.
         """
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        count = 0
-        try:
-            with self._read() as conn, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(CSV_COLUMNS)
-                for row in conn.execute("SELECT * FROM events ORDER BY id"):
-                    values = row_to_event(row).as_dict()
-                    values["data"] = json.dumps(values["data"], ensure_ascii=False)
-                    writer.writerow([csv_cell(c, values[c]) for c in CSV_COLUMNS])
-                    count += 1
-            os.replace(tmp, target)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise InputError(target, f"cannot write the event export ({exc.strerror}).") from None
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return count
+        with self._read() as conn:
+            rows = conn.execute("SELECT * FROM events ORDER BY id")
+            return write_events_csv((row_to_event(r) for r in rows), path)
 
     # -- lifetime ------------------------------------------------------------------------------
 

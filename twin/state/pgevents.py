@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -25,7 +26,15 @@ from psycopg_pool import ConnectionPool
 
 from twin.core.errors import InputError
 from twin.state.eventrecord import _COLUMNS, Event, json_default
-from twin.state.events import _RAISE_KEYS, _RAISE_REQUIRED, EventStore, _note, _text, _time
+from twin.state.events import (
+    _RAISE_KEYS,
+    _RAISE_REQUIRED,
+    EventStore,
+    _note,
+    _text,
+    _time,
+    write_events_csv,
+)
 from twin.state.eventschema import SEVERITIES
 from twin.state.peopleschema import ACCESS_COLUMNS
 from twin.state.pgschema import migrate
@@ -339,6 +348,15 @@ class PgEventStore:
         with self.pool.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
         return [_event(r) for r in rows]
+
+    def export_csv(self, path: str | Path) -> int:
+        """See :meth:`twin.state.events.EventStore.export_csv`."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_SELECT} FROM events WHERE community = %s ORDER BY id",
+                (self.community,),
+            ).fetchall()
+        return write_events_csv((_event(r) for r in rows), path)
 
     # -- lifetime ------------------------------------------------------------------------------
     def close(self) -> None:

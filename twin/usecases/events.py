@@ -2,11 +2,47 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from twin.core.errors import InputError
 from twin.core.paths import default_db
 from twin.state.events import Event, EventStore
+
+PG_SCHEMES = ("postgresql://", "postgres://")
+
+
+def open_event_log(
+    scene_path: str | Path, db: str | Path | None = None, readonly: bool = False
+) -> Any:
+    """The event log of a scene: the SQLite file (``db``, else ``TWIN_DB``, else the scene's
+    default file), or the shared PostgreSQL database when that is a ``postgresql://`` URL (the
+    community is the scene's name; the password comes from ``PGPASSWORD`` or ``~/.pgpass``,
+    never from the command line or a scene file).
+
+    Raises
+    ------
+    InputError
+        For a URL that carries a password, an unreachable server, a database of a newer twin,
+        or no event log file.
+    """
+    db = db or os.environ.get("TWIN_DB") or None
+    if db is not None and str(db).startswith(PG_SCHEMES):
+        url = str(db)
+        if urlsplit(url).password:
+            raise InputError(
+                "--db",
+                "carries a password in the URL (it would show in the process list and the "
+                "shell's history).",
+                "Drop it from the URL and put it in PGPASSWORD or ~/.pgpass.",
+            )
+        from twin.state.pgevents import PgEventStore
+        from twin.usecases.scene import read_scene
+
+        return PgEventStore(url, read_scene(scene_path).name)
+    return EventStore(find_event_log(scene_path, db), readonly=readonly)
 
 
 def find_event_log(scene_path: str | Path, db: str | Path | None = None) -> Path:
