@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
-from twin.scene.people import NIGHT_FROM_H, NIGHT_TO_H, VISIT_HOURS
+from twin.scene.people import VISIT_HOURS, is_night
 from twin.scene.scene import Scene
 from twin.state import peoplelog
 from twin.state.events import EventStore
@@ -246,8 +246,9 @@ def _who(events: EventStore, fig: PeopleFigures, now: float, tz: tzinfo | None) 
 
 
 def _night(ts: float, tz: tzinfo | None) -> bool:
-    h = (datetime.fromtimestamp(ts, tz) if tz is not None else datetime.fromtimestamp(ts)).hour
-    return h >= NIGHT_FROM_H or h < NIGHT_TO_H
+    return is_night(
+        (datetime.fromtimestamp(ts, tz) if tz is not None else datetime.fromtimestamp(ts)).hour
+    )
 
 
 def building_points(scene: Scene, names: set[str]) -> dict[str, tuple[float, float, float]]:

@@ -22,6 +22,15 @@ RETENTION_DAYS = 30.0
 NIGHT_FROM_H = 22
 NIGHT_TO_H = 6
 """A stranger entering between these local hours is flagged for staff to verify."""
+ENTRANCE_KINDS = frozenset({"gate", "barrier"})
+"""Device kinds that are a community's entrances (passages counted per entrance)."""
+
+
+def is_night(hour: int) -> bool:
+    """Whether a local hour is at night (:data:`NIGHT_FROM_H` - :data:`NIGHT_TO_H`)."""
+    return hour >= NIGHT_FROM_H or hour < NIGHT_TO_H
+
+
 CARE_INTERVAL_H = 24.0
 """Check interval of a cared-for resident when the register gives none."""
 VISIT_HOURS = 4.0

@@ -122,7 +122,75 @@ def write_events_csv(events: Iterable[Event], path: str | Path) -> int:
     return count
 
 
-class EventStore:
+class Lifecycle:
+    """The operator's steps of an event, the same on every engine: each is one ``_transition``
+    (from the statuses allowed) that the engine makes atomic."""
+
+    def _transition(
+        self,
+        event_id: int,
+        status: str,
+        allowed: tuple[str, ...],
+        operator: str,
+        note: str,
+        at: float | None,
+        extra: dict[str, Any] | None = None,
+    ) -> Event:
+        raise NotImplementedError
+
+    def acknowledge(
+        self, event_id: int, operator: str, note: str = "", at: float | None = None
+    ) -> Event:
+        """Acknowledge a ``raised`` event (``at`` defaults to now).
+
+        Raises
+        ------
+        InputError
+            When the event does not exist, is not ``raised``, or ``operator`` is empty.
+        """
+        return self._transition(event_id, "acknowledged", ("raised",), operator, note, at)
+
+    def dispatch(
+        self, event_id: int, operator: str, to: str, note: str = "", at: float | None = None
+    ) -> Event:
+        """Dispatch an event to someone (a guard, a maintenance team).
+
+        Dispatching a ``raised`` event acknowledges it implicitly: ``acknowledged_at`` / ``_by``
+        get the same time and operator, with an empty note.
+
+        Raises
+        ------
+        InputError
+            When the event does not exist, is not ``raised`` or ``acknowledged``, or
+            ``operator`` or ``to`` is empty.
+        """
+        whom = _text("dispatched to", to).strip()
+        return self._transition(
+            event_id,
+            "dispatched",
+            ("raised", "acknowledged"),
+            operator,
+            note,
+            at,
+            {"dispatched_to": whom},
+        )
+
+    def close_event(
+        self, event_id: int, operator: str, note: str = "", at: float | None = None
+    ) -> Event:
+        """Close an event from any status but ``closed`` (``note``: what was done).
+
+        Raises
+        ------
+        InputError
+            When the event does not exist, is already closed, or ``operator`` is empty.
+        """
+        return self._transition(
+            event_id, "closed", ("raised", "acknowledged", "dispatched"), operator, note, at
+        )
+
+
+class EventStore(Lifecycle):
     """The event log in an SQLite file.
 
     Parameters
@@ -552,57 +620,6 @@ class EventStore:
                 (status, *values.values(), event_id),
             ).fetchone()
         return row_to_event(row)
-
-    def acknowledge(
-        self, event_id: int, operator: str, note: str = "", at: float | None = None
-    ) -> Event:
-        """Acknowledge a ``raised`` event (``at`` defaults to now).
-
-        Raises
-        ------
-        InputError
-            When the event does not exist, is not ``raised``, or ``operator`` is empty.
-        """
-        return self._transition(event_id, "acknowledged", ("raised",), operator, note, at)
-
-    def dispatch(
-        self, event_id: int, operator: str, to: str, note: str = "", at: float | None = None
-    ) -> Event:
-        """Dispatch an event to someone (a guard, a maintenance team).
-
-        Dispatching a ``raised`` event acknowledges it implicitly: ``acknowledged_at`` / ``_by``
-        get the same time and operator, with an empty note.
-
-        Raises
-        ------
-        InputError
-            When the event does not exist, is not ``raised`` or ``acknowledged``, or
-            ``operator`` or ``to`` is empty.
-        """
-        whom = _text("dispatched to", to).strip()
-        return self._transition(
-            event_id,
-            "dispatched",
-            ("raised", "acknowledged"),
-            operator,
-            note,
-            at,
-            {"dispatched_to": whom},
-        )
-
-    def close_event(
-        self, event_id: int, operator: str, note: str = "", at: float | None = None
-    ) -> Event:
-        """Close an event from any status but ``closed`` (``note``: what was done).
-
-        Raises
-        ------
-        InputError
-            When the event does not exist, is already closed, or ``operator`` is empty.
-        """
-        return self._transition(
-            event_id, "closed", ("raised", "acknowledged", "dispatched"), operator, note, at
-        )
 
     # -- reading -------------------------------------------------------------------------------
 

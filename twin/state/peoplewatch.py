@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from twin.scene.people import NIGHT_FROM_H, NIGHT_TO_H, VISIT_HOURS, mask_plate
+from twin.scene.people import NIGHT_TO_H, VISIT_HOURS, is_night, mask_plate
 from twin.state.access import AccessEvent, Registered
 from twin.state.pseudonym import Pseudonymiser
 
@@ -177,8 +177,7 @@ class PeopleWatch:
 
     def night(self, ts: float) -> bool:
         """Whether ``ts`` is at night, local time (strangers entering then are flagged)."""
-        h = self.local_hour(ts)
-        return h >= NIGHT_FROM_H or h < NIGHT_TO_H
+        return is_night(self.local_hour(ts))
 
     def _visitor(self, p: Registered, subject: str, a: AccessEvent) -> list[tuple[str, Any]]:
         if a.direction == "in":

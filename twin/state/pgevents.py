@@ -30,6 +30,7 @@ from twin.state.events import (
     _RAISE_KEYS,
     _RAISE_REQUIRED,
     EventStore,
+    Lifecycle,
     _note,
     _text,
     _time,
@@ -50,7 +51,7 @@ def _jsonb(value: Any) -> Jsonb:
     return Jsonb(json.loads(json.dumps(value, default=json_default)))
 
 
-class PgEventStore:
+class PgEventStore(Lifecycle):
     """The event log of ``community`` in the PostgreSQL database at ``url``.
 
     Raises
@@ -274,35 +275,6 @@ class PgEventStore:
                 return _event(row)
             EventStore._check_status(self._get(conn, event_id), status, allowed)
         raise InputError(f"event {event_id}", "changed while it was being updated.")
-
-    def acknowledge(
-        self, event_id: int, operator: str, note: str = "", at: float | None = None
-    ) -> Event:
-        """See :meth:`twin.state.events.EventStore.acknowledge`."""
-        return self._transition(event_id, "acknowledged", ("raised",), operator, note, at)
-
-    def dispatch(
-        self, event_id: int, operator: str, to: str, note: str = "", at: float | None = None
-    ) -> Event:
-        """See :meth:`twin.state.events.EventStore.dispatch`."""
-        whom = _text("dispatched to", to).strip()
-        return self._transition(
-            event_id,
-            "dispatched",
-            ("raised", "acknowledged"),
-            operator,
-            note,
-            at,
-            {"dispatched_to": whom},
-        )
-
-    def close_event(
-        self, event_id: int, operator: str, note: str = "", at: float | None = None
-    ) -> Event:
-        """See :meth:`twin.state.events.EventStore.close_event`."""
-        return self._transition(
-            event_id, "closed", ("raised", "acknowledged", "dispatched"), operator, note, at
-        )
 
     # -- reading -------------------------------------------------------------------------------
     def _get(self, conn: Any, event_id: int) -> Event:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from twin.core.errors import InputError
 from twin.ingest.register import RegisterRows, read_register
-from twin.scene.people import ROLES, UNMASK_ROLES, Person
+from twin.scene.people import ENTRANCE_KINDS, ROLES, UNMASK_ROLES, Person
 from twin.scene.scenefile import SceneSpec
 from twin.state import peoplelog
 from twin.state.events import EventStore
@@ -44,7 +44,7 @@ def current_role(value: str | None = None) -> str:
     return role
 
 
-PEOPLE_KINDS = frozenset({"gate", "barrier", "door_sensor"})
+PEOPLE_KINDS = ENTRANCE_KINDS | {"door_sensor"}
 """Device kinds whose access events concern people."""
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
-from twin.scene.people import RETENTION_DAYS, UNMASK_ROLES, UNMASK_S
+from twin.scene.people import ENTRANCE_KINDS, UNMASK_ROLES, UNMASK_S
 from twin.shell import theme
 from twin.shell.panels.base import Context, ViewPanel, kind_name
 from twin.shell.texts import tr
@@ -178,7 +178,7 @@ class PersonnelPanel(ViewPanel):
 
     # -- figures --------------------------------------------------------------------------
     def entrances(self) -> list[Any]:
-        return [d for d in self.ctx.scene.devices if d.kind in ("gate", "barrier")]
+        return [d for d in self.ctx.scene.devices if d.kind in ENTRANCE_KINDS]
 
     def activate(self) -> None:
         self.refresh(force=True)
@@ -309,7 +309,7 @@ class PersonnelPanel(ViewPanel):
                 n_in=f.residents_in,
                 n_out=f.residents_out,
                 unseen=f.residents_unseen,
-                days=f"{RETENTION_DAYS:g}",
+                days=f"{ctx.scene.spec.people.retention_days:g}",
                 reg=f.registered,
             )
         )

@@ -12,6 +12,7 @@ from PySide6 import QtCore, QtWidgets
 from twin.render.style import rgb
 from twin.scene.catalogue import CATALOGUE, UP_STATUSES, online_rate_ok
 from twin.scene.entities import Device
+from twin.scene.people import ENTRANCE_KINDS
 from twin.shell import theme
 from twin.shell.panels.base import (
     FIRE_KINDS,
@@ -173,7 +174,7 @@ class SecurityPanel(ViewPanel):
             self.doors.set_rows([])
         for w in (self.t_cams, self.cams, self.t_doors, self.doors):
             w.setVisible(bool(link))  # no empty boxes while nothing burns
-        gates = [d for d in ctx.scene.devices if d.kind in ("gate", "barrier")]
+        gates = [d for d in ctx.scene.devices if d.kind in ENTRANCE_KINDS]
         rates = self._rates
         self.gates.set_rows(
             [
