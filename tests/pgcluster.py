@@ -88,6 +88,20 @@ class PgCluster:
     def url(self) -> str:
         return f"postgresql://{ADMIN}@127.0.0.1:{self.port}/postgres"
 
+    def database(self, name: str, owner: str = "twin_owner") -> str:
+        """A database ``name`` owned by ``owner``, an ordinary role (not a superuser) that may
+        create roles: what a DBA gives the twin. Returns the owner's URL."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,)).fetchone():
+                conn.execute(f'CREATE ROLE "{owner}" LOGIN CREATEROLE')
+            if not conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+        return f"postgresql://{owner}@127.0.0.1:{self.port}/{name}"
+
     def start(self) -> None:
         opts = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.sock} -c fsync=off "

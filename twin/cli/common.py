@@ -61,8 +61,8 @@ def add_status_options(s: argparse.ArgumentParser) -> None:
 
 
 def live_statuses(scene: Any, args: argparse.Namespace) -> tuple[dict[str, str], str]:
-    from twin.state.history import HistoryStore, history_path
-    from twin.telemetry.live import format_local, parse_time, resolve_db, scene_tz
+    from twin.telemetry.live import format_local, parse_time, scene_tz
+    from twin.usecases.events import open_history
     from twin.usecases.session import statuses_at
 
     tz = scene_tz(scene)
@@ -74,12 +74,7 @@ def live_statuses(scene: Any, args: argparse.Namespace) -> tuple[dict[str, str],
         raise InputError(
             "--at", "needs a --feed (sim or replay:FILE) to compute the state at that time."
         )
-    path = history_path(resolve_db(scene, args.db))
-    if not path.exists():
-        raise InputError(
-            path, "no state recorded yet.", "Run `twin run SCENE --headless --db ...` first."
-        )
-    hist = HistoryStore(path, readonly=True)
+    hist = open_history(scene.spec.path, args.db)
     try:
         statuses = {s.device_id: s.status for s in hist.latest()}
         clock = hist.meta("clock")

@@ -16,6 +16,7 @@ from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
 from twin.state.access import AccessEvent
 from twin.state.events import iso_utc
+from twin.state.dburl import shared_url
 from twin.state.history import HistoryStore, history_path
 from twin.telemetry.feeds import MqttFeed, MqttPublisher
 from twin.telemetry.live import (
@@ -33,6 +34,8 @@ from twin.usecases.events import (
     dispatch_event,
     find_event_log,
     open_event_log,
+    open_history,
+    writer_running,
 )
 from twin.usecases.session import start_session
 
@@ -185,40 +188,51 @@ def cmd_event(args: argparse.Namespace) -> int:
 # -- state -------------------------------------------------------------------------------------
 def cmd_state(args: argparse.Namespace) -> int:
     scene = _scene(args.scene)
-    db = find_event_log(args.scene, args.db)
-    path = history_path(db)
-    live = read_status(db)
-    if not path.exists() and live is None:
-        raise InputError(
-            path, "no state recorded yet.", "Run `twin run SCENE --headless` with this --db first."
-        )
     latest: dict[str, Any] = {}
     ingest = clock = feed = health = None
-    if path.exists():
+    live: dict[str, Any] | None
+    if shared_url(args.db) is not None:  # the shared database: its history is the status
+        hist = open_history(args.scene, args.db)
         try:
-            hist = HistoryStore(path, readonly=True)
-        except InputError:
-            if live is None:
-                raise
-            hist = None  # damaged: the running pipeline (without history) still tells its state
-        if hist is not None:
+            live = writer_running(hist)
+            latest = {s.device_id: s for s in hist.latest(None)}
+            ingest, clock = hist.meta("ingest"), hist.meta("clock")
+            feed, health = hist.meta("feed"), hist.meta("health")
+        finally:
+            hist.close()
+        if not latest:
+            raise InputError(
+                "the shared database",
+                f"has no state of {scene.name} yet.",
+                "Start the ingest service: `twin run SCENE --headless --db URL`.",
+            )
+    else:
+        db = find_event_log(args.scene, args.db)
+        path = history_path(db)
+        live = read_status(db)
+        if not path.exists() and live is None:
+            raise InputError(
+                path,
+                "no state recorded yet.",
+                "Run `twin run SCENE --headless` with this --db first.",
+            )
+        if path.exists():
             try:
-                latest = {s.device_id: s for s in hist.latest(None)}
-                ingest, clock, feed, health = (
-                    hist.meta("ingest"),
-                    hist.meta("clock"),
-                    hist.meta("feed"),
-                    hist.meta("health"),
-                )
-            finally:
-                hist.close()
-    if live is not None:  # a pipeline runs on this event log: its own word is the freshest
-        ingest, clock, feed, health = (
-            live.get("ingest"),
-            live.get("clock"),
-            live.get("feed"),
-            live.get("health"),
-        )
+                hist = HistoryStore(path, readonly=True)
+            except InputError:
+                if live is None:
+                    raise
+                hist = None  # damaged: the running pipeline (without history) still tells
+            if hist is not None:
+                try:
+                    latest = {s.device_id: s for s in hist.latest(None)}
+                    ingest, clock = hist.meta("ingest"), hist.meta("clock")
+                    feed, health = hist.meta("feed"), hist.meta("health")
+                finally:
+                    hist.close()
+        if live is not None:  # a pipeline runs on this event log: its own word is the freshest
+            ingest, clock = live.get("ingest"), live.get("clock")
+            feed, health = live.get("feed"), live.get("health")
     devices = scene.devices
     if args.device:
         devices = [d for d in devices if d.id == args.device]
@@ -316,17 +330,10 @@ def _health_lines(health: dict[str, Any]) -> list[str]:
 # -- history -----------------------------------------------------------------------------------
 def cmd_history(args: argparse.Namespace) -> int:
     scene = _scene(args.scene)
-    path = history_path(find_event_log(args.scene, args.db))
     tz = scene_tz(scene)
     since = parse_time(args.since, tz, "--since") if args.since else None
     until = parse_time(args.until, tz, "--until") if args.until else None
-    if not path.exists():
-        raise InputError(
-            path,
-            "no history recorded yet.",
-            "Run `twin run SCENE --headless` with this --db first.",
-        )
-    hist = HistoryStore(path, readonly=True)
+    hist = open_history(args.scene, args.db)
     try:
         if args.export:
             n = hist.export_csv(

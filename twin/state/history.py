@@ -41,6 +41,7 @@ from typing import Any
 
 from twin.core.errors import InputError
 from twin.core.sqlitefiles import open_readonly, transaction
+from twin.state.storeerrors import store_errors
 
 log = logging.getLogger("twin.history")
 
@@ -130,7 +131,91 @@ class Point:
     n: int
 
 
-class HistoryStore:
+class HistoryReads:
+    """What both engines' histories answer the same way, from their own rows: chart series
+    and the CSV export (the replay feed's format)."""
+
+    _pruned_until: float | None = None
+
+    def series(
+        self, device_id: str, reading: str, start: float, end: float, points: int = 288
+    ) -> list[Point]:
+        """``reading`` of ``device_id`` over ``[start, end)`` as at most ``points`` chart points
+        (bucket mean, min, max and last value; booleans count as 0 / 1): from the raw rows
+        while they are kept, from the 5-minute rollups before that."""
+        width = max((end - start) / max(points, 1), 1.0)
+        if width > BUCKET_S:  # whole rollup buckets per point
+            width = math.ceil(width / BUCKET_S) * BUCKET_S
+        # raw rows are complete from the first bucket boundary after the last prune; before
+        # that, the rollups (made before every prune) hold the whole buckets
+        complete = (
+            -math.inf
+            if self._pruned_until is None
+            else math.ceil(self._pruned_until / BUCKET_S) * BUCKET_S
+        )
+        raw_from = max(start, min(end, complete))
+        older, recent = self._series_rows(device_id, reading, start, raw_from, end)
+        acc: dict[int, list[float]] = {}  # point index -> [n, min, max, sum, last]
+
+        def add(ts: float, n: int, lo: float, hi: float, total: float, last: float) -> None:
+            i = int((ts - start) // width)
+            a = acc.get(i)
+            if a is None:
+                acc[i] = [n, lo, hi, total, last]
+            else:
+                a[0] += n
+                a[1], a[2] = min(a[1], lo), max(a[2], hi)
+                a[3] += total
+                a[4] = last
+
+        for bucket, n, lo, hi, total, last in older:
+            add(bucket, n, lo, hi, total, last if last is not None else total / n)
+        for ts, v in recent:
+            if isinstance(v, int | float):  # booleans as 0 / 1
+                add(ts, 1, float(v), float(v), float(v), float(v))
+        return [
+            Point(start + i * width, a[3] / a[0], a[1], a[2], a[4], int(a[0]))
+            for i, a in sorted(acc.items())
+        ]
+
+    def _series_rows(
+        self, device_id: str, reading: str, start: float, raw_from: float, end: float
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Rollup rows ``(bucket, n, vmin, vmax, vsum, vlast)`` over ``[start, raw_from)`` and
+        raw values ``(ts, value)`` over ``[raw_from, end)``, in time order."""
+        raise NotImplementedError
+
+    def messages(
+        self, start: float | None = None, end: float | None = None, device_id: str | None = None
+    ) -> Iterator[tuple[str, float, dict[str, Any]]]:
+        raise NotImplementedError
+
+    def export_csv(
+        self,
+        out: str | Path,
+        kinds: dict[str, str],
+        start: float | None = None,
+        end: float | None = None,
+        device_id: str | None = None,
+    ) -> int:
+        """Write raw history as CSV (``time``, ``device_id``, ``kind``, ``readings``): the
+        format the replay feed plays back. Returns the number of rows."""
+        from twin.state.eventrecord import iso_utc
+
+        n = 0
+        with open(out, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["time", "device_id", "kind", "readings"])
+            for d, ts, readings in self.messages(start, end, device_id):
+                w.writerow(
+                    [iso_utc(ts), d, kinds.get(d, ""), json.dumps(readings, ensure_ascii=False)]
+                )
+                n += 1
+        return n
+
+
+
+class HistoryStore(HistoryReads):
     """The history file. Thread-safe (one lock); open it once per process."""
 
     def __init__(
@@ -329,24 +414,10 @@ SUM(v), NULL
             row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return None if row is None else json.loads(row[0])
 
-    def series(
-        self, device_id: str, reading: str, start: float, end: float, points: int = 288
-    ) -> list[Point]:
-        """``reading`` of ``device_id`` over ``[start, end)`` as at most ``points`` chart points
-        (bucket mean, min, max and last value; booleans count as 0 / 1): from the raw rows
-        while they are kept, from the 5-minute rollups before that."""
-        width = max((end - start) / max(points, 1), 1.0)
-        if width > BUCKET_S:  # whole rollup buckets per point
-            width = math.ceil(width / BUCKET_S) * BUCKET_S
+    def _series_rows(
+        self, device_id: str, reading: str, start: float, raw_from: float, end: float
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         path = '$."' + reading.replace('"', "") + '"'
-        # raw rows are complete from the first bucket boundary after the last prune; before
-        # that, the rollups (made before every prune) hold the whole buckets
-        complete = (
-            -math.inf
-            if self._pruned_until is None
-            else math.ceil(self._pruned_until / BUCKET_S) * BUCKET_S
-        )
-        raw_from = max(start, min(end, complete))
         with self._lock:
             older = self._conn.execute(
                 "SELECT bucket, n, vmin, vmax, vsum, vlast FROM rollup WHERE device_id=? AND "
@@ -358,28 +429,7 @@ SUM(v), NULL
                 "device_id=? AND ts >= ? AND ts < ? ORDER BY ts",
                 (path, device_id, raw_from, end),
             ).fetchall()
-        acc: dict[int, list[float]] = {}  # point index -> [n, min, max, sum, last]
-
-        def add(ts: float, n: int, lo: float, hi: float, total: float, last: float) -> None:
-            i = int((ts - start) // width)
-            a = acc.get(i)
-            if a is None:
-                acc[i] = [n, lo, hi, total, last]
-            else:
-                a[0] += n
-                a[1], a[2] = min(a[1], lo), max(a[2], hi)
-                a[3] += total
-                a[4] = last
-
-        for bucket, n, lo, hi, total, last in older:
-            add(bucket, n, lo, hi, total, last if last is not None else total / n)
-        for ts, v in recent:
-            if isinstance(v, int | float):
-                add(ts, 1, float(v), float(v), float(v), float(v))
-        return [
-            Point(start + i * width, a[3] / a[0], a[1], a[2], a[4], int(a[0]))
-            for i, a in sorted(acc.items())
-        ]
+        return older, recent
 
     def messages(
         self, start: float | None = None, end: float | None = None, device_id: str | None = None
@@ -405,28 +455,6 @@ SUM(v), NULL
         for d, ts, r in rows:
             yield d, ts, json.loads(r)
 
-    def export_csv(
-        self,
-        out: str | Path,
-        kinds: dict[str, str],
-        start: float | None = None,
-        end: float | None = None,
-        device_id: str | None = None,
-    ) -> int:
-        """Write raw history as CSV (``time``, ``device_id``, ``kind``, ``readings``): the
-        format the replay feed plays back. Returns the number of rows."""
-        from twin.state.eventrecord import iso_utc
-
-        n = 0
-        with open(out, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["time", "device_id", "kind", "readings"])
-            for d, ts, readings in self.messages(start, end, device_id):
-                w.writerow(
-                    [iso_utc(ts), d, kinds.get(d, ""), json.dumps(readings, ensure_ascii=False)]
-                )
-                n += 1
-        return n
 
 
 class HistoryWriter:
@@ -515,7 +543,7 @@ class HistoryWriter:
     ) -> None:
         try:
             self.store.write(rows, list({s.device_id: s for s in latest}.values()), meta)
-        except (sqlite3.Error, OSError) as exc:  # a full disk or a lost file must not stop ingest
+        except store_errors() as exc:  # a full disk, a lost file or server must not stop ingest
             if self.error is None:
                 log.error(
                     "history %s cannot be written (%s): readings are not recorded until it can; "

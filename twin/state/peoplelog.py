@@ -2,15 +2,17 @@
 events (written by the pipeline's batches, see ``EventStore.write_batch``), retention, and the
 log of unmaskings.
 
-Every function takes the :class:`~twin.state.events.EventStore` and uses its connection and
-lock, so the people tables share the event log's durability (WAL, ``synchronous=FULL``).
+Every function takes the event log's store and uses its connection and lock, so the people
+tables share the event log's durability (WAL, ``synchronous=FULL``). The SQL is written once for
+both engines: on the shared database the store's connections are its community's (the
+database fills in and checks the ``community`` column, ``twin.state.pgschema``) and take the
+same ``?`` parameters.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +55,7 @@ def import_register(
                 p.household,
                 p.building,
                 p.unit,
-                int(p.care),
+                bool(p.care),
                 p.interval_h * 3600.0 if p.care else None,
                 p.door_sensor or None,
                 p.valid_from,
@@ -71,7 +73,7 @@ def import_register(
             "INSERT INTO register (subject, plate, category, household, building, unit, care, "
             "interval_s, door_sensor, valid_from, valid_to, name_enc, plate_enc, name_mask, "
             "plate_mask, since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT(subject) DO NOTHING",
+            "ON CONFLICT DO NOTHING",
             [r + (since.get(r[0], now),) for r in rows],
         )
         n = conn.execute("SELECT COUNT(*) FROM register").fetchone()[0]
@@ -99,12 +101,9 @@ def meta(store: EventStore, key: str) -> Any:
     return json.loads(row[0]) if row else None
 
 
-def _set_meta(conn: sqlite3.Connection, key: str, value: Any) -> None:
-    conn.execute(
-        "INSERT INTO people_meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
-        "excluded.value",
-        (key, json.dumps(value)),
-    )
+def _set_meta(conn: Any, key: str, value: Any) -> None:
+    conn.execute("DELETE FROM people_meta WHERE key = ?", (key,))
+    conn.execute("INSERT INTO people_meta (key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
 
 def last_seen(
@@ -116,8 +115,9 @@ def last_seen(
         subjects = {
             s: (float(ts), d)
             for s, d, ts in conn.execute(
-                "SELECT subject, direction, MAX(ts) FROM access WHERE subject IS NOT NULL "
-                "AND ts <= ? GROUP BY subject",
+                "SELECT a.subject, a.direction, a.ts FROM access a JOIN (SELECT subject, "
+                "MAX(ts) AS ts FROM access WHERE subject IS NOT NULL AND ts <= ? GROUP BY "
+                "subject) m ON a.subject = m.subject AND a.ts = m.ts ORDER BY a.id",
                 (until,),
             )
         }
@@ -132,15 +132,27 @@ def last_seen(
     return subjects, doors
 
 
-def access_since(store: EventStore, since: float) -> list[sqlite3.Row]:
+_ACCESS_READ = (
+    "ts",
+    "device_id",
+    "direction",
+    "method",
+    "subject",
+    "category",
+    "household",
+    "plate_enc",
+    "plate_mask",
+)
+
+
+def access_since(store: EventStore, since: float) -> list[dict[str, Any]]:
     """Access events from ``since`` on, oldest first."""
     with store._read() as conn:
-        return conn.execute(
-            "SELECT ts, device_id, direction, method, subject, category, household, plate_enc, "
-            "plate_mask "
-            "FROM access WHERE ts >= ? ORDER BY ts, id",
+        rows = conn.execute(
+            f"SELECT {', '.join(_ACCESS_READ)} FROM access WHERE ts >= ? ORDER BY ts, id",
             (since,),
         ).fetchall()
+    return [dict(zip(_ACCESS_READ, r, strict=True)) for r in rows]
 
 
 def passages_since(store: EventStore, since: float) -> dict[str, tuple[int, int]]:

@@ -14,13 +14,14 @@ Not yet used by the commands; the tests run the same contract on both engines.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
@@ -38,7 +39,7 @@ from twin.state.events import (
 )
 from twin.state.eventschema import SEVERITIES
 from twin.state.peopleschema import ACCESS_COLUMNS
-from twin.state.pgschema import migrate
+from twin.state.pgschema import lock_changes, migrate
 
 _SELECT = ", ".join(_COLUMNS)
 
@@ -65,19 +66,15 @@ class PgEventStore(Lifecycle):
     def __init__(self, url: str, community: str, max_size: int = 4) -> None:
         self.path = url
         self.community = _text("community", community)
-        try:
-            self.pool: Any = ConnectionPool(
-                url, min_size=1, max_size=max_size, kwargs={"row_factory": dict_row}, open=True
-            )
-            self.pool.wait(timeout=10)
-        except Exception as exc:  # psycopg raises several kinds for an unreachable server
-            raise InputError(
-                _safe(url),
-                f"cannot be reached ({type(exc).__name__}: {exc}).",
-                "Check the server, the port and the credentials (PGPASSWORD or ~/.pgpass).",
-            ) from None
-        with psycopg.connect(url, autocommit=True) as conn:  # plain rows for the migrations
-            migrate(conn, _safe(url))
+        self.pool: Any = connect_pool(url, self.community, max_size)
+
+    @contextmanager
+    def _changing(self) -> Iterator[Any]:
+        """A transaction that changes events: under the community's change lock, so seats
+        following the change sequence see every change (``twin.state.pgschema.CHANGES_LOCK``)."""
+        with self.pool.connection() as conn, conn.transaction():
+            lock_changes(conn, self.community)
+            yield conn
 
     # -- the rules engine's side ---------------------------------------------------------------
     def _insert(self, conn: Any, item: Mapping[str, Any]) -> Event | None:
@@ -137,12 +134,12 @@ class PgEventStore(Lifecycle):
         item: dict[str, Any] = {"device_id": device_id, "kind": kind, "rule_id": rule_id}
         item["type"] = type
         item |= {"severity": severity, "message": message, "data": data, "at": at}
-        with self.pool.connection() as conn, conn.transaction():
+        with self._changing() as conn:
             return self._insert(conn, item)
 
     def raise_many(self, items: Iterable[Mapping[str, Any]]) -> list[Event]:
         """See :meth:`twin.state.events.EventStore.raise_many`."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self._changing() as conn:
             out = [self._insert(conn, item) for item in items]
         return [e for e in out if e is not None]
 
@@ -150,12 +147,12 @@ class PgEventStore(Lifecycle):
         self, device_id: str, rule_id: str, at: float | None = None
     ) -> Event | None:
         """See :meth:`twin.state.events.EventStore.clear_condition`."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self._changing() as conn:
             return self._clear(conn, device_id, rule_id, at)
 
     def clear_many(self, items: Iterable[tuple[str, str, float | None]]) -> list[Event]:
         """See :meth:`twin.state.events.EventStore.clear_many`."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self._changing() as conn:
             out = [self._clear(conn, d, r, at) for d, r, at in items]
         return [e for e in out if e is not None]
 
@@ -166,7 +163,7 @@ class PgEventStore(Lifecycle):
         raised: list[Event] = []
         cleared: list[Event] = []
         duplicates = 0
-        with self.pool.connection() as conn, conn.transaction():
+        with self._changing() as conn:
             for op, item in ops:
                 if op == "clear":
                     e = self._clear(conn, *item)
@@ -265,7 +262,7 @@ class PgEventStore(Lifecycle):
             params: tuple[Any, ...] = (*values.values(), values["dispatched_at"], who)
         else:
             params = tuple(values.values())
-        with self.pool.connection() as conn, conn.transaction():
+        with self._changing() as conn:
             row = conn.execute(
                 f"UPDATE events SET status = %s, {sets} WHERE id = %s AND community = %s AND "
                 f"status = ANY(%s) RETURNING {_SELECT}",
@@ -321,6 +318,28 @@ class PgEventStore(Lifecycle):
             rows = conn.execute(sql, params).fetchall()
         return [_event(r) for r in rows]
 
+    # -- the people tables' SQL (twin.state.peoplelog), the same text as on SQLite -------------
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self.pool.connection() as conn:
+            yield _Qmark(conn)
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield _Qmark(conn)
+
+    def changed_since(self, seq: int) -> tuple[list[Event], int]:
+        """Events raised or changed (cleared, acknowledged, dispatched, closed) after the change
+        sequence ``seq``, oldest change first, and the newest seq (what seats follow)."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT {_SELECT}, seq FROM events WHERE community = %s AND seq > %s "
+                "ORDER BY seq",
+                (self.community, seq),
+            ).fetchall()
+        return [_event(r) for r in rows], max((int(r["seq"]) for r in rows), default=seq)
+
     def export_csv(self, path: str | Path) -> int:
         """See :meth:`twin.state.events.EventStore.export_csv`."""
         with self.pool.connection() as conn:
@@ -345,6 +364,61 @@ class PgEventStore(Lifecycle):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _Qmark:
+    """A connection that takes SQLite's ``?`` parameters and gives rows as tuples."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.conn.cursor(row_factory=tuple_row).execute(sql.replace("?", "%s"), params)
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        cur = self.conn.cursor(row_factory=tuple_row)
+        cur.executemany(sql.replace("?", "%s"), rows)
+        return cur
+
+
+def connect_pool(url: str, community: str, max_size: int = 4) -> Any:
+    """A pool of connections to the shared database at ``url`` (rows as dicts), each one of
+    ``community`` (the ``twin.community`` setting the people tables are scoped by), the schema
+    brought to this twin's version.
+
+    Raises
+    ------
+    InputError
+        When the server cannot be reached or refuses the account, or the database was written
+        by a newer twin.
+    """
+    try:
+        def configure(conn: Any) -> None:
+            conn.execute("SELECT set_config('twin.community', %s, false)", (community,))
+            conn.commit()
+
+        pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row},
+            configure=configure,
+            open=True,
+        )
+        pool.wait(timeout=10)
+    except Exception as exc:  # psycopg raises several kinds for an unreachable server
+        raise InputError(
+            _safe(url),
+            f"cannot be reached ({type(exc).__name__}: {exc}).",
+            "Check the server, the port and the credentials (PGPASSWORD or ~/.pgpass).",
+        ) from None
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:  # plain rows for the migrations
+            migrate(conn, _safe(url))
+    except BaseException:
+        pool.close()
+        raise
+    return pool
 
 
 def _safe(url: str) -> str:

@@ -14,9 +14,18 @@ from typing import Any
 
 from twin.core.errors import InputError
 
-SCHEMA_VERSION = 1
-"""Version of the PostgreSQL layout written by this module (apart from the SQLite file's)."""
+SCHEMA_VERSION = 2
+"""Version of the PostgreSQL layout written by this module (apart from the SQLite file's).
+2: the reading history, the latest state and the change sequence seats follow; the people
+tables scoped to the connection's community (``twin.community``, set by the store), so the SQL of
+``twin.state.peoplelog`` serves both engines."""
 LOCK_KEY = 0x7477696E  # "twin": the advisory lock every migrator takes
+CHANGES_LOCK = 0x74776331
+"""First half of the per-community transaction lock every write of events or latest state
+takes (the second is ``hashtext(community)``): changes of one community commit in the order of
+their ``seq``, so a seat that follows ``seq`` never skips a change committed late."""
+CHANNEL = "twin_changes"
+"""The NOTIFY channel: payload ``COMMUNITY:events`` or ``COMMUNITY:state``."""
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -120,6 +129,89 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             PRIMARY KEY (community, key)
         )""",
     ),
+    2: (
+        "CREATE SEQUENCE twin_change_seq",
+        "ALTER TABLE events ADD COLUMN seq bigint NOT NULL DEFAULT nextval('twin_change_seq')",
+        "CREATE INDEX events_by_seq ON events (community, seq)",
+        """CREATE FUNCTION twin_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN NEW.seq := nextval('twin_change_seq'); RETURN NEW; END $$""",
+        """CREATE FUNCTION twin_notify_events() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN PERFORM pg_notify('twin_changes', NEW.community || ':events'); RETURN NULL;
+            END $$""",
+        """CREATE TRIGGER events_touch BEFORE UPDATE ON events FOR EACH ROW
+            EXECUTE FUNCTION twin_touch()""",
+        """CREATE TRIGGER events_notify AFTER INSERT OR UPDATE ON events FOR EACH ROW
+            EXECUTE FUNCTION twin_notify_events()""",
+        """CREATE TABLE history_raw (
+            community text NOT NULL,
+            device_id text NOT NULL,
+            ts double precision NOT NULL,
+            readings jsonb NOT NULL
+        )""",
+        "CREATE INDEX history_raw_by_device ON history_raw (community, device_id, ts)",
+        "CREATE INDEX history_raw_by_time ON history_raw (community, ts)",
+        """CREATE TABLE history_rollup (
+            community text NOT NULL,
+            device_id text NOT NULL,
+            reading text NOT NULL,
+            bucket double precision NOT NULL,
+            n integer NOT NULL,
+            vmin double precision,
+            vmax double precision,
+            vsum double precision,
+            vlast double precision,
+            PRIMARY KEY (community, device_id, reading, bucket)
+        )""",
+        """CREATE TABLE latest (
+            community text NOT NULL,
+            device_id text NOT NULL,
+            kind text NOT NULL,
+            status text NOT NULL,
+            last_seen double precision,
+            readings jsonb NOT NULL,
+            reading_ts jsonb,
+            seq bigint NOT NULL DEFAULT nextval('twin_change_seq'),
+            PRIMARY KEY (community, device_id)
+        )""",
+        "CREATE INDEX latest_by_seq ON latest (community, seq)",
+        """CREATE TRIGGER latest_touch BEFORE UPDATE ON latest FOR EACH ROW
+            EXECUTE FUNCTION twin_touch()""",
+        "ALTER TABLE people_meta ALTER COLUMN value TYPE text USING value::text",
+        "ALTER TABLE register ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
+        "ALTER TABLE register ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE register FORCE ROW LEVEL SECURITY",
+        """CREATE POLICY register_of_the_session ON register AS RESTRICTIVE
+            USING (community = current_setting('twin.community', true))
+            WITH CHECK (community = current_setting('twin.community', true))""",
+        "CREATE POLICY register_any ON register USING (true) WITH CHECK (true)",
+        "ALTER TABLE access ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
+        "ALTER TABLE access ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE access FORCE ROW LEVEL SECURITY",
+        """CREATE POLICY access_of_the_session ON access AS RESTRICTIVE
+            USING (community = current_setting('twin.community', true))
+            WITH CHECK (community = current_setting('twin.community', true))""",
+        "CREATE POLICY access_any ON access USING (true) WITH CHECK (true)",
+        "ALTER TABLE unmask_log ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
+        "ALTER TABLE unmask_log ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE unmask_log FORCE ROW LEVEL SECURITY",
+        """CREATE POLICY unmask_log_of_the_session ON unmask_log AS RESTRICTIVE
+            USING (community = current_setting('twin.community', true))
+            WITH CHECK (community = current_setting('twin.community', true))""",
+        "CREATE POLICY unmask_log_any ON unmask_log USING (true) WITH CHECK (true)",
+        "ALTER TABLE people_meta ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
+        "ALTER TABLE people_meta ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE people_meta FORCE ROW LEVEL SECURITY",
+        """CREATE POLICY people_meta_of_the_session ON people_meta AS RESTRICTIVE
+            USING (community = current_setting('twin.community', true))
+            WITH CHECK (community = current_setting('twin.community', true))""",
+        "CREATE POLICY people_meta_any ON people_meta USING (true) WITH CHECK (true)",
+        """CREATE TABLE history_meta (
+            community text NOT NULL,
+            key text NOT NULL,
+            value jsonb NOT NULL,
+            PRIMARY KEY (community, key)
+        )""",
+    ),
 }
 """Version -> the statements that bring the previous version to it (never edited once
 released: a change is a new version)."""
@@ -153,3 +245,9 @@ def migrate(conn: Any, where: str = "the shared database") -> int:
                 conn.execute(statement)
             conn.execute("INSERT INTO twin_schema (version) VALUES (%s)", (version,))
     return int(found)
+
+
+def lock_changes(conn: Any, community: str) -> None:
+    """Take the community's change lock for the rest of the transaction (see
+    :data:`CHANGES_LOCK`)."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (CHANGES_LOCK, community))

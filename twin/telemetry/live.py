@@ -18,6 +18,7 @@ from twin.core.errors import InputError
 from twin.core.paths import default_db
 from twin.scene.people import Person
 from twin.scene.scene import Scene
+from twin.state.dburl import db_spec, shared_url
 from twin.state.events import EventStore
 from twin.state.history import HistoryStore, history_path
 from twin.state.rules import load_rules
@@ -29,6 +30,8 @@ from twin.telemetry.simulator import INCIDENT_EVERY_S, Simulator
 
 log = logging.getLogger("twin.live")
 
+SHARED_FLUSH_S = 0.25
+"""How often the latest state reaches the shared database (seats follow it)."""
 FEED_HELP = "sim, mqtt://HOST[:PORT], mqtts://HOST[:PORT][?ca=CA.pem] or replay:FILE.csv"
 
 
@@ -138,10 +141,16 @@ class Live:
     history: HistoryStore | None
     pipeline: Pipeline
     feed: Feed | None
-    db: Path
+    db: Path | str
+    """The event log's file, or the shared database's URL."""
     unwritten: list[tuple[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What the user should know about the session (a register that could not be read)."""
+
+    @property
+    def shared(self) -> bool:
+        """On the shared PostgreSQL database (the history's meta is then the live status)."""
+        return isinstance(self.db, str)
 
     def start(self) -> None:
         # what exists now (the scene, its stores, the catalogue) lives as long as the session:
@@ -152,7 +161,9 @@ class Live:
         if self.feed is not None:
             self.pipeline.feed_info = self.feed.info
             self.feed.start(self.pipeline)
-        if str(self.db) != ":memory:":
+        if self.shared:
+            self.pipeline.flush_s = SHARED_FLUSH_S
+        elif str(self.db) != ":memory:":
             db = self.db
             self.pipeline.status_sink = lambda status: write_status(db, status)
         self.pipeline.start()
@@ -172,7 +183,8 @@ class Live:
                     json.dumps(item, ensure_ascii=False, default=str),
                 )
         self.pipeline.status_sink = None
-        remove_status(self.db)
+        if not self.shared:
+            remove_status(self.db)
         if self.history is not None:
             self.history.close()
         self.events.close()
@@ -180,7 +192,13 @@ class Live:
     def summary(self) -> dict[str, Any]:
         return {
             "db": str(self.db),
-            "history": str(history_path(self.db)) if self.history is not None else None,
+            "history": (
+                None
+                if self.history is None
+                else "the shared database"
+                if self.shared
+                else str(history_path(self.db))
+            ),
             "statuses": self.pipeline.store.counts(),
             "events_raised": self.pipeline.events_raised,
             "ingest": self.pipeline.stats(),
@@ -201,13 +219,25 @@ def open_live(
     keep_history: bool = True,
     clock: Callable[[], float] | None = None,
 ) -> Live:
-    """Stores and pipeline for ``scene`` (``db`` ":memory:" for a throw-away session)."""
-    path = Path(":memory:") if str(db) == ":memory:" else resolve_db(scene, db)
-    events = EventStore(path)
-    history = None
+    """Stores and pipeline for ``scene`` (``db`` ":memory:" for a throw-away session, or the
+    shared database's ``postgresql://`` URL: the community is the scene's name)."""
+    url = shared_url(db) if str(db) != ":memory:" else None
+    path: Path | str
+    history: Any = None
     history_error = None
+    if url is not None:
+        from twin.state.pgevents import PgEventStore
+        from twin.state.pghistory import PgHistoryStore
+
+        path = url
+        events: Any = PgEventStore(url, scene.name)
+        if keep_history:
+            history = PgHistoryStore(url, scene.name, events.pool)
+    else:
+        path = Path(":memory:") if str(db) == ":memory:" else resolve_db(scene, db_spec(db))
+        events = EventStore(path)
     try:
-        if keep_history and str(path) != ":memory:":
+        if keep_history and url is None and str(path) != ":memory:":
             try:
                 history = HistoryStore(history_path(path))
             except (

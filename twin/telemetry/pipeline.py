@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
+import os
+import socket
 import threading
 import time
 from collections import Counter, deque
@@ -37,7 +38,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from twin.core.errors import InputError
 from twin.scene.entities import Device
 from twin.scene.people import RETENTION_DAYS
 from twin.state.access import AccessEvent
@@ -46,6 +46,7 @@ from twin.state.history import HistoryStore, HistoryWriter, LatestState, dumps_r
 from twin.state.peoplelog import prune_access
 from twin.state.peoplewatch import PeopleWatch
 from twin.state.rules import Change, Rule, RuleEngine
+from twin.state.storeerrors import store_errors
 from twin.state.store import Message, StateStore, apply_message, changes_nothing
 from twin.telemetry.flood import FloodGate
 from twin.telemetry.parse import ExternalEvent, Parser
@@ -150,6 +151,9 @@ class Pipeline:
         self.engine = RuleEngine(rules, self.store, events.active_conditions(), local_hour)
         self.store.apply_changes(self.engine.held(), None)
         self.writer = HistoryWriter(history) if history is not None else None
+        self.flush_s = HISTORY_FLUSH_S
+        """How often the history and the latest state are handed to the writer (shorter on the
+        shared database, where seats follow the latest state)."""
         self.history_error: str | None = None
         """Why there is no history (set by whoever opened the pipeline without one)."""
         self.lock = threading.RLock()
@@ -297,9 +301,9 @@ class Pipeline:
         if self.writer is not None:
             self._pending_rows += [(m.device_id, m.ts, dumps_readings(m.readings)) for m in msgs]
             self._pending_latest |= changed
-            if now - self._last_flush >= HISTORY_FLUSH_S or now < self._last_flush:
+            if now - self._last_flush >= self.flush_s or now < self._last_flush:
                 self.flush_history(now)
-        elif now - self._last_flush >= HISTORY_FLUSH_S or now < self._last_flush:
+        elif now - self._last_flush >= self.flush_s or now < self._last_flush:
             self._last_flush = now
             self._publish_status(now)
         for listener in self.listeners:
@@ -380,7 +384,7 @@ class Pipeline:
         self._last_prune = now
         try:
             n = prune_access(self.events, now, self.retention_days)
-        except (sqlite3.Error, OSError, InputError) as exc:
+        except store_errors() as exc:
             log.warning("could not delete access events past their retention (%s)", exc)
             return
         if n:
@@ -461,7 +465,7 @@ class Pipeline:
             states.update(b.states)
         try:
             raised, cleared, dups = self.events.write_batch(ops, states)
-        except (sqlite3.Error, OSError, InputError) as exc:
+        except store_errors() as exc:
             text = str(exc)
             if text != self._log_error:
                 log.error(
@@ -574,6 +578,7 @@ class Pipeline:
             "clock": now,
             "feed": self.feed_info(),
             "health": self.health(),
+            "writer": {"pid": os.getpid(), "host": socket.gethostname(), "written": time.time()},
         }
         self.writer.put(self._pending_rows, latest, meta)
         self._pending_rows = []

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from twin.core.errors import InputError
 from twin.core.paths import default_db
+from twin.state.dburl import db_spec, shared_url
 from twin.state.events import Event, EventStore
-
-PG_SCHEMES = ("postgresql://", "postgres://")
 
 
 def open_event_log(
@@ -28,21 +25,51 @@ def open_event_log(
         For a URL that carries a password, an unreachable server, a database of a newer twin,
         or no event log file.
     """
-    db = db or os.environ.get("TWIN_DB") or None
-    if db is not None and str(db).startswith(PG_SCHEMES):
-        url = str(db)
-        if urlsplit(url).password:
-            raise InputError(
-                "--db",
-                "carries a password in the URL (it would show in the process list and the "
-                "shell's history).",
-                "Drop it from the URL and put it in PGPASSWORD or ~/.pgpass.",
-            )
+    url = shared_url(db)
+    if url is not None:
         from twin.state.pgevents import PgEventStore
         from twin.usecases.scene import read_scene
 
         return PgEventStore(url, read_scene(scene_path).name)
+    db = db_spec(db)
     return EventStore(find_event_log(scene_path, db), readonly=readonly)
+
+
+def open_history(scene_path: str | Path, db: str | Path | None = None) -> Any:
+    """The reading history and latest state of a scene, read-only: the shared database's (a
+    ``postgresql://`` ``db`` or ``TWIN_DB``), else the file beside the event log.
+
+    Raises
+    ------
+    InputError
+        When there is no event log or no history recorded yet, or the server cannot be reached.
+    """
+    url = shared_url(db)
+    if url is not None:
+        from twin.state.pghistory import PgHistoryStore
+        from twin.usecases.scene import read_scene
+
+        return PgHistoryStore(url, read_scene(scene_path).name)
+    from twin.state.history import HistoryStore, history_path
+
+    path = history_path(find_event_log(scene_path, db_spec(db)))
+    if not path.exists():
+        raise InputError(
+            path, "no history recorded yet.", "Run `twin run SCENE --headless` with this --db first."
+        )
+    return HistoryStore(path, readonly=True)
+
+
+def writer_running(history: Any) -> dict[str, Any] | None:
+    """Who writes the shared history (pid, host, when), or None when nobody has for a while."""
+    import time
+
+    from twin.telemetry.livestatus import STALE_S
+
+    w = history.meta("writer")
+    if not isinstance(w, dict) or time.time() - float(w.get("written", 0)) > STALE_S:
+        return None
+    return w
 
 
 def find_event_log(scene_path: str | Path, db: str | Path | None = None) -> Path:
