@@ -97,14 +97,17 @@ def demo_scene():
     return build_scene(load_scene_spec(DEMO))
 
 
-def run_twin(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real `twin` command in a subprocess."""
+def run_twin(
+    *args: str, cwd: Path | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real `twin` command in a subprocess (``input``: its stdin)."""
     return subprocess.run(
         [sys.executable, "-m", "twin.cli.main", *args],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,
         timeout=300,
+        input=input,
     )
 
 

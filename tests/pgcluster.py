@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -62,13 +63,25 @@ class PgCluster:
             os.chmod(self.root, 0o755)
             shutil.chown(self.root, "postgres", "postgres")
             shutil.chown(self.sock, "postgres", "postgres")
+        # passwords over TCP (scram-sha-256), as on a real server; the suite's own in a
+        # password file of its own (PGPASSFILE), as an operator's ~/.pgpass would hold them
+        self.passfile = Path(tempfile.mkdtemp(prefix="twin-pgpass-")) / "pgpass"
+        self.passfile.touch(mode=0o600)
+        os.environ["PGPASSFILE"] = str(self.passfile)
+        pwfile = self.root / "admin.pw"
+        pwfile.write_text("admin-" + secrets.token_hex(8) + "\n")
+        if self.as_root:
+            shutil.chown(pwfile, "postgres", "postgres")
+        self.add_password(ADMIN, pwfile.read_text().strip())
         self._run(
             "initdb",
             "-D",
             str(self.data),
             "-U",
             ADMIN,
-            "--auth=trust",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            f"--pwfile={pwfile}",
             "-E",
             "UTF8",
             "--locale=C",
@@ -88,6 +101,11 @@ class PgCluster:
     def url(self) -> str:
         return f"postgresql://{ADMIN}@127.0.0.1:{self.port}/postgres"
 
+    def add_password(self, user: str, password: str) -> None:
+        """Let the suite sign in as ``user`` (a line of the password file)."""
+        with open(self.passfile, "a", encoding="utf-8") as fh:
+            fh.write(f"127.0.0.1:*:*:{user}:{password}\n")
+
     def database(self, name: str, owner: str = "twin_owner") -> str:
         """A database ``name`` owned by ``owner``, an ordinary role (not a superuser) that may
         create roles: what a DBA gives the twin. Returns the owner's URL."""
@@ -95,10 +113,10 @@ class PgCluster:
 
         with psycopg.connect(self.url, autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (owner,)).fetchone():
-                conn.execute(f'CREATE ROLE "{owner}" LOGIN CREATEROLE')
-            if not conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).fetchone():
+                password = "owner-" + secrets.token_hex(8)
+                conn.execute(f"CREATE ROLE \"{owner}\" LOGIN CREATEROLE PASSWORD '{password}'")
+                self.add_password(owner, password)
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
                 conn.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
         return f"postgresql://{owner}@127.0.0.1:{self.port}/{name}"
 
@@ -126,3 +144,4 @@ class PgCluster:
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.passfile.parent, ignore_errors=True)

@@ -33,6 +33,22 @@ def open_window(
     return win
 
 
+def open_seat_window(qtbot, scene, url, lang="en", view="overview"):
+    """The real window as a seat of the shared database at ``url`` (no feed of its own)."""
+    qapp = QtWidgets.QApplication.instance()
+    theme.apply(qapp, 1.0, lang)
+    loaded = load(LoadRequest(str(scene), None, url, 1, 1.0, None, False))
+    win = MainWindow(loaded, lang, view)
+    qtbot.addWidget(win)
+    win.resize(1600, 900)
+    win.show()
+    win.start()
+    qtbot.waitUntil(
+        lambda: win.viewport.home is not None and bool(win.viewport.frame_ms), timeout=20000
+    )
+    return win
+
+
 def pixel_at(win, xyz):
     """RGB of the viewport's frame at a world point."""
     img = win.viewport.plotter.screenshot(None, return_img=True)

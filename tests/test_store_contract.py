@@ -18,17 +18,9 @@ def store(request, tmp_path):
     if request.param == "sqlite":
         s = EventStore(tmp_path / "ev.sqlite")
     else:
-        import psycopg
-
         from twin.state.pgevents import PgEventStore
 
-        cluster = request.getfixturevalue("postgres")
-        with psycopg.connect(cluster.url, autocommit=True) as conn:
-            if not conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = 'twin_contract'"
-            ).fetchone():
-                conn.execute("CREATE DATABASE twin_contract")
-        url = cluster.url.rsplit("/", 1)[0] + "/twin_contract"
+        url = request.getfixturevalue("postgres").database("twin_contract")
         s = PgEventStore(url, f"community-{uuid.uuid4().hex[:8]}")
     yield s
     s.close()
@@ -121,14 +113,9 @@ def test_listing_and_device_state(store):
 def test_two_seats_racing_on_postgresql_one_wins_the_other_is_told(postgres):
     import threading
 
-    import psycopg
-
     from twin.state.pgevents import PgEventStore
 
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'twin_contract'").fetchone():
-            conn.execute("CREATE DATABASE twin_contract")
-    url = postgres.url.rsplit("/", 1)[0] + "/twin_contract"
+    url = postgres.database("twin_contract")
     community = f"community-{uuid.uuid4().hex[:8]}"
     desks = [PgEventStore(url, community) for _ in range(2)]
     other = PgEventStore(url, "another-community")
@@ -167,16 +154,11 @@ def test_the_operator_commands_work_on_the_shared_database(postgres, tmp_path, m
     name; a password in the URL is refused (it belongs in PGPASSWORD or ~/.pgpass)."""
     import json
 
-    import psycopg
-
     from tests.conftest import DEMO, run_twin
     from twin.scene.scenefile import load_scene_spec
     from twin.state.pgevents import PgEventStore
 
-    with psycopg.connect(postgres.url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS twin_cli")
-        conn.execute("CREATE DATABASE twin_cli")
-    url = postgres.url.rsplit("/", 1)[0] + "/twin_cli"
+    url = postgres.database("twin_cli")
     with PgEventStore(url, load_scene_spec(DEMO).name) as s:
         (e,) = _raise(s)
     with PgEventStore(url, "another community") as s:
@@ -192,7 +174,7 @@ def test_the_operator_commands_work_on_the_shared_database(postgres, tmp_path, m
     exported = run_twin("events", str(DEMO), "--db", url, "--export", str(out))
     assert exported.returncode == 0, exported.stderr
     assert out.read_text(encoding="utf-8-sig").count("\n") == 2  # the header and its one event
-    secret = url.replace("twin_admin@", "twin_admin:hunter2@")
+    secret = url.replace("twin_owner@", "twin_owner:hunter2@")
     refused = run_twin("events", str(DEMO), "--db", secret)
     assert refused.returncode == 2 and "PGPASSWORD" in refused.stderr
     assert "hunter2" not in refused.stderr

@@ -15,8 +15,8 @@ from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.scene import Scene
 from twin.state.access import AccessEvent
-from twin.state.events import iso_utc
 from twin.state.dburl import shared_url
+from twin.state.events import iso_utc
 from twin.state.history import HistoryStore, history_path
 from twin.telemetry.feeds import MqttFeed, MqttPublisher
 from twin.telemetry.live import (
@@ -35,6 +35,7 @@ from twin.usecases.events import (
     find_event_log,
     open_event_log,
     open_history,
+    operator_name,
     writer_running,
 )
 from twin.usecases.session import start_session
@@ -171,17 +172,77 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 def cmd_event(args: argparse.Namespace) -> int:
     with open_event_log(args.scene, args.db) as store:
+        who = args.operator or operator_name(store)
         if args.action == "ack":
-            e = acknowledge_event(store, args.id, args.operator, args.note)
+            e = acknowledge_event(store, args.id, who, args.note)
         elif args.action == "dispatch":
-            e = dispatch_event(store, args.id, args.operator, args.to, args.note)
+            e = dispatch_event(store, args.id, who, args.to, args.note)
         else:
-            e = close_event(store, args.id, args.operator, args.note)
+            e = close_event(store, args.id, who, args.note)
     print(
         json.dumps(e.as_dict(), ensure_ascii=False, indent=1)
         if args.json
         else f"Event {e.id}: {e.status}"
     )
+    return 0
+
+
+# -- watch -------------------------------------------------------------------------------------
+def cmd_watch(args: argparse.Namespace) -> int:
+    """A headless seat: one line per change the shared database announces."""
+    from twin.state.dburl import shared_url
+    from twin.usecases.session import join_seat
+
+    url = shared_url(args.db)
+    if url is None:
+        raise InputError(
+            "--db",
+            "twin watch follows the shared database: give postgresql://USER@HOST/DBNAME or "
+            "TWIN_DB.",
+        )
+    if args.duration is not None and not args.duration > 0:
+        raise InputError("--duration", f"{args.duration} must be above 0 seconds.")
+    _logging()
+    seat = join_seat(_scene(args.scene), url)
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
+
+    def show(result: Any) -> None:
+        line = {
+            "at": time.time(),
+            "events": [e.as_dict() for e in result.raised + result.cleared],
+            "states": len(result.changed),
+            "notices": result.notices,
+        }
+        if not args.json:
+            for e in result.raised + result.cleared:
+                by = getattr(e, f"{e.status}_by", None) if e.status != "raised" else None
+                print(
+                    f"event {e.id} {e.device_id} {e.type} {e.status}" + (f" by {by}" if by else "")
+                )
+            for n in result.notices:
+                print(n)
+        else:
+            print(json.dumps(line, ensure_ascii=False, default=str))
+        sys.stdout.flush()
+
+    seat.pipeline.listeners.append(show)
+    seat.start()
+    print(
+        json.dumps({"ready": True, "community": seat.events.community})
+        if args.json
+        else f"Watching {seat.events.community} on the shared database (Ctrl-C to stop)"
+    )
+    sys.stdout.flush()
+    t0 = time.monotonic()
+    try:
+        while not stop["now"]:
+            time.sleep(0.1)
+            if args.duration is not None and time.monotonic() - t0 >= args.duration:
+                break
+    finally:
+        seat.close()
     return 0
 
 
@@ -472,7 +533,8 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--feed", default="sim", help=FEED_HELP)
     s.add_argument(
         "--db",
-        help="event log file (history goes beside it; default: ~/.local/share/twin/<scene>/)",
+        help="event log file (history goes beside it; default: ~/.local/share/twin/<scene>/, or "
+        "TWIN_DB), or the shared database postgresql://USER@HOST[:PORT]/DBNAME",
     )
     s.add_argument(
         "--duration",
@@ -500,12 +562,24 @@ def add_commands(sub: Any) -> None:
     s.add_argument("scene")
     s.add_argument("id", type=int)
     s.add_argument("action", choices=("ack", "dispatch", "close"))
-    s.add_argument("--operator", required=True)
+    s.add_argument(
+        "--operator",
+        help="who acts (default: the shared database's account, else the login name)",
+    )
     s.add_argument("--to", help="dispatch: whom to")
     s.add_argument("--note", default="")
     s.add_argument("--db")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_event)
+
+    s = sub.add_parser(
+        "watch", help="a headless seat: print every change the shared database announces"
+    )
+    s.add_argument("scene")
+    s.add_argument("--db", help="postgresql://USER@HOST[:PORT]/DBNAME (default: TWIN_DB)")
+    s.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    s.add_argument("--json", action="store_true", help="one JSON object per line")
+    s.set_defaults(func=cmd_watch)
 
     s = sub.add_parser("state", help="latest status and readings of devices, and ingest statistics")
     s.add_argument("scene")

@@ -367,6 +367,10 @@ def parser() -> argparse.ArgumentParser:
 
     add_people(sub)
 
+    from twin.cli.accounts_cmd import add_command as add_accounts
+
+    add_accounts(sub)
+
     s = sub.add_parser("template", help="write the device-list template (.xlsx or .csv)")
     s.add_argument("out", metavar="FILE.xlsx|FILE.csv")
     s.set_defaults(func=cmd_template)

@@ -34,10 +34,14 @@ def add_command(sub: Any) -> None:
     )
     p.add_argument(
         "--feed",
-        default="sim",
-        help="sim (default), mqtt://HOST[:PORT], mqtts://... or replay:FILE",
+        help="sim (default), mqtt://HOST[:PORT], mqtts://... or replay:FILE; none with a "
+        "postgresql:// --db: a seat of the ingest service's state",
     )
-    p.add_argument("--db", help="event log (default: ~/.local/share/twin/<scene>/events.sqlite)")
+    p.add_argument(
+        "--db",
+        help="event log (default: ~/.local/share/twin/<scene>/events.sqlite, or TWIN_DB), or the "
+        "shared database postgresql://USER@HOST[:PORT]/DBNAME",
+    )
     p.add_argument("--view", choices=VIEWS, help="view to open (default: the last one used)")
     p.add_argument(
         "--screen", type=int, metavar="N", help="screen number (0 = first; default: the last used)"
@@ -88,9 +92,13 @@ def check_view_args(a: argparse.Namespace) -> None:
         raise InputError(
             a.scene, "no such scene file.", "Check the path, or give none for the demo."
         )
+    from twin.state.dburl import shared_url
     from twin.telemetry.live import parse_feed
 
-    parse_feed(a.feed)
+    if a.feed is None and shared_url(a.db) is None:
+        a.feed = "sim"
+    if a.feed is not None:
+        parse_feed(a.feed)
     if a.font_scale is not None and not 0.5 <= a.font_scale <= 4:
         raise InputError(
             "--font-scale", f"{a.font_scale} is outside 0.5-4.", "Use e.g. 1.5 for a 4K wall."

@@ -66,6 +66,7 @@ class AlarmPanel(QtWidgets.QFrame):
         self.rows: list[Event] = []
         self.last_error = ""
         self.show_closed = False
+        self.actions_allowed = True
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 6)
         head = QtWidgets.QHBoxLayout()
@@ -155,6 +156,12 @@ class AlarmPanel(QtWidgets.QFrame):
             self.chime.play(self._bell)
         self.reload()
 
+    def allow_actions(self, allowed: bool) -> None:
+        """Show or hide acknowledge, dispatch and close (a viewer's wall only watches)."""
+        for b in (self.btn_ack, self.btn_dispatch, self.btn_close):
+            b.setVisible(allowed)
+        self.actions_allowed = allowed
+
     def open_count(self) -> int:
         return sum(1 for e in self.rows if e.status != "closed")
 
@@ -182,6 +189,9 @@ class AlarmPanel(QtWidgets.QFrame):
                 status += " · " + tr(self.lang, "cleared")
             if e.status == "dispatched" and e.dispatched_to:
                 status += f" → {e.dispatched_to}"
+            who = getattr(e, f"{e.status}_by", None) if e.status != "raised" else None
+            if who:  # several desks: who did it
+                status += f" · {who}"
             words = self._messages.get(e.rule_id) or self._messages.get(e.type)
             what = (words[1] if self.lang == "zh" else words[0]) if words else ""
             cells = (when, tr(self.lang, e.severity), device, what or e.message or e.type, status)

@@ -1,6 +1,6 @@
-"""From the pipeline's worker thread to the GUI: each batch's changes are copied off the GUI
-thread into a pending buffer, and the GUI takes the whole buffer once per frame (one dict swap,
-whatever the message rate)."""
+"""From the pipeline's worker thread (or a seat's link, ``twin.telemetry.seat``) to the GUI:
+each batch's changes are copied off the GUI thread into a pending buffer, and the GUI takes the
+whole buffer once per frame (one dict swap, whatever the message rate)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from twin.state.eventrecord import Event
-from twin.telemetry.live import Live
 from twin.telemetry.pipeline import TickResult
 
 
@@ -19,16 +18,17 @@ class Update:
     readings: dict[str, dict[str, Any]] = field(default_factory=dict)
     raised: list[Event] = field(default_factory=list)
     cleared: list[Event] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     now: float | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.statuses or self.readings or self.raised or self.cleared)
+        return bool(self.statuses or self.readings or self.raised or self.cleared or self.notices)
 
 
 class LiveBridge:
     """Collects the pipeline's batches for the GUI; :meth:`take` hands them over."""
 
-    def __init__(self, live: Live) -> None:
+    def __init__(self, live: Any) -> None:
         self.live = live
         self._lock = threading.Lock()
         self._pending = Update()
@@ -59,6 +59,7 @@ class LiveBridge:
             pend.readings.update(readings)
             pend.raised.extend(result.raised)
             pend.cleared.extend(result.cleared)
+            pend.notices.extend(result.notices)
             pend.now = result.now
 
     def take(self) -> Update:

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class LoadRequest:
     scene_path: str
-    feed: str = "sim"
+    feed: str | None = "sim"
+    """None on the shared database: a seat (``twin.telemetry.seat``)."""
     db: str | None = None
     seed: int = 1
     speed: float = 1.0
@@ -34,19 +35,24 @@ class LoadRequest:
 class Loaded:
     scene: Scene
     live: Live
+    """The session (a seat's on the shared database without a feed)."""
 
 
 def load(req: LoadRequest, progress: Any = None) -> Loaded:
     """Build the scene and open its live session (not started). Raises InputError."""
+    from twin.state.dburl import shared_url
     from twin.usecases.scene import open_scene
-    from twin.usecases.session import start_session
+    from twin.usecases.session import join_seat, start_session
 
     scene = open_scene(req.scene_path, progress)
     if progress:
         progress("live", 0.97)
+    url = shared_url(req.db)
+    if req.feed is None and url is not None:
+        return Loaded(scene, join_seat(scene, url))
     live = start_session(
         scene,
-        req.feed,
+        req.feed or "sim",
         req.db,
         req.seed,
         req.speed,

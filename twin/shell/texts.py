@@ -18,6 +18,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "replaying": ("REPLAY", "回放"),
     "feed_down": ("FEED DOWN", "数据中断"),
     "log_down": ("EVENT LOG DOWN", "事件库故障"),
+    "stale": ("STALE since {since} · {n} queued", "数据陈旧 自 {since} · 待发 {n}"),
     "history_down": (
         "Running without reading history ({error}): alarms and the event log work; charts and the "
         "time slider get no new data.",

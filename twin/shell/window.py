@@ -73,8 +73,8 @@ class MainWindow(QtWidgets.QMainWindow):
             tz,
             lang,
             self._now,
-            role=current_role(role),
-            operator=operator_name(),
+            role=current_role(role, self.live.events),
+            operator=operator_name(self.live.events),
         )
         # widgets
         self.topbar = TopBar(self.scene.name, lang)
@@ -91,8 +91,14 @@ class MainWindow(QtWidgets.QMainWindow):
         right.setMinimumWidth(340)
         self.right = right
         self.alarms = AlarmPanel(
-            self.scene, self.live.events, lang, tz, bell=QtWidgets.QApplication.beep
+            self.scene,
+            self.live.events,
+            lang,
+            tz,
+            operator=self.ctx.operator,
+            bell=QtWidgets.QApplication.beep,
         )
+        self.alarms.allow_actions(self.ctx.role != "viewer")  # a viewer's wall only watches
         self.timebar = TimeBar(lang, tz)
         middle = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         middle.addWidget(self.viewport)
@@ -197,6 +203,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.ctx.readings.update(upd.readings)
         else:
             self._poll_replay()
+        for notice in upd.notices:  # a seat: what another desk did, a queued step refused
+            self.notify(notice)
         if upd.raised or upd.cleared:
             self.alarms.on_new(upd.raised)
             if self.replay_at is None:
@@ -253,6 +261,7 @@ class MainWindow(QtWidgets.QMainWindow):
         info = self.live.feed.info() if self.live.feed is not None else {}
         health = self.live.pipeline.health()
         log_health = health["event_log"]
+        shared = health.get("shared")
         if not health["history"]["ok"] and log_health["ok"] and not self._history_told:
             self._history_told = True  # once: it stays true until the file is fixed
             self.notify(tr(L, "history_down", error=health["history"]["error"]))
@@ -269,6 +278,11 @@ class MainWindow(QtWidgets.QMainWindow):
             )
             if self.status.text() != text:
                 self.notify(text)
+        elif shared is not None and not shared["ok"]:  # a seat cut off: the picture is old
+            since = format_local(shared["since"], self.tz)[11:16] if shared["since"] else ""
+            self.topbar.set_mode(
+                tr(L, "stale", since=since, n=shared.get("queued", 0)), theme.STATUS["alarm"]
+            )
         elif self.replay_at is not None:
             self.topbar.set_mode(tr(L, "replaying"), theme.STATUS["warning"])
         elif info.get("connected") is False:

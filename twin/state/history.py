@@ -188,6 +188,7 @@ class HistoryReads:
     def messages(
         self, start: float | None = None, end: float | None = None, device_id: str | None = None
     ) -> Iterator[tuple[str, float, dict[str, Any]]]:
+        """Raw messages in time order: ``(device_id, ts, readings)``."""
         raise NotImplementedError
 
     def export_csv(
@@ -212,7 +213,6 @@ class HistoryReads:
                 )
                 n += 1
         return n
-
 
 
 class HistoryStore(HistoryReads):
@@ -454,7 +454,6 @@ SUM(v), NULL
             ).fetchall()
         for d, ts, r in rows:
             yield d, ts, json.loads(r)
-
 
 
 class HistoryWriter:

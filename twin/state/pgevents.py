@@ -39,7 +39,8 @@ from twin.state.events import (
 )
 from twin.state.eventschema import SEVERITIES
 from twin.state.peopleschema import ACCESS_COLUMNS
-from twin.state.pgschema import lock_changes, migrate
+from twin.state.pgaccounts import account_role
+from twin.state.pgschema import lock_changes, migrate, refuse_superuser
 
 _SELECT = ", ".join(_COLUMNS)
 
@@ -63,18 +64,37 @@ class PgEventStore(Lifecycle):
 
     readonly = False
 
-    def __init__(self, url: str, community: str, max_size: int = 4) -> None:
+    def __init__(self, url: str, community: str, max_size: int = 4, timeout: float = 30.0) -> None:
         self.path = url
         self.community = _text("community", community)
-        self.pool: Any = connect_pool(url, self.community, max_size)
+        self.pool: Any = connect_pool(url, self.community, max_size, timeout)
+        try:
+            with self.pool.connection() as conn:
+                self.account = str(conn.execute("SELECT current_user AS u").fetchone()["u"])
+                """The database account this store is signed in as (the operator of its
+                steps)."""
+                self.role = account_role(conn, self.community)
+                """The account's role in the community (viewer, operator, supervisor, ingest;
+                the owner is a supervisor)."""
+        except BaseException:
+            self.pool.close()
+            raise
 
     @contextmanager
     def _changing(self) -> Iterator[Any]:
         """A transaction that changes events: under the community's change lock, so seats
         following the change sequence see every change (``twin.state.pgschema.CHANGES_LOCK``)."""
-        with self.pool.connection() as conn, conn.transaction():
-            lock_changes(conn, self.community)
-            yield conn
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                lock_changes(conn, self.community)
+                yield conn
+        except psycopg.errors.InsufficientPrivilege:
+            raise InputError(
+                f"account {self.account}",
+                f"may not change the events of {self.community} (its role: {self.role}).",
+                "Ask the database's owner for an operator's account: `twin accounts SCENE --db "
+                "URL add NAME --role operator`.",
+            ) from None
 
     # -- the rules engine's side ---------------------------------------------------------------
     def _insert(self, conn: Any, item: Mapping[str, Any]) -> Event | None:
@@ -329,13 +349,21 @@ class PgEventStore(Lifecycle):
         with self.pool.connection() as conn, conn.transaction():
             yield _Qmark(conn)
 
+    def change_seq(self) -> int:
+        """The newest change of this community's events (a seat's starting cursor)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT coalesce(max(seq), 0) AS s FROM events WHERE community = %s",
+                (self.community,),
+            ).fetchone()
+        return int(row["s"])
+
     def changed_since(self, seq: int) -> tuple[list[Event], int]:
         """Events raised or changed (cleared, acknowledged, dispatched, closed) after the change
         sequence ``seq``, oldest change first, and the newest seq (what seats follow)."""
         with self.pool.connection() as conn:
             rows = conn.execute(
-                f"SELECT {_SELECT}, seq FROM events WHERE community = %s AND seq > %s "
-                "ORDER BY seq",
+                f"SELECT {_SELECT}, seq FROM events WHERE community = %s AND seq > %s ORDER BY seq",
                 (self.community, seq),
             ).fetchall()
         return [_event(r) for r in rows], max((int(r["seq"]) for r in rows), default=seq)
@@ -381,7 +409,7 @@ class _Qmark:
         return cur
 
 
-def connect_pool(url: str, community: str, max_size: int = 4) -> Any:
+def connect_pool(url: str, community: str, max_size: int = 4, timeout: float = 30.0) -> Any:
     """A pool of connections to the shared database at ``url`` (rows as dicts), each one of
     ``community`` (the ``twin.community`` setting the people tables are scoped by), the schema
     brought to this twin's version.
@@ -393,6 +421,7 @@ def connect_pool(url: str, community: str, max_size: int = 4) -> Any:
         by a newer twin.
     """
     try:
+
         def configure(conn: Any) -> None:
             conn.execute("SELECT set_config('twin.community', %s, false)", (community,))
             conn.commit()
@@ -401,11 +430,12 @@ def connect_pool(url: str, community: str, max_size: int = 4) -> Any:
             url,
             min_size=1,
             max_size=max_size,
-            kwargs={"row_factory": dict_row},
+            timeout=timeout,
+            kwargs={"row_factory": dict_row, "connect_timeout": max(1, int(min(timeout, 10)))},
             configure=configure,
             open=True,
         )
-        pool.wait(timeout=10)
+        pool.wait(timeout=min(timeout, 10))
     except Exception as exc:  # psycopg raises several kinds for an unreachable server
         raise InputError(
             _safe(url),
@@ -414,6 +444,7 @@ def connect_pool(url: str, community: str, max_size: int = 4) -> Any:
         ) from None
     try:
         with psycopg.connect(url, autocommit=True) as conn:  # plain rows for the migrations
+            refuse_superuser(conn, _safe(url))
             migrate(conn, _safe(url))
     except BaseException:
         pool.close()

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
 
 from twin.state.history import (
     BUCKET_S,
@@ -64,6 +63,7 @@ class PgHistoryStore(HistoryReads):
         return None if value is None else float(value)
 
     def close(self) -> None:
+        """Close the pool when it is this store's own (everything written is committed)."""
         if self._own:
             self.pool.close()
 
@@ -135,8 +135,8 @@ class PgHistoryStore(HistoryReads):
             end = math.floor(now / BUCKET_S) * BUCKET_S  # only finished buckets
             conn.execute(
                 f"""INSERT INTO history_rollup
-                    SELECT community, device_id, key, floor(ts / {BUCKET_S}) * {BUCKET_S}, count(*), min(v),
-                           max(v), sum(v), (array_agg(v ORDER BY ts DESC))[1]
+                    SELECT community, device_id, key, floor(ts / {BUCKET_S}) * {BUCKET_S},
+                           count(*), min(v), max(v), sum(v), (array_agg(v ORDER BY ts DESC))[1]
                     FROM (SELECT r.community, r.device_id, r.ts, j.key, {_NUMERIC} AS v
                           FROM history_raw r, jsonb_each(r.readings) j
                           WHERE r.community = %s AND r.ts >= %s AND r.ts < %s
@@ -234,8 +234,7 @@ class PgHistoryStore(HistoryReads):
                 )
                 .fetchall()
             )
-        for d, ts, r in rows:
-            yield d, ts, r
+        yield from rows
 
 
 def _tuples(cursor: Any) -> Any:
@@ -258,4 +257,3 @@ def _latest(r: Any) -> LatestState:
     keys = ("device_id", "kind", "status", "last_seen", "readings", "reading_ts")
     v = [_get(r, k, i) for i, k in enumerate(keys)]
     return LatestState(v[0], v[1], v[2], v[3], v[4] or {}, v[5])
-

@@ -14,11 +14,13 @@ from typing import Any
 
 from twin.core.errors import InputError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Version of the PostgreSQL layout written by this module (apart from the SQLite file's).
 2: the reading history, the latest state and the change sequence seats follow; the people
 tables scoped to the connection's community (``twin.community``, set by the store), so the SQL of
-``twin.state.peoplelog`` serves both engines."""
+``twin.state.peoplelog`` serves both engines.
+3: accounts: the members of each community with their role, the twin's group roles and their
+grants, and row-level security that keeps every account to its communities."""
 LOCK_KEY = 0x7477696E  # "twin": the advisory lock every migrator takes
 CHANGES_LOCK = 0x74776331
 """First half of the per-community transaction lock every write of events or latest state
@@ -26,6 +28,63 @@ takes (the second is ``hashtext(community)``): changes of one community commit i
 their ``seq``, so a seat that follows ``seq`` never skips a change committed late."""
 CHANNEL = "twin_changes"
 """The NOTIFY channel: payload ``COMMUNITY:events`` or ``COMMUNITY:state``."""
+
+PEOPLE_TABLES = ("register", "access", "unmask_log", "people_meta")
+
+
+def _scoped(table: str) -> tuple[str, ...]:
+    """``table``'s rows filled in and kept to the connection's community (``twin.community``),
+    for the table's owner too."""
+    mine = "community = current_setting('twin.community', true)"
+    return (
+        f"ALTER TABLE {table} ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_of_the_session ON {table} AS RESTRICTIVE USING ({mine}) "
+        f"WITH CHECK ({mine})",
+        f"CREATE POLICY {table}_any ON {table} USING (true) WITH CHECK (true)",
+    )
+
+
+GROUPS = {
+    "viewer": "twin_viewer",
+    "operator": "twin_operator",
+    "supervisor": "twin_supervisor",
+    "ingest": "twin_ingest",
+}
+"""The twin's roles and the PostgreSQL group role of each (``NOLOGIN``; accounts are members)."""
+COMMUNITY_TABLES = (
+    "events",
+    "device_state",
+    "received",
+    "latest",
+    "history_raw",
+    "history_rollup",
+    "history_meta",
+    *PEOPLE_TABLES,
+)
+READ_TABLES = (*COMMUNITY_TABLES, "twin_members", "twin_schema")
+_MAY = "twin_may(community)"
+
+
+def _members_only(table: str) -> tuple[str, ...]:
+    """Row-level security on ``table``: an account reads and writes only rows of the
+    communities it is a member of (the owner all of them)."""
+    out = [] if table in PEOPLE_TABLES else [f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY"]
+    if table in PEOPLE_TABLES:
+        out.append(f"DROP POLICY {table}_any ON {table}")
+    out.append(f"CREATE POLICY {table}_members ON {table} USING ({_MAY}) WITH CHECK ({_MAY})")
+    return tuple(out)
+
+
+def _groups() -> str:
+    creates = " ".join(
+        f"IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{g}') THEN "
+        f"CREATE ROLE {g} NOLOGIN; END IF;"
+        for g in GROUPS.values()
+    )
+    return f"DO $$ BEGIN {creates} END $$"
+
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -177,40 +236,38 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         """CREATE TRIGGER latest_touch BEFORE UPDATE ON latest FOR EACH ROW
             EXECUTE FUNCTION twin_touch()""",
         "ALTER TABLE people_meta ALTER COLUMN value TYPE text USING value::text",
-        "ALTER TABLE register ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
-        "ALTER TABLE register ENABLE ROW LEVEL SECURITY",
-        "ALTER TABLE register FORCE ROW LEVEL SECURITY",
-        """CREATE POLICY register_of_the_session ON register AS RESTRICTIVE
-            USING (community = current_setting('twin.community', true))
-            WITH CHECK (community = current_setting('twin.community', true))""",
-        "CREATE POLICY register_any ON register USING (true) WITH CHECK (true)",
-        "ALTER TABLE access ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
-        "ALTER TABLE access ENABLE ROW LEVEL SECURITY",
-        "ALTER TABLE access FORCE ROW LEVEL SECURITY",
-        """CREATE POLICY access_of_the_session ON access AS RESTRICTIVE
-            USING (community = current_setting('twin.community', true))
-            WITH CHECK (community = current_setting('twin.community', true))""",
-        "CREATE POLICY access_any ON access USING (true) WITH CHECK (true)",
-        "ALTER TABLE unmask_log ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
-        "ALTER TABLE unmask_log ENABLE ROW LEVEL SECURITY",
-        "ALTER TABLE unmask_log FORCE ROW LEVEL SECURITY",
-        """CREATE POLICY unmask_log_of_the_session ON unmask_log AS RESTRICTIVE
-            USING (community = current_setting('twin.community', true))
-            WITH CHECK (community = current_setting('twin.community', true))""",
-        "CREATE POLICY unmask_log_any ON unmask_log USING (true) WITH CHECK (true)",
-        "ALTER TABLE people_meta ALTER COLUMN community SET DEFAULT current_setting('twin.community')",
-        "ALTER TABLE people_meta ENABLE ROW LEVEL SECURITY",
-        "ALTER TABLE people_meta FORCE ROW LEVEL SECURITY",
-        """CREATE POLICY people_meta_of_the_session ON people_meta AS RESTRICTIVE
-            USING (community = current_setting('twin.community', true))
-            WITH CHECK (community = current_setting('twin.community', true))""",
-        "CREATE POLICY people_meta_any ON people_meta USING (true) WITH CHECK (true)",
+        *(statement for table in PEOPLE_TABLES for statement in _scoped(table)),
         """CREATE TABLE history_meta (
             community text NOT NULL,
             key text NOT NULL,
             value jsonb NOT NULL,
             PRIMARY KEY (community, key)
         )""",
+    ),
+    3: (
+        """CREATE TABLE twin_members (
+            member text NOT NULL,
+            community text NOT NULL,
+            role text NOT NULL CHECK (role IN ('viewer', 'operator', 'supervisor', 'ingest')),
+            PRIMARY KEY (member, community)
+        )""",
+        "ALTER TABLE twin_members ENABLE ROW LEVEL SECURITY",
+        "CREATE POLICY twin_members_own ON twin_members USING (member = current_user)",
+        """CREATE FUNCTION twin_may(c text) RETURNS boolean LANGUAGE sql STABLE AS $$
+            SELECT current_user = pg_get_userbyid(
+                       (SELECT relowner FROM pg_class WHERE oid = 'public.events'::regclass))
+                OR EXISTS (SELECT 1 FROM public.twin_members m
+                           WHERE m.member = current_user AND m.community = c) $$""",
+        *(statement for table in COMMUNITY_TABLES for statement in _members_only(table)),
+        _groups(),
+        f"GRANT SELECT ON {', '.join(READ_TABLES)} TO {', '.join(GROUPS.values())}",
+        "GRANT UPDATE (status, acknowledged_at, acknowledged_by, acknowledged_note, "
+        "dispatched_at, dispatched_by, dispatched_to, dispatched_note, closed_at, closed_by, "
+        "closed_note) ON events TO twin_operator, twin_supervisor",
+        "GRANT USAGE ON SEQUENCE twin_change_seq TO twin_operator, twin_supervisor, twin_ingest",
+        "GRANT INSERT ON unmask_log TO twin_supervisor",
+        f"GRANT INSERT, UPDATE, DELETE ON {', '.join(COMMUNITY_TABLES)} TO twin_ingest",
+        "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO twin_ingest, twin_supervisor",
     ),
 }
 """Version -> the statements that bring the previous version to it (never edited once
@@ -226,6 +283,22 @@ def migrate(conn: Any, where: str = "the shared database") -> int:
     InputError
         When the database was written by a newer twin (it is left untouched).
     """
+    found = _version(conn)
+    if found == SCHEMA_VERSION:
+        return found  # the usual case: no lock, no DDL (accounts may not run any)
+    _refuse_newer(found, where)
+    owner = conn.execute(
+        "SELECT pg_get_userbyid(datdba) = current_user FROM pg_database "
+        "WHERE datname = current_database()"
+    ).fetchone()[0]
+    if not owner:
+        raise InputError(
+            where,
+            f"has the twin's schema {found}; this version needs {SCHEMA_VERSION}, and only the "
+            "database's owner may change it.",
+            "Run any twin command once with the owner's account (e.g. `twin accounts SCENE "
+            "--db postgresql://OWNER@HOST/DB list`).",
+        )
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         conn.execute(
@@ -233,18 +306,42 @@ def migrate(conn: Any, where: str = "the shared database") -> int:
             "applied_at timestamptz NOT NULL DEFAULT now())"
         )
         (found,) = conn.execute("SELECT coalesce(max(version), 0) FROM twin_schema").fetchone()
-        if found > SCHEMA_VERSION:
-            raise InputError(
-                where,
-                f"was written by a newer version of the twin (schema {found}, this version "
-                f"knows {SCHEMA_VERSION}).",
-                "Update the twin on this machine; the database is left as it is.",
-            )
+        _refuse_newer(found, where)
         for version in range(found + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[version]:
                 conn.execute(statement)
             conn.execute("INSERT INTO twin_schema (version) VALUES (%s)", (version,))
     return int(found)
+
+
+def _version(conn: Any) -> int:
+    if conn.execute("SELECT to_regclass('public.twin_schema')").fetchone()[0] is None:
+        return 0
+    return int(conn.execute("SELECT coalesce(max(version), 0) FROM twin_schema").fetchone()[0])
+
+
+def _refuse_newer(found: int, where: str) -> None:
+    if found > SCHEMA_VERSION:
+        raise InputError(
+            where,
+            f"was written by a newer version of the twin (schema {found}, this version "
+            f"knows {SCHEMA_VERSION}).",
+            "Update the twin on this machine; the database is left as it is.",
+        )
+
+
+def refuse_superuser(conn: Any, where: str) -> None:
+    """The twin never works as a superuser (row-level security does not hold for one)."""
+    row = conn.execute(
+        "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
+    ).fetchone()
+    if row is not None and row[1]:
+        raise InputError(
+            where,
+            f"signs in as {row[0]}, a superuser; the twin never connects as one (row-level "
+            "security would not keep communities apart).",
+            "Create the twin's owner and accounts: README, 'Running a command centre'.",
+        )
 
 
 def lock_changes(conn: Any, community: str) -> None:

@@ -46,8 +46,8 @@ from twin.state.history import HistoryStore, HistoryWriter, LatestState, dumps_r
 from twin.state.peoplelog import prune_access
 from twin.state.peoplewatch import PeopleWatch
 from twin.state.rules import Change, Rule, RuleEngine
-from twin.state.storeerrors import store_errors
 from twin.state.store import Message, StateStore, apply_message, changes_nothing
+from twin.state.storeerrors import store_errors
 from twin.telemetry.flood import FloodGate
 from twin.telemetry.parse import ExternalEvent, Parser
 
@@ -80,7 +80,10 @@ class TickResult:
     """Devices whose readings or status changed (restyle these)."""
     raised: list[Event] = field(default_factory=list)
     cleared: list[Event] = field(default_factory=list)
+    """Events cleared (a seat: every event changed, by whoever changed it)."""
     messages: list[Message] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    """Sentences for the operator (a seat: what another desk did, a queued step refused)."""
 
 
 @dataclass

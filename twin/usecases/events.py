@@ -55,7 +55,9 @@ def open_history(scene_path: str | Path, db: str | Path | None = None) -> Any:
     path = history_path(find_event_log(scene_path, db_spec(db)))
     if not path.exists():
         raise InputError(
-            path, "no history recorded yet.", "Run `twin run SCENE --headless` with this --db first."
+            path,
+            "no history recorded yet.",
+            "Run `twin run SCENE --headless` with this --db first.",
         )
     return HistoryStore(path, readonly=True)
 
@@ -91,8 +93,12 @@ def find_event_log(scene_path: str | Path, db: str | Path | None = None) -> Path
     return path
 
 
-def operator_name() -> str:
-    """Who is signed in: the login name (accounts come with the shared database)."""
+def operator_name(events: Any = None) -> str:
+    """Who is signed in: the shared database's account of ``events`` when it has one (its
+    sign-in is the database's), else the login name."""
+    account = getattr(events, "account", None)
+    if account:
+        return str(account)
     import getpass
 
     try:

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import secrets
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from twin.core.errors import InputError
@@ -28,8 +29,10 @@ from twin.usecases.events import operator_name
 log = logging.getLogger("twin.people")
 
 
-def current_role(value: str | None = None) -> str:
-    """The signed-in role: ``value`` (``--role``), else ``TWIN_ROLE``, else operator.
+def current_role(value: str | None = None, events: Any = None) -> str:
+    """The signed-in role: ``value`` (``--role``), else ``TWIN_ROLE``, else operator. On the
+    shared database the account's role (``events.role``) is the most it may be: a declared
+    role may only be lower (a supervisor's wall shown as a viewer's), never higher.
 
     Raises
     ------
@@ -38,9 +41,15 @@ def current_role(value: str | None = None) -> str:
     """
     import os
 
-    role = (value or os.environ.get("TWIN_ROLE") or "operator").strip().lower()
+    declared = value or os.environ.get("TWIN_ROLE")
+    role = (declared or "operator").strip().lower()
     if role not in ROLES:
         raise InputError("--role", f"{role!r} is not a role.", f"Use one of {', '.join(ROLES)}.")
+    account = getattr(events, "role", None)
+    if account is not None:
+        granted = account if account in ROLES else "viewer"  # the ingest account acts on nothing
+        if declared is None or ROLES.index(role) > ROLES.index(granted):
+            return granted
     return role
 
 

@@ -59,6 +59,14 @@ def start_session(
     return live
 
 
+def join_seat(scene: Scene, url: str) -> Any:
+    """A seat on the shared database (a wall or a desk of a command centre): the state, events
+    and history the ingest service keeps, without a feed of its own (not started)."""
+    from twin.telemetry.seat import open_seat
+
+    return open_seat(scene, url)
+
+
 def statuses_at(
     scene: Scene,
     feed_spec: str,

@@ -1,0 +1,145 @@
+"""Who may do what on the shared database (issue 16, §3): accounts are PostgreSQL roles in the
+twin's groups, and row-level security keeps each to its communities - tried by SQL, as the
+account itself, not through the twin's own code."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from tests.conftest import run_twin
+from twin.core.errors import InputError
+
+pytestmark = pytest.mark.slow
+
+T0 = 1_800_000_000.0
+
+
+def _scene(tmp_path, name):
+    path = tmp_path / (name.replace(" ", "_") + ".toml")
+    path.write_text(f'name = "{name}"\n', encoding="utf-8")
+    return path
+
+
+def _as(url, user):
+    return url.replace("twin_owner@", f"{user}@")
+
+
+def _add(postgres, scene, url, name, role):
+    password = f"pw-{name}-secret"
+    r = run_twin(
+        "accounts",
+        str(scene),
+        "add",
+        name,
+        "--role",
+        role,
+        "--password-stdin",
+        "--db",
+        url,
+        input=password + "\n",
+    )
+    assert r.returncode == 0, r.stderr
+    assert password not in r.stdout + r.stderr
+    postgres.add_password(name, password)
+    return _as(url, name)
+
+
+def test_accounts_roles_and_row_level_security(postgres, tmp_path):
+    from twin.state.pgevents import PgEventStore
+
+    url = postgres.database("twin_acl")
+    harbour, hill = _scene(tmp_path, "Harbour court"), _scene(tmp_path, "Hill park")
+    item = {"kind": "manhole", "rule_id": "lid_open", "type": "lid_open", "severity": "critical"}
+    with PgEventStore(url, "Harbour court") as s:
+        (mine,) = s.write_batch([("raise", item | {"device_id": "mh-1", "at": T0})])[0]
+        s.write_batch(
+            [
+                (
+                    "access",
+                    {
+                        "ts": T0,
+                        "device_id": "gate-1",
+                        "direction": "in",
+                        "method": "card",
+                        "category": "resident",
+                    },
+                )
+            ]
+        )
+    with PgEventStore(url, "Hill park") as s:
+        (theirs,) = s.write_batch([("raise", item | {"device_id": "mh-9", "at": T0})])[0]
+        s.write_batch(
+            [
+                (
+                    "access",
+                    {
+                        "ts": T0,
+                        "device_id": "gate-9",
+                        "direction": "in",
+                        "method": "card",
+                        "category": "resident",
+                    },
+                )
+            ]
+        )
+    op = _add(postgres, harbour, url, "op-li", "operator")
+    viewer = _add(postgres, harbour, url, "wall-1", "viewer")
+
+    # by SQL, as the operator: only the own community's rows, whatever is asked
+    with psycopg.connect(op, autocommit=True) as conn:
+        assert conn.execute("SELECT DISTINCT community FROM events").fetchall() == [
+            ("Harbour court",)
+        ]
+        conn.execute("SELECT set_config('twin.community', 'Hill park', false)")
+        assert conn.execute("SELECT count(*) FROM access").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM latest").fetchone() == (0,)
+        n = conn.execute("UPDATE events SET status = 'closed' WHERE id = %s", (theirs.id,)).rowcount
+        assert n == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE events SET cleared_at = 1 WHERE id = %s", (mine.id,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM events")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO unmask_log (community, at, operator, role, what) "
+                "VALUES ('Harbour court', 1, 'x', 'operator', 'names')"
+            )
+        assert conn.execute("SELECT member, role FROM twin_members").fetchall() == [
+            ("op-li", "operator")
+        ]
+    # through the twin: the operator acts and is named; the other community is not theirs
+    with PgEventStore(op, "Harbour court") as s:
+        assert s.account == "op-li" and s.role == "operator"
+        assert [e.id for e in s.events()] == [mine.id]
+        assert s.acknowledge(mine.id, s.account).acknowledged_by == "op-li"
+    with pytest.raises(InputError, match="not a member"):
+        PgEventStore(op, "Hill park")
+    # a viewer watches and may not act, said in one line
+    with PgEventStore(viewer, "Harbour court") as s:
+        assert s.role == "viewer" and len(s.events()) == 1
+        with pytest.raises(InputError, match="may not change"):
+            s.close_event(mine.id, "wall-1")
+    r = run_twin("event", str(harbour), str(mine.id), "close", "--db", viewer)
+    assert r.returncode == 2 and "may not change" in r.stderr and "Traceback" not in r.stderr
+    r = run_twin("events", str(harbour), "--db", op, "--json")
+    assert r.returncode == 0 and [e["id"] for e in json.loads(r.stdout)] == [mine.id]
+    # the twin never connects as a superuser
+    admin = postgres.url.rsplit("/", 1)[0] + "/twin_acl"
+    r = run_twin("events", str(harbour), "--db", admin)
+    assert r.returncode == 2 and "superuser" in r.stderr
+    # only the owner manages accounts
+    r = run_twin("accounts", str(harbour), "list", "--db", op)
+    assert r.returncode == 2 and "owner" in r.stderr
+    r = run_twin("accounts", str(harbour), "list", "--db", url, "--json")
+    assert {(a["name"], a["role"]) for a in json.loads(r.stdout)} == {
+        ("op-li", "operator"),
+        ("wall-1", "viewer"),
+    }
+    assert run_twin("accounts", str(hill), "list", "--db", url, "--json").stdout.strip() == "[]"
+    r = run_twin("accounts", str(harbour), "remove", "wall-1", "--db", url)
+    assert r.returncode == 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'wall-1'").fetchone() is None

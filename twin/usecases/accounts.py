@@ -1,0 +1,58 @@
+"""The accounts of a community on the shared database: who may watch, act, unmask and ingest
+(``twin.state.pgaccounts``). The CLI's ``twin accounts`` calls these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from twin.core.errors import InputError
+from twin.state.dburl import shared_url
+from twin.state.pgaccounts import Account, add_account, list_accounts, remove_account
+
+
+@contextmanager
+def _owner(scene_path: str | Path, db: str | None) -> Iterator[tuple[Any, str]]:
+    """A connection of the database's owner, the schema migrated, and the community."""
+    url = shared_url(db)
+    if url is None:
+        raise InputError(
+            "--db",
+            "accounts live in the shared database: give postgresql://OWNER@HOST/DBNAME or TWIN_DB.",
+            "The embedded SQLite log has no accounts (one seat, one machine).",
+        )
+    import psycopg
+
+    from twin.state.pgevents import PgEventStore, _safe
+    from twin.usecases.scene import read_scene
+
+    community = read_scene(scene_path).name
+    PgEventStore(url, community).close()  # reachable, no superuser, the schema migrated
+    try:
+        conn = psycopg.connect(url, autocommit=True)
+    except psycopg.Error as exc:
+        raise InputError(_safe(url), f"cannot be reached ({exc}).") from None
+    with conn:
+        yield conn, community
+
+
+def add_member(
+    scene_path: str | Path, db: str | None, name: str, role: str, password: str | None = None
+) -> Account:
+    """Give ``name`` the ``role`` in the scene's community (creating the account)."""
+    with _owner(scene_path, db) as (conn, community):
+        return add_account(conn, name, community, role, password)
+
+
+def remove_member(scene_path: str | Path, db: str | None, name: str) -> bool:
+    """Take ``name`` out of the scene's community (the account goes with its last one)."""
+    with _owner(scene_path, db) as (conn, community):
+        return remove_account(conn, name, community)
+
+
+def list_members(scene_path: str | Path, db: str | None) -> list[Account]:
+    """The scene's community's accounts."""
+    with _owner(scene_path, db) as (conn, community):
+        return list_accounts(conn, community)
