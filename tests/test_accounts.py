@@ -143,3 +143,25 @@ def test_accounts_roles_and_row_level_security(postgres, tmp_path):
     assert r.returncode == 0
     with psycopg.connect(url, autocommit=True) as conn:
         assert conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'wall-1'").fetchone() is None
+
+
+def test_the_sign_in_is_the_databases(postgres, tmp_path, monkeypatch):
+    """An account without a password at hand (no PGPASSWORD, not in the password file): the
+    shell asks for it and the database checks it; nothing of it is stored by the twin."""
+    from twin.usecases.accounts import add_member, password_needed, sign_in
+
+    url = postgres.database("twin_signin")
+    scene = _scene(tmp_path, "Harbour court")
+    add_member(scene, url, "desk-3", "operator", "s3cret-desk")
+    desk = _as(url, "desk-3")
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    assert password_needed(desk) is True
+    with pytest.raises(InputError, match="refused"):
+        sign_in(desk, "wrong")
+    assert "PGPASSWORD" not in __import__("os").environ
+    sign_in(desk, "s3cret-desk")
+    assert password_needed(desk) is False
+    from twin.state.pgevents import PgEventStore
+
+    with PgEventStore(desk, "Harbour court") as s:
+        assert s.account == "desk-3" and s.role == "operator"

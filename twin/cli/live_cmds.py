@@ -83,6 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError("--duration", f"{args.duration} must be above 0 seconds.")
     _logging()
     scene = _scene(args.scene)
+    if args.share:
+        return _run_worker(args, scene)
     start = parse_time(args.start, scene_tz(scene), "--start") if args.start else None
     live = start_session(
         scene, args.feed, args.db, args.seed, args.speed, start, args.incidents_every or None
@@ -149,6 +151,41 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 # -- events ------------------------------------------------------------------------------------
+def _run_worker(args: argparse.Namespace, scene: Scene) -> int:
+    """``twin run --headless --share``: one of several workers (twin.telemetry.workers)."""
+    from twin.usecases.session import start_worker
+
+    worker = start_worker(scene, args.feed, args.db, args.partitions)
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    signal.signal(signal.SIGINT, lambda *_: stop.update(now=True))
+    worker.start()
+    t0 = time.monotonic()
+    try:
+        while not stop["now"]:
+            time.sleep(0.2)
+            if args.duration is not None and time.monotonic() - t0 >= args.duration:
+                break
+    finally:
+        summary = worker.summary()
+        worker.stop()
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+    else:
+        print(
+            f"Worker {summary['worker']} ran {time.monotonic() - t0:.1f} s: {summary['received']} "
+            f"messages received into the inbox, {summary['events_raised']} events raised, led "
+            f"partitions {summary['partitions']}, took over {summary['sessions_taken_over']} "
+            "worker session(s)."
+        )
+    if not worker.feed.ever_connected:
+        print(
+            f"twin: error: never connected to the broker: {worker.feed.last_error}", file=sys.stderr
+        )
+        return 3
+    return 0
+
+
 def cmd_events(args: argparse.Namespace) -> int:
     with open_event_log(args.scene, args.db, readonly=True) as store:
         if args.export:
@@ -543,6 +580,19 @@ def add_commands(sub: Any) -> None:
         help="stop after S seconds (default: until Ctrl-C, or the end of a replay)",
     )
     s.add_argument("--json", action="store_true", help="print the summary as JSON")
+    s.add_argument(
+        "--share",
+        action="store_true",
+        help="one of several workers: share the MQTT feed (MQTT 5 shared subscription) with the "
+        "others on the same postgresql:// --db; each partition of devices is led by one of them",
+    )
+    s.add_argument(
+        "--partitions",
+        type=int,
+        default=2,
+        metavar="N",
+        help="--share: partitions of the community's devices (default 2; the same for all workers)",
+    )
     _sim_args(s)
     s.set_defaults(func=cmd_run)
 

@@ -17,6 +17,7 @@ from twin.scene.views import VIEWS
 from twin.shell import settings as store
 from twin.shell import theme
 from twin.shell.loader import Loaded, LoadingScreen, LoadRequest
+from twin.shell.texts import tr
 
 
 def auto_font_scale(screen: QtGui.QScreen | None) -> float:
@@ -42,6 +43,35 @@ def _place(widget: QtWidgets.QWidget, screen_index: int | None, full: bool) -> N
         widget.showFullScreen()
     else:
         widget.show()
+
+
+def _sign_in(db: str | None, lang: str) -> bool:
+    """The shared database's sign-in: when it asks for a password this process does not have
+    (PGPASSWORD, ~/.pgpass), the operator types it; the database checks it (three tries)."""
+    from twin.usecases.accounts import password_needed, sign_in
+
+    try:
+        if not password_needed(db):
+            return True
+    except InputError as exc:
+        print(f"twin: error: {exc.message}", file=sys.stderr)
+        return False
+    for _ in range(3):
+        password, ok = QtWidgets.QInputDialog.getText(
+            None,
+            tr(lang, "sign_in"),
+            tr(lang, "sign_in_password"),
+            QtWidgets.QLineEdit.EchoMode.Password,
+        )
+        if not ok:
+            return False
+        try:
+            sign_in(db, password)
+            return True
+        except InputError as exc:
+            print(f"twin: {exc.message}", file=sys.stderr)
+    print("twin: error: not signed in.", file=sys.stderr)
+    return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         or args.kiosk
         or (args.screen is None and store.value("fullscreen", False, bool))
     )
+    if not _sign_in(args.db, lang):
+        return 2
     view = args.view or store.value("view", "overview", str)
     req = LoadRequest(
         args.scene, args.feed, args.db, args.seed, args.speed, args.incidents_every or None

@@ -18,6 +18,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "replaying": ("REPLAY", "回放"),
     "feed_down": ("FEED DOWN", "数据中断"),
     "log_down": ("EVENT LOG DOWN", "事件库故障"),
+    "sign_in": ("Sign in", "登录"),
+    "sign_in_password": ("The shared database's password:", "共享数据库密码："),
     "stale": ("STALE since {since} · {n} queued", "数据陈旧 自 {since} · 待发 {n}"),
     "history_down": (
         "Running without reading history ({error}): alarms and the event log work; charts and the "

@@ -183,8 +183,12 @@ class PgEventStore(Lifecycle):
         raised: list[Event] = []
         cleared: list[Event] = []
         duplicates = 0
+        done: dict[int, list[int]] = {}
         with self._changing() as conn:
             for op, item in ops:
+                if op == "inbox_done":  # a leader's rows, done with this batch (pginbox)
+                    done.setdefault(item[0], []).append(item[1])
+                    continue
                 if op == "clear":
                     e = self._clear(conn, *item)
                     if e is not None:
@@ -205,6 +209,11 @@ class PgEventStore(Lifecycle):
                 e = self._insert(conn, item)
                 if e is not None:
                     raised.append(e)
+            for part, seqs in done.items():
+                conn.execute(
+                    "DELETE FROM inbox WHERE community = %s AND part = %s AND seq = ANY(%s)",
+                    (self.community, part, seqs),
+                )
             for device_id, st in (states or {}).items():
                 conn.execute(
                     "INSERT INTO device_state VALUES (%s, %s, %s, %s, %s) ON CONFLICT (community, "

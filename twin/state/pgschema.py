@@ -14,13 +14,15 @@ from typing import Any
 
 from twin.core.errors import InputError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Version of the PostgreSQL layout written by this module (apart from the SQLite file's).
 2: the reading history, the latest state and the change sequence seats follow; the people
 tables scoped to the connection's community (``twin.community``, set by the store), so the SQL of
 ``twin.state.peoplelog`` serves both engines.
 3: accounts: the members of each community with their role, the twin's group roles and their
-grants, and row-level security that keeps every account to its communities."""
+grants, and row-level security that keeps every account to its communities.
+4: several ingest workers: the inbox the receivers fill and the partitions' leaders drain, and
+the workers' register (``twin.state.pginbox``)."""
 LOCK_KEY = 0x7477696E  # "twin": the advisory lock every migrator takes
 CHANGES_LOCK = 0x74776331
 """First half of the per-community transaction lock every write of events or latest state
@@ -84,6 +86,9 @@ def _groups() -> str:
         for g in GROUPS.values()
     )
     return f"DO $$ BEGIN {creates} END $$"
+
+
+INBOX_TABLES = ("inbox", "ingest_workers")
 
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -268,6 +273,32 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "GRANT INSERT ON unmask_log TO twin_supervisor",
         f"GRANT INSERT, UPDATE, DELETE ON {', '.join(COMMUNITY_TABLES)} TO twin_ingest",
         "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO twin_ingest, twin_supervisor",
+    ),
+    4: (
+        """CREATE TABLE inbox (
+            community text NOT NULL,
+            part smallint NOT NULL,
+            seq bigint GENERATED ALWAYS AS IDENTITY,
+            topic text NOT NULL,
+            payload bytea NOT NULL,
+            received double precision NOT NULL,
+            PRIMARY KEY (community, part, seq)
+        )""",
+        "CREATE INDEX inbox_by_arrival ON inbox (community, part, received, seq)",
+        """CREATE TABLE ingest_workers (
+            community text NOT NULL,
+            client_id text NOT NULL,
+            lock_key integer NOT NULL,
+            host text NOT NULL,
+            pid integer NOT NULL,
+            started double precision NOT NULL,
+            flushed_until double precision NOT NULL,
+            PRIMARY KEY (community, client_id)
+        )""",
+        *(statement for table in INBOX_TABLES for statement in _members_only(table)),
+        f"GRANT SELECT ON {', '.join(INBOX_TABLES)} TO {', '.join(GROUPS.values())}",
+        f"GRANT INSERT, UPDATE, DELETE ON {', '.join(INBOX_TABLES)} TO twin_ingest",
+        "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO twin_ingest",
     ),
 }
 """Version -> the statements that bring the previous version to it (never edited once

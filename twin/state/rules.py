@@ -223,6 +223,28 @@ class RuleEngine:
             changes += self._evaluate(doors, now)
         return changes
 
+    def late(self, st: DeviceState, readings: dict[str, Any], ts: float) -> list[Change]:
+        """Conditions a message older than the state's readings held, that a newer reading
+        already ended: raised at the message's time and cleared at the newer reading's. (A
+        message that came late - from another worker, or a session taken over - must not
+        lose the lid that opened and closed meanwhile.) Nothing for a condition active now."""
+        out = []
+        fire, hour = self.fire, self.local_hour(ts)
+        for rule in self.by_kind.get(st.kind, ()):
+            name = rule.reading
+            if name is None or name not in readings or (st.device_id, rule.id) in self.active:
+                continue
+            newer = st.reading_ts.get(name)
+            if newer is None or ts >= newer:
+                continue
+            then = DeviceState(
+                st.device_id, st.kind, st.heartbeat_s, readings={name: readings[name]}
+            )
+            if rule.holds(then, False, fire, hour):
+                out.append(Change(st.device_id, st.kind, rule, True, ts, readings[name]))
+                out.append(Change(st.device_id, st.kind, rule, False, newer, st.readings.get(name)))
+        return out
+
     def _evaluate(self, ids: Iterable[str], now: float) -> list[Change]:
         changes = []
         fire = self.fire

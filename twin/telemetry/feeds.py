@@ -165,17 +165,26 @@ class MqttSettings:
                 "Use mqtts:// for TLS.",
             )
 
-    def client(self, client_id: str = "", manual_ack: bool = False) -> Any:
+    def client(self, client_id: str = "", manual_ack: bool = False, v5: bool = False) -> Any:
+        """A paho client of these settings (MQTT 3.1.1, or 5 for shared subscriptions)."""
         import paho.mqtt.client as mqtt
 
         cid = self.client_id or client_id
-        c = chunked_client_class()(
-            mqtt.CallbackAPIVersion.VERSION2,
-            client_id=cid,
-            clean_session=not self.client_id,
-            protocol=mqtt.MQTTv311,
-            manual_ack=manual_ack,
-        )
+        if v5:
+            c = chunked_client_class()(
+                mqtt.CallbackAPIVersion.VERSION2,
+                client_id=client_id or cid,
+                protocol=mqtt.MQTTv5,
+                manual_ack=manual_ack,
+            )
+        else:
+            c = chunked_client_class()(
+                mqtt.CallbackAPIVersion.VERSION2,
+                client_id=cid,
+                clean_session=not self.client_id,
+                protocol=mqtt.MQTTv311,
+                manual_ack=manual_ack,
+            )
         if self.username:
             c.username_pw_set(self.username, self.password)
         if self.tls:
@@ -192,6 +201,11 @@ class MqttSettings:
         return c
 
 
+SESSION_EXPIRY_S = 600
+"""How long the broker keeps a shared-subscription worker's session after it is gone (another
+worker takes it over within seconds; this only bounds a broker's memory)."""
+
+
 class MqttFeed:
     """Subscribes to ``{prefix}/+/telemetry`` (QoS 0) and ``{prefix}/+/event`` (QoS 1); reconnects
     with backoff and subscribes again after every reconnect. An absent broker at start is
@@ -202,9 +216,24 @@ class MqttFeed:
 
     name = "mqtt"
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str,
+        share: str | None = None,
+        client_id: str | None = None,
+        adopt: bool = False,
+    ) -> None:
         self.settings = MqttSettings(url)
         self.prefix = prefix
+        self.share = share
+        """MQTT 5 shared subscription group (several ingest workers, ``twin.telemetry.workers``):
+        the session persists :data:`SESSION_EXPIRY_S` so another worker can take it over."""
+        self.own_id = client_id
+        self.adopt = adopt
+        """Take over the persistent session ``client_id`` of a dead worker: no new subscription
+        (the share is left at once), only what the broker kept for it."""
+        self.last_message = time.monotonic()
         self.connected = False
         self.connects = 0
         self.since: float | None = None
@@ -217,8 +246,16 @@ class MqttFeed:
         return time.time()
 
     def start(self, pipeline: Pipeline) -> None:
-        c = self.settings.client(f"twin-{os.getpid()}-{int(time.time()) % 100000}", manual_ack=True)
+        v5 = self.share is not None or self.adopt
+        c = self.settings.client(
+            self.own_id or f"twin-{os.getpid()}-{int(time.time()) % 100000}",
+            manual_ack=True,
+            v5=v5,
+        )
         submit = pipeline.submit_raw
+        topics = [(f"{self.prefix}/+/telemetry", 0), (f"{self.prefix}/+/event", 1)]
+        if self.share is not None:  # QoS 1 publications stay QoS 1: kept for a dead worker
+            topics = [(f"$share/{self.share}/{t}", 1) for t, _q in topics]
 
         def on_connect(
             client: Any, userdata: Any, flags: Any, reason: Any, properties: Any
@@ -229,14 +266,19 @@ class MqttFeed:
                     "TWIN_MQTT_USERNAME / TWIN_MQTT_PASSWORD and the broker's ACL)"
                 )
                 return
-            client.subscribe([(f"{self.prefix}/+/telemetry", 0), (f"{self.prefix}/+/event", 1)])
+            if self.adopt:  # leave the share: the broker queues nothing more for this session
+                client.unsubscribe([t for t, _q in topics])
+            else:
+                client.subscribe(topics)
             self.connects += 1
             self.connected = True
+            self.last_message = time.monotonic()
             self.since = time.time()
             log.info(
-                "connected to %s, subscribed to %s/+/telemetry and /event%s",
+                "connected to %s, %s %s%s",
                 self.settings.url,
-                self.prefix,
+                "took over the session of" if self.adopt else "subscribed to",
+                self.own_id if self.adopt else " and ".join(t for t, _q in topics),
                 f" (reconnect {self.connects - 1})" if self.connects > 1 else "",
             )
 
@@ -251,6 +293,7 @@ class MqttFeed:
             self._note(self._diagnose())
 
         def on_message(client: Any, userdata: Any, msg: Any) -> None:
+            self.last_message = time.monotonic()
             if msg.qos:
                 generation, mid, qos = self.connects, msg.mid, msg.qos
 
@@ -266,8 +309,16 @@ class MqttFeed:
         c.on_disconnect = on_disconnect
         c.on_connect_fail = on_connect_fail
         c.on_message = on_message
+        extra: dict[str, Any] = {}
+        if v5:
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            extra = {"clean_start": False, "properties": props}
         try:
-            c.connect_async(self.settings.host, self.settings.port, keepalive=30)
+            c.connect_async(self.settings.host, self.settings.port, keepalive=30, **extra)
         except (OSError, ValueError) as exc:
             raise InputError(f"broker {self.settings.url}", f"cannot be used ({exc}).") from None
         c.loop_start()
@@ -319,10 +370,20 @@ class MqttFeed:
             time.sleep(0.05)
         return self.connected
 
-    def stop(self) -> None:
+    def stop(self, end_session: bool = False) -> None:
+        """Disconnect; ``end_session``: and have the broker drop the persistent session (a
+        shared-subscription worker stopping for good, or an adopted session drained)."""
         self._stopping = True
         if self._client is not None:
-            self._client.disconnect()
+            if (self.share is not None or self.adopt) and end_session:
+                from paho.mqtt.packettypes import PacketTypes
+                from paho.mqtt.properties import Properties
+
+                props = Properties(PacketTypes.DISCONNECT)
+                props.SessionExpiryInterval = 0
+                self._client.disconnect(properties=props)
+            else:
+                self._client.disconnect()
             self._client.loop_stop()
 
     @property

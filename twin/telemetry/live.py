@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from twin.core.errors import InputError
 from twin.core.paths import default_db
+from twin.scene.entities import Device
 from twin.scene.people import Person
 from twin.scene.scene import Scene
 from twin.state.dburl import db_spec, shared_url
@@ -218,9 +219,11 @@ def open_live(
     feed: Feed | None,
     keep_history: bool = True,
     clock: Callable[[], float] | None = None,
+    devices: list[Device] | None = None,
 ) -> Live:
     """Stores and pipeline for ``scene`` (``db`` ":memory:" for a throw-away session, or the
-    shared database's ``postgresql://`` URL: the community is the scene's name)."""
+    shared database's ``postgresql://`` URL: the community is the scene's name); ``devices``:
+    the pipeline's, when it serves only some of the scene's (a partition's leader)."""
     url = shared_url(db) if str(db) != ":memory:" else None
     path: Path | str
     history: Any = None
@@ -250,7 +253,7 @@ def open_live(
                     exc.message,
                 )
         pipeline = Pipeline(
-            scene.devices,
+            scene.devices if devices is None else devices,
             events,
             load_rules(),
             scene_prefix(scene),

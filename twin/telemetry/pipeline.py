@@ -95,6 +95,10 @@ class _Batch:
     acks: list[Callable[[], None]]
 
 
+def _ts(m: Message) -> float:
+    return m.ts
+
+
 def message_key(topic: str, payload: bytes | str) -> str:
     """A received message's identity: redeliveries of it have the same key."""
     data = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else payload
@@ -154,6 +158,11 @@ class Pipeline:
         self.engine = RuleEngine(rules, self.store, events.active_conditions(), local_hour)
         self.store.apply_changes(self.engine.held(), None)
         self.writer = HistoryWriter(history) if history is not None else None
+        self.late_transitions = False
+        """For a partition's leader, whose messages come from several workers: each batch's
+        messages in their devices' time order, and what a message older than the state held
+        raised and cleared (``RuleEngine.late``). Off for one connection, whose order MQTT
+        keeps."""
         self.flush_s = HISTORY_FLUSH_S
         """How often the history and the latest state are handed to the writer (shorter on the
         shared database, where seats follow the latest state)."""
@@ -171,6 +180,9 @@ class Pipeline:
         self.status_sink: Callable[[dict[str, Any]], None] | None = None
         """Called once a second with :meth:`status` (the live status file other processes read)."""
         self._raw: deque[tuple[str, bytes, Callable[[], None] | None, bool]] = deque()
+        self.intake = threading.Lock()
+        """Held by a feed that hands over a group of messages that must be one batch (a
+        partition leader's rows released together after a takeover)."""
         self._raw_bytes = 0
         self._parsed: deque[Message | ExternalEvent | AccessEvent] = deque()
         self._unwritten: list[_Batch] = []
@@ -250,8 +262,9 @@ class Pipeline:
         acks: list[Callable[[], None]] = []
         parse = self.parser.parse
         raw = self._raw
-        for _ in range(len(raw)):
-            topic, payload, ack, dup = raw.popleft()
+        with self.intake:
+            taken = [raw.popleft() for _ in range(len(raw))]
+        for topic, payload, ack, dup in taken:
             self._raw_bytes -= len(payload)
             if ack is not None:
                 acks.append(ack)
@@ -284,6 +297,8 @@ class Pipeline:
                 access.append((item, None, False))
             else:
                 external.append((item, None, False))
+        if self.late_transitions:  # several workers' messages: each device's in its own order
+            msgs.sort(key=_ts)
         with self.lock:
             changed, changes, msgs = self._apply(msgs, now)
             if now - self._last_offline >= OFFLINE_CHECK_S or now < self._last_offline:
@@ -324,6 +339,7 @@ class Pipeline:
         Returns the devices changed, the changes found between messages and the messages
         applied (those flood control kept)."""
         states, gate, store, engine = self.store.states, self.gate, self.store, self.engine
+        late = self.late_transitions
         changed: set[str] = set()
         dirty: set[str] = set()
         heard: set[str] = set()
@@ -337,6 +353,11 @@ class Pipeline:
             if gate.over(m.device_id, now) and changes_nothing(st, m):
                 flood += 1
                 continue
+            if late and st.last_seen is not None and m.ts < st.last_seen:
+                found = engine.late(st, m.readings, m.ts)
+                if found:
+                    changes += found
+                    changed.add(m.device_id)
             if m.device_id in dirty and not changes_nothing(st, m):
                 changed |= store.refresh_status({m.device_id}, now)
                 found = engine.evaluate((m.device_id,), now)
@@ -450,7 +471,12 @@ class Pipeline:
         return _Batch(ops, states, acks)
 
     def _commit(self, batch: _Batch, result: TickResult, now: float) -> None:
-        """Write the batch (after any earlier one that could not be written), then acknowledge."""
+        """Write the batch (after any earlier one that could not be written), then acknowledge.
+        An acknowledgement with a ``receipt`` (an operation: the inbox rows a leader applied)
+        is written in the batch's own transaction, so a row is done exactly when its effects
+        are committed."""
+        receipts = [r for a in batch.acks if (r := getattr(a, "receipt", None)) is not None]
+        batch.ops += receipts
         if not self._unwritten and not batch.ops and not batch.states:
             for ack in batch.acks:
                 ack()

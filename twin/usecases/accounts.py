@@ -56,3 +56,42 @@ def list_members(scene_path: str | Path, db: str | None) -> list[Account]:
     """The scene's community's accounts."""
     with _owner(scene_path, db) as (conn, community):
         return list_accounts(conn, community)
+
+
+def password_needed(db: str | None) -> bool:
+    """Whether the shared database asks for a password this process does not have (then the
+    shell's sign-in asks the operator for it)."""
+    url = shared_url(db)
+    if url is None:
+        return False
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        text = str(exc)
+        return "no password supplied" in text or "password authentication failed" in text
+    return False
+
+
+def sign_in(db: str | None, password: str) -> None:
+    """Sign in with the database's own authentication: the password is tried, then kept in
+    this process's ``PGPASSWORD`` for its connections (no password store of the twin's).
+
+    Raises
+    ------
+    InputError
+        When the database refuses it.
+    """
+    import os
+
+    import psycopg
+
+    url = shared_url(db)
+    if url is None:
+        return
+    try:
+        psycopg.connect(url, password=password, connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        raise InputError("sign-in", f"refused by the database ({str(exc).strip()}).") from None
+    os.environ["PGPASSWORD"] = password

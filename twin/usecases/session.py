@@ -59,6 +59,50 @@ def start_session(
     return live
 
 
+def start_worker(scene: Scene, feed: str, db: str | Path | None, partitions: int = 2) -> Any:
+    """One of several ingest workers of the scene's community (``twin run --share``): the MQTT
+    feed shared with the others (MQTT 5 shared subscription), the shared database's inbox,
+    partitions led in turn, dead workers taken over (not started).
+
+    Raises
+    ------
+    InputError
+        Without a ``postgresql://`` database or an MQTT feed, or for a bad partition count.
+    """
+    from twin.state.dburl import shared_url
+    from twin.telemetry.live import parse_feed
+    from twin.telemetry.workers import Worker
+    from twin.usecases.people import PEOPLE_KINDS, read_scene_register, start_people
+
+    url = shared_url(db)
+    kind, where = parse_feed(feed)
+    if url is None or kind != "mqtt":
+        raise InputError(
+            "--share",
+            "shares an MQTT feed among workers through the shared database.",
+            "Give --feed mqtt://HOST[:PORT] and --db postgresql://USER@HOST/DBNAME.",
+        )
+    if not 1 <= partitions <= 64:
+        raise InputError("--partitions", f"{partitions} is outside 1-64.", "Use e.g. 2 or 4.")
+    try:
+        rows = read_scene_register(scene.spec)
+    except InputError as exc:
+        rows = None
+        import logging
+
+        logging.getLogger("twin.workers").error(
+            "register not read, the one stored before stays in use: %s", exc.message
+        )
+    return Worker(
+        scene,
+        url,
+        where,
+        partitions,
+        frozenset(PEOPLE_KINDS),
+        lambda live: start_people(live, rows, live.pipeline.clock()),
+    )
+
+
 def join_seat(scene: Scene, url: str) -> Any:
     """A seat on the shared database (a wall or a desk of a command centre): the state, events
     and history the ingest service keeps, without a feed of its own (not started)."""
