@@ -29,8 +29,8 @@ test-fast: setup sysdeps
 	$(VENV)/bin/pytest -m "not gui and not broker and not slow"
 
 bench: setup sysdeps
-	@if [ -n "$${DISPLAY:-}" ]; then $(PY) bench/bench_scene.py && $(PY) bench/bench_live.py && $(PY) bench/bench_shell.py && $(PY) bench/bench_placement.py; \
-	else xvfb-run -a -s "-screen 0 1920x1080x24" sh -c '$(PY) bench/bench_scene.py && $(PY) bench/bench_live.py && $(PY) bench/bench_shell.py && $(PY) bench/bench_placement.py'; fi
+	@if [ -n "$${DISPLAY:-}" ]; then $(PY) bench/bench_scene.py && $(PY) bench/bench_live.py && $(PY) bench/bench_shell.py && $(PY) bench/bench_placement.py && $(PY) bench/bench_shared.py; \
+	else xvfb-run -a -s "-screen 0 1920x1080x24" sh -c '$(PY) bench/bench_scene.py && $(PY) bench/bench_live.py && $(PY) bench/bench_shell.py && $(PY) bench/bench_placement.py && $(PY) bench/bench_shared.py'; fi
 
 lint: setup
 	$(VENV)/bin/ruff check twin tests bench models tools app.py

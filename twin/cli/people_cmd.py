@@ -20,8 +20,9 @@ from twin.state.events import EventStore, iso_utc
 
 def cmd_people(args: argparse.Namespace) -> int:
     from twin.scene.scenefile import load_scene_spec
+    from twin.state.dburl import shared_url
     from twin.telemetry.live import parse_time
-    from twin.usecases.events import find_event_log
+    from twin.usecases.events import find_event_log, open_event_log
     from twin.usecases.people import (
         open_key,
         read_scene_register,
@@ -30,20 +31,34 @@ def cmd_people(args: argparse.Namespace) -> int:
 
     spec = load_scene_spec(args.scene)
     tz = ZoneInfo(spec.timezone) if spec.timezone else None
-    db = (
-        (Path(args.db).expanduser() if args.db else default_db(spec.name))
+    shared = shared_url(args.db)
+    db: Any = (
+        shared
+        if shared is not None
+        else (Path(args.db).expanduser() if args.db else default_db(spec.name))
         if args.import_register
         else find_event_log(args.scene, args.db)
     )
+
+    def store_of(readonly: bool) -> Any:
+        """The event log's store: the shared database's community, or the file."""
+        if shared is not None:
+            return open_event_log(args.scene, shared)
+        return EventStore(db, readonly=readonly)
+
+    args.store_of = store_of
     from twin.usecases.people import current_role
 
     role = current_role(args.role)
+    if shared is not None:  # the account's role is the most it may be
+        with store_of(True) as probe:
+            role = current_role(args.role, probe)
     now = parse_time(args.at, tz) if args.at else time.time()
     if args.import_register:
         rows = read_scene_register(spec)
         if rows is None:
             raise InputError(args.scene, "names no register.", 'Add [people] register = "FILE".')
-        with EventStore(db) as store:
+        with store_of(False) as store:
             n = store_register(store, rows, open_key(store), now, force=True)
         for w in rows.warnings:
             print(f"warning: {w}", file=sys.stderr)
@@ -59,12 +74,12 @@ def cmd_people(args: argparse.Namespace) -> int:
         ) from None
 
 
-def _show(args: argparse.Namespace, db: Path, tz: Any, role: str, now: float) -> int:
+def _show(args: argparse.Namespace, db: Any, tz: Any, role: str, now: float) -> int:
     from twin.analysis.people import people_figures
     from twin.state import peoplelog
     from twin.usecases.people import shown, unmask_names
 
-    with EventStore(db, readonly=not args.names) as store:
+    with args.store_of(not args.names) as store:
         if args.access_log:
             log = peoplelog.unmaskings(store, args.limit)
             if args.json:

@@ -218,6 +218,45 @@ class SeatEvents(Lifecycle):
         self.close()
 
 
+class SeatHistory:
+    """The seat's history: the shared one, answered at once with an InputError while the link
+    is down (a panel keeps its last figures; nothing waits for a lost server on the GUI
+    thread)."""
+
+    def __init__(self, store: PgHistoryStore, events: SeatEvents) -> None:
+        self.store, self._events = store, events
+        self.path = store.path
+
+    def _call(self, name: str, *args: Any, **kw: Any) -> Any:
+        if not self._events.online:
+            raise InputError("the shared database", "cannot be reached: the history waits.")
+        try:
+            return getattr(self.store, name)(*args, **kw)
+        except LOST:
+            self._events.online = False
+            raise InputError(
+                "the shared database", "cannot be reached: the history waits."
+            ) from None
+
+    def series(self, *args: Any, **kw: Any) -> Any:
+        return self._call("series", *args, **kw)
+
+    def messages(self, *args: Any, **kw: Any) -> Any:
+        return list(self._call("messages", *args, **kw))
+
+    def latest(self, *args: Any, **kw: Any) -> Any:
+        return self._call("latest", *args, **kw)
+
+    def meta(self, key: str) -> Any:
+        return self._call("meta", key)
+
+    def changed_since(self, seq: int) -> Any:
+        return self.store.changed_since(seq)  # the link's own: it handles a lost server
+
+    def close(self) -> None:
+        self.store.close()
+
+
 class SeatPipeline:
     """What the shell reads of a pipeline, for a seat: the devices' state as the shared
     database has it, its lock and listeners, the time and the health."""
@@ -415,7 +454,7 @@ class Seat:
 
     scene: Scene
     events: SeatEvents
-    history: PgHistoryStore
+    history: SeatHistory
     pipeline: SeatPipeline
     db: str
     feed: SeatLink = field(init=False)
@@ -451,8 +490,9 @@ def open_seat(scene: Scene, url: str) -> Seat:
     """A seat on the shared database at ``url`` for ``scene``'s community (not started)."""
     store = PgEventStore(url, scene.name, timeout=LINK_TIMEOUT_S)
     try:
-        history = PgHistoryStore(url, scene.name, store.pool)
-        seat = Seat(scene, SeatEvents(store), history, SeatPipeline(scene, url), url)
+        events = SeatEvents(store)
+        history = SeatHistory(PgHistoryStore(url, scene.name, store.pool), events)
+        seat = Seat(scene, events, history, SeatPipeline(scene, url), url)
         seat.feed.load()
     except BaseException:
         store.close()

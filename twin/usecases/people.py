@@ -179,7 +179,7 @@ def unmask_names(
         )
     if not reason.strip():
         raise InputError("unmasking", "needs a reason (it is written to the access log).")
-    peoplelog.log_unmask(events, operator or operator_name(), role, what, reason.strip(), now)
+    peoplelog.log_unmask(events, operator or operator_name(events), role, what, reason.strip(), now)
     return Pseudonymiser.open(key_path or default_key_path(events.path), create=False)
 
 
