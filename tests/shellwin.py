@@ -14,12 +14,20 @@ from twin.shell.window import MainWindow
 
 
 def open_window(
-    qtbot, tmp_path, feed="sim", scene=DEMO, backfill=False, lang="en", view="overview", own=True
+    qtbot,
+    tmp_path,
+    feed="sim",
+    scene=DEMO,
+    backfill=False,
+    lang="en",
+    view="overview",
+    own=True,
+    db=None,
 ):
     qapp = QtWidgets.QApplication.instance()
     theme.apply(qapp, 1.0, lang)
     loaded = load(
-        LoadRequest(str(scene), feed, str(tmp_path / "ev.sqlite"), 1, 1.0, None, backfill)
+        LoadRequest(str(scene), feed, db or str(tmp_path / "ev.sqlite"), 1, 1.0, None, backfill)
     )
     win = MainWindow(loaded, lang, view)
     if own:
@@ -35,18 +43,7 @@ def open_window(
 
 def open_seat_window(qtbot, scene, url, lang="en", view="overview"):
     """The real window as a seat of the shared database at ``url`` (no feed of its own)."""
-    qapp = QtWidgets.QApplication.instance()
-    theme.apply(qapp, 1.0, lang)
-    loaded = load(LoadRequest(str(scene), None, url, 1, 1.0, None, False))
-    win = MainWindow(loaded, lang, view)
-    qtbot.addWidget(win)
-    win.resize(1600, 900)
-    win.show()
-    win.start()
-    qtbot.waitUntil(
-        lambda: win.viewport.home is not None and bool(win.viewport.frame_ms), timeout=20000
-    )
-    return win
+    return open_window(qtbot, None, None, scene, lang=lang, view=view, db=url)
 
 
 def pixel_at(win, xyz):

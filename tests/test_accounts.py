@@ -53,38 +53,15 @@ def test_accounts_roles_and_row_level_security(postgres, tmp_path):
     url = postgres.database("twin_acl")
     harbour, hill = _scene(tmp_path, "Harbour court"), _scene(tmp_path, "Hill park")
     item = {"kind": "manhole", "rule_id": "lid_open", "type": "lid_open", "severity": "critical"}
-    with PgEventStore(url, "Harbour court") as s:
-        (mine,) = s.write_batch([("raise", item | {"device_id": "mh-1", "at": T0})])[0]
-        s.write_batch(
-            [
-                (
-                    "access",
-                    {
-                        "ts": T0,
-                        "device_id": "gate-1",
-                        "direction": "in",
-                        "method": "card",
-                        "category": "resident",
-                    },
-                )
-            ]
-        )
-    with PgEventStore(url, "Hill park") as s:
-        (theirs,) = s.write_batch([("raise", item | {"device_id": "mh-9", "at": T0})])[0]
-        s.write_batch(
-            [
-                (
-                    "access",
-                    {
-                        "ts": T0,
-                        "device_id": "gate-9",
-                        "direction": "in",
-                        "method": "card",
-                        "category": "resident",
-                    },
-                )
-            ]
-        )
+    raised = {}
+    for community, n in (("Harbour court", 1), ("Hill park", 9)):
+        passage = {"ts": T0, "device_id": f"gate-{n}", "direction": "in", "method": "card"}
+        with PgEventStore(url, community) as s:
+            (raised[community],) = s.write_batch(
+                [("raise", item | {"device_id": f"mh-{n}", "at": T0})]
+            )[0]
+            s.write_batch([("access", passage | {"category": "resident"})])
+    mine, theirs = raised["Harbour court"], raised["Hill park"]
     op = _add(postgres, harbour, url, "op-li", "operator")
     viewer = _add(postgres, harbour, url, "wall-1", "viewer")
 

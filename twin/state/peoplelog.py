@@ -20,6 +20,7 @@ from typing import Any
 from twin.scene.people import RETENTION_DAYS, Person, mask_name, mask_plate
 from twin.state.access import Registered
 from twin.state.events import EventStore
+from twin.state.peopleschema import ACCESS_COLUMNS
 from twin.state.pseudonym import Pseudonymiser
 
 
@@ -132,17 +133,7 @@ def last_seen(
     return subjects, doors
 
 
-_ACCESS_READ = (
-    "ts",
-    "device_id",
-    "direction",
-    "method",
-    "subject",
-    "category",
-    "household",
-    "plate_enc",
-    "plate_mask",
-)
+_ACCESS_READ = tuple(c for c in ACCESS_COLUMNS if c != "source_id")
 
 
 def access_since(store: EventStore, since: float) -> list[dict[str, Any]]:
