@@ -131,7 +131,9 @@ def test_the_sign_in_is_the_databases(postgres, tmp_path, monkeypatch):
     scene = _scene(tmp_path, "Harbour court")
     add_member(scene, url, "desk-3", "operator", "s3cret-desk")
     desk = _as(url, "desk-3")
-    monkeypatch.delenv("PGPASSWORD", raising=False)
+    # sign_in keeps the password in this process's PGPASSWORD: put back as it was afterwards
+    monkeypatch.setenv("PGPASSWORD", "")
+    monkeypatch.delenv("PGPASSWORD")
     assert password_needed(desk) is True
     with pytest.raises(InputError, match="refused"):
         sign_in(desk, "wrong")
