@@ -150,7 +150,7 @@ def start_broker() -> tuple[subprocess.Popen, int]:
     conf = TMP / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 1000000\nmax_inflight_messages 0\n"
+        "max_queued_messages 1000000\nmax_inflight_messages 0\nqueue_qos0_messages true\n"
         + (
             "user root\n"
             if hasattr(__import__("os"), "geteuid") and __import__("os").geteuid() == 0

@@ -87,6 +87,15 @@ def test_accounts_roles_and_row_level_security(postgres, tmp_path):
         assert conn.execute("SELECT member, role FROM twin_members").fetchall() == [
             ("op-li", "operator")
         ]
+    # any account may LISTEN: a notification names a community by its tag, never by its name
+    from twin.state.pgschema import CHANNEL, notify_tag
+
+    with psycopg.connect(op, autocommit=True) as conn:
+        conn.execute(f"LISTEN {CHANNEL}")
+        with PgEventStore(url, "Hill park") as s:
+            s.write_batch([("raise", item | {"device_id": "mh-8", "at": T0 + 1})])
+        heard = [n.payload for n in conn.notifies(timeout=2.0, stop_after=1)]
+    assert heard == [notify_tag("Hill park") + ":events"] and "Hill" not in heard[0]
     # through the twin: the operator acts and is named; the other community is not theirs
     with PgEventStore(op, "Harbour court") as s:
         assert s.account == "op-li" and s.role == "operator"

@@ -87,6 +87,13 @@ def test_two_workers_share_the_feed_and_one_killed_loses_nothing(broker, postgre
         while time.time() < end and len(set(_leaders(url).values())) < 2:
             time.sleep(0.2)
         assert len(_leaders(url)) == 2 and len(set(_leaders(url).values())) == 2  # split
+        # a third worker that would split the community differently is refused, in one line
+        r = run_twin(
+            "run", str(scene), "--headless", "--share", "--partitions", "3",
+            "--feed", f"mqtt://127.0.0.1:{broker.port}", "--db", url,
+        )  # fmt: skip
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert "into 3 partitions" in r.stderr and "--partitions 2" in r.stderr
         time.sleep(1.0)
         pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="field-gateway")
         pub.connect("127.0.0.1", broker.port)

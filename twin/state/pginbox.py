@@ -30,12 +30,15 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from twin.core.errors import InputError
+from twin.state.pgschema import notify_tag
+
 PART_LOCK = 0x74776970
 """First half of a partition's leader lock (the second: :func:`lock_key`)."""
 WORKER_LOCK = 0x74776977
 """First half of a worker's liveness lock (the second: ``ingest_workers.lock_key``)."""
 CHANNEL = "twin_inbox"
-"""NOTIFY channel: payload the community, when rows are in its inbox."""
+"""NOTIFY channel: payload the community's ``notify_tag``, when rows are in its inbox."""
 
 
 def lock_key(text: str) -> int:
@@ -76,7 +79,7 @@ def put(
                 (flushed_until, community, worker),
             )
         if n:
-            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, community))
+            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, notify_tag(community)))
     return n
 
 
@@ -100,17 +103,38 @@ def flushed_until(conn: Any, community: str, client_id: str) -> float | None:
     return None if row is None else float(row[0])
 
 
-def register_worker(conn: Any, community: str, client_id: str, host: str, pid: int) -> int:
+def register_worker(
+    conn: Any, community: str, client_id: str, host: str, pid: int, partitions: int
+) -> int:
     """Write the worker down and hold its liveness lock on ``conn`` (a session of its own,
-    autocommit) for as long as that session lives. Returns the lock's key."""
+    autocommit) for as long as that session lives. Returns the lock's key. Refused (InputError)
+    when a live worker of the community splits it into another number of partitions: a device
+    would then belong to two partitions and two leaders."""
     import time
 
     key = lock_key(client_id)
     conn.execute("SELECT pg_advisory_lock(%s, %s)", (WORKER_LOCK, key))
+    alive = {c for c, _k, live in workers(conn, community) if live and c != client_id}
+    for other, theirs in conn.execute(
+        "SELECT client_id, partitions FROM ingest_workers WHERE community = %s AND "
+        "partitions IS NOT NULL AND partitions <> %s",
+        (community, partitions),
+    ).fetchall():
+        if other in alive:
+            conn.execute("SELECT pg_advisory_unlock(%s, %s)", (WORKER_LOCK, key))
+            raise InputError(
+                f"ingest worker {client_id}",
+                f"splits community {community!r} into {partitions} partitions, but worker "
+                f"{other} (running) splits it into {theirs}.",
+                f"Start every worker of the community with --partitions {theirs} (or stop them "
+                "all and start them again with the new number).",
+            )
     now = time.time()
     conn.execute(
-        "INSERT INTO ingest_workers VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-        (community, client_id, key, host, pid, now, now),
+        "INSERT INTO ingest_workers (community, client_id, lock_key, host, pid, started, "
+        "flushed_until, partitions) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO "
+        "NOTHING",
+        (community, client_id, key, host, pid, now, now, partitions),
     )
     return key
 

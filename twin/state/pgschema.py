@@ -10,11 +10,12 @@ migrates and the others find the work done.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from twin.core.errors import InputError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Version of the PostgreSQL layout written by this module (apart from the SQLite file's).
 2: the reading history, the latest state and the change sequence seats follow; the people
 tables scoped to the connection's community (``twin.community``, set by the store), so the SQL of
@@ -22,14 +23,26 @@ tables scoped to the connection's community (``twin.community``, set by the stor
 3: accounts: the members of each community with their role, the twin's group roles and their
 grants, and row-level security that keeps every account to its communities.
 4: several ingest workers: the inbox the receivers fill and the partitions' leaders drain, and
-the workers' register (``twin.state.pginbox``)."""
+the workers' register (``twin.state.pginbox``).
+5: notifications name a community by its :func:`notify_tag`, not by its name (every account may
+LISTEN); the register records each worker's partition count (workers must agree on it)."""
 LOCK_KEY = 0x7477696E  # "twin": the advisory lock every migrator takes
 CHANGES_LOCK = 0x74776331
 """First half of the per-community transaction lock every write of events or latest state
 takes (the second is ``hashtext(community)``): changes of one community commit in the order of
 their ``seq``, so a seat that follows ``seq`` never skips a change committed late."""
 CHANNEL = "twin_changes"
-"""The NOTIFY channel: payload ``COMMUNITY:events`` or ``COMMUNITY:state``."""
+"""The NOTIFY channel: payload ``TAG:events`` or ``TAG:state``, ``TAG`` the community's
+:func:`notify_tag`."""
+_TAG_SQL = "left(encode(sha256(convert_to({}, 'UTF8')), 'hex'), 16)"
+"""The SQL of :func:`notify_tag` (``{}`` the community), for the triggers."""
+
+
+def notify_tag(community: str) -> str:
+    """How a notification names a community: any account may LISTEN on a channel, so the
+    payload carries the first 16 hex digits of the name's SHA-256, never the name (it tells a
+    seat "yours" without telling every account which communities the database holds)."""
+    return hashlib.sha256(community.encode()).hexdigest()[:16]
 
 PEOPLE_TABLES = ("register", "access", "unmask_log", "people_meta")
 
@@ -299,6 +312,12 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"GRANT SELECT ON {', '.join(INBOX_TABLES)} TO {', '.join(GROUPS.values())}",
         f"GRANT INSERT, UPDATE, DELETE ON {', '.join(INBOX_TABLES)} TO twin_ingest",
         "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO twin_ingest",
+    ),
+    5: (
+        f"""CREATE OR REPLACE FUNCTION twin_notify_events() RETURNS trigger LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM pg_notify('twin_changes', {_TAG_SQL.format("NEW.community")}
+            || ':events'); RETURN NULL; END $$""",
+        "ALTER TABLE ingest_workers ADD COLUMN partitions smallint",
     ),
 }
 """Version -> the statements that bring the previous version to it (never edited once

@@ -4,7 +4,7 @@ and moves events along their lifecycle, without a feed of its own.
 
 How changes reach the seat: PostgreSQL ``LISTEN / NOTIFY``. Every transaction that raises,
 clears or moves an event, and every batch of latest state, notifies ``twin_changes`` with its
-community (delivered at commit); the seat then reads only what changed since its cursor on
+community's tag (``notify_tag``, delivered at commit); the seat then reads only what changed since its cursor on
 the change sequence (``seq``, written under the community's change lock, so a change committed
 late is never skipped). Why not the broker's retained topics: the database is where the truth
 is committed (an event is raised once, by the database's unique index); a retained topic would
@@ -35,7 +35,7 @@ from twin.state.eventrecord import Event, iso_utc
 from twin.state.events import EventStore, Lifecycle
 from twin.state.pgevents import PgEventStore
 from twin.state.pghistory import PgHistoryStore
-from twin.state.pgschema import CHANNEL
+from twin.state.pgschema import CHANNEL, notify_tag
 from twin.state.store import StateStore
 from twin.telemetry.pipeline import TickResult
 
@@ -375,7 +375,7 @@ class SeatLink:
 
     def _run(self) -> None:
         seat = self.seat
-        community = seat.events.community
+        tag = notify_tag(seat.events.community)
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
@@ -395,7 +395,7 @@ class SeatLink:
                     while not self._stop.is_set():
                         dirty = False
                         for n in conn.notifies(timeout=WAIT_S):
-                            if n.payload.rsplit(":", 1)[0] == community:
+                            if n.payload.rsplit(":", 1)[0] == tag:
                                 dirty = True
                         if not dirty and time.monotonic() - beat < HEARTBEAT_S:
                             continue

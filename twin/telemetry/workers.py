@@ -295,7 +295,12 @@ class Worker:
         PgEventStore(self.url, self.scene.name).close()
         self._lockconn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         pginbox.register_worker(
-            self._lockconn, self.scene.name, self.client_id, socket.gethostname(), os.getpid()
+            self._lockconn,
+            self.scene.name,
+            self.client_id,
+            socket.gethostname(),
+            os.getpid(),
+            self.partitions,
         )
         self.sink = InboxSink(self.url, self.scene.name, self.prefix, part_of, self.client_id)
         self.feed = MqttFeed(self.mqtt, self.prefix, share=self.group, client_id=self.client_id)
