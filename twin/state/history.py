@@ -118,6 +118,12 @@ class LatestState:
     reading_ts: dict[str, float] | None = None
     """The time of each reading (None in files of schema 1: then ``last_seen`` for all)."""
 
+    def as_row(self) -> tuple[str, str, str, float | None, str, str | None]:
+        """The stored row of both engines: the readings and their times as JSON text."""
+        stamps = None if self.reading_ts is None else json.dumps(self.reading_ts)
+        return (self.device_id, self.kind, self.status, self.last_seen,
+                dumps_readings(self.readings), stamps)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Point:
@@ -321,17 +327,7 @@ class HistoryStore(HistoryReads):
                     "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE "
                     "SET kind=excluded.kind, status=excluded.status, last_seen=excluded.last_seen, "
                     "readings=excluded.readings, reading_ts=excluded.reading_ts",
-                    [
-                        (
-                            s.device_id,
-                            s.kind,
-                            s.status,
-                            s.last_seen,
-                            dumps_readings(s.readings),
-                            None if s.reading_ts is None else json.dumps(s.reading_ts),
-                        )
-                        for s in latest
-                    ],
+                    [s.as_row() for s in latest],
                 )
             for key, value in (meta or {}).items():
                 conn.execute(

@@ -10,7 +10,6 @@ there (delivered at commit, so a seat never reads a batch before it is visible).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +23,6 @@ from twin.state.history import (
     ROLLUP_RETENTION_S,
     HistoryReads,
     LatestState,
-    dumps_readings,
 )
 from twin.state.pgschema import CHANNEL, lock_changes, notify_tag
 
@@ -95,16 +93,7 @@ class PgHistoryStore(HistoryReads):
                     "FROM STDIN"
                 ) as copy:
                     for s in latest:
-                        copy.write_row(
-                            (
-                                s.device_id,
-                                s.kind,
-                                s.status,
-                                s.last_seen,
-                                dumps_readings(s.readings),
-                                None if s.reading_ts is None else json.dumps(s.reading_ts),
-                            )
-                        )
+                        copy.write_row(s.as_row())
                 lock_changes(conn, c)
                 conn.execute(
                     "INSERT INTO latest (community, device_id, kind, status, last_seen, "

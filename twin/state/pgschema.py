@@ -44,6 +44,7 @@ def notify_tag(community: str) -> str:
     seat "yours" without telling every account which communities the database holds)."""
     return hashlib.sha256(community.encode()).hexdigest()[:16]
 
+
 PEOPLE_TABLES = ("register", "access", "unmask_log", "people_meta")
 
 

@@ -4,11 +4,12 @@ and moves events along their lifecycle, without a feed of its own.
 
 How changes reach the seat: PostgreSQL ``LISTEN / NOTIFY``. Every transaction that raises,
 clears or moves an event, and every batch of latest state, notifies ``twin_changes`` with its
-community's tag (``notify_tag``, delivered at commit); the seat then reads only what changed since its cursor on
-the change sequence (``seq``, written under the community's change lock, so a change committed
-late is never skipped). Why not the broker's retained topics: the database is where the truth
-is committed (an event is raised once, by the database's unique index); a retained topic would
-be a second copy that can disagree with it, and a seat would need both connections.
+community's tag (``notify_tag``, delivered at commit); the seat then reads only what changed
+since its cursor on the change sequence (``seq``, written under the community's change lock,
+so a change committed late is never skipped). Why not the broker's retained topics: the
+database is where the truth is committed (an event is raised once, by the database's unique
+index); a retained topic would be a second copy that can disagree with it, and a seat would
+need both connections.
 Without any notification the link is checked every :data:`HEARTBEAT_S`.
 
 A seat that loses the database keeps showing the last state, marked STALE (the health's
