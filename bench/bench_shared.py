@@ -67,18 +67,15 @@ def _rows(url: str, community: str) -> int:
         )
 
 
-INGEST_CASES = (
-    ("PostgreSQL, COPY batches", 20_000.0),
-    ("PostgreSQL, COPY batches", 25_000.0),
-    ("SQLite files", 20_000.0),
-    ("PostgreSQL, INSERT per reading", 20_000.0),
-)
-
-
-def bench_ingest(scene, templates, url: str, port: int, cases=INGEST_CASES) -> None:
+def bench_ingest(scene, templates, url: str, port: int) -> None:
     seconds = 15.0
     prefix = scene_prefix(scene)
-    for label, rate in cases:
+    for label, rate in (
+        ("PostgreSQL, COPY batches", 20_000.0),
+        ("PostgreSQL, COPY batches", 25_000.0),
+        ("SQLite files", 20_000.0),
+        ("PostgreSQL, INSERT per reading", 20_000.0),
+    ):
         feed = MqttFeed(f"mqtt://127.0.0.1:{port}", prefix)
         if label.startswith("SQLite"):
             live = open_live(scene, TMP / "shared-sqlite.sqlite", feed)
