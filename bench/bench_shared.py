@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -67,7 +68,32 @@ def _rows(url: str, community: str) -> int:
         )
 
 
-def bench_ingest(scene, templates, url: str, port: int) -> None:
+def _cpu_s(pids) -> float:
+    """CPU seconds (user + system) of live processes, from /proc."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _server_pids(cluster: PgCluster, broker) -> dict[str, list[int]]:
+    """mosquitto, and PostgreSQL's postmaster with every backend it runs now."""
+    master = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    pg = [master]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master:
+                pg.append(int(stat.parent.name))
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return {"mosquitto": [broker.pid], "PostgreSQL": pg}
+
+
+def bench_ingest(scene, templates, url: str, port: int, cluster: PgCluster, broker) -> None:
     seconds = 15.0
     prefix = scene_prefix(scene)
     for label, rate in (
@@ -89,10 +115,18 @@ def bench_ingest(scene, templates, url: str, port: int) -> None:
         time.sleep(0.5)
         before = _rows(url, scene.name) if not label.startswith("SQLite") else 0
         base = p.parser.stats.accepted  # a session resumes the counts of the one before
+        servers = _server_pids(cluster, broker)
+        receiver = [feed.receiver.proc.pid]
         t0, cpu0 = time.monotonic(), time.process_time()
+        others0 = {k: _cpu_s(v) for k, v in servers.items()}
+        rx0, pub0 = _cpu_s(receiver), resource.getrusage(resource.RUSAGE_CHILDREN)
         sent = publish(port, templates, rate, seconds, prefix)
         kept_up = p.parser.stats.accepted - base
         cpu = time.process_time() - cpu0  # the twin's threads, while the publisher ran
+        pub1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rx = _cpu_s(receiver) - rx0
+        others = {k: _cpu_s(v) - others0[k] for k, v in servers.items()}
+        others["the publisher"] = pub1.ru_utime + pub1.ru_stime - pub0.ru_utime - pub0.ru_stime
         _wait_applied(p, base + sent["sent"], t0 + seconds + 60)
         live.close()  # the pipeline hands its last rows over and the writer commits them
         took = time.monotonic() - t0
@@ -108,7 +142,15 @@ def bench_ingest(scene, templates, url: str, port: int) -> None:
             f"{sent['sent']:,} rows written, all in {took:5.1f} s "
             f"({written / took:8,.0f} rows/s), dropped {p.writer.dropped:,}; the twin's CPU "
             f"{cpu * 1e6 / max(kept_up, 1):.0f} us per message ({cpu / sent['seconds']:.0%} of a "
-            "core)"
+            f"core) and its MQTT receiver's {rx * 1e6 / max(kept_up, 1):.0f} us "
+            f"({rx / sent['seconds']:.0%})"
+        )
+        busy = cpu + rx + sum(others.values())
+        print(
+            "    meanwhile, of a core: "
+            + ", ".join(f"{k} {v / sent['seconds']:.0%}" for k, v in others.items())
+            + f"; all of them {busy / sent['seconds']:.0%} of the {os.cpu_count()} cores' "
+            f"{os.cpu_count():.0%}"
         )
 
 
@@ -135,9 +177,10 @@ def bench_backlog(scene, templates, url: str, port: int, rate: float = 40_000.0)
     base = p.parser.stats.accepted
     t0, cpu0 = time.monotonic(), time.process_time()
     live.start()
+    receiver = [live.feed.receiver.proc.pid]
     _wait_applied(p, base + sent["sent"], t0 + 120)
     applied_in = time.monotonic() - t0
-    cpu = time.process_time() - cpu0
+    cpu, rx = time.process_time() - cpu0, _cpu_s(receiver)
     live.close()
     took = time.monotonic() - t0
     applied = p.parser.stats.accepted - base
@@ -146,8 +189,9 @@ def bench_backlog(scene, templates, url: str, port: int, rate: float = 40_000.0)
         f"  PostgreSQL, COPY batches, drained {applied:,} of {sent['sent']:,} messages kept by "
         f"the broker in {applied_in:4.1f} s: {applied / applied_in:8,.0f} msg/s; history: "
         f"{written:,} rows written, all in {took:4.1f} s ({written / took:8,.0f} rows/s); the "
-        f"twin's CPU {cpu * 1e6 / max(applied, 1):.0f} us per message (the publisher alone "
-        f"sent {sent['sent'] / sent['seconds']:,.0f}/s)"
+        f"twin's CPU {cpu * 1e6 / max(applied, 1):.0f} us per message and its MQTT receiver's "
+        f"{rx * 1e6 / max(applied, 1):.0f} us (the publisher alone sent "
+        f"{sent['sent'] / sent['seconds']:,.0f}/s)"
     )
 
 
@@ -356,7 +400,7 @@ def main() -> None:
         print("Ingest with history through mosquitto at 20,000 msg/s (demo's devices x 6):")
         big = with_more_devices(scene, 6)
         bench_writer(url)
-        bench_ingest(big, templates, url, port)
+        bench_ingest(big, templates, url, port, cluster, broker)
         bench_backlog(big, templates, url, port)
         print("\nEvents to the seats:")
         bench_seats(scene, cluster.database("twin_seats"), port)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -247,9 +248,7 @@ def test_a_redelivered_event_is_stored_once(scene, tmp_path):
         live.start()
         assert feed.wait_connected(10)
         time.sleep(0.3)
-        feed._client.ack = lambda mid, qos: (
-            None
-        )  # the acknowledgement never leaves (the process dies)
+        feed.receiver._acks = deque(maxlen=0)  # the acknowledgement never leaves (it dies)
         broker.publish(
             f"{PREFIX}/cam-0/event",
             '{"type": "loitering", "data": {"message": "at the gate"}}',
@@ -259,8 +258,8 @@ def test_a_redelivered_event_is_stored_once(scene, tmp_path):
         while not live.events.events() and time.monotonic() < end:
             time.sleep(0.05)
         assert len(live.events.events()) == 1
-        feed._client.loop_stop()  # the network side dies without a word
-        feed._client.socket().close()
+        feed.receiver._stopping = True  # not started again: the process dies without a word
+        feed.receiver.proc.kill()
         live.pipeline.stop()
         live.events.close()
         live.history.close()

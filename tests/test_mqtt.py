@@ -222,6 +222,28 @@ def test_broker_absent_at_start_and_restarted_mid_run(demo_scene, tmp_path):
         lv.close()
 
 
+def test_receiver_process_killed_is_replaced(demo_scene, broker, live, caplog):
+    """paho runs in a receiver process of its own: killed, it is replaced, the feed says so,
+    connects again and keeps delivering; the parent's state is untouched."""
+    smoke = demo_scene.devices_of("smoke_detector")[0].id
+    broker.publish(live.topic(smoke), b'{"smoke": true}')
+    wait_for(lambda: live.pipeline.store.get(smoke).status == "alarm", what="smoke alarm")
+    first = live.feed.receiver.proc
+    assert first.pid != os.getpid() and first.poll() is None
+    with caplog.at_level(logging.WARNING, logger="twin.feeds"):
+        first.kill()
+        wait_for(lambda: live.feed.connects == 2, what="a new receiver connected")
+    assert live.feed.receiver.proc.pid != first.pid
+    assert "receiver process ended" in caplog.text and "-9" in caplog.text
+    time.sleep(0.3)
+    broker.publish(live.topic(smoke), b'{"smoke": true, "battery_pct": 64}')
+    wait_for(
+        lambda: live.pipeline.store.get(smoke).readings.get("battery_pct") == 64.0,
+        what="a reading through the new receiver",
+    )
+    assert [(e.device_id, e.type) for e in live.events.events()] == [(smoke, "smoke")]
+
+
 def _openssl(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -74,6 +75,20 @@ def _leaders(url):
     return {int(o): p for o, p in rows}
 
 
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:  # a zombie has exited: only its parent's wait is missing
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_two_workers_share_the_feed_and_one_killed_loses_nothing(broker, postgres, tmp_path):
     import paho.mqtt.client as mqtt
 
@@ -116,9 +131,13 @@ def test_two_workers_share_the_feed_and_one_killed_loses_nothing(broker, postgre
                 send(f"mh-{i}", False)
             time.sleep(0.6)
             if rnd == 3:  # mid-stream: worker a dies without a word
+                receivers = _children(a.pid)
+                assert receivers, "worker a has no MQTT receiver process"
                 os.kill(a.pid, signal.SIGKILL)
                 killed_at = time.time()
         assert killed_at is not None
+        # its receiver process went with it (the broker saw the connection drop)
+        assert not [p for p in receivers if _alive(p)], "its receiver process outlived it"
         pub.loop_stop()
         pub.disconnect()
         # the survivor leads both partitions and drains everything

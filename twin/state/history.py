@@ -554,6 +554,17 @@ class HistoryWriter:
             self.error = None
 
     def close(self, timeout: float = 30.0) -> None:
-        """Write what is queued, then stop."""
+        """Write what is queued, then stop; what the store did not take within ``timeout`` is
+        given up (readings, never events), said in the log and counted in :attr:`dropped`."""
         self._q.put(None)
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            left = sum(len(item[0]) for item in list(self._q.queue) if item is not None)
+            self.dropped += left
+            log.warning(
+                "history %s: %d readings queued at shutdown were not written within %.0f s "
+                "(a transaction of others may still complete); they are not recorded",
+                self.store.path,
+                left,
+                timeout,
+            )

@@ -197,6 +197,8 @@ class RuleEngine:
             a for a in active if a[1] in self.rules and a[0] in store
         }
         self.local_hour = local_hour or (lambda ts: time.localtime(ts).tm_hour)
+        self._fires = sum(1 for _, rule_id in self.active if rule_id in FIRE_RULES)
+        """Active fire conditions, counted as they change (asked once per evaluation)."""
 
     def held(self) -> list[Change]:
         """The active conditions as raises (what a restarted store must hold again)."""
@@ -208,7 +210,7 @@ class RuleEngine:
     @property
     def fire(self) -> bool:
         """Whether a fire or smoke condition is active anywhere (fire doors then matter)."""
-        return any(rule_id in FIRE_RULES for _, rule_id in self.active)
+        return self._fires > 0
 
     def evaluate(self, ids: Iterable[str], now: float) -> list[Change]:
         """Conditions that started or ended on ``ids`` (call after applying a batch)."""
@@ -260,6 +262,8 @@ class RuleEngine:
                 if now_holds == was:
                     continue
                 (self.active.add if now_holds else self.active.discard)(key)
+                if rule.id in FIRE_RULES:
+                    self._fires += 1 if now_holds else -1
                 # the time of the reading that started or ended the condition (device time),
                 # else now (status rules, day / night and fire context changes)
                 at = st.reading_ts.get(rule.reading, now) if rule.reading else now

@@ -9,6 +9,7 @@ A feed runs on its own thread and only hands messages to the pipeline's queue; e
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import logging
 import os
@@ -17,22 +18,19 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
 from twin.state.access import AccessEvent
 from twin.state.readings import check_readings
 from twin.state.store import Message
-from twin.telemetry.mqttclient import chunked_client_class
+from twin.telemetry.mqttclient import MqttSettings
 from twin.telemetry.parse import ExternalEvent
 from twin.telemetry.pipeline import Pipeline
+from twin.telemetry.receiver import Receiver
 from twin.telemetry.simulator import Simulator
 
 log = logging.getLogger("twin.feeds")
-
-RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 16
-"""Reconnect backoff: 1 s, doubling up to 16 s, for ever."""
 
 
 class Feed(Protocol):
@@ -121,98 +119,19 @@ class SimFeed(_PacedFeed):
 
 
 # -- MQTT --------------------------------------------------------------------------------------
-class MqttSettings:
-    """``mqtt://host[:port]`` or ``mqtts://host[:port][?ca=FILE]``; credentials from
-    ``TWIN_MQTT_USERNAME`` / ``TWIN_MQTT_PASSWORD``; ``TWIN_MQTT_CA`` for the CA file;
-    ``TWIN_MQTT_CLIENT_ID`` (or ``?client_id=``) for a persistent session."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        fix = "Write it as mqtt://HOST[:PORT] or mqtts://HOST[:PORT][?ca=CA.pem]."
-        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise InputError(f"broker URL {url!r}", "is not an mqtt:// or mqtts:// URL.", fix)
-        try:
-            port = parts.port
-        except ValueError:
-            raise InputError(f"broker URL {url!r}", "has an invalid port.", fix) from None
-        self.url = (
-            f"{parts.scheme}://{parts.hostname}:"
-            f"{port or (8883 if parts.scheme == 'mqtts' else 1883)}"
-        )
-        self.host = parts.hostname
-        self.tls = parts.scheme == "mqtts"
-        self.port = port or (8883 if self.tls else 1883)
-        q = parse_qs(parts.query)
-        self.username = os.environ.get("TWIN_MQTT_USERNAME") or (
-            unquote(parts.username) if parts.username else None
-        )
-        self.password = os.environ.get("TWIN_MQTT_PASSWORD") or (
-            unquote(parts.password) if parts.password else None
-        )
-        self.client_id = (q.get("client_id") or [os.environ.get("TWIN_MQTT_CLIENT_ID", "")])[0]
-        ca = (q.get("ca") or [os.environ.get("TWIN_MQTT_CA", "")])[0]
-        self.ca = Path(ca).expanduser() if ca else None
-        if self.ca is not None and not self.ca.is_file():
-            raise InputError(
-                self.ca,
-                "CA certificate file not found.",
-                "Give the broker's CA file (PEM) with ?ca= or TWIN_MQTT_CA.",
-            )
-        if self.ca is not None and not self.tls:
-            raise InputError(
-                f"broker URL {url!r}",
-                "gives a CA file but is not mqtts://.",
-                "Use mqtts:// for TLS.",
-            )
-
-    def client(self, client_id: str = "", manual_ack: bool = False, v5: bool = False) -> Any:
-        """A paho client of these settings (MQTT 3.1.1, or 5 for shared subscriptions)."""
-        import paho.mqtt.client as mqtt
-
-        cid = self.client_id or client_id
-        if v5:
-            c = chunked_client_class()(
-                mqtt.CallbackAPIVersion.VERSION2,
-                client_id=client_id or cid,
-                protocol=mqtt.MQTTv5,
-                manual_ack=manual_ack,
-            )
-        else:
-            c = chunked_client_class()(
-                mqtt.CallbackAPIVersion.VERSION2,
-                client_id=cid,
-                clean_session=not self.client_id,
-                protocol=mqtt.MQTTv311,
-                manual_ack=manual_ack,
-            )
-        if self.username:
-            c.username_pw_set(self.username, self.password)
-        if self.tls:
-            import ssl
-
-            try:
-                c.tls_set(ca_certs=str(self.ca) if self.ca else None, cert_reqs=ssl.CERT_REQUIRED)
-            except (ssl.SSLError, OSError) as exc:
-                raise InputError(
-                    self.ca or "TLS", f"cannot be used as a CA file ({exc})."
-                ) from None
-        c.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
-        c.max_inflight_messages_set(200)
-        return c
-
-
 SESSION_EXPIRY_S = 600
 """How long the broker keeps a shared-subscription worker's session after it is gone (another
 worker takes it over within seconds; this only bounds a broker's memory)."""
 
 
 class MqttFeed:
-    """Subscribes to ``{prefix}/+/telemetry`` (QoS 0) and ``{prefix}/+/event`` (QoS 1); reconnects
-    with backoff and subscribes again after every reconnect. An absent broker at start is
-    retried the same way. QoS 1 messages are acknowledged by the pipeline once durable (paho's
-    manual acknowledgement), on the connection that delivered them: after a reconnect the
-    broker sends an unacknowledged message again (flagged as a duplicate), and that copy is
-    acknowledged instead."""
+    """Subscribes to ``{prefix}/+/telemetry`` (QoS 0) and ``{prefix}/+/event`` (QoS 1) through
+    the receiver process (``twin.telemetry.receiver``: paho off this process's interpreter
+    lock); reconnects with backoff and subscribes again after every reconnect. An absent broker
+    at start is retried the same way. QoS 1 messages are acknowledged by the pipeline once
+    durable (paho's manual acknowledgement), on the connection that delivered them: after a
+    reconnect the broker sends an unacknowledged message again (flagged as a duplicate), and
+    that copy is acknowledged instead."""
 
     name = "mqtt"
 
@@ -240,123 +159,68 @@ class MqttFeed:
         self.last_error = ""
         self.last_error_at: float | None = None
         self._stopping = False
-        self._client: Any = None
+        self.receiver: Receiver | None = None
 
     def clock(self) -> float:
         return time.time()
 
     def start(self, pipeline: Pipeline) -> None:
-        v5 = self.share is not None or self.adopt
-        c = self.settings.client(
-            self.own_id or f"twin-{os.getpid()}-{int(time.time()) % 100000}",
-            manual_ack=True,
-            v5=v5,
-        )
-        submit = pipeline.submit_raw
+        self.settings.check_tls()
         topics = [(f"{self.prefix}/+/telemetry", 0), (f"{self.prefix}/+/event", 1)]
         if self.share is not None:  # QoS 1 publications stay QoS 1: kept for a dead worker
             topics = [(f"$share/{self.share}/{t}", 1) for t, _q in topics]
+        submit = pipeline.submit_raw
 
-        def on_connect(
-            client: Any, userdata: Any, flags: Any, reason: Any, properties: Any
-        ) -> None:
-            if reason.is_failure:
-                self._note(
-                    f"broker {self.settings.url} refused the connection: {reason} (check "
-                    "TWIN_MQTT_USERNAME / TWIN_MQTT_PASSWORD and the broker's ACL)"
-                )
-                return
-            if self.adopt:  # leave the share: the broker queues nothing more for this session
-                client.unsubscribe([t for t, _q in topics])
-            else:
-                client.subscribe(topics)
+        def on_message(topic: str, payload: bytes, ack: Any, dup: bool) -> None:
+            self.last_message = time.monotonic()
+            submit(topic, payload, ack, dup)
+
+        self.receiver = Receiver(
+            self.settings,
+            self.own_id or f"twin-{os.getpid()}-{int(time.time()) % 100000}",
+            topics,
+            on_message,
+            functools.partial(self._status, topics),
+            v5=self.share is not None or self.adopt,
+            adopt=self.adopt,
+            session_expiry_s=SESSION_EXPIRY_S,
+        )
+        self.receiver.start()
+
+    def _status(self, topics: list[tuple[str, int]], s: dict[str, Any]) -> None:
+        """What the receiver process reports, on its receiving thread."""
+        url = self.settings.url
+        if s.get("connected"):
             self.connects += 1
             self.connected = True
             self.last_message = time.monotonic()
             self.since = time.time()
             log.info(
                 "connected to %s, %s %s%s",
-                self.settings.url,
+                url,
                 "took over the session of" if self.adopt else "subscribed to",
                 self.own_id if self.adopt else " and ".join(t for t, _q in topics),
                 f" (reconnect {self.connects - 1})" if self.connects > 1 else "",
             )
-
-        def on_disconnect(
-            client: Any, userdata: Any, flags: Any, reason: Any, properties: Any
-        ) -> None:
-            if self.connected and not self._stopping:
-                self._note(f"lost the broker {self.settings.url} ({reason}); reconnecting")
+        elif "exited" in s:
             self.connected = False
-
-        def on_connect_fail(client: Any, userdata: Any) -> None:
-            self._note(self._diagnose())
-
-        def on_message(client: Any, userdata: Any, msg: Any) -> None:
-            self.last_message = time.monotonic()
-            if msg.qos:
-                generation, mid, qos = self.connects, msg.mid, msg.qos
-
-                def ack() -> None:
-                    if self.connects == generation and self.connected:
-                        client.ack(mid, qos)
-
-                submit(msg.topic, msg.payload, ack, bool(msg.dup))
-            else:
-                submit(msg.topic, msg.payload)
-
-        c.on_connect = on_connect
-        c.on_disconnect = on_disconnect
-        c.on_connect_fail = on_connect_fail
-        c.on_message = on_message
-        extra: dict[str, Any] = {}
-        if v5:
-            from paho.mqtt.packettypes import PacketTypes
-            from paho.mqtt.properties import Properties
-
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = SESSION_EXPIRY_S
-            extra = {"clean_start": False, "properties": props}
-        try:
-            c.connect_async(self.settings.host, self.settings.port, keepalive=30, **extra)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"broker {self.settings.url}", f"cannot be used ({exc}).") from None
-        c.loop_start()
-        self._client = c
-
-    def _diagnose(self) -> str:
-        """Why a connection attempt failed, found by trying the socket (and TLS) ourselves:
-        paho only says that it failed."""
-        import socket
-        import ssl
-
-        where = f"the broker {self.settings.url}"
-        retry = f"; retrying every {RECONNECT_MAX_S} s at most"
-        try:
-            sock = socket.create_connection((self.settings.host, self.settings.port), timeout=5.0)
-        except OSError as exc:
-            return f"cannot reach {where} ({exc.strerror or exc}){retry}"
-        with sock:
-            if not self.settings.tls:
-                return f"cannot connect to {where} (the port answers, MQTT did not){retry}"
-            try:
-                ctx = ssl.create_default_context(
-                    cafile=str(self.settings.ca) if self.settings.ca else None
+            if not self._stopping:
+                self._note(
+                    f"the MQTT receiver process ended (exit code {s['exited']}); starting another"
                 )
-                with ctx.wrap_socket(sock, server_hostname=self.settings.host):
-                    pass
-            except ssl.SSLCertVerificationError as exc:
-                return (
-                    f"TLS handshake with {where} failed: the certificate is not trusted "
-                    f"({exc.verify_message}); give its CA with ?ca= or TWIN_MQTT_CA{retry}"
-                )
-            except (ssl.SSLError, OSError) as exc:
-                return (
-                    f"TLS handshake with {where} failed ({getattr(exc, 'reason', None) or exc}): "
-                    "the port may not speak TLS; "
-                    f"use mqtt:// for a plain broker or the broker's TLS port{retry}"
-                )
-        return f"cannot connect to {where} (TLS works, MQTT did not){retry}"
+        elif "connected" in s:
+            if self.connected and not self._stopping:
+                self._note(f"lost the broker {url} ({s.get('reason')}); reconnecting")
+            self.connected = False
+        elif s.get("error") == "refused":
+            self._note(
+                f"broker {url} refused the connection: {s.get('reason')} (check "
+                "TWIN_MQTT_USERNAME / TWIN_MQTT_PASSWORD and the broker's ACL)"
+            )
+        elif "error" in s:
+            self._note(str(s["error"]))
+        elif "fatal" in s:
+            self._note(f"broker {url}: {s['fatal']}")
 
     def _note(self, text: str) -> None:
         if text != self.last_error:
@@ -374,17 +238,9 @@ class MqttFeed:
         """Disconnect; ``end_session``: and have the broker drop the persistent session (a
         shared-subscription worker stopping for good, or an adopted session drained)."""
         self._stopping = True
-        if self._client is not None:
-            if (self.share is not None or self.adopt) and end_session:
-                from paho.mqtt.packettypes import PacketTypes
-                from paho.mqtt.properties import Properties
-
-                props = Properties(PacketTypes.DISCONNECT)
-                props.SessionExpiryInterval = 0
-                self._client.disconnect(properties=props)
-            else:
-                self._client.disconnect()
-            self._client.loop_stop()
+        if self.receiver is not None:
+            self.receiver.stop(end_session and (self.share is not None or self.adopt))
+        self.connected = False
 
     @property
     def done(self) -> bool:

@@ -19,7 +19,15 @@ against, and the broker tests (reconnects, TLS, QoS 1 acknowledgement) run throu
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from twin.core.errors import InputError
+
+RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 16
+"""Reconnect backoff: 1 s, doubling up to 16 s, for ever."""
 
 READ_CHUNK = 64 * 1024
 READ_PACKETS = 2000
@@ -88,3 +96,94 @@ def chunked_client_class() -> type:
             super()._sock_close()
 
     return ChunkedClient
+
+
+class MqttSettings:
+    """``mqtt://host[:port]`` or ``mqtts://host[:port][?ca=FILE]``; credentials from
+    ``TWIN_MQTT_USERNAME`` / ``TWIN_MQTT_PASSWORD``; ``TWIN_MQTT_CA`` for the CA file;
+    ``TWIN_MQTT_CLIENT_ID`` (or ``?client_id=``) for a persistent session."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        fix = "Write it as mqtt://HOST[:PORT] or mqtts://HOST[:PORT][?ca=CA.pem]."
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise InputError(f"broker URL {url!r}", "is not an mqtt:// or mqtts:// URL.", fix)
+        try:
+            port = parts.port
+        except ValueError:
+            raise InputError(f"broker URL {url!r}", "has an invalid port.", fix) from None
+        self.url = (
+            f"{parts.scheme}://{parts.hostname}:"
+            f"{port or (8883 if parts.scheme == 'mqtts' else 1883)}"
+        )
+        self.host = parts.hostname
+        self.tls = parts.scheme == "mqtts"
+        self.port = port or (8883 if self.tls else 1883)
+        q = parse_qs(parts.query)
+        self.username = os.environ.get("TWIN_MQTT_USERNAME") or (
+            unquote(parts.username) if parts.username else None
+        )
+        self.password = os.environ.get("TWIN_MQTT_PASSWORD") or (
+            unquote(parts.password) if parts.password else None
+        )
+        self.client_id = (q.get("client_id") or [os.environ.get("TWIN_MQTT_CLIENT_ID", "")])[0]
+        ca = (q.get("ca") or [os.environ.get("TWIN_MQTT_CA", "")])[0]
+        self.ca = Path(ca).expanduser() if ca else None
+        if self.ca is not None and not self.ca.is_file():
+            raise InputError(
+                self.ca,
+                "CA certificate file not found.",
+                "Give the broker's CA file (PEM) with ?ca= or TWIN_MQTT_CA.",
+            )
+        if self.ca is not None and not self.tls:
+            raise InputError(
+                f"broker URL {url!r}",
+                "gives a CA file but is not mqtts://.",
+                "Use mqtts:// for TLS.",
+            )
+
+    def check_tls(self) -> None:
+        """Refuse a CA file that cannot be used, before any process is started with it."""
+        if not self.tls:
+            return
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=str(self.ca) if self.ca else None)
+        except (ssl.SSLError, OSError) as exc:
+            raise InputError(self.ca or "TLS", f"cannot be used as a CA file ({exc}).") from None
+
+    def client(self, client_id: str = "", manual_ack: bool = False, v5: bool = False) -> Any:
+        """A paho client of these settings (MQTT 3.1.1, or 5 for shared subscriptions)."""
+        import paho.mqtt.client as mqtt
+
+        cid = self.client_id or client_id
+        if v5:
+            c = chunked_client_class()(
+                mqtt.CallbackAPIVersion.VERSION2,
+                client_id=client_id or cid,
+                protocol=mqtt.MQTTv5,
+                manual_ack=manual_ack,
+            )
+        else:
+            c = chunked_client_class()(
+                mqtt.CallbackAPIVersion.VERSION2,
+                client_id=cid,
+                clean_session=not self.client_id,
+                protocol=mqtt.MQTTv311,
+                manual_ack=manual_ack,
+            )
+        if self.username:
+            c.username_pw_set(self.username, self.password)
+        if self.tls:
+            import ssl
+
+            try:
+                c.tls_set(ca_certs=str(self.ca) if self.ca else None, cert_reqs=ssl.CERT_REQUIRED)
+            except (ssl.SSLError, OSError) as exc:
+                raise InputError(
+                    self.ca or "TLS", f"cannot be used as a CA file ({exc})."
+                ) from None
+        c.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        c.max_inflight_messages_set(200)
+        return c
