@@ -76,6 +76,26 @@ def test_writer_thread_batches_and_flushes_on_close(tmp_path):
     h.close()
 
 
+def test_writer_that_cannot_finish_at_close_says_what_it_gave_up(tmp_path, caplog):
+    """Another process holds the history file's write lock past the shutdown's patience: the
+    writer gives up the readings it still has, counts them and says so (nothing silently)."""
+    h = HistoryStore(tmp_path / "h.sqlite")
+    w = HistoryWriter(h)
+    blocker = sqlite3.connect(tmp_path / "h.sqlite", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        for k in range(30):
+            w.put([("d", T0 + k, json.dumps({"v": k}))], [])
+        with caplog.at_level("WARNING", logger="twin.history"):
+            w.close(timeout=1.0)
+        assert w.dropped == 30
+        assert "30 readings were not written within 1 s of shutdown" in caplog.text
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    h.close()
+
+
 def test_foreign_database_is_refused(tmp_path):
     other = tmp_path / "other.sqlite"
     con = sqlite3.connect(other)

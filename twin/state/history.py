@@ -471,6 +471,8 @@ class HistoryWriter:
         self._max = max_pending
         self._wait = wait_s
         self._drained = threading.Event()
+        self._writing = 0
+        """Readings in the transaction being written."""
         self._thread = threading.Thread(target=self._run, name="twin-history-writer", daemon=True)
         self._thread.start()
 
@@ -520,12 +522,14 @@ class HistoryWriter:
         meta: dict[str, Any],
         taken: int,
     ) -> None:
+        self._writing = len(rows)
         try:
             self._write(rows, latest, meta)
         except Exception:  # a bug: logged, and the writer keeps going (drain() never hangs on it)
             log.exception("history writer failed; %d readings not recorded", len(rows))
             self.dropped += len(rows)
         finally:
+            self._writing = 0
             for _ in range(taken):
                 self._q.task_done()
 
@@ -560,11 +564,12 @@ class HistoryWriter:
         self._thread.join(timeout)
         if self._thread.is_alive():
             left = sum(len(item[0]) for item in list(self._q.queue) if item is not None)
-            self.dropped += left
+            self.dropped += left + self._writing
             log.warning(
-                "history %s: %d readings queued at shutdown were not written within %.0f s "
-                "(a transaction of others may still complete); they are not recorded",
+                "history %s: %d readings were not written within %.0f s of shutdown (%d of "
+                "them in a transaction that may still complete); they are not recorded",
                 self.store.path,
-                left,
+                left + self._writing,
                 timeout,
+                self._writing,
             )
