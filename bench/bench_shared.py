@@ -253,10 +253,13 @@ def bench_seats(scene, url: str, port: int) -> None:
         for _ in range(3)
     ]
     seen: list[dict[int, float]] = [{} for _ in seats]
+    ready = [threading.Event() for _ in seats]
 
     def read(i: int) -> None:
         for line in seats[i].stdout:  # type: ignore[union-attr]
             d = json.loads(line)
+            if d.get("ready"):
+                ready[i].set()
             for e in d.get("events", []):
                 seen[i].setdefault(e["id"], time.time())
 
@@ -275,7 +278,9 @@ def bench_seats(scene, url: str, port: int) -> None:
                     polled.setdefault(int(eid), time.time())
 
     threading.Thread(target=poll, daemon=True).start()
-    time.sleep(6.0)  # the seats have built their scene and listen
+    for r in ready:  # every seat has built its scene and listens (a late one would count its
+        r.wait(120)  # start-up as latency)
+    time.sleep(0.5)
     manholes = [d.id for d in scene.devices if d.kind == "manhole"][:40]
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-field")
     pub.connect("127.0.0.1", port)
