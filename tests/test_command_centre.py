@@ -235,3 +235,86 @@ def test_a_seat_cut_off_shows_stale_queues_and_replays(postgres, tmp_path):
     finally:
         seat.close()
         desk.close()
+
+
+def test_the_wall_signs_in_with_the_database_and_says_stale_when_cut_off(
+    postgres, tmp_path, qtbot, monkeypatch
+):
+    """The real window as a seat of an account whose password the machine does not hold: the
+    sign-in dialog asks, the database refuses a wrong one and takes the right one; cut off from
+    the database the top bar says STALE in the alarm colour with the steps queued, a fly to a
+    household says why it cannot, and LIVE again once the server is back."""
+    import os
+
+    from PySide6 import QtCore, QtWidgets
+
+    from tests.shellwin import open_seat_window
+    from twin.shell import theme
+    from twin.shell.app import _sign_in
+    from twin.state.pgevents import PgEventStore
+    from twin.usecases.accounts import add_member
+
+    url = postgres.database("twin_wall_cut")
+    scene = _court(tmp_path)
+    add_member(scene, url, "wall-9", "operator", "wall-9-secret")
+    wall = url.replace("twin_owner@", "wall-9@")
+    owner = PgEventStore(url, "Harbour court")  # the owner, before the wall signs in
+    item = {"kind": "manhole", "rule_id": "lid_open", "type": "lid_open", "severity": "critical"}
+    (a,) = owner.write_batch([("raise", item | {"device_id": "mh-1", "at": time.time()})])[0]
+    owner.close()
+    monkeypatch.delenv("PGPASSWORD", raising=False)  # put back as it was afterwards
+    answers, asked = ["not-this-one", "wall-9-secret"], []
+
+    def answer() -> None:
+        dialog = QtWidgets.QApplication.activeModalWidget()
+        if not isinstance(dialog, QtWidgets.QInputDialog) or not answers:
+            return
+        asked.append((dialog.windowTitle(), dialog.labelText(), dialog.textEchoMode()))
+        if os.environ.get("TWIN_SHOT") and len(asked) == 2:
+            dialog.grab().save(os.environ["TWIN_SHOT"].replace(".png", "-sign-in.png"))
+        dialog.setTextValue(answers.pop(0))
+        dialog.accept()
+
+    theme.apply(QtWidgets.QApplication.instance(), 1.0, "en")  # as the app does before it asks
+    timer = QtCore.QTimer()
+    timer.timeout.connect(answer)
+    timer.start(100)
+    try:
+        assert _sign_in(wall, "en") is True
+    finally:
+        timer.stop()
+    assert len(asked) == 2  # the wrong password was refused by the database, and asked again
+    title, label, echo = asked[0]
+    where = f"127.0.0.1:{postgres.port}/twin_wall_cut"
+    assert title == "Sign in"
+    assert label == f"Password of wall-9 for the shared database {where}:"
+    assert echo == QtWidgets.QLineEdit.EchoMode.Password
+    assert asked[1][1].startswith("The database refused that password.")  # why it asks again
+    assert os.environ["PGPASSWORD"] == "wall-9-secret"
+
+    win = open_seat_window(qtbot, scene, wall)
+    try:
+        qtbot.waitUntil(lambda: any(e.id == a.id for e in win.alarms.rows), timeout=5000)
+        qtbot.waitUntil(lambda: win.topbar.mode.text() == "LIVE", timeout=5000)
+        postgres.stop()
+        qtbot.waitUntil(lambda: "STALE since" in win.topbar.mode.text(), timeout=20000)
+        win.alarms.acknowledge([a.id])
+        qtbot.waitUntil(lambda: win.topbar.mode.text().endswith("· 1 queued"), timeout=5000)
+        assert theme.STATUS["alarm"] in win.topbar.mode.styleSheet()
+        assert win.topbar.mode.width() >= win.topbar.mode.sizeHint().width()  # not clipped
+        # a care check's household while the register cannot be read: said, nothing waits
+        t0 = time.monotonic()
+        assert win.fly_to_device("household:12-0301") is False
+        assert time.monotonic() - t0 < 1.0
+        assert "cannot be reached" in win.status.text()
+        if os.environ.get("TWIN_SHOT"):
+            win.resize(1920, 1080)
+            qtbot.wait(300)
+            win.grab().save(os.environ["TWIN_SHOT"])
+        postgres.start()
+        qtbot.waitUntil(lambda: win.topbar.mode.text() == "LIVE", timeout=30000)
+        qtbot.waitUntil(lambda: not win.live.events.queued, timeout=5000)
+        # the queued step, replayed under the wall's account
+        assert win.live.events.store.get(a.id).acknowledged_by == "wall-9"
+    finally:
+        win.close()

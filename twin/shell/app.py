@@ -48,7 +48,7 @@ def _place(widget: QtWidgets.QWidget, screen_index: int | None, full: bool) -> N
 def _sign_in(db: str | None, lang: str) -> bool:
     """The shared database's sign-in: when it asks for a password this process does not have
     (PGPASSWORD, ~/.pgpass), the operator types it; the database checks it (three tries)."""
-    from twin.usecases.accounts import password_needed, sign_in
+    from twin.usecases.accounts import password_needed, sign_in, sign_in_target
 
     try:
         if not password_needed(db):
@@ -56,11 +56,14 @@ def _sign_in(db: str | None, lang: str) -> bool:
     except InputError as exc:
         print(f"twin: error: {exc.message}", file=sys.stderr)
         return False
+    account, where = sign_in_target(db)
+    refused = ""
     for _ in range(3):
+        label = tr(lang, "sign_in_password", account=account, where=where)
         password, ok = QtWidgets.QInputDialog.getText(
             None,
             tr(lang, "sign_in"),
-            tr(lang, "sign_in_password"),
+            f"{refused}\n\n{label}" if refused else label,
             QtWidgets.QLineEdit.EchoMode.Password,
         )
         if not ok:
@@ -70,6 +73,7 @@ def _sign_in(db: str | None, lang: str) -> bool:
             return True
         except InputError as exc:
             print(f"twin: {exc.message}", file=sys.stderr)
+            refused = tr(lang, "sign_in_refused")
     print("twin: error: not signed in.", file=sys.stderr)
     return False
 

@@ -19,7 +19,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "feed_down": ("FEED DOWN", "数据中断"),
     "log_down": ("EVENT LOG DOWN", "事件库故障"),
     "sign_in": ("Sign in", "登录"),
-    "sign_in_password": ("The shared database's password:", "共享数据库密码："),
+    "sign_in_password": (
+        "Password of {account} for the shared database {where}:",
+        "共享数据库 {where} 的账户 {account} 密码：",
+    ),
+    "sign_in_refused": (
+        "The database refused that password. Try again (three tries in all).",
+        "数据库拒绝了该密码，请重试（共三次）。",
+    ),
     "stale": ("STALE since {since} · {n} queued", "数据陈旧 自 {since} · 待发 {n}"),
     "history_down": (
         "Running without reading history ({error}): alarms and the event log work; charts and the "

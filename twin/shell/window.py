@@ -364,11 +364,12 @@ class MainWindow(QtWidgets.QMainWindow):
         from twin.state.peoplelog import load_register
         from twin.state.peoplewatch import household_target
 
-        buildings = {
-            p.building
-            for p in load_register(self.ctx.events)
-            if household_target(p.household) == target
-        }
+        try:
+            register = load_register(self.ctx.events)
+        except InputError as exc:  # a seat cut off from the shared database
+            self.notify(exc.message)
+            return False
+        buildings = {p.building for p in register if household_target(p.household) == target}
         points = building_points(self.scene, buildings)
         if not points:
             return False

@@ -24,7 +24,8 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,11 +124,31 @@ class SeatEvents(Lifecycle):
     def device_states(self) -> dict[str, dict[str, Any]]:
         return self.store.device_states()
 
-    def _read(self) -> Any:  # the people tables (twin.state.peoplelog)
-        return self.store._read()
+    @contextmanager
+    def _read(self) -> Iterator[Any]:  # the people tables (twin.state.peoplelog)
+        with self._people(self.store._read) as conn:
+            yield conn
 
-    def _write(self) -> Any:
-        return self.store._write()
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        with self._people(self.store._write) as conn:
+            yield conn
+
+    @contextmanager
+    def _people(self, opener: Callable[[], Any]) -> Iterator[Any]:
+        """The people tables while the link is up; an InputError at once while it is down (the
+        caller keeps what it showed: nothing waits for a lost server on the GUI thread)."""
+        down = InputError(
+            "the shared database", "cannot be reached: the register and access records wait."
+        )
+        if not self.online:
+            raise down
+        try:
+            with opener() as conn:
+                yield conn
+        except LOST:
+            self.online = False
+            raise down from None
 
     def remember(self, events: list[Event]) -> None:
         """Events the link read (the cache answers from them while the link is down)."""

@@ -74,6 +74,21 @@ def password_needed(db: str | None) -> bool:
     return False
 
 
+def sign_in_target(db: str | None) -> tuple[str, str]:
+    """Whom and where a sign-in is for: the account and ``host:port/dbname`` of the URL."""
+    import getpass
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    url = shared_url(db) or ""
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - psycopg says what is wrong when it connects
+        return getpass.getuser(), url
+    where = f"{info.get('host') or 'localhost'}:{info.get('port') or 5432}/{info.get('dbname')}"
+    return str(info.get("user") or getpass.getuser()), where
+
+
 def sign_in(db: str | None, password: str) -> None:
     """Sign in with the database's own authentication: the password is tried, then kept in
     this process's ``PGPASSWORD`` for its connections (no password store of the twin's).

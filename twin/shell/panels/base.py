@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6 import QtWidgets
 
+from twin.core.errors import InputError
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.entities import Device
 from twin.scene.scene import Scene
@@ -125,6 +126,8 @@ class ViewPanel(QtWidgets.QScrollArea):
             job, self._job = self._job, None
             try:
                 return job.result()
+            except InputError:  # its data cannot be read now (a seat cut off): the last picture
+                return None
             except Exception:  # noqa: BLE001 - a failed analysis leaves the last picture
                 import logging
 

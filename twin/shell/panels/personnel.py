@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from twin.core.errors import InputError
 from twin.scene.people import ENTRANCE_KINDS, UNMASK_ROLES, UNMASK_S
 from twin.shell import theme
 from twin.shell.panels.base import Context, ViewPanel, kind_name
@@ -136,7 +137,6 @@ class PersonnelPanel(ViewPanel):
         if self.key is not None:
             self.mask()
             return
-        from twin.core.errors import InputError
         from twin.usecases.people import unmask_names
 
         reason = self.reason.text()
@@ -199,7 +199,11 @@ class PersonnelPanel(ViewPanel):
             from twin.analysis.people import building_points
             from twin.state.peoplelog import load_register
 
-            names = {p.building for p in load_register(self.ctx.events) if p.care}
+            try:
+                register = load_register(self.ctx.events)
+            except InputError:  # a seat cut off: no markers until the register can be read
+                return {}
+            names = {p.building for p in register if p.care}
             self._points = building_points(self.ctx.scene, names)
         return self._points
 
