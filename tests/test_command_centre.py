@@ -262,7 +262,9 @@ def test_the_wall_signs_in_with_the_database_and_says_stale_when_cut_off(
     item = {"kind": "manhole", "rule_id": "lid_open", "type": "lid_open", "severity": "critical"}
     (a,) = owner.write_batch([("raise", item | {"device_id": "mh-1", "at": time.time()})])[0]
     owner.close()
-    monkeypatch.delenv("PGPASSWORD", raising=False)  # put back as it was afterwards
+    # the sign-in keeps the password in this process's PGPASSWORD: put back as it was afterwards
+    monkeypatch.setenv("PGPASSWORD", "")
+    monkeypatch.delenv("PGPASSWORD")
     answers, asked = ["not-this-one", "wall-9-secret"], []
 
     def answer() -> None:
