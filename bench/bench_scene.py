@@ -187,7 +187,7 @@ def interleaved(plotters: list, rounds: int = 4, per_round: int = 5) -> list[flo
 
 
 def compare_frames(scene, label: str) -> None:
-    from twin.render.offscreen import compose
+    from twin.render.offscreen import compose, make_plotter
 
     plotter, _ = compose(scene, "overview", SIZE, "en")
     t0 = time.perf_counter()
@@ -195,16 +195,19 @@ def compare_frames(scene, label: str) -> None:
     t_first = time.perf_counter() - t0
     naive = naive_plotter(scene, shared=False)
     careful = naive_plotter(scene, shared=True)
-    t_frame, t_naive, t_careful = interleaved([plotter, naive, careful])
+    empty = make_plotter(SIZE)  # the machine's floor: the same window and lights, nothing in it
+    t_frame, t_naive, t_careful, t_empty = interleaved([plotter, naive, careful, empty])
     n_actors = plotter.renderer.GetActors().GetNumberOfItems()
     n_naive = naive.renderer.GetActors().GetNumberOfItems()
     naive.close()
     careful.close()
+    empty.close()
     plotter.enable_anti_aliasing("fxaa")
     t_frame_fxaa = frame_times(plotter)
     plotter.close()
     print(f"\nframe, {label}: {len(scene.devices)} devices, {len(scene.buildings)} buildings")
     print(f"  first frame             {t_first * 1000:7.0f} ms")
+    print(f"  floor: an empty frame   {t_empty * 1000:7.1f} ms   (this machine, the same window)")
     print(
         f"  frame (moving, no AA)   {t_frame * 1000:7.1f} "
         f"ms   {n_actors} actors   (target <= 60 ms)"

@@ -121,6 +121,14 @@ def bench_start() -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     cold = start_once(driver, db)  # empty XDG_CACHE_HOME: the first start ever
     warm = start_once(driver, db)  # the same cache: every later start
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    bare = time.perf_counter() - t0
+    t0 = time.perf_counter()  # what the toolkits alone cost this machine: Qt, VTK through pyvista
+    subprocess.run(
+        [sys.executable, "-c", "import twin, PySide6.QtWidgets, pyvista.plotting"], check=True
+    )
+    toolkits = time.perf_counter() - t0
 
     def parts(r: dict) -> str:
         return (
@@ -130,6 +138,10 @@ def bench_start() -> None:
 
     print("3. process start -> first frame of the main window (fresh interpreter, 1920x1080)")
     print(f"  warm cache        {warm['total']:6.2f} s   ({parts(warm)})   (target <= 5 s)")
+    print(
+        f"  floors: a bare interpreter start {bare:5.2f} s; importing Qt and pyvista's plotting "
+        f"alone {toolkits:5.2f} s"
+    )
     print(
         f"  naive: cold cache {cold['total']:6.2f} s   ({parts(cold)})   ratio "
         f"{cold['total'] / warm['total']:4.1f}x"

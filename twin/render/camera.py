@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import pyvista as pv
-import vtk
 
+from twin.render import vtkparts as vtk
 from twin.render.scenevis import frame_overview
 from twin.scene.scene import Scene
 from twin.scene.tour import CameraPose

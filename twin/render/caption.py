@@ -3,9 +3,8 @@ record``): the view's title from the registry, bottom centre on a dark backing."
 
 from __future__ import annotations
 
-import vtk
-
 from twin.render import style
+from twin.render import vtkparts as vtk
 from twin.render.fonts import cjk_font
 from twin.scene.views import REGISTRY
 

@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 import pyvista as pv
-import vtk
 
+from twin.render import vtkparts as vtk
 from twin.scene.catalogue import CAMERA_DEFAULTS
 from twin.scene.entities import Device
 

@@ -11,9 +11,9 @@ from functools import cache
 
 import numpy as np
 import pyvista as pv
-import vtk
 
 from twin.core.paths import MODELS_DIR
+from twin.render import vtkparts as vtk
 from twin.render.style import rgb
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.entities import Device

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import vtk
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from twin.render import style
+from twin.render import vtkparts as vtk
 from twin.render.labels import declutter, screen_boxes
 
 BACKING = "#0e1a2e"

@@ -7,11 +7,11 @@ from time import perf_counter
 
 import numpy as np
 import pyvista as pv
-import vtk
 
 from twin.core.errors import InputError
 from twin.core.i18n import default_lang, pick
 from twin.render import style
+from twin.render import vtkparts as vtk
 from twin.render.caption import add_caption, view_caption
 from twin.render.fonts import cjk_font
 from twin.render.scenevis import SceneVisual, frame_bookmark, frame_bounds, frame_overview

@@ -9,9 +9,9 @@ import math
 
 import numpy as np
 import pyvista as pv
-import vtk
 
 from twin.render import style
+from twin.render import vtkparts as vtk
 
 FLOW = "#00b8d4"
 """Entrance discs: a cyan of their own (not a status colour)."""

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import pyvista as pv
-import vtk
 from vtkmodules.util.numpy_support import numpy_to_vtk
 
 from twin.render import style
+from twin.render import vtkparts as vtk
 
 DORI_COLOURS = ("#4a3a48", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494")
 """Per best DORI level (none, detection, observation, recognition, identification). Levels 1-4

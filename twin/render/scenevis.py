@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyvista as pv
-import vtk
 
 from twin.render import style
+from twin.render import vtkparts as vtk
 from twin.render.glyphs import GlyphLayer, display_scale, glyph_layer, rgb_points_actor
 from twin.scene.catalogue import CATALOGUE
 from twin.scene.entities import ROAD_CLASSES, Mesh

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 import pyvista as pv
-import vtk
 
 from twin.render import style
+from twin.render import vtkparts as vtk
 from twin.render.labellayer import LabelLayer
 from twin.render.peoplelayers import PeopleLayers
 from twin.render.planlayers import PlanLayers

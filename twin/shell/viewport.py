@@ -8,10 +8,10 @@ import time
 from typing import Any
 
 import numpy as np
-import vtk
 from PySide6 import QtCore, QtWidgets
 from pyvistaqt import QtInteractor
 
+from twin.render import vtkparts as vtk
 from twin.render.camera import apply_pose, pose_of
 from twin.render.offscreen import configure, marker_point_size
 from twin.render.scenevis import SceneVisual, _project, frame_community

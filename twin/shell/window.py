@@ -38,6 +38,21 @@ log = logging.getLogger(__name__)
 TICK_MS = 250
 """One frame of live updates: take the bridge's buffer, restyle, render."""
 PANEL_EVERY_S = 1.0
+PANEL_AFTER_MS = 200
+"""After the first frame, the other views' panels are made one every this often."""
+
+
+class _Panels(dict):  # type: ignore[type-arg]
+    """The views' panels, each made the first time it is looked up (``panels[view]``): the
+    first frame waits only for the view it shows. ``values()`` are the panels made so far."""
+
+    def __init__(self, make: Callable[[str], ViewPanel]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, view: str) -> ViewPanel:
+        panel = self[view] = self._make(view)
+        return panel
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -80,10 +95,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.topbar = TopBar(self.scene.name, lang)
         self.viewport = SceneView(self.scene)
         self.ctx.viewport = self.viewport
-        self.panels: dict[str, ViewPanel] = {v: PANELS[v](self.ctx) for v in VIEWS}
         self.stack = QtWidgets.QStackedWidget()
-        for p in self.panels.values():
-            self.stack.addWidget(p)
+        self.panels: dict[str, ViewPanel] = _Panels(self._make_panel)
         self.inspector = Inspector(self.ctx)
         right = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         right.addWidget(self.stack)
@@ -184,12 +197,25 @@ class MainWindow(QtWidgets.QMainWindow):
         return float(self._live_clock()) if self.replay_at is None else self.replay_at
 
     def start(self) -> None:
-        """Start the feed and the frame timer (after the window is shown)."""
+        """Start the feed and the frame timer (after the window is shown); the panels of the
+        views not shown are made afterwards, one per turn of the event loop."""
         self.live.start()
         self.timer.start()
         self.tick()
         for note in self.live.notes:  # e.g. a register that could not be read
             self.notify(note)
+        QtCore.QTimer.singleShot(PANEL_AFTER_MS, self._make_next_panel)
+
+    def _make_panel(self, view: str) -> ViewPanel:
+        panel = PANELS[view](self.ctx)
+        self.stack.addWidget(panel)
+        return panel
+
+    def _make_next_panel(self) -> None:
+        todo = [v for v in VIEWS if v not in self.panels]
+        if todo:
+            self.panels[todo[0]]  # made by the lookup
+            QtCore.QTimer.singleShot(PANEL_AFTER_MS, self._make_next_panel)
 
     # -- the frame -------------------------------------------------------------------------
     def tick(self) -> None:

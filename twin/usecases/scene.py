@@ -17,10 +17,24 @@ def read_scene(path: str | Path) -> SceneSpec:
 def open_scene(
     source: str | Path | SceneSpec, progress: Callable[[str, float], None] | None = None
 ) -> Scene:
-    """Build the scene of a scene file, or of a scene spec already read or made (GIS, IFC,
-    devices; caches used). Raises InputError."""
+    """The scene of a scene file, or of a scene spec already read or made (GIS, IFC, devices):
+    loaded from the scene cache when nothing it was built from changed, else built and cached.
+    Raises InputError."""
+    import time
+
+    from twin.ingest import scenecache
+
+    spec = source if isinstance(source, SceneSpec) else load_scene_spec(source)
+    t0 = time.perf_counter()
+    scene = scenecache.load(spec)
+    if scene is not None:
+        took = time.perf_counter() - t0
+        scene.timings = {"cache": took, "total": took}
+        if progress:
+            progress("ready", 1.0)
+        return scene
     from twin.ingest.build import build_scene
 
-    return build_scene(
-        source if isinstance(source, SceneSpec) else load_scene_spec(source), progress
-    )
+    scene = build_scene(spec, progress)
+    scenecache.save(scene)
+    return scene
