@@ -519,3 +519,35 @@ def test_a_failed_commit_leaves_no_transaction_open(tmp_path: Path) -> None:
         conn.execute("INSERT INTO p VALUES (7)")
     assert conn.execute("SELECT COUNT(*) FROM p").fetchone() == (1,)
     conn.close()
+
+
+def test_reads_do_not_wait_for_a_write_transaction(tmp_path):
+    """The shell reads the log on the GUI thread while the pipeline writes: a write transaction
+    held open (a slow fsync, a busy disk) does not hold the reads; they see what is committed."""
+    import threading
+    import time
+
+    store = EventStore(tmp_path / "ev.sqlite")
+    item = {"kind": "manhole", "rule_id": "lid_open", "type": "lid_open", "severity": "critical"}
+    store.write_batch([("raise", item | {"device_id": "mh-1", "at": time.time()})])
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with store._write() as conn:  # a transaction that takes its time to commit
+            conn.execute("UPDATE events SET message = 'late' WHERE device_id = 'mh-1'")
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=slow_writer)
+    t.start()
+    try:
+        assert inside.wait(5)
+        t0 = time.perf_counter()
+        events = store.events()
+        assert time.perf_counter() - t0 < 0.5  # not the writer's 10 s
+        assert [e.device_id for e in events] == ["mh-1"] and events[0].message != "late"
+    finally:
+        release.set()
+        t.join(10)
+    assert store.events()[0].message == "late"  # committed: the next read sees it
+    store.close()

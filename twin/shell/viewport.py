@@ -23,6 +23,8 @@ from twin.scene.tour import CameraPose, interpolate
 
 FLIGHT_S = 1.2
 """Seconds of a fly-to (eased in and out)."""
+FRESH_S = 0.1
+"""A paint Qt asks for within this long of a frame, at the same size, does not render again."""
 PICK_PX = 16
 """How near (pixels) a click must be to a device's marker to pick it."""
 
@@ -82,6 +84,17 @@ class SceneView(QtWidgets.QFrame):
         iren.add_observer("MouseWheelForwardEvent", lambda *_: self._after_move())
         iren.add_observer("MouseWheelBackwardEvent", lambda *_: self._after_move())
         self.frame_ms: list[float] = []
+        self._fresh: tuple[float, tuple[int, int]] = (0.0, (0, 0))
+        """When :meth:`render` drew the last frame, and at what size."""
+        widget = self.plotter.interactor
+        paint = widget.paintEvent
+
+        def on_paint(ev: Any) -> None:  # Qt asks the widget to paint (an expose, a resize...)
+            at, size = self._fresh
+            if time.perf_counter() - at > FRESH_S or tuple(self.plotter.window_size) != size:
+                paint(ev)  # renders: the frame on screen may be stale or of another size
+
+        widget.paintEvent = on_paint
 
     # -- sizes and rendering ---------------------------------------------------------------
     def _size(self) -> tuple[int, int]:
@@ -102,13 +115,17 @@ class SceneView(QtWidgets.QFrame):
         return True
 
     def render(self) -> None:  # type: ignore[override]
-        if not self.ensure_framed():
-            return
+        if self.plotter.render_window is None or not self.ensure_framed():
+            return  # closed (a frame asked for just before the window closed), or not shown
         t0 = time.perf_counter()
         self.plotter.renderer.ResetCameraClippingRange()
-        # one synchronous paint, which renders once (plotter.render() would render, and then
-        # the widget's paint would render the same frame again)
-        self.plotter.interactor.repaint()
+        # the render window draws into its native window directly, once. Not plotter.render()
+        # (it renders, then the widget's paint renders the same frame again) and not the
+        # widget's repaint() (it paints and flushes every widget with an update pending in
+        # the same call: 30-60 ms more of the GUI thread on software GL, measured); a paint
+        # Qt asks for just after this frame, at its size, is the same frame and is skipped
+        self.plotter.render_window.Render()
+        self._fresh = (time.perf_counter(), tuple(self.plotter.window_size))
         self.frame_ms.append((time.perf_counter() - t0) * 1000)
         del self.frame_ms[:-200]
 

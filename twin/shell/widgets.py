@@ -14,6 +14,13 @@ from twin.shell import theme
 pg.setConfigOptions(antialias=True, background=theme.PANEL, foreground=theme.MUTED)
 
 
+def _key(*parts: object) -> tuple[object, ...]:
+    """What a chart was last given, comparable: arrays by their bytes."""
+    return tuple(
+        (p.dtype.str, p.shape, p.tobytes()) if isinstance(p, np.ndarray) else repr(p) for p in parts
+    )
+
+
 class Card(QtWidgets.QFrame):
     """A key figure: big value, small label."""
 
@@ -76,7 +83,12 @@ class ColourList(QtWidgets.QListWidget):
         return QtCore.QSize(200, h * self._rows + 6)
 
     def set_rows(self, rows: Sequence[tuple[str, str | None, object]]) -> None:
-        """(text, colour or None, user data) per row."""
+        """(text, colour or None, user data) per row; the same rows again change nothing (no
+        relayout, no repaint: a panel refreshes every second)."""
+        key = [(text, colour, repr(data)) for text, colour, data in rows]
+        if key == getattr(self, "_shown", None):
+            return
+        self._shown = key
         self.setUpdatesEnabled(False)
         while self.count() > len(rows):
             self.takeItem(self.count() - 1)
@@ -119,6 +131,10 @@ class BarChart(pg.PlotWidget):
         width: float = 0.8,
         ticks: Sequence[tuple[float, str]] | None = None,
     ) -> None:
+        key = _key(x, *(a for s in stacks for a in s), width, ticks)
+        if key == getattr(self, "_shown", None):  # unchanged: no new items, no repaint
+            return
+        self._shown = key
         for it in self._items:
             self.removeItem(it)
         self._items = []
@@ -160,6 +176,10 @@ class LineChart(pg.PlotWidget):
         hi: np.ndarray | None = None,
         limits: Sequence[tuple[float, str]] = (),
     ) -> None:
+        key = _key(x, y, lo, hi, limits)
+        if key == getattr(self, "_shown", None):  # unchanged: no new items, no repaint
+            return
+        self._shown = key
         self.curve.setData(x, y)
         if self._band is not None:
             self.removeItem(self._band)

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 TICK_MS = 250
 """One frame of live updates: take the bridge's buffer, restyle, render."""
 PANEL_EVERY_S = 1.0
+FRAME_AFTER_MS = 15
+"""The 3D frame is drawn this long after the tick that applied its changes."""
 PANEL_AFTER_MS = 200
 """After the first frame, the other views' panels are made one every this often."""
 
@@ -248,14 +250,20 @@ class MainWindow(QtWidgets.QMainWindow):
             if self.inspector.isVisible():
                 self.inspector.refresh()
         # the panels' second and the 3D frame take turns, so no tick holds the GUI thread for
-        # both (each is tens of milliseconds on software GL)
+        # both (each is tens of milliseconds on software GL); the frame comes in a turn of the
+        # event loop of its own, after Qt has painted the widgets this tick changed, so input
+        # and timers are served between the three
         if not self.viewport.flying and (not busy or self._skipped):
-            self.viewport.render()
+            QtCore.QTimer.singleShot(FRAME_AFTER_MS, self._frame)
             self._skipped = False
         else:
             self._skipped = True
         self.tick_ms.append((time.perf_counter() - t0) * 1000)
         del self.tick_ms[:-400]
+
+    def _frame(self) -> None:
+        if not self.viewport.flying:
+            self.viewport.render()
 
     def _update_top(self) -> None:
         ctx, L = self.ctx, self.lang

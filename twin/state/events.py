@@ -42,13 +42,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from twin.core.errors import InputError
-from twin.core.sqlitefiles import transaction
+from twin.core.sqlitefiles import open_readonly, transaction
 from twin.state.eventrecord import (
     CSV_COLUMNS,
     Event,
@@ -222,6 +222,12 @@ class EventStore(Lifecycle):
         self.readonly = readonly
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = open_event_db(self.path, readonly)
+        self._read_lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
+        """Reads' own connection (WAL: they never wait for a write transaction and its fsync;
+        the shell's panels read on the GUI thread while the pipeline writes)."""
+        self._shared_reads = readonly or not self.path.is_file()
+        """A read-only or in-memory log is read on its one connection."""
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -233,10 +239,24 @@ class EventStore(Lifecycle):
     def _damaged(self, exc: sqlite3.Error) -> InputError:
         return InputError(self.path, f"the event database is damaged ({exc}).", FIX_DAMAGED)
 
+    def _read_connection(self) -> sqlite3.Connection | None:
+        """The readers' connection, opened on first use (None: read on the writer's)."""
+        if self._reader is None and not self._shared_reads:
+            self._connection()  # a closed store is an error, as for the writer's
+            try:
+                self._reader = open_readonly(self.path)
+                self._reader.row_factory = sqlite3.Row
+            except (sqlite3.Error, OSError, InputError):
+                self._shared_reads = True
+        return self._reader
+
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
+        with self._read_lock, ExitStack() as stack:
+            conn = self._read_connection()
+            if conn is None:
+                stack.enter_context(self._lock)
+                conn = self._connection()
             try:
                 yield conn
             except sqlite3.DatabaseError as exc:
@@ -708,6 +728,10 @@ class EventStore(Lifecycle):
 
     def close(self) -> None:
         """Close the database (idempotent). Everything was committed already."""
+        with self._read_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
