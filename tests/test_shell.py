@@ -644,3 +644,32 @@ def test_top_bar_says_when_the_event_log_cannot_be_written(window, qtbot, monkey
     window.tick()
     assert "without reading history (disk I/O error)" in window.status.text()
     assert window.topbar.mode.text() == "LIVE"
+
+
+def test_slow_frames_halve_the_panel_refreshes(window, qtbot):
+    """The frame budget: while the 3D frames take longer than the budget (a slow machine: here
+    every frame made 1.5 budgets long), the panels refresh every two seconds instead of every
+    second; with fast frames again, every second."""
+    from twin.shell.window import FRAME_BUDGET_MS, PANEL_EVERY_S
+
+    vp = window.viewport
+    ren = vp.plotter.renderer
+    clip = ren.ResetCameraClippingRange  # called inside each timed frame
+    panel = window.panels[window.view]
+    real = panel.refresh
+    refreshed: list[float] = []
+    panel.refresh = lambda *a, **k: (refreshed.append(time.monotonic()), real(*a, **k))
+    try:
+        ren.ResetCameraClippingRange = lambda: (time.sleep(FRAME_BUDGET_MS * 1.5e-3), clip())
+        qtbot.waitUntil(lambda: window._panel_every() == 2 * PANEL_EVERY_S, timeout=5000)
+        refreshed.clear()
+        qtbot.wait(4500)
+        assert len(refreshed) >= 2 and np.diff(refreshed).min() >= 1.9, refreshed
+        ren.ResetCameraClippingRange = clip
+        qtbot.waitUntil(lambda: window._panel_every() == PANEL_EVERY_S, timeout=5000)
+        refreshed.clear()
+        qtbot.wait(2600)
+        assert len(refreshed) >= 2 and np.diff(refreshed).max() < 1.6, refreshed
+    finally:
+        ren.ResetCameraClippingRange = clip
+        panel.refresh = real

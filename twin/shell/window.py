@@ -39,6 +39,8 @@ TICK_MS = 250
 """One frame of live updates: take the bridge's buffer, restyle, render."""
 PANEL_EVERY_S = 1.0
 FRAME_AFTER_MS = 15
+FRAME_BUDGET_MS = 60.0
+"""A 3D frame slower than this (the median of the last eight) halves the panels' refreshes."""
 """The 3D frame is drawn this long after the tick that applied its changes."""
 PANEL_AFTER_MS = 200
 """After the first frame, the other views' panels are made one every this often."""
@@ -239,7 +241,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._linkage(upd.raised)
         now = time.monotonic()
         busy = False
-        if now - self._panel_at >= PANEL_EVERY_S:
+        if now - self._panel_at >= self._panel_every():
             busy = True
             self._panel_at = now
             self._update_top()
@@ -260,6 +262,14 @@ class MainWindow(QtWidgets.QMainWindow):
             self._skipped = True
         self.tick_ms.append((time.perf_counter() - t0) * 1000)
         del self.tick_ms[:-400]
+
+    def _panel_every(self) -> float:
+        """The frame budget: the panels refresh every second, every two while the 3D frames
+        take longer than :data:`FRAME_BUDGET_MS` (a slow machine, a large scene), so the
+        frame and input keep the GUI thread."""
+        recent = self.viewport.frame_ms[-8:]
+        slow = len(recent) >= 4 and float(np.median(recent)) > FRAME_BUDGET_MS
+        return PANEL_EVERY_S * (2.0 if slow else 1.0)
 
     def _frame(self) -> None:
         if not self.viewport.flying:
