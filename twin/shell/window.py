@@ -184,6 +184,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._panel_at = 0.0
         self._skipped = False
         self._history_told = False
+        self._closed = False
         self._live_clock = self.live.pipeline.clock
         self.tick_ms: list[float] = []
         self.switch_ms: list[float] = []
@@ -208,7 +209,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tick()
         for note in self.live.notes:  # e.g. a register that could not be read
             self.notify(note)
-        QtCore.QTimer.singleShot(PANEL_AFTER_MS, self._make_next_panel)
+        QtCore.QTimer.singleShot(PANEL_AFTER_MS, self, self._make_next_panel)
 
     def _make_panel(self, view: str) -> ViewPanel:
         panel = PANELS[view](self.ctx)
@@ -216,10 +217,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return panel
 
     def _make_next_panel(self) -> None:
+        if self._closed:
+            return
         todo = [v for v in VIEWS if v not in self.panels]
         if todo:
             self.panels[todo[0]]  # made by the lookup
-            QtCore.QTimer.singleShot(PANEL_AFTER_MS, self._make_next_panel)
+            QtCore.QTimer.singleShot(PANEL_AFTER_MS, self, self._make_next_panel)
 
     # -- the frame -------------------------------------------------------------------------
     def tick(self) -> None:
@@ -256,7 +259,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # event loop of its own, after Qt has painted the widgets this tick changed, so input
         # and timers are served between the three
         if not self.viewport.flying and (not busy or self._skipped):
-            QtCore.QTimer.singleShot(FRAME_AFTER_MS, self._frame)
+            QtCore.QTimer.singleShot(FRAME_AFTER_MS, self, self._frame)
             self._skipped = False
         else:
             self._skipped = True
@@ -272,7 +275,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return PANEL_EVERY_S * (2.0 if slow else 1.0)
 
     def _frame(self) -> None:
-        if not self.viewport.flying:
+        if not self._closed and not self.viewport.flying:
             self.viewport.render()
 
     def _update_top(self) -> None:
@@ -610,6 +613,7 @@ class MainWindow(QtWidgets.QMainWindow):
             store.save_window(self)
         except Exception:  # noqa: BLE001 - never lose the close over settings
             log.exception("could not save the layout")
+        self._closed = True
         self.bridge.detach()
         self.ctx.pool.shutdown(wait=False, cancel_futures=True)
         for p in self.panels.values():
