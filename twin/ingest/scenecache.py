@@ -123,12 +123,9 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not part of a scene")
 
 
-def load(spec: SceneSpec) -> Scene | None:
-    """The cached scene of ``spec``, or None (none, stale, damaged: a damaged one is removed)."""
-    try:
-        key = key_for(spec)
-    except OSError:  # a file went missing: the build says which
-        return None
+def load(spec: SceneSpec, key: str) -> Scene | None:
+    """The cached scene of ``spec`` under ``key`` (:func:`key_for`, taken before any build), or
+    None (none, stale, damaged: a damaged one is removed)."""
     path = cache_dir() / f"{_stem(spec)}-{key}.scene"
     try:
         data = path.read_bytes()
@@ -150,12 +147,11 @@ def load(spec: SceneSpec) -> Scene | None:
     return scene
 
 
-def save(scene: Scene) -> None:
-    """Store a freshly built scene; a failure to write (read-only home, full disk) only costs
-    speed."""
+def save(scene: Scene, key: str) -> None:
+    """Store a freshly built scene under the key its inputs had before the build; a failure to
+    write (read-only home, full disk) only costs speed."""
     spec = scene.spec
     try:
-        key = key_for(spec)
         payload = pickle.dumps(scene, protocol=5)
         d = cache_dir()
         d.mkdir(parents=True, exist_ok=True)

@@ -39,9 +39,9 @@ TICK_MS = 250
 """One frame of live updates: take the bridge's buffer, restyle, render."""
 PANEL_EVERY_S = 1.0
 FRAME_AFTER_MS = 15
+"""The 3D frame is drawn this long after the tick that applied its changes."""
 FRAME_BUDGET_MS = 60.0
 """A 3D frame slower than this (the median of the last eight) halves the panels' refreshes."""
-"""The 3D frame is drawn this long after the tick that applied its changes."""
 PANEL_AFTER_MS = 200
 """After the first frame, the other views' panels are made one every this often."""
 

@@ -26,7 +26,11 @@ def open_scene(
 
     spec = source if isinstance(source, SceneSpec) else load_scene_spec(source)
     t0 = time.perf_counter()
-    scene = scenecache.load(spec)
+    try:
+        key: str | None = scenecache.key_for(spec)
+    except OSError:  # a file cannot be read: the build says which, in its words
+        key = None
+    scene = scenecache.load(spec, key) if key is not None else None
     if scene is not None:
         took = time.perf_counter() - t0
         scene.timings = {"cache": took, "total": took}
@@ -36,5 +40,6 @@ def open_scene(
     from twin.ingest.build import build_scene
 
     scene = build_scene(spec, progress)
-    scenecache.save(scene)
+    if key is not None:
+        scenecache.save(scene, key)
     return scene
