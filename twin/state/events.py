@@ -48,7 +48,7 @@ from types import TracebackType
 from typing import Any
 
 from twin.core.errors import InputError
-from twin.core.sqlitefiles import open_readonly, transaction
+from twin.core.sqlitefiles import transaction
 from twin.state.eventrecord import (
     CSV_COLUMNS,
     Event,
@@ -243,8 +243,14 @@ class EventStore(Lifecycle):
         """The readers' connection, opened on first use (None: read on the writer's)."""
         if self._reader is None and not self._shared_reads:
             self._connection()  # a closed store is an error, as for the writer's
-            try:
-                self._reader = open_readonly(self.path)
+            try:  # read-only, never "immutable": the writer's commits must be seen
+                self._reader = sqlite3.connect(
+                    self.path.resolve().as_uri() + "?mode=ro",
+                    uri=True,
+                    timeout=30.0,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
                 self._reader.row_factory = sqlite3.Row
             except (sqlite3.Error, OSError, InputError):
                 self._shared_reads = True
